@@ -1,0 +1,14 @@
+// Formats the engine's and transport's counters as one log line (SIGUSR1 and at exit).
+#pragma once
+
+#include <string>
+
+#include "tund/transport/transport.hpp"
+#include "tund/tunnel/engine.hpp"
+
+namespace tund::daemon {
+
+std::string format_stats(const tunnel::EngineStats& engine,
+                         const transport::TransportStats& transport);
+
+}  // namespace tund::daemon

@@ -1,0 +1,52 @@
+// Everything a second implementation needs to know about tund's bytes on the wire, in one
+// place: message types, header layouts and limits. See README "Wire format".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace tund::proto {
+
+inline constexpr std::uint16_t kDefaultPort = 55555;
+
+// --- TCP (plaintext): simpletun's framing, unchanged -------------------------------------
+// Each frame: u16 big-endian length N (1..max), then N bytes of IP packet (TUN) or Ethernet
+// frame (TAP). Nothing else is ever sent, so simpletun peers interoperate.
+inline constexpr std::size_t kTcpLengthPrefix = 2;
+
+// --- UDP: one frame per datagram behind a 4-byte header ----------------------------------
+//   byte 0     message type (MessageType)
+//   bytes 1-3  reserved, zero on send; a datagram with them non-zero is dropped
+//   bytes 4..  body (type-specific)
+inline constexpr std::size_t kUdpHeaderSize = 4;
+
+enum class MessageType : std::uint8_t {
+  data = 1,       // body: one IP packet / Ethernet frame (1..max bytes)
+  keepalive = 2,  // body: empty. Proves liveness; the server learns the client's address
+  // 3..5 are reserved for the encryption layer (handshake initiation, response, sealed data)
+  // and are dropped as unknown by a plaintext peer.
+};
+
+// --- Link limits -------------------------------------------------------------------------
+// Default MTU of the tunnel device: a 1500-byte underlay minus IPv6 (40) + UDP (8) + the
+// tund header (4) + room for the encryption layer (counter 8 + tag 16 + index 4) with a
+// margin of 20. TCP needs less, but one default for both keeps the configurations alike.
+inline constexpr unsigned kDefaultMtu = 1400;
+inline constexpr unsigned kMinMtu = 576;
+inline constexpr unsigned kMaxMtu = 9000;
+// TAP frames carry an Ethernet header (14) and possibly one 802.1Q tag (4) on top of the MTU.
+inline constexpr std::size_t kEthernetHeaderMax = 18;
+// The u16 length prefix caps any frame at 65535 bytes.
+inline constexpr std::size_t kMaxFrameAbsolute = 65535;
+
+constexpr std::size_t max_frame_size(unsigned mtu, bool tap) {
+  return mtu + (tap ? kEthernetHeaderMax : 0);
+}
+
+// --- Timers ------------------------------------------------------------------------------
+inline constexpr std::chrono::seconds kDefaultKeepalive{10};
+// A UDP peer that sent nothing for this many keepalive intervals is considered gone.
+inline constexpr int kKeepalivesMissedBeforeDead = 3;
+
+}  // namespace tund::proto

@@ -1,0 +1,33 @@
+// Name resolution and endpoint formatting shared by the TCP and UDP transports.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tund::transport {
+
+// Thrown for start-up failures (unresolvable host, port in use); what() is one line.
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Endpoint {
+  asio::ip::address address;
+  std::uint16_t port;
+};
+
+// Resolves HOST (a name, IPv4 or IPv6 literal); throws TransportError when it cannot.
+std::vector<Endpoint> resolve(asio::io_context& io, const std::string& host, std::uint16_t port);
+
+// The listen address: the named one, or [::] (dual-stack) when empty.
+asio::ip::address listen_address(const std::string& listen);
+
+// "198.18.0.2:40000" or "[2001:db8::1]:55555"; IPv4-mapped IPv6 is shown as IPv4.
+std::string to_string(const asio::ip::address& address, std::uint16_t port);
+
+}  // namespace tund::transport

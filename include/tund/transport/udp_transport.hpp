@@ -1,0 +1,83 @@
+// UDP transport: one frame per datagram behind the 4-byte tund header (proto/wire.hpp).
+// Client: a connected socket to the server; it probes with keepalives (with backoff) until
+// the server answers. Server: learns its peer from the first valid datagram and follows it
+// when the client's address or port changes (NAT rebinding). Both sides send a keepalive
+// after an idle interval and declare the peer gone after three silent intervals.
+#pragma once
+
+#include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "tund/transport/backoff.hpp"
+#include "tund/transport/endpoints.hpp"
+#include "tund/transport/transport.hpp"
+#include "tund/util/log.hpp"
+
+namespace tund::transport {
+
+struct UdpOptions {
+  bool server = false;
+  std::vector<Endpoint> remote;  // client: the server's addresses (the first is used)
+  asio::ip::address listen;      // server: the local address ([::] = dual-stack)
+  std::uint16_t port = 0;        // server: the local port
+  std::size_t max_frame = 0;
+  std::chrono::milliseconds keepalive{10000};
+};
+
+class UdpTransport final : public Transport {
+ public:
+  // Opens and binds/connects at once (a port in use is a TransportError at start-up).
+  UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log, Backoff probe_backoff);
+
+  void start(FrameSink& sink) override;
+  void stop() override;
+  bool peer_up() const override { return up_; }
+  bool writable() const override { return up_ && pending_size_ == 0; }
+  void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
+  util::ByteSpan tx_slot() override;
+  void commit(std::size_t size) override;
+  void flush() override {}  // every commit is already one datagram on its way
+  const TransportStats& stats() const override { return stats_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void open_server();
+  void open_client();
+  void receive();
+  void drain_socket();
+  void on_datagram(util::ConstByteSpan datagram, const asio::ip::udp::endpoint& from);
+  void note_peer(const asio::ip::udp::endpoint& from, bool is_keepalive);
+  void set_up(bool up);
+  void send_keepalive();
+  bool send_datagram(std::size_t size);
+  void wait_writable();
+  void tick();
+  void complain(const std::string& what);
+  void notify_resume();
+  std::string peer_name() const;
+
+  UdpOptions options_;
+  util::Logger& log_;
+  Backoff probe_backoff_;
+  asio::ip::udp::socket socket_;
+  asio::steady_timer timer_;
+  FrameSink* sink_ = nullptr;
+  TransportStats stats_;
+  util::LogLimiter wire_complaints_;
+
+  std::optional<asio::ip::udp::endpoint> peer_;  // where datagrams go
+  bool up_ = false;
+  bool stopped_ = false;
+  Clock::time_point last_rx_{}, last_tx_{}, next_probe_{};
+
+  std::vector<std::byte> rx_buffer_;
+  std::vector<std::byte> tx_buffer_;
+  std::size_t pending_size_ = 0;  // a datagram the kernel refused with EAGAIN, to resend
+  std::function<void()> resume_;
+};
+
+}  // namespace tund::transport

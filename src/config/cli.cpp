@@ -1,0 +1,92 @@
+#include "tund/config/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <map>
+
+namespace tund::config {
+namespace {
+
+struct RawOptions {
+  bool server = false, tun = false, tap = false, debug = false;
+  std::string connect, listen, transport = "tcp";
+  unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
+};
+
+void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
+  app.add_option("-i,--iface", cfg.iface, "TUN/TAP interface to create or attach to")
+      ->required()
+      ->type_name("IFNAME");
+  auto* server = app.add_flag("-s,--server", raw.server, "run as server (listen for a client)");
+  auto* client = app.add_option("-c,--connect", raw.connect, "run as client, connect to HOST")
+                     ->type_name("HOST");
+  server->excludes(client);
+  app.add_option("-p,--port", cfg.port, "TCP/UDP port (default 55555)")
+      ->check(CLI::Range(1, 65535))
+      ->type_name("PORT");
+  auto* tun = app.add_flag("-u,--tun", raw.tun, "TUN mode: carry IP packets (default)");
+  auto* tap = app.add_flag("-a,--tap", raw.tap, "TAP mode: carry Ethernet frames");
+  tun->excludes(tap);
+  app.add_option("-t,--transport", raw.transport, "tcp (default) or udp")
+      ->check(CLI::IsMember({"tcp", "udp"}))
+      ->type_name("PROTO");
+  app.add_option("--listen", raw.listen, "server: listen on this address only (default: all)")
+      ->type_name("ADDR");
+  app.add_option("--mtu", cfg.mtu, "device MTU (default 1400)")
+      ->check(CLI::Range(proto::kMinMtu, proto::kMaxMtu))
+      ->type_name("N");
+  app.add_option("--keepalive", raw.keepalive, "UDP keepalive interval in seconds (default 10)")
+      ->check(CLI::Range(1, 3600))
+      ->type_name("SEC");
+  app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
+  app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
+}
+
+// Checks that need more than one option, after CLI11's own.
+void finish(Config& cfg, const RawOptions& raw) {
+  if (!raw.server && raw.connect.empty())
+    throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required");
+  cfg.role = raw.server ? Role::server : Role::client;
+  cfg.remote_host = raw.connect;
+  if (!raw.listen.empty() && cfg.role == Role::client)
+    throw CLI::ValidationError("--listen is for the server (-s)");
+  cfg.listen = raw.listen;
+  cfg.device = raw.tap ? DeviceKind::tap : DeviceKind::tun;
+  cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;
+  cfg.keepalive = std::chrono::seconds(raw.keepalive);
+  cfg.debug = raw.debug;
+}
+
+// CLI11 messages can span lines; the user gets one line.
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+CliResult parse_command_line(const std::vector<std::string>& args) {
+  CLI::App app{"tund: a TUN/TAP tunnel over TCP or UDP, simpletun-compatible", "tund"};
+  app.footer(
+      "Examples:\n  tund -s -i tun3                 server, TUN, TCP port 55555\n"
+      "  tund -c 198.18.0.1 -i tun11     client\n"
+      "  tund -s -i tap0 -a -t udp       server, TAP, UDP");
+  Config cfg;
+  RawOptions raw;
+  define_options(app, cfg, raw);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+    finish(cfg, raw);
+  } catch (const CLI::CallForHelp&) {
+    return CliExit{0, app.help()};
+  } catch (const CLI::CallForVersion& v) {
+    return CliExit{0, std::string(v.what()) + "\n"};
+  } catch (const CLI::ParseError& e) {
+    return CliExit{2, "tund: error: " + one_line(e.what()) + " (see tund --help)\n"};
+  }
+  return cfg;
+}
+
+}  // namespace tund::config

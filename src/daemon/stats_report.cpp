@@ -1,0 +1,20 @@
+#include "tund/daemon/stats_report.hpp"
+
+#include <sstream>
+
+namespace tund::daemon {
+
+std::string format_stats(const tunnel::EngineStats& e, const transport::TransportStats& t) {
+  std::ostringstream out;
+  out << "stats: tx " << t.tx_frames << " frames " << t.tx_bytes << " bytes, rx " << t.rx_frames
+      << " frames " << t.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
+      << e.device_writes << "; dropped: no-peer " << e.dropped_no_peer << " malformed "
+      << e.dropped_malformed << " oversize " << t.rx_oversize << " zero-length "
+      << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram "
+      << t.rx_bad_datagram << " tx-failed " << t.tx_dropped << " device-write-errors "
+      << e.device_write_errors << "; sessions " << t.sessions << " peer-changes "
+      << t.peer_changes;
+  return out.str();
+}
+
+}  // namespace tund::daemon

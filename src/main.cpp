@@ -1,0 +1,20 @@
+// tund: parse the command line, then hand over to the daemon.
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tund/config/cli.hpp"
+#include "tund/daemon/daemon.hpp"
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = tund::config::parse_command_line(args);
+  if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {
+    std::fputs(exit->output.c_str(), exit->status == 0 ? stdout : stderr);
+    return exit->status;
+  }
+  return tund::daemon::run(std::get<tund::config::Config>(parsed));
+}

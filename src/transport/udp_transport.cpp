@@ -1,0 +1,257 @@
+#include "tund/transport/udp_transport.hpp"
+
+#include <asio/ip/v6_only.hpp>
+
+#include "tund/proto/udp_message.hpp"
+#include "tund/transport/listen_socket.hpp"
+
+namespace tund::transport {
+namespace {
+
+// How often timers are checked; fine enough for a 250 ms first probe, cheap when idle.
+constexpr auto kTick = std::chrono::milliseconds(250);
+// Datagrams handled per wake-up before yielding to the other direction.
+constexpr int kReceiveBatch = 64;
+
+bool is_transient(const std::error_code& ec) {
+  // ICMP errors surfaced on the socket (server not up yet, a route flapping): the tunnel
+  // outlives them, the frame is lost as it would be on any lossy link.
+  return ec == asio::error::connection_refused || ec == asio::error::network_unreachable ||
+         ec == asio::error::host_unreachable || ec == asio::error::connection_reset ||
+         ec == std::errc::message_size;
+}
+
+}  // namespace
+
+UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log,
+                           Backoff probe_backoff)
+    : options_(std::move(options)),
+      log_(log),
+      probe_backoff_(std::move(probe_backoff)),
+      socket_(io),
+      timer_(io),
+      // One byte more than the largest acceptable datagram, so an oversize one is seen as
+      // such rather than silently truncated into a "valid" frame.
+      rx_buffer_(65536),
+      tx_buffer_(proto::kUdpHeaderSize + options_.max_frame) {
+  if (options_.server)
+    open_server();
+  else
+    open_client();
+  socket_.non_blocking(true);
+}
+
+void UdpTransport::open_server() {
+  bind_listener(options_.listen, options_.port, "UDP", [&](const asio::ip::address& address) {
+    asio::ip::udp::endpoint endpoint(address, options_.port);
+    if (socket_.is_open()) socket_.close();
+    socket_.open(endpoint.protocol());
+    if (address.is_v6()) socket_.set_option(asio::ip::v6_only(false));
+    socket_.bind(endpoint);
+  });
+}
+
+void UdpTransport::open_client() {
+  const Endpoint& server = options_.remote.front();
+  asio::ip::udp::endpoint endpoint(server.address, server.port);
+  std::error_code ec;
+  socket_.open(endpoint.protocol(), ec);
+  // A connected UDP socket only accepts datagrams from the server: injected traffic from
+  // elsewhere never reaches the parser.
+  if (!ec) socket_.connect(endpoint, ec);
+  if (ec) throw TransportError("cannot open UDP socket to " + peer_name() + ": " + ec.message());
+  peer_ = endpoint;
+}
+
+void UdpTransport::start(FrameSink& sink) {
+  sink_ = &sink;
+  if (options_.server) {
+    auto local = socket_.local_endpoint();
+    log_.info("listening on ", to_string(local.address(), local.port()), " (udp)");
+  } else {
+    log_.info("sending to ", peer_name(), " (udp); waiting for the server to answer");
+    next_probe_ = Clock::now();
+  }
+  receive();
+  tick();
+}
+
+void UdpTransport::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  std::error_code ignored;
+  socket_.close(ignored);
+}
+
+std::string UdpTransport::peer_name() const {
+  if (peer_) return to_string(peer_->address(), peer_->port());
+  const Endpoint& e = options_.remote.front();
+  return to_string(e.address, e.port);
+}
+
+// ---- receive --------------------------------------------------------------------------
+
+void UdpTransport::receive() {
+  socket_.async_wait(asio::ip::udp::socket::wait_read, [this](std::error_code ec) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    drain_socket();
+    receive();
+  });
+}
+
+void UdpTransport::drain_socket() {
+  for (int i = 0; i < kReceiveBatch; ++i) {
+    asio::ip::udp::endpoint from;
+    std::error_code ec;
+    std::size_t n = socket_.receive_from(asio::buffer(rx_buffer_), from, 0, ec);
+    if (ec == asio::error::would_block) return;
+    if (ec) {
+      if (!is_transient(ec)) complain("receive failed: " + ec.message());
+      continue;
+    }
+    on_datagram({rx_buffer_.data(), n}, from);
+  }
+}
+
+void UdpTransport::on_datagram(util::ConstByteSpan datagram, const asio::ip::udp::endpoint& from) {
+  auto parsed = proto::parse_udp_message(datagram, options_.max_frame);
+  if (!parsed.message) {
+    ++stats_.rx_bad_datagram;
+    if (parsed.error == proto::UdpParseError::oversize_data) ++stats_.rx_oversize;
+    complain("dropped a " + std::to_string(datagram.size()) + "-byte datagram from " +
+             to_string(from.address(), from.port()) + ": " +
+             std::string(proto::to_string(parsed.error)));
+    return;
+  }
+  bool is_keepalive = parsed.message->type == proto::MessageType::keepalive;
+  note_peer(from, is_keepalive);
+  if (!is_keepalive) {
+    ++stats_.rx_frames;
+    stats_.rx_bytes += parsed.message->body.size();
+    sink_->on_frame(parsed.message->body);
+  }
+}
+
+// Any well-formed datagram proves the peer alive. The server (re)learns where to send from
+// it: the first client, a restarted client, or the same client behind a rebound NAT port.
+void UdpTransport::note_peer(const asio::ip::udp::endpoint& from, bool is_keepalive) {
+  last_rx_ = Clock::now();
+  bool new_peer = false;
+  if (options_.server && peer_ != from) {
+    new_peer = true;
+    if (peer_ && up_) {
+      ++stats_.peer_changes;
+      log_.info("client moved from ", peer_name(), " to ", to_string(from.address(), from.port()));
+    }
+    peer_ = from;
+  }
+  if (!up_) set_up(true);
+  // Answer a probe at once (a new client, or one that restarted behind the same address)
+  // so it sees the tunnel up without waiting a keepalive interval. At most one reply per
+  // second, and no bigger than the probe: nothing to amplify, no ping-pong between peers.
+  if (is_keepalive && (new_peer || Clock::now() - last_tx_ > std::chrono::seconds(1)))
+    send_keepalive();
+}
+
+void UdpTransport::set_up(bool up) {
+  if (up_ == up) return;
+  up_ = up;
+  if (up) {
+    ++stats_.sessions;
+    probe_backoff_.reset();
+    log_.info(options_.server ? "client at " : "server at ", peer_name(), " is up");
+  }
+  sink_->on_peer_state(up);
+  notify_resume();
+}
+
+// ---- send -----------------------------------------------------------------------------
+
+util::ByteSpan UdpTransport::tx_slot() {
+  return {tx_buffer_.data() + proto::kUdpHeaderSize, options_.max_frame};
+}
+
+void UdpTransport::commit(std::size_t size) {
+  proto::write_udp_header(tx_buffer_.data(), proto::MessageType::data);
+  if (send_datagram(proto::kUdpHeaderSize + size)) {
+    ++stats_.tx_frames;
+    stats_.tx_bytes += size;
+  }
+}
+
+void UdpTransport::send_keepalive() {
+  if (pending_size_ != 0 || !peer_) return;  // the buffer holds a frame waiting to go
+  proto::write_udp_header(tx_buffer_.data(), proto::MessageType::keepalive);
+  send_datagram(proto::kUdpHeaderSize);
+}
+
+// Returns true when the datagram left (or waits for the socket, to be resent then).
+bool UdpTransport::send_datagram(std::size_t size) {
+  std::error_code ec;
+  auto buffer = asio::buffer(tx_buffer_.data(), size);
+  if (options_.server)
+    socket_.send_to(buffer, *peer_, 0, ec);
+  else
+    socket_.send(buffer, 0, ec);
+  if (ec == asio::error::would_block) {
+    pending_size_ = size;
+    wait_writable();
+    return true;
+  }
+  if (ec) {
+    ++stats_.tx_dropped;
+    if (!is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
+    return false;
+  }
+  last_tx_ = Clock::now();
+  return true;
+}
+
+void UdpTransport::wait_writable() {
+  socket_.async_wait(asio::ip::udp::socket::wait_write, [this](std::error_code ec) {
+    if (stopped_ || ec) return;
+    std::size_t size = pending_size_;
+    pending_size_ = 0;
+    send_datagram(size);
+    if (pending_size_ == 0) notify_resume();
+  });
+}
+
+void UdpTransport::notify_resume() {
+  if (!resume_) return;
+  auto resume = std::move(resume_);
+  resume_ = nullptr;
+  resume();
+}
+
+// ---- timers ---------------------------------------------------------------------------
+
+void UdpTransport::tick() {
+  auto now = Clock::now();
+  auto dead_after = options_.keepalive * proto::kKeepalivesMissedBeforeDead;
+  if (up_ && now - last_rx_ > dead_after) {
+    log_.info(options_.server ? "client " : "server ", peer_name(), " silent for ",
+              std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
+              " s; considered gone", options_.server ? "" : ", probing");
+    if (options_.server) peer_.reset();
+    set_up(false);
+    next_probe_ = now;
+  }
+  if (up_ && now - last_tx_ >= options_.keepalive) send_keepalive();
+  if (!up_ && !options_.server && now >= next_probe_) {
+    send_keepalive();
+    next_probe_ = now + probe_backoff_.next();
+  }
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !stopped_) tick();
+  });
+}
+
+void UdpTransport::complain(const std::string& what) {
+  unsigned long suppressed = 0;
+  if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
+  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+}
+
+}  // namespace tund::transport

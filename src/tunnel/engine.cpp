@@ -1,0 +1,127 @@
+#include "tund/tunnel/engine.hpp"
+
+#include "tund/proto/wire.hpp"
+#include "tund/tunnel/frame_check.hpp"
+
+namespace tund::tunnel {
+namespace {
+
+// Packets per wake-up before the engine yields to the inbound direction; 64 full-size
+// packets fill about 90 KB, enough to amortise one send() well.
+constexpr int kOutboundBatch = 64;
+
+}  // namespace
+
+Engine::Engine(device::Device& device, transport::Transport& transport, util::Logger& log)
+    : device_(device),
+      transport_(transport),
+      log_(log),
+      max_frame_(proto::max_frame_size(device.mtu(),
+                                       device.link_layer() == device::LinkLayer::ethernet)),
+      scratch_(max_frame_) {}
+
+void Engine::start() {
+  transport_.start(*this);
+  wait_for_device();
+}
+
+void Engine::stop() {
+  stopped_ = true;
+  transport_.stop();
+  device_.close();
+}
+
+// ---- outbound ---------------------------------------------------------------------------
+
+void Engine::wait_for_device() {
+  device_.async_wait_readable([this](std::error_code ec) {
+    if (stopped_ || ec) return;
+    pump_outbound();
+  });
+}
+
+void Engine::pump_outbound() {
+  if (stopped_) return;
+  if (!transport_.peer_up()) {
+    drain_without_peer();
+    wait_for_device();
+    return;
+  }
+  for (int i = 0; i < kOutboundBatch; ++i) {
+    if (!transport_.writable()) {
+      transport_.flush();
+      // Resumed when the socket drains or the peer comes or goes; the device is not read
+      // meanwhile, which is the backpressure.
+      transport_.when_writable([this] { pump_outbound(); });
+      return;
+    }
+    if (!read_one_into_transport()) break;
+  }
+  transport_.flush();
+  wait_for_device();
+}
+
+// Returns false once the device has nothing more to read.
+bool Engine::read_one_into_transport() {
+  std::error_code ec;
+  std::size_t n = device_.read_packet(transport_.tx_slot(), ec);
+  if (ec) {
+    if (ec != std::errc::operation_would_block) {
+      ++stats_.device_read_errors;
+      complain("device read failed: " + ec.message());
+    }
+    return false;
+  }
+  if (n == 0) return true;
+  ++stats_.device_reads;
+  if (log_.enabled(util::LogLevel::debug))
+    log_.debug("dev>net ", describe_frame({transport_.tx_slot().data(), n}, device_.link_layer()));
+  transport_.commit(n);
+  return true;
+}
+
+void Engine::drain_without_peer() {
+  for (int i = 0; i < kOutboundBatch; ++i) {
+    std::error_code ec;
+    std::size_t n = device_.read_packet(scratch_, ec);
+    if (ec) return;
+    ++stats_.device_reads;
+    ++stats_.dropped_no_peer;
+    if (log_.enabled(util::LogLevel::debug))
+      log_.debug("no peer, dropped ", describe_frame({scratch_.data(), n}, device_.link_layer()));
+  }
+}
+
+// ---- inbound ----------------------------------------------------------------------------
+
+void Engine::on_frame(util::ConstByteSpan frame) {
+  if (!plausible_frame(frame, device_.link_layer())) {
+    ++stats_.dropped_malformed;
+    complain("dropped a received frame that is not a valid packet: " +
+             describe_frame(frame, device_.link_layer()));
+    return;
+  }
+  if (log_.enabled(util::LogLevel::debug))
+    log_.debug("net>dev ", describe_frame(frame, device_.link_layer()));
+  std::error_code ec;
+  device_.write_packet(frame, ec);
+  if (ec) {
+    ++stats_.device_write_errors;
+    complain("device write failed: " + ec.message());
+    return;
+  }
+  ++stats_.device_writes;
+}
+
+void Engine::on_peer_state(bool /*up*/) {
+  // Nothing to do yet: the transport resumes a waiting pump itself. The link responder
+  // (host-unreachable replies while the peer is down) will hook in here.
+}
+
+void Engine::complain(const std::string& what) {
+  unsigned long suppressed = 0;
+  if (!complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
+  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+}
+
+}  // namespace tund::tunnel

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Fails when a module includes one it may not (ARCHITECTURE.md, "Dependency direction").
+# The engine may see only the device and transport *interfaces*.
+set -eu
+root=${1:-.}
+declare -A allowed=(
+  [util]="util"
+  [proto]="proto util"
+  [device]="device util"
+  [transport]="transport proto util"
+  [tunnel]="tunnel proto util device/device.hpp transport/transport.hpp"
+  [config]="config proto util"
+  [daemon]="daemon config device transport tunnel proto util"
+)
+status=0
+for module in "${!allowed[@]}"; do
+  for file in $(find "$root/include/tund/$module" "$root/src/$module" -type f 2>/dev/null); do
+    while read -r included; do
+      ok=0
+      for prefix in ${allowed[$module]}; do
+        case "$included" in "$prefix"/*|"$prefix") ok=1 ;; esac
+      done
+      if [ $ok -eq 0 ]; then
+        echo "layering: $file includes tund/$included ($module may not)"
+        status=1
+      fi
+    done < <(sed -n 's|^#include "tund/\([^"]*\)".*|\1|p' "$file")
+  done
+  # Only crypto may include sodium; proto/config/tunnel never include Asio.
+  case $module in proto|config|tunnel)
+    if grep -rl '#include <asio' "$root/include/tund/$module" "$root/src/$module" 2>/dev/null; then
+      echo "layering: $module must not include Asio"; status=1
+    fi ;;
+  esac
+done
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status

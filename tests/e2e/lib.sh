@@ -1,0 +1,148 @@
+# Shared helpers for the end-to-end tests: two (or more) network namespaces joined by a
+# veth underlay in 198.18.0.0/15, the real tund in each, and cleanup on every exit path.
+# Names carry the test's PID so parallel runs never collide. Traffic stays inside the
+# namespaces created here.
+set -euo pipefail
+
+TUND_BIN=${TUND_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/tund}
+ID=$$
+NS_S="tunds$ID"   # server side
+NS_C="tundc$ID"   # client side
+UNDER_S=198.18.0.1
+UNDER_C=198.18.0.2
+TUN_S=10.77.0.1
+TUN_C=10.77.0.2
+WORK=$(mktemp -d /tmp/tund-e2e.XXXXXX)
+PIDS=()
+EXTRA_NS=()
+
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: $1 (end-to-end tests must run under CI=true)"
+    exit 1
+  fi
+  echo "SKIP: $1"
+  exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || skip_or_fail "needs root"
+[ -c /dev/net/tun ] || skip_or_fail "needs /dev/net/tun"
+[ -x "$TUND_BIN" ] || skip_or_fail "tund binary not built at $TUND_BIN"
+# require_tools CMD...: every tool a test uses, checked before anything is set up.
+require_tools() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || skip_or_fail "needs $tool (apt-get install it; .ci/run does)"
+  done
+}
+require_tools ip ping
+ip netns add "tundprobe$ID" 2>/dev/null || skip_or_fail "cannot create network namespaces"
+ip netns del "tundprobe$ID"
+
+cleanup() {
+  local status=$?
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  sleep 0.2
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for ns in "$NS_S" "$NS_C" "${EXTRA_NS[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+  if [ $status -ne 0 ] && [ $status -ne 77 ]; then
+    echo "---- logs of the failed test ----"
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
+  fi
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "PASS: $*"; }
+
+# Two namespaces joined by a veth pair: server side UNDER_S, client side UNDER_C.
+make_underlay() {
+  ip netns add "$NS_S"
+  ip netns add "$NS_C"
+  ip link add "vs$ID" netns "$NS_S" type veth peer name "vc$ID" netns "$NS_C"
+  ip -n "$NS_S" addr add "$UNDER_S/24" dev "vs$ID"
+  ip -n "$NS_C" addr add "$UNDER_C/24" dev "vc$ID"
+  for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+  ip -n "$NS_S" link set "vs$ID" up
+  ip -n "$NS_C" link set "vc$ID" up
+}
+
+# start_tund NS LOGNAME ARGS... : runs tund in NS in the background; sets LAST_PID.
+start_tund() {
+  local ns=$1 name=$2
+  shift 2
+  ip netns exec "$ns" "$TUND_BIN" "$@" >"$WORK/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# wait_until SECONDS CMD... : polls CMD every 0.1 s.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.1
+  done
+}
+
+# configure_link NS IFACE LOCAL PEER MODE: address (point-to-point for TUN, /24 for TAP), up.
+configure_link() {
+  local ns=$1 dev=$2 local_addr=$3 peer=$4 mode=$5
+  wait_until 5 ip -n "$ns" link show "$dev" || fail "device $dev did not appear in $ns"
+  if [ "$mode" = tap ]; then
+    ip -n "$ns" addr add "$local_addr/24" dev "$dev"
+  else
+    ip -n "$ns" addr add "$local_addr" peer "$peer" dev "$dev"
+  fi
+  ip -n "$ns" link set "$dev" up
+}
+
+# tunnel_up MODE(tun|tap) TRANSPORT(tcp|udp) [extra tund args]: server + client + addresses.
+tunnel_up() {
+  local mode=$1 proto=$2
+  shift 2
+  local flag=-u
+  [ "$mode" = tap ] && flag=-a
+  DEV_S="${mode}s$ID"
+  DEV_C="${mode}c$ID"
+  start_tund "$NS_S" server -s -i "$DEV_S" "$flag" -t "$proto" "$@"
+  SERVER_PID=$LAST_PID
+  start_tund "$NS_C" client -c "$UNDER_S" -i "$DEV_C" "$flag" -t "$proto" "$@"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_S" "$DEV_S" "$TUN_S" "$TUN_C" "$mode"
+  configure_link "$NS_C" "$DEV_C" "$TUN_C" "$TUN_S" "$mode"
+}
+
+tunnel_down() {
+  stop_pid "$CLIENT_PID"
+  stop_pid "$SERVER_PID"
+}
+
+ping_ok() {  # ping_ok NS ADDR [count]
+  ip netns exec "$1" ping -c "${3:-3}" -i 0.2 -W 2 "$2" >/dev/null
+}
+
+# stats_of PID LOGNAME: asks tund for its counters (SIGUSR1) and prints the line.
+stats_of() {
+  kill -USR1 "$1"
+  sleep 0.3
+  grep "stats:" "$WORK/$2.log" | tail -n 1
+}
+
+# counter LINE NAME: the number after NAME in a stats line.
+counter() {
+  sed -n "s/.*[ ;]$2 \([0-9][0-9]*\).*/\1/p" <<<"$1"
+}
