@@ -15,6 +15,8 @@ class TcpServer final : public TcpTransport {
   TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
             std::size_t max_frame, util::Logger& log);
 
+  std::uint16_t local_port() const { return acceptor_.local_endpoint().port(); }
+
  private:
   void begin() override;
   void end() override;

@@ -42,6 +42,8 @@ class UdpTransport final : public Transport {
   void flush() override {}  // every commit is already one datagram on its way
   const TransportStats& stats() const override { return stats_; }
 
+  std::uint16_t local_port() const { return socket_.local_endpoint().port(); }
+
  private:
   using Clock = std::chrono::steady_clock;
 

@@ -1,0 +1,91 @@
+#include "tund/config/cli.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tund::config {
+namespace {
+
+Config parse_ok(std::vector<std::string> args) {
+  auto r = parse_command_line(args);
+  if (auto* exit = std::get_if<CliExit>(&r)) ADD_FAILURE() << exit->output;
+  return std::get_if<Config>(&r) ? std::get<Config>(r) : Config{};
+}
+
+CliExit parse_exit(std::vector<std::string> args) {
+  auto r = parse_command_line(args);
+  EXPECT_TRUE(std::holds_alternative<CliExit>(r));
+  return std::holds_alternative<CliExit>(r) ? std::get<CliExit>(r) : CliExit{};
+}
+
+void expect_error(std::vector<std::string> args, const std::string& needle) {
+  CliExit e = parse_exit(args);
+  EXPECT_EQ(e.status, 2);
+  EXPECT_EQ(e.output.rfind("tund: error: ", 0), 0u) << e.output;
+  EXPECT_NE(e.output.find(needle), std::string::npos) << e.output;
+  EXPECT_EQ(std::count(e.output.begin(), e.output.end(), '\n'), 1) << "one line: " << e.output;
+}
+
+TEST(Cli, SimpletunServerCommand) {
+  Config c = parse_ok({"-s", "-i", "tun3"});
+  EXPECT_EQ(c.role, Role::server);
+  EXPECT_EQ(c.iface, "tun3");
+  EXPECT_EQ(c.port, 55555);
+  EXPECT_EQ(c.device, DeviceKind::tun);
+  EXPECT_EQ(c.transport, TransportKind::tcp);
+  EXPECT_FALSE(c.mtu);
+  EXPECT_FALSE(c.debug);
+}
+
+TEST(Cli, SimpletunClientCommand) {
+  Config c = parse_ok({"-c", "10.2.3.4", "-i", "tun11"});
+  EXPECT_EQ(c.role, Role::client);
+  EXPECT_EQ(c.remote_host, "10.2.3.4");
+}
+
+TEST(Cli, ShortFlags) {
+  Config c = parse_ok({"-c", "::1", "-i", "tap0", "-a", "-p", "4000", "-d", "-t", "udp"});
+  EXPECT_EQ(c.device, DeviceKind::tap);
+  EXPECT_EQ(c.port, 4000);
+  EXPECT_TRUE(c.debug);
+  EXPECT_EQ(c.transport, TransportKind::udp);
+  EXPECT_EQ(c.remote_host, "::1");
+}
+
+TEST(Cli, LongFlags) {
+  Config c = parse_ok({"--server", "--iface", "tun0", "--tun", "--port", "1", "--transport",
+                       "tcp", "--listen", "198.18.0.1", "--mtu", "1280", "--debug",
+                       "--keepalive", "3"});
+  EXPECT_EQ(c.role, Role::server);
+  EXPECT_EQ(c.listen, "198.18.0.1");
+  EXPECT_EQ(c.mtu, 1280u);
+  EXPECT_EQ(c.keepalive, std::chrono::seconds(3));
+  Config d = parse_ok({"--connect", "host.example", "--iface", "tap1", "--tap"});
+  EXPECT_EQ(d.device, DeviceKind::tap);
+}
+
+TEST(Cli, HelpAndVersionExitZero) {
+  CliExit h = parse_exit({"--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.output.find("--connect"), std::string::npos);
+  CliExit v = parse_exit({"--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.output, std::string("tund ") + kVersion + "\n");
+}
+
+TEST(Cli, Errors) {
+  expect_error({"-s", "-i", "tun0", "--frobnicate"}, "--frobnicate");
+  expect_error({"-s", "-c", "h", "-i", "tun0"}, "excludes");
+  expect_error({"-i", "tun0"}, "one of -s/--server or -c/--connect");
+  expect_error({"-s"}, "--iface is required");
+  expect_error({"-s", "-i", "t", "-p", "0"}, "--port");
+  expect_error({"-s", "-i", "t", "-p", "70000"}, "--port");
+  expect_error({"-s", "-i", "t", "-p", "http"}, "--port");
+  expect_error({"-s", "-i", "t", "-t", "sctp"}, "--transport");
+  expect_error({"-s", "-i", "t", "-u", "-a"}, "excludes");
+  expect_error({"-s", "-i", "t", "--mtu", "100"}, "--mtu");
+  expect_error({"-c", "h", "-i", "t", "--listen", "::"}, "--listen is for the server");
+  expect_error({"-c"}, "-c");
+}
+
+}  // namespace
+}  // namespace tund::config

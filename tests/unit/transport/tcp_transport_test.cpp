@@ -1,0 +1,218 @@
+// The TCP transports over real loopback sockets: framing on the wire, hostile streams,
+// client replacement and reconnection.
+#include <gtest/gtest.h>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include "support/transport_harness.hpp"
+#include "tund/transport/tcp_client.hpp"
+#include "tund/transport/tcp_server.hpp"
+
+namespace tund::testing {
+namespace {
+
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kMaxFrame = 1400;
+
+struct TcpFixture : ::testing::Test {
+  asio::io_context io;
+  util::Logger log{util::LogLevel::error};
+  std::unique_ptr<transport::TcpServer> server;
+  RecordingSink server_sink, client_sink;
+
+  void start_server(std::uint16_t port = 0) {
+    server = std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), port,
+                                                    kMaxFrame, log);
+    server->start(server_sink);
+  }
+  std::unique_ptr<transport::TcpClient> make_client(std::uint16_t port) {
+    auto c = std::make_unique<transport::TcpClient>(
+        io, std::vector<transport::Endpoint>{{asio::ip::make_address("127.0.0.1"), port}},
+        kMaxFrame, log, fast_backoff());
+    c->start(client_sink);
+    return c;
+  }
+  // A raw socket that speaks whatever bytes the test wants.
+  tcp::socket raw_connection() {
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
+    return s;
+  }
+};
+
+TEST_F(TcpFixture, FramesCrossBothWays) {
+  start_server();
+  auto client = make_client(server->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return server->peer_up() && client->peer_up(); }));
+  send_frame(*client, frame_of(84, 1));
+  send_frame(*server, frame_of(1400, 2));
+  ASSERT_TRUE(run_until(io, [&] {
+    return server_sink.frames.size() == 1 && client_sink.frames.size() == 1;
+  }));
+  EXPECT_EQ(server_sink.frames[0], frame_of(84, 1));
+  EXPECT_EQ(client_sink.frames[0], frame_of(1400, 2));
+}
+
+TEST_F(TcpFixture, WireBytesAreLengthPrefixedPayloadsAndNothingElse) {
+  start_server();
+  auto raw = raw_connection();
+  ASSERT_TRUE(run_until(io, [&] { return server->peer_up(); }));
+  send_frame(*server, frame_of(3, 7));
+  send_frame(*server, frame_of(2, 9));
+  std::array<unsigned char, 9> got{};
+  asio::read(raw, asio::buffer(got));
+  std::array<unsigned char, 9> want{0, 3, 0x45, 7, 7, 0, 2, 0x45, 9};
+  EXPECT_EQ(got, want);
+  raw.non_blocking(true);
+  std::error_code ec;
+  char extra;
+  raw.read_some(asio::buffer(&extra, 1), ec);
+  EXPECT_EQ(ec, asio::error::would_block) << "nothing but frames may be sent";
+}
+
+TEST_F(TcpFixture, SimpletunStyleSeparateWritesAreReassembled) {
+  start_server();
+  auto raw = raw_connection();
+  unsigned char length[2] = {0, 20};
+  auto payload = frame_of(20, 3);
+  asio::write(raw, asio::buffer(length));
+  run_until(io, [] { return false; }, 20ms);
+  asio::write(raw, asio::buffer(payload.data(), payload.size()));
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+  EXPECT_EQ(server_sink.frames[0], payload);
+}
+
+TEST_F(TcpFixture, ZeroLengthClosesTheConnectionAndARealClientStillGetsIn) {
+  start_server();
+  auto raw = raw_connection();
+  unsigned char garbage[] = {0, 0, 1, 2, 3};
+  asio::write(raw, asio::buffer(garbage));
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_zero_length == 1; }));
+  EXPECT_FALSE(server->peer_up());
+  auto client = make_client(server->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
+  send_frame(*client, frame_of(60, 4));
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+}
+
+TEST_F(TcpFixture, OversizeFramesAreDroppedAndCountedWithoutLosingSync) {
+  start_server();
+  auto raw = raw_connection();
+  std::vector<unsigned char> stream = {0x05, 0x79};  // 1401 > MTU 1400
+  stream.resize(2 + 1401, 0xee);
+  auto good = frame_of(40, 5);
+  stream.push_back(0);
+  stream.push_back(40);
+  for (auto b : good) stream.push_back(std::to_integer<unsigned char>(b));
+  asio::write(raw, asio::buffer(stream));
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+  EXPECT_EQ(server_sink.frames[0], good);
+  EXPECT_EQ(server->stats().rx_oversize, 1u);
+  EXPECT_TRUE(server->peer_up());
+}
+
+TEST_F(TcpFixture, StreamEndingInsideAFrameIsCountedAsTruncated) {
+  start_server();
+  {
+    auto raw = raw_connection();
+    unsigned char partial[] = {0, 100, 0x45, 1, 2};
+    asio::write(raw, asio::buffer(partial));
+    run_until(io, [] { return false; }, 20ms);
+  }  // closed mid-frame
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_truncated == 1; }));
+  EXPECT_TRUE(server_sink.frames.empty());
+  EXPECT_FALSE(server->peer_up());
+}
+
+TEST_F(TcpFixture, ANewerClientReplacesTheCurrentOne) {
+  start_server();
+  auto first = raw_connection();
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().sessions == 1; }));
+  auto second = raw_connection();
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().sessions == 2; }));
+  EXPECT_EQ(server->stats().peer_changes, 1u);
+  // The first connection was closed by the server.
+  char byte;
+  std::error_code ec;
+  first.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  send_frame(*server, frame_of(10, 6));
+  std::array<unsigned char, 12> got{};
+  asio::read(second, asio::buffer(got));
+  EXPECT_EQ(got[1], 10);
+}
+
+TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
+  // Find a free port, then release it: the client starts before any server exists.
+  std::uint16_t port;
+  {
+    tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = probe.local_endpoint().port();
+  }
+  auto client = make_client(port);
+  run_until(io, [] { return false; }, 100ms);
+  EXPECT_FALSE(client->peer_up());
+  start_server(port);
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up(); }));
+  server->stop();
+  server.reset();
+  ASSERT_TRUE(run_until(io, [&] { return !client->peer_up(); }));
+  start_server(port);
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
+  send_frame(*client, frame_of(30, 8));
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+}
+
+TEST_F(TcpFixture, PortInUseIsAStartupError) {
+  start_server();
+  try {
+    transport::TcpServer second(io, asio::ip::make_address("127.0.0.1"), server->local_port(),
+                                kMaxFrame, log);
+    FAIL() << "binding a used port must fail";
+  } catch (const transport::TransportError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on TCP 127.0.0.1:"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TcpFixture, BackpressureWhenThePeerStopsReading) {
+  start_server();
+  auto raw = raw_connection();  // never reads
+  ASSERT_TRUE(run_until(io, [&] { return server->peer_up(); }));
+  int sent = 0;
+  while (server->writable() && sent < 100000) {
+    auto slot = server->tx_slot();
+    std::fill_n(slot.begin(), 1400, std::byte{0x45});
+    server->commit(1400);
+    server->flush();
+    ++sent;
+  }
+  EXPECT_FALSE(server->writable()) << "a stalled peer must stop the engine, not grow a queue";
+  EXPECT_LT(sent, 100000);
+}
+
+// (An unresolvable name is tested end to end inside an isolated namespace, where the
+// lookup cannot reach any real DNS server.)
+TEST(Resolve, LiteralsResolveWithoutLookup) {
+  asio::io_context io;
+  auto v4 = transport::resolve(io, "127.0.0.1", 55555);
+  ASSERT_FALSE(v4.empty());
+  EXPECT_EQ(v4[0].port, 55555);
+  auto v6 = transport::resolve(io, "::1", 55555);
+  ASSERT_FALSE(v6.empty());
+  EXPECT_TRUE(v6[0].address.is_v6());
+}
+
+TEST(EndpointFormat, MappedAddressesShowAsIpv4) {
+  auto mapped = asio::ip::make_address("::ffff:198.18.0.2");
+  EXPECT_EQ(transport::to_string(mapped, 40000), "198.18.0.2:40000");
+  EXPECT_EQ(transport::to_string(asio::ip::make_address("2001:db8::1"), 1), "[2001:db8::1]:1");
+}
+
+}  // namespace
+}  // namespace tund::testing

@@ -1,0 +1,134 @@
+// The UDP transport over loopback: probing, data both ways, refusal of malformed
+// datagrams, following a client whose address changes, and dead-peer detection.
+#include "tund/transport/udp_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio/ip/udp.hpp>
+
+#include "support/transport_harness.hpp"
+
+namespace tund::testing {
+namespace {
+
+using asio::ip::udp;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kMaxFrame = 1400;
+
+struct UdpFixture : ::testing::Test {
+  asio::io_context io;
+  util::Logger log{util::LogLevel::error};
+  RecordingSink server_sink, client_sink;
+  std::unique_ptr<transport::UdpTransport> server, client;
+  std::chrono::milliseconds keepalive = 10s;
+
+  void start_server() {
+    transport::UdpOptions o;
+    o.server = true;
+    o.listen = asio::ip::make_address("127.0.0.1");
+    o.max_frame = kMaxFrame;
+    o.keepalive = keepalive;
+    server = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
+    server->start(server_sink);
+  }
+  void start_client() {
+    transport::UdpOptions o;
+    o.remote = {{asio::ip::make_address("127.0.0.1"), server->local_port()}};
+    o.max_frame = kMaxFrame;
+    o.keepalive = keepalive;
+    client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
+    client->start(client_sink);
+  }
+  udp::endpoint server_endpoint() const {
+    return {asio::ip::make_address("127.0.0.1"), server->local_port()};
+  }
+  static std::vector<unsigned char> keepalive_datagram() { return {2, 0, 0, 0}; }
+};
+
+TEST_F(UdpFixture, ClientProbesUntilTheServerAnswersThenDataFlows) {
+  start_server();
+  start_client();
+  EXPECT_FALSE(client->peer_up());
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
+  send_frame(*client, frame_of(84, 1));
+  send_frame(*server, frame_of(1400, 2));
+  ASSERT_TRUE(run_until(io, [&] {
+    return server_sink.frames.size() == 1 && client_sink.frames.size() == 1;
+  }));
+  EXPECT_EQ(server_sink.frames[0], frame_of(84, 1));
+  EXPECT_EQ(client_sink.frames[0], frame_of(1400, 2));
+}
+
+TEST_F(UdpFixture, WrongShapedDatagramsAreDroppedCountedAndNotAnswered) {
+  start_server();
+  udp::socket attacker(io, udp::endpoint(udp::v4(), 0));
+  std::vector<std::vector<unsigned char>> junk = {
+      {}, {1}, {1, 0, 0}, {1, 0, 0, 0}, {9, 0, 0, 0, 1}, {1, 1, 0, 0, 0x45}, {2, 0, 0, 0, 7}};
+  std::vector<unsigned char> oversize(4 + 1401, 0x45);
+  oversize[0] = 1, oversize[1] = oversize[2] = oversize[3] = 0;
+  junk.push_back(oversize);
+  for (const auto& j : junk) attacker.send_to(asio::buffer(j), server_endpoint());
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_bad_datagram == junk.size(); }));
+  EXPECT_EQ(server->stats().rx_oversize, 1u);
+  EXPECT_FALSE(server->peer_up());
+  EXPECT_TRUE(server_sink.frames.empty());
+  attacker.non_blocking(true);
+  std::error_code ec;
+  char reply[64];
+  attacker.receive(asio::buffer(reply), 0, ec);
+  EXPECT_EQ(ec, asio::error::would_block) << "malformed input must never be answered";
+}
+
+TEST_F(UdpFixture, ServerFollowsTheClientToANewAddress) {
+  start_server();
+  udp::socket before(io, udp::endpoint(udp::v4(), 0)), after(io, udp::endpoint(udp::v4(), 0));
+  before.send_to(asio::buffer(keepalive_datagram()), server_endpoint());
+  ASSERT_TRUE(run_until(io, [&] { return server->peer_up(); }));
+  // The NAT in front of the client rebinds: the same client now appears from another port.
+  std::vector<unsigned char> data = {1, 0, 0, 0, 0x45, 0, 0, 20};
+  data.resize(4 + 20, 0);
+  after.send_to(asio::buffer(data), server_endpoint());
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+  EXPECT_EQ(server->stats().peer_changes, 1u);
+  send_frame(*server, frame_of(30, 3));
+  std::array<unsigned char, 64> got{};
+  std::size_t n = 0;
+  after.non_blocking(true);
+  ASSERT_TRUE(run_until(io, [&] {
+    std::error_code ec;
+    n = after.receive(asio::buffer(got), 0, ec);
+    return !ec && got[0] == 1;  // skip the keepalive answer, wait for the data
+  })) << "tx " << server->stats().tx_frames << " dropped " << server->stats().tx_dropped;
+  EXPECT_EQ(n, 4u + 30u);
+  EXPECT_EQ(server->stats().tx_frames, 1u);
+  EXPECT_EQ(server->stats().tx_dropped, 0u);
+}
+
+TEST_F(UdpFixture, SilentPeerIsDeclaredGoneAndTheClientProbesAgain) {
+  keepalive = 100ms;
+  start_server();
+  start_client();
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
+  // Keepalives keep an idle tunnel up well past three intervals.
+  run_until(io, [] { return false; }, 600ms);
+  EXPECT_TRUE(client->peer_up());
+  EXPECT_TRUE(server->peer_up());
+  server->stop();
+  server.reset();
+  ASSERT_TRUE(run_until(io, [&] { return !client->peer_up(); }, 3s));
+  EXPECT_EQ(client_sink.states, (std::vector<bool>{true, false}));
+}
+
+TEST_F(UdpFixture, PortInUseIsAStartupError) {
+  start_server();
+  transport::UdpOptions o;
+  o.server = true;
+  o.listen = asio::ip::make_address("127.0.0.1");
+  o.port = server->local_port();
+  o.max_frame = kMaxFrame;
+  EXPECT_THROW(transport::UdpTransport(io, o, log, fast_backoff()), transport::TransportError);
+}
+
+}  // namespace
+}  // namespace tund::testing
