@@ -107,7 +107,8 @@ void Engine::on_frame(util::ConstByteSpan frame) {
   device_.write_packet(frame, ec);
   if (ec) {
     ++stats_.device_write_errors;
-    complain("device write failed: " + ec.message());
+    complain("device write failed: " + ec.message() +
+             (ec == std::errc::io_error ? " (is the interface up?)" : ""));
     return;
   }
   ++stats_.device_writes;
