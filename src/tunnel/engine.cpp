@@ -105,12 +105,21 @@ void Engine::on_frame(util::ConstByteSpan frame) {
     log_.debug("net>dev ", describe_frame(frame, device_.link_layer()));
   std::error_code ec;
   device_.write_packet(frame, ec);
-  if (ec) {
-    ++stats_.device_write_errors;
-    complain("device write failed: " + ec.message() +
-             (ec == std::errc::io_error ? " (is the interface up?)" : ""));
+  if (ec == std::errc::io_error) {
+    // The kernel refuses writes while the interface is down (not yet configured, or taken
+    // down by the admin): expected, so one line per down period rather than a warning each.
+    ++stats_.dropped_device_down;
+    if (!device_down_) log_.info("device ", device_.name(), " is down; dropping received packets");
+    device_down_ = true;
     return;
   }
+  if (ec) {
+    ++stats_.device_write_errors;
+    complain("device write failed: " + ec.message());
+    return;
+  }
+  if (device_down_) log_.info("device ", device_.name(), " is up; delivering packets");
+  device_down_ = false;
   ++stats_.device_writes;
 }
 

@@ -5,6 +5,7 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ class FakeDevice final : public device::Device {
     return n;
   }
   void write_packet(util::ConstByteSpan packet, std::error_code& ec) override {
+    if (write_error_) {
+      ec = std::make_error_code(*write_error_);
+      return;
+    }
     written_.emplace_back(packet.begin(), packet.end());
     ec.clear();
   }
@@ -52,6 +57,8 @@ class FakeDevice final : public device::Device {
     wake();
   }
   const std::vector<Packet>& written() const { return written_; }
+  // Makes every write fail as the kernel would (e.g. EIO while the interface is down).
+  void fail_writes(std::optional<std::errc> error) { write_error_ = error; }
   std::size_t pending() const { return inbound_.size(); }
   std::size_t reads() const { return reads_; }
 
@@ -70,6 +77,7 @@ class FakeDevice final : public device::Device {
   std::vector<Packet> written_;
   WaitHandler waiter_;
   std::size_t reads_ = 0;
+  std::optional<std::errc> write_error_;
 };
 
 // A minimal IPv4 packet (20-byte header + payload) that passes the engine's checks.

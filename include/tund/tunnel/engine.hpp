@@ -11,7 +11,8 @@
 // Inbound flow (net -> device):
 //   1. the transport decodes frames in its receive buffer and calls on_frame
 //   2. a frame that cannot be a packet of the link's kind is dropped and counted
-//   3. the frame is written to the device; a full device queue drops it (counted)
+//   3. the frame is written to the device; a full queue or a down interface drops it
+//      (counted)
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@ struct EngineStats {
   std::uint64_t device_writes = 0;      // packets written to the device
   std::uint64_t dropped_no_peer = 0;    // read while no peer was connected
   std::uint64_t dropped_malformed = 0;  // received frames that were not a plausible packet
+  std::uint64_t dropped_device_down = 0;  // received while the interface was down
   std::uint64_t device_write_errors = 0;
   std::uint64_t device_read_errors = 0;
 };
@@ -59,6 +61,7 @@ class Engine final : public transport::FrameSink {
   std::vector<std::byte> scratch_;  // where packets go when there is no peer
   util::LogLimiter complaints_;
   bool stopped_ = false;
+  bool device_down_ = false;
 };
 
 }  // namespace tund::tunnel

@@ -83,5 +83,25 @@ TEST_F(EnginePair, RefusesFramesThatAreNotPackets) {
   EXPECT_EQ(b.stats().dropped_malformed, 3u);
 }
 
+TEST_F(EnginePair, CountsFramesArrivingWhileTheInterfaceIsDown) {
+  dev_b.fail_writes(std::errc::io_error);
+  dev_a.inject(ipv4_packet(64));
+  dev_a.inject(ipv4_packet(64));
+  run();
+  EXPECT_EQ(b.stats().dropped_device_down, 2u);
+  EXPECT_EQ(b.stats().device_write_errors, 0u);
+  dev_b.fail_writes(std::nullopt);
+  dev_a.inject(ipv4_packet(64));
+  run();
+  EXPECT_EQ(b.stats().device_writes, 1u);
+}
+
+TEST_F(EnginePair, CountsOtherDeviceWriteErrors) {
+  dev_b.fail_writes(std::errc::no_buffer_space);
+  dev_a.inject(ipv4_packet(64));
+  run();
+  EXPECT_EQ(b.stats().device_write_errors, 1u);
+}
+
 }  // namespace
 }  // namespace tund::testing

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what tund needs to build and test (Debian 12 packages only) and builds it.
+# Sourced by examples/demo.sh and tests/run.sh; safe to run again (apt-get skips what is
+# installed, cmake rebuilds only what changed).
+#   BUILD_DIR   where to build (default: build)
+#   CMAKE_ARGS  extra arguments for cmake configure
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+
+PACKAGES=(
+  # build
+  cmake make g++ pkg-config libasio-dev libcli11-dev libgtest-dev
+  # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
+  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3
+)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: missing packages: ${missing[*]} (run as root to install them)" >&2
+    return 1
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # iperf3 asks whether to start a daemon; the answer is no.
+  echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  cmake -S "$ROOT" -B "$BUILD_DIR" ${CMAKE_ARGS:-} >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+install_packages
+build
