@@ -58,8 +58,8 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
 std::string describe(const Config& cfg, const device::TunDevice& dev) {
   return std::string(cfg.role == config::Role::server ? "server" : "client") + ", " +
          (cfg.device == config::DeviceKind::tap ? "TAP " : "TUN ") + dev.name() + " (mtu " +
-         std::to_string(dev.mtu()) + (dev.was_persistent() ? ", persistent" : ", created") +
-         "), " + (cfg.transport == config::TransportKind::udp ? "udp" : "tcp");
+         std::to_string(dev.mtu()) + (dev.was_persistent() ? ", persistent" : ", created") + "), " +
+         (cfg.transport == config::TransportKind::udp ? "udp" : "tcp");
 }
 
 }  // namespace

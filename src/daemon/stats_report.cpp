@@ -9,11 +9,11 @@ std::string format_stats(const tunnel::EngineStats& e, const transport::Transpor
   out << "stats: tx " << t.tx_frames << " frames " << t.tx_bytes << " bytes, rx " << t.rx_frames
       << " frames " << t.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
       << e.device_writes << "; dropped: no-peer " << e.dropped_no_peer << " malformed "
-      << e.dropped_malformed << " device-down " << e.dropped_device_down << " oversize " << t.rx_oversize << " zero-length "
-      << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram "
-      << t.rx_bad_datagram << " tx-failed " << t.tx_dropped << " device-write-errors "
-      << e.device_write_errors << "; sessions " << t.sessions << " peer-changes "
-      << t.peer_changes;
+      << e.dropped_malformed << " device-down " << e.dropped_device_down << " oversize "
+      << t.rx_oversize << " zero-length " << t.rx_zero_length << " truncated " << t.rx_truncated
+      << " bad-datagram " << t.rx_bad_datagram << " tx-failed " << t.tx_dropped
+      << " device-write-errors " << e.device_write_errors << "; sessions " << t.sessions
+      << " peer-changes " << t.peer_changes;
   return out.str();
 }
 

@@ -14,7 +14,9 @@
 namespace tund::device {
 namespace {
 
-const char* kind_name(TunKind k) { return k == TunKind::tun ? "TUN" : "TAP"; }
+const char* kind_name(TunKind k) {
+  return k == TunKind::tun ? "TUN" : "TAP";
+}
 
 // Refuses early, with a message that names the problem, the cases where TUNSETIFF would
 // only say EINVAL: a TUN/TAP of the other kind, or an ordinary interface of that name.
@@ -63,7 +65,9 @@ TunDevice::TunDevice(asio::io_context& io, const TunOptions& options)
   mtu_ = get_mtu(name_);
 }
 
-TunDevice::~TunDevice() { close(); }
+TunDevice::~TunDevice() {
+  close();
+}
 
 void TunDevice::async_wait_readable(WaitHandler handler) {
   fd_.async_wait(asio::posix::stream_descriptor::wait_read, std::move(handler));

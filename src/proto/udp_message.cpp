@@ -4,12 +4,18 @@ namespace tund::proto {
 
 std::string_view to_string(UdpParseError e) {
   switch (e) {
-    case UdpParseError::too_short: return "datagram shorter than the 4-byte header";
-    case UdpParseError::reserved_nonzero: return "reserved header bytes not zero";
-    case UdpParseError::unknown_type: return "unknown message type";
-    case UdpParseError::empty_data: return "data message without a frame";
-    case UdpParseError::oversize_data: return "frame larger than the link MTU";
-    case UdpParseError::keepalive_payload: return "keepalive with a body";
+    case UdpParseError::too_short:
+      return "datagram shorter than the 4-byte header";
+    case UdpParseError::reserved_nonzero:
+      return "reserved header bytes not zero";
+    case UdpParseError::unknown_type:
+      return "unknown message type";
+    case UdpParseError::empty_data:
+      return "data message without a frame";
+    case UdpParseError::oversize_data:
+      return "frame larger than the link MTU";
+    case UdpParseError::keepalive_payload:
+      return "keepalive with a body";
   }
   return "?";
 }

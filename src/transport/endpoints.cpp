@@ -9,8 +9,8 @@ std::vector<Endpoint> resolve(asio::io_context& io, const std::string& host, std
   std::error_code ec;
   auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty())
-    throw TransportError("cannot resolve host '" + host + "': " +
-                         (ec ? ec.message() : std::string("no addresses")));
+    throw TransportError("cannot resolve host '" + host +
+                         "': " + (ec ? ec.message() : std::string("no addresses")));
   std::vector<Endpoint> out;
   for (const auto& entry : results)
     out.push_back({entry.endpoint().address(), entry.endpoint().port()});

@@ -42,8 +42,7 @@ void TcpClient::connect() {
   for (const auto& e : server_) endpoints.emplace_back(e.address, e.port);
   socket_ = asio::ip::tcp::socket(io_);
   asio::async_connect(
-      socket_, endpoints,
-      [this](std::error_code ec, const asio::ip::tcp::endpoint& connected) {
+      socket_, endpoints, [this](std::error_code ec, const asio::ip::tcp::endpoint& connected) {
         timer_.cancel();
         if (stopped()) return;
         if (ec) {

@@ -46,7 +46,9 @@ TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkCon
   socket_.non_blocking(true);
 }
 
-void TcpLink::start() { read_more(); }
+void TcpLink::start() {
+  read_more();
+}
 
 void TcpLink::close(const std::string& reason, bool notify) {
   if (closed_) return;
@@ -70,8 +72,7 @@ void TcpLink::read_more() {
                                                std::to_string(self->decoder_.pending()) +
                                                " bytes pending)");
                               }
-                              self->close(ec == asio::error::eof ? "closed by peer"
-                                                                 : ec.message());
+                              self->close(ec == asio::error::eof ? "closed by peer" : ec.message());
                               return;
                             }
                             self->on_read(n);
@@ -121,7 +122,9 @@ void TcpLink::complain(const std::string& what) {
 
 // ---- send: engine -> output buffer -> socket --------------------------------------------
 
-bool TcpLink::writable() const { return !closed_ && out_end_ <= kHighWater; }
+bool TcpLink::writable() const {
+  return !closed_ && out_end_ <= kHighWater;
+}
 
 util::ByteSpan TcpLink::tx_slot() {
   return {out_.data() + out_end_ + proto::kTcpLengthPrefix, ctx_.max_frame};
@@ -161,13 +164,13 @@ void TcpLink::wait_writable() {
   out_end_ -= out_begin_;
   out_begin_ = 0;
   write_waiting_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](
-                                                             std::error_code ec) {
-    self->write_waiting_ = false;
-    if (self->closed_ || ec) return;
-    self->flush();
-    if (self->writable() && self->on_drained_) self->on_drained_();
-  });
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](std::error_code ec) {
+                       self->write_waiting_ = false;
+                       if (self->closed_ || ec) return;
+                       self->flush();
+                       if (self->writable() && self->on_drained_) self->on_drained_();
+                     });
 }
 
 }  // namespace tund::transport

@@ -16,8 +16,8 @@ Engine::Engine(device::Device& device, transport::Transport& transport, util::Lo
     : device_(device),
       transport_(transport),
       log_(log),
-      max_frame_(proto::max_frame_size(device.mtu(),
-                                       device.link_layer() == device::LinkLayer::ethernet)),
+      max_frame_(
+          proto::max_frame_size(device.mtu(), device.link_layer() == device::LinkLayer::ethernet)),
       scratch_(max_frame_) {}
 
 void Engine::start() {

@@ -11,7 +11,9 @@ constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kEthernetHeader = 14;
 
-unsigned ip_version(util::ConstByteSpan frame) { return std::to_integer<unsigned>(frame[0]) >> 4; }
+unsigned ip_version(util::ConstByteSpan frame) {
+  return std::to_integer<unsigned>(frame[0]) >> 4;
+}
 
 std::string describe_ip(util::ConstByteSpan frame) {
   char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
@@ -37,9 +39,12 @@ bool plausible_frame(util::ConstByteSpan frame, device::LinkLayer link) {
   if (link == device::LinkLayer::ethernet) return frame.size() >= kEthernetHeader;
   if (frame.empty()) return false;
   switch (ip_version(frame)) {
-    case 4: return frame.size() >= kIpv4MinHeader;
-    case 6: return frame.size() >= kIpv6Header;
-    default: return false;
+    case 4:
+      return frame.size() >= kIpv4MinHeader;
+    case 6:
+      return frame.size() >= kIpv6Header;
+    default:
+      return false;
   }
 }
 

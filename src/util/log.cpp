@@ -9,10 +9,14 @@ namespace {
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
   return "?";
 }
@@ -29,8 +33,8 @@ void write_stderr(LogLevel level, std::string_view text) {
     std::size_t n = std::strftime(stamp, sizeof stamp, "%H:%M:%S", &utc);
     std::snprintf(stamp + n, sizeof stamp - n, ".%03ld ", ts.tv_nsec / 1000000);
   }
-  std::fprintf(stderr, "%stund %s: %.*s\n", stamp, level_name(level),
-               static_cast<int>(text.size()), text.data());
+  std::fprintf(stderr, "%stund %s: %.*s\n", stamp, level_name(level), static_cast<int>(text.size()),
+               text.data());
 }
 
 }  // namespace
@@ -38,7 +42,9 @@ void write_stderr(LogLevel level, std::string_view text) {
 Logger::Logger(LogLevel min_level, Sink sink)
     : min_level_(min_level), sink_(sink ? std::move(sink) : Sink(write_stderr)) {}
 
-void Logger::write(LogLevel level, std::string_view text) { sink_(level, text); }
+void Logger::write(LogLevel level, std::string_view text) {
+  sink_(level, text);
+}
 
 bool LogLimiter::allow(Clock::time_point now, unsigned long& suppressed) {
   if (now - window_start_ >= window_) {

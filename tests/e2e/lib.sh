@@ -15,6 +15,7 @@ TUN_C=10.77.0.2
 WORK=$(mktemp -d /tmp/tund-e2e.XXXXXX)
 PIDS=()
 EXTRA_NS=()
+CLEANUP_PATHS=()
 
 skip_or_fail() {
   if [ "${CI:-}" = "true" ]; then
@@ -52,11 +53,19 @@ cleanup() {
     echo "---- logs of the failed test ----"
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
   fi
-  rm -rf "$WORK"
+  rm -rf "$WORK" "${CLEANUP_PATHS[@]}"
   exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# netns_etc NS FILE CONTENT: a file that `ip netns exec NS` mounts over /etc/FILE (hosts,
+# resolv.conf), so name lookups in tests stay inside the namespace.
+netns_etc() {
+  mkdir -p "/etc/netns/$1"
+  CLEANUP_PATHS+=("/etc/netns/$1")
+  printf '%s\n' "$3" >"/etc/netns/$1/$2"
+}
 
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*"; exit 1; }

@@ -31,6 +31,8 @@ expect_startup_error "$NS_S" "exists as a TUN device" "$TUND_BIN" -s -i "tun$ID"
 expect_startup_error "$NS_S" "not a TUN/TAP device" "$TUND_BIN" -s -i lo
 expect_startup_error "$NS_S" "/dev/net/tun" \
   setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$TUND_BIN" -s -i "t$ID"
+# The lookup may only ask a resolver on the namespace's own loopback (nothing listens).
+netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1"
 expect_startup_error "$NS_C" "cannot resolve host 'no-such-host.invalid'" \
   "$TUND_BIN" -c no-such-host.invalid -i "t$ID"
 for proto in tcp udp; do

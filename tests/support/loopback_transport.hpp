@@ -13,8 +13,7 @@ namespace tund::testing {
 
 class LoopbackTransport final : public transport::Transport {
  public:
-  LoopbackTransport(asio::io_context& io, std::size_t max_frame)
-      : io_(io), slot_(max_frame) {}
+  LoopbackTransport(asio::io_context& io, std::size_t max_frame) : io_(io), slot_(max_frame) {}
 
   static void connect(LoopbackTransport& a, LoopbackTransport& b) {
     a.peer_ = &b;

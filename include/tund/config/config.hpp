@@ -19,7 +19,7 @@ struct Config {
   Role role = Role::server;
   std::string remote_host;  // client: the server to connect to
   std::uint16_t port = proto::kDefaultPort;
-  std::string listen;       // server: local address; empty = all (dual-stack)
+  std::string listen;  // server: local address; empty = all (dual-stack)
   std::string iface;
   DeviceKind device = DeviceKind::tun;
   TransportKind transport = TransportKind::tcp;

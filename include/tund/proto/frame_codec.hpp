@@ -26,7 +26,7 @@ enum class DecodeStatus {
 
 struct DecodeResult {
   DecodeStatus status;
-  util::ConstByteSpan frame{};   // valid for status == frame, until the next call
+  util::ConstByteSpan frame{};    // valid for status == frame, until the next call
   std::size_t declared_size = 0;  // the length field, for skipped/error diagnostics
 };
 
@@ -54,8 +54,8 @@ class FrameDecoder {
 
   std::size_t max_frame_;
   std::vector<std::byte> buf_;
-  std::size_t begin_ = 0;  // first unconsumed byte
-  std::size_t end_ = 0;    // one past the last received byte
+  std::size_t begin_ = 0;           // first unconsumed byte
+  std::size_t end_ = 0;             // one past the last received byte
   std::size_t skip_remaining_ = 0;  // bytes of an oversize frame still to discard
 };
 

@@ -28,10 +28,9 @@ void bind_listener(const asio::ip::address& address, std::uint16_t port, const c
     }
   } catch (const std::system_error& e) {
     std::string hint = e.code() == asio::error::address_in_use ? " (is another tund running?)" : "";
-    throw TransportError(std::string("cannot listen on ") + what + " " +
-                         to_string(address, port) + ": " + e.code().message() + hint);
+    throw TransportError(std::string("cannot listen on ") + what + " " + to_string(address, port) +
+                         ": " + e.code().message() + hint);
   }
 }
 
 }  // namespace tund::transport
-

@@ -23,13 +23,13 @@ class FrameSink {
 // Counters for what the transport saw and refused; printed on SIGUSR1 and at exit.
 struct TransportStats {
   std::uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
-  std::uint64_t rx_zero_length = 0;  // TCP frames with length 0 (connection closed)
-  std::uint64_t rx_oversize = 0;     // frames longer than MTU + link header (dropped)
-  std::uint64_t rx_truncated = 0;    // connections that ended inside a frame
-  std::uint64_t rx_bad_datagram = 0; // UDP datagrams of the wrong shape
-  std::uint64_t tx_dropped = 0;      // frames lost because the socket failed
-  std::uint64_t sessions = 0;        // connections made / peers learned
-  std::uint64_t peer_changes = 0;    // a newer client replaced the old one / NAT rebinding
+  std::uint64_t rx_zero_length = 0;   // TCP frames with length 0 (connection closed)
+  std::uint64_t rx_oversize = 0;      // frames longer than MTU + link header (dropped)
+  std::uint64_t rx_truncated = 0;     // connections that ended inside a frame
+  std::uint64_t rx_bad_datagram = 0;  // UDP datagrams of the wrong shape
+  std::uint64_t tx_dropped = 0;       // frames lost because the socket failed
+  std::uint64_t sessions = 0;         // connections made / peers learned
+  std::uint64_t peer_changes = 0;     // a newer client replaced the old one / NAT rebinding
 };
 
 class Transport {

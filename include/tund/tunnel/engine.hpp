@@ -25,10 +25,10 @@
 namespace tund::tunnel {
 
 struct EngineStats {
-  std::uint64_t device_reads = 0;       // packets read from the device
-  std::uint64_t device_writes = 0;      // packets written to the device
-  std::uint64_t dropped_no_peer = 0;    // read while no peer was connected
-  std::uint64_t dropped_malformed = 0;  // received frames that were not a plausible packet
+  std::uint64_t device_reads = 0;         // packets read from the device
+  std::uint64_t device_writes = 0;        // packets written to the device
+  std::uint64_t dropped_no_peer = 0;      // read while no peer was connected
+  std::uint64_t dropped_malformed = 0;    // received frames that were not a plausible packet
   std::uint64_t dropped_device_down = 0;  // received while the interface was down
   std::uint64_t device_write_errors = 0;
   std::uint64_t device_read_errors = 0;

@@ -29,13 +29,21 @@ class Logger {
     write(level, line.str());
   }
   template <typename... Args>
-  void debug(const Args&... args) { log(LogLevel::debug, args...); }
+  void debug(const Args&... args) {
+    log(LogLevel::debug, args...);
+  }
   template <typename... Args>
-  void info(const Args&... args) { log(LogLevel::info, args...); }
+  void info(const Args&... args) {
+    log(LogLevel::info, args...);
+  }
   template <typename... Args>
-  void warn(const Args&... args) { log(LogLevel::warn, args...); }
+  void warn(const Args&... args) {
+    log(LogLevel::warn, args...);
+  }
   template <typename... Args>
-  void error(const Args&... args) { log(LogLevel::error, args...); }
+  void error(const Args&... args) {
+    log(LogLevel::error, args...);
+  }
 
  private:
   void write(LogLevel level, std::string_view text);

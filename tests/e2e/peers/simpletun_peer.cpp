@@ -81,13 +81,26 @@ int main(int argc, char** argv) {
   int opt;
   while ((opt = getopt(argc, argv, "i:sc:p:ua")) > 0) {
     switch (opt) {
-      case 'i': ifname = optarg; break;
-      case 's': server = true; break;
-      case 'c': remote = optarg; break;
-      case 'p': port = static_cast<uint16_t>(std::atoi(optarg)); break;
-      case 'u': flags = IFF_TUN; break;
-      case 'a': flags = IFF_TAP; break;
-      default: return 2;
+      case 'i':
+        ifname = optarg;
+        break;
+      case 's':
+        server = true;
+        break;
+      case 'c':
+        remote = optarg;
+        break;
+      case 'p':
+        port = static_cast<uint16_t>(std::atoi(optarg));
+        break;
+      case 'u':
+        flags = IFF_TUN;
+        break;
+      case 'a':
+        flags = IFF_TAP;
+        break;
+      default:
+        return 2;
     }
   }
   if (!ifname || (server == (remote != nullptr))) {

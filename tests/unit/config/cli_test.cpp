@@ -52,9 +52,8 @@ TEST(Cli, ShortFlags) {
 }
 
 TEST(Cli, LongFlags) {
-  Config c = parse_ok({"--server", "--iface", "tun0", "--tun", "--port", "1", "--transport",
-                       "tcp", "--listen", "198.18.0.1", "--mtu", "1280", "--debug",
-                       "--keepalive", "3"});
+  Config c = parse_ok({"--server", "--iface", "tun0", "--tun", "--port", "1", "--transport", "tcp",
+                       "--listen", "198.18.0.1", "--mtu", "1280", "--debug", "--keepalive", "3"});
   EXPECT_EQ(c.role, Role::server);
   EXPECT_EQ(c.listen, "198.18.0.1");
   EXPECT_EQ(c.mtu, 1280u);

@@ -59,8 +59,9 @@ TEST(FrameCodec, StreamSplitAtEveryByteBoundary) {
     FrameDecoder d(1400, 4096);
     Collected c;
     for (auto part : {std::pair{std::size_t{0}, split}, std::pair{split, stream.size()}}) {
-      auto more = feed_in_chunks(d, Bytes(stream.begin() + static_cast<long>(part.first),
-                                          stream.begin() + static_cast<long>(part.second)),
+      auto more = feed_in_chunks(d,
+                                 Bytes(stream.begin() + static_cast<long>(part.first),
+                                       stream.begin() + static_cast<long>(part.second)),
                                  stream.size());
       c.frames.insert(c.frames.end(), more.frames.begin(), more.frames.end());
     }

@@ -51,9 +51,8 @@ TEST_F(TcpFixture, FramesCrossBothWays) {
   ASSERT_TRUE(run_until(io, [&] { return server->peer_up() && client->peer_up(); }));
   send_frame(*client, frame_of(84, 1));
   send_frame(*server, frame_of(1400, 2));
-  ASSERT_TRUE(run_until(io, [&] {
-    return server_sink.frames.size() == 1 && client_sink.frames.size() == 1;
-  }));
+  ASSERT_TRUE(run_until(
+      io, [&] { return server_sink.frames.size() == 1 && client_sink.frames.size() == 1; }));
   EXPECT_EQ(server_sink.frames[0], frame_of(84, 1));
   EXPECT_EQ(client_sink.frames[0], frame_of(1400, 2));
 }
@@ -81,7 +80,8 @@ TEST_F(TcpFixture, SimpletunStyleSeparateWritesAreReassembled) {
   unsigned char length[2] = {0, 20};
   auto payload = frame_of(20, 3);
   asio::write(raw, asio::buffer(length));
-  run_until(io, [] { return false; }, 20ms);
+  run_until(
+      io, [] { return false; }, 20ms);
   asio::write(raw, asio::buffer(payload.data(), payload.size()));
   ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
   EXPECT_EQ(server_sink.frames[0], payload);
@@ -122,7 +122,8 @@ TEST_F(TcpFixture, StreamEndingInsideAFrameIsCountedAsTruncated) {
     auto raw = raw_connection();
     unsigned char partial[] = {0, 100, 0x45, 1, 2};
     asio::write(raw, asio::buffer(partial));
-    run_until(io, [] { return false; }, 20ms);
+    run_until(
+        io, [] { return false; }, 20ms);
   }  // closed mid-frame
   ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_truncated == 1; }));
   EXPECT_TRUE(server_sink.frames.empty());
@@ -155,7 +156,8 @@ TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
     port = probe.local_endpoint().port();
   }
   auto client = make_client(port);
-  run_until(io, [] { return false; }, 100ms);
+  run_until(
+      io, [] { return false; }, 100ms);
   EXPECT_FALSE(client->peer_up());
   start_server(port);
   ASSERT_TRUE(run_until(io, [&] { return client->peer_up(); }));

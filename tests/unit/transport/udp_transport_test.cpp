@@ -53,9 +53,8 @@ TEST_F(UdpFixture, ClientProbesUntilTheServerAnswersThenDataFlows) {
   ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
   send_frame(*client, frame_of(84, 1));
   send_frame(*server, frame_of(1400, 2));
-  ASSERT_TRUE(run_until(io, [&] {
-    return server_sink.frames.size() == 1 && client_sink.frames.size() == 1;
-  }));
+  ASSERT_TRUE(run_until(
+      io, [&] { return server_sink.frames.size() == 1 && client_sink.frames.size() == 1; }));
   EXPECT_EQ(server_sink.frames[0], frame_of(84, 1));
   EXPECT_EQ(client_sink.frames[0], frame_of(1400, 2));
 }
@@ -95,11 +94,14 @@ TEST_F(UdpFixture, ServerFollowsTheClientToANewAddress) {
   std::array<unsigned char, 64> got{};
   std::size_t n = 0;
   after.non_blocking(true);
-  ASSERT_TRUE(run_until(io, [&] {
-    std::error_code ec;
-    n = after.receive(asio::buffer(got), 0, ec);
-    return !ec && got[0] == 1;  // skip the keepalive answer, wait for the data
-  })) << "tx " << server->stats().tx_frames << " dropped " << server->stats().tx_dropped;
+  ASSERT_TRUE(run_until(io,
+                        [&] {
+                          std::error_code ec;
+                          n = after.receive(asio::buffer(got), 0, ec);
+                          return !ec &&
+                                 got[0] == 1;  // skip the keepalive answer, wait for the data
+                        }))
+      << "tx " << server->stats().tx_frames << " dropped " << server->stats().tx_dropped;
   EXPECT_EQ(n, 4u + 30u);
   EXPECT_EQ(server->stats().tx_frames, 1u);
   EXPECT_EQ(server->stats().tx_dropped, 0u);
@@ -111,12 +113,14 @@ TEST_F(UdpFixture, SilentPeerIsDeclaredGoneAndTheClientProbesAgain) {
   start_client();
   ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
   // Keepalives keep an idle tunnel up well past three intervals.
-  run_until(io, [] { return false; }, 600ms);
+  run_until(
+      io, [] { return false; }, 600ms);
   EXPECT_TRUE(client->peer_up());
   EXPECT_TRUE(server->peer_up());
   server->stop();
   server.reset();
-  ASSERT_TRUE(run_until(io, [&] { return !client->peer_up(); }, 3s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !client->peer_up(); }, 3s));
   EXPECT_EQ(client_sink.states, (std::vector<bool>{true, false}));
 }
 

@@ -75,9 +75,9 @@ TEST_F(EnginePair, DropsAndCountsPacketsWhileNoPeer) {
 }
 
 TEST_F(EnginePair, RefusesFramesThatAreNotPackets) {
-  net_b.deliver({std::byte{0x00}, std::byte{0x01}});        // version 0
-  net_b.deliver(Packet(10, std::byte{0x45}));                // IPv4 shorter than a header
-  net_b.deliver(Packet(30, std::byte{0x60}));                // IPv6 shorter than a header
+  net_b.deliver({std::byte{0x00}, std::byte{0x01}});  // version 0
+  net_b.deliver(Packet(10, std::byte{0x45}));         // IPv4 shorter than a header
+  net_b.deliver(Packet(30, std::byte{0x60}));         // IPv6 shorter than a header
   run();
   EXPECT_TRUE(dev_b.written().empty());
   EXPECT_EQ(b.stats().dropped_malformed, 3u);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# HOST as an IPv6 literal and as a name; the server's default dual-stack listener and
+# --listen limiting it to one address. (Names resolve through /etc/netns/NS/hosts, which
+# `ip netns exec` mounts over /etc/hosts: no DNS query leaves the machine.)
+. "$(dirname "$0")/lib.sh"
+make_underlay
+UNDER6_S=2001:db8:77::1
+UNDER6_C=2001:db8:77::2
+ip -n "$NS_S" addr add "$UNDER6_S/64" dev "vs$ID" nodad
+ip -n "$NS_C" addr add "$UNDER6_C/64" dev "vc$ID" nodad
+netns_etc "$NS_C" hosts "$UNDER_S tund-server.test"
+netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1"
+
+# connect_with HOST PROTO [server args]: server + client, ping, tear down.
+connect_with() {
+  local host=$1 proto=$2
+  shift 2
+  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" "$@"
+  SERVER_PID=$LAST_PID
+  start_tund "$NS_C" client -c "$host" -i "tunc$ID" -t "$proto"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
+  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto via $host: no ping"
+  ping_ok "$NS_S" "$TUN_C" 3 || fail "$proto via $host: server -> client ping lost"
+  tunnel_down
+}
+
+for proto in tcp udp; do
+  step "$proto: IPv6 underlay, server on the dual-stack default"
+  connect_with "$UNDER6_S" "$proto"
+  grep -q "\[$UNDER6_C\]" "$WORK/server.log" || fail "$proto: server did not see an IPv6 client"
+  pass "$proto: client reached the server at [$UNDER6_S]"
+  step "$proto: IPv4 client on the same dual-stack server"
+  connect_with "$UNDER_S" "$proto"
+  grep -q "$UNDER_C:" "$WORK/server.log" || fail "$proto: IPv4 client not shown as IPv4"
+  pass "$proto: IPv4 client, shown as $UNDER_C"
+done
+
+step "HOST as a name"
+connect_with tund-server.test tcp
+pass "tund-server.test resolved and connected"
+
+step "--listen limits the server to one address"
+connect_with "$UNDER_S" tcp --listen "$UNDER_S"
+start_tund "$NS_S" server -s -i "tuns$ID" --listen "$UNDER_S"
+SERVER_PID=$LAST_PID
+wait_until 5 grep -q "listening on $UNDER_S:55555" "$WORK/server.log" || fail "not listening on $UNDER_S"
+if ip netns exec "$NS_C" bash -c "exec 3<>/dev/tcp/$UNDER6_S/55555" 2>/dev/null; then
+  fail "--listen $UNDER_S still accepted a connection on $UNDER6_S"
+fi
+stop_pid "$SERVER_PID"
+pass "--listen $UNDER_S: reachable there, refused on [$UNDER6_S]"
