@@ -11,9 +11,9 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 
 PACKAGES=(
   # build
-  cmake make g++ pkg-config libasio-dev libcli11-dev libgtest-dev
+  cmake make g++ pkg-config libasio-dev libcli11-dev libsodium-dev libgtest-dev
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
-  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3
+  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump
 )
 
 install_packages() {

@@ -6,6 +6,7 @@ root=${1:-.}
 declare -A allowed=(
   [util]="util"
   [proto]="proto util"
+  [crypto]="crypto proto util"
   [device]="device util"
   [transport]="transport proto util"
   [tunnel]="tunnel proto util device/device.hpp transport/transport.hpp"
@@ -26,8 +27,11 @@ for module in "${!allowed[@]}"; do
       fi
     done < <(sed -n 's|^#include "tund/\([^"]*\)".*|\1|p' "$file")
   done
-  # Only crypto may include sodium; proto/config/tunnel never include Asio.
-  case $module in proto|config|tunnel)
+  # Only crypto may include sodium; proto/config/tunnel/crypto never include Asio.
+  if [ "$module" != crypto ] && grep -rl '#include <sodium' "$root/include/tund/$module" "$root/src/$module" 2>/dev/null; then
+    echo "layering: only crypto may include libsodium ($module does)"; status=1
+  fi
+  case $module in proto|config|tunnel|crypto)
     if grep -rl '#include <asio' "$root/include/tund/$module" "$root/src/$module" 2>/dev/null; then
       echo "layering: $module must not include Asio"; status=1
     fi ;;

@@ -37,7 +37,12 @@ void TcpClient::end() {
   socket_.close(ignored);
 }
 
+TcpClient::~TcpClient() {
+  stop();
+}
+
 void TcpClient::connect() {
+  timed_out_ = false;
   std::vector<asio::ip::tcp::endpoint> endpoints;
   for (const auto& e : server_) endpoints.emplace_back(e.address, e.port);
   socket_ = asio::ip::tcp::socket(io_);
@@ -57,6 +62,7 @@ void TcpClient::connect() {
   timer_.expires_after(kConnectTimeout);
   timer_.async_wait([this](std::error_code ec) {
     if (!ec) {
+      timed_out_ = true;
       std::error_code ignored;
       socket_.close(ignored);  // completes the connect with operation_aborted
     }

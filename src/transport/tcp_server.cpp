@@ -34,7 +34,8 @@ void TcpServer::end() {
 
 void TcpServer::accept_next() {
   acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
-    if (stopped()) return;
+    // Aborted means the acceptor is closed and `this` may be gone: touch nothing.
+    if (ec == asio::error::operation_aborted || stopped()) return;
     if (ec) {
       // EMFILE and friends: say so and keep accepting rather than die.
       log_.warn("accept failed: ", ec.message());

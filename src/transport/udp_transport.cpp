@@ -93,7 +93,8 @@ std::string UdpTransport::peer_name() const {
 
 void UdpTransport::receive() {
   socket_.async_wait(asio::ip::udp::socket::wait_read, [this](std::error_code ec) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
+    // Aborted means the socket is closed and `this` may be gone: touch nothing.
+    if (ec == asio::error::operation_aborted || stopped_) return;
     drain_socket();
     receive();
   });
@@ -209,7 +210,7 @@ bool UdpTransport::send_datagram(std::size_t size) {
 
 void UdpTransport::wait_writable() {
   socket_.async_wait(asio::ip::udp::socket::wait_write, [this](std::error_code ec) {
-    if (stopped_ || ec) return;
+    if (ec || stopped_) return;
     std::size_t size = pending_size_;
     pending_size_ = 0;
     send_datagram(size);

@@ -15,6 +15,7 @@ class TcpClient final : public TcpTransport {
  public:
   TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::size_t max_frame,
             util::Logger& log, Backoff backoff);
+  ~TcpClient() override;
 
  private:
   void begin() override;
@@ -28,6 +29,7 @@ class TcpClient final : public TcpTransport {
   Backoff backoff_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;  // reconnect delay, and the connect timeout while connecting
+  bool timed_out_ = false;
 };
 
 }  // namespace tund::transport

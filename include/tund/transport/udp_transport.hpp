@@ -31,6 +31,7 @@ class UdpTransport final : public Transport {
  public:
   // Opens and binds/connects at once (a port in use is a TransportError at start-up).
   UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log, Backoff probe_backoff);
+  ~UdpTransport() override { stop(); }
 
   void start(FrameSink& sink) override;
   void stop() override;

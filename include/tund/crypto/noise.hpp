@@ -1,0 +1,90 @@
+// The Noise IK and IKpsk2 handshakes (Noise spec rev 34, sections 5 and 9) over
+// 25519 / ChaChaPoly or AESGCM / BLAKE2b. Pure computation: bytes in, bytes out.
+//
+//   IK:      <- s          IKpsk2:  <- s
+//            ...                    ...
+//            -> e, es, s, ss        -> e, es, s, ss
+//            <- e, ee, se           <- e, ee, se, psk
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tund/crypto/primitives.hpp"
+
+namespace tund::crypto {
+
+// Noise CipherState: a key and a 64-bit nonce.
+class CipherState {
+ public:
+  CipherState() = default;
+  CipherState(Aead aead, const Key& key) : aead_(aead), key_(key), has_key_(true) {}
+  ~CipherState() { wipe(key_.data(), key_.size()); }
+  CipherState(const CipherState&) = default;
+  CipherState& operator=(const CipherState&) = default;
+
+  bool has_key() const { return has_key_; }
+  const Key& key() const { return key_; }
+  std::uint64_t nonce() const { return n_; }
+  // Appends ENCRYPT(k, n++, ad, plaintext) (or the plaintext itself without a key) to out.
+  void encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::uint8_t>& out);
+  // Decrypts into out; false if authentication fails (n is then not advanced).
+  bool decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::uint8_t>& out);
+
+ private:
+  Aead aead_ = Aead::chacha20poly1305;
+  Key key_{};
+  bool has_key_ = false;
+  std::uint64_t n_ = 0;
+};
+
+struct HandshakeSettings {
+  bool initiator = true;
+  bool psk2 = false;  // IKpsk2 instead of IK
+  Aead aead = Aead::chacha20poly1305;
+  Key static_private{};
+  std::optional<Key> remote_static;  // the responder's key; required for the initiator
+  std::optional<Key> psk;            // required when psk2
+  std::vector<std::uint8_t> prologue;
+  std::optional<Key> ephemeral_private;  // tests only: a fixed ephemeral key
+};
+
+std::string protocol_name(bool psk2, Aead aead);
+
+class Handshake {
+ public:
+  explicit Handshake(const HandshakeSettings& settings);
+  ~Handshake();
+  Handshake(const Handshake&) = delete;
+  Handshake& operator=(const Handshake&) = delete;
+
+  // Initiator: -> e, es, s, ss + payload. Responder: <- e, ee, se[, psk] + payload.
+  std::vector<std::uint8_t> write_message(Bytes payload);
+  // Returns the payload, or nothing if the message is malformed or fails authentication.
+  std::optional<std::vector<std::uint8_t>> read_message(Bytes message);
+
+  // After both messages: (initiator->responder, responder->initiator) cipher states.
+  std::pair<CipherState, CipherState> split() const;
+  const Hash& handshake_hash() const { return h_; }
+  // Responder: the initiator's static public key, known after read_message succeeded.
+  const Key& remote_static() const { return rs_; }
+
+ private:
+  void mix_hash(Bytes data);
+  void mix_key(Bytes ikm);
+  void mix_key_and_hash(Bytes ikm);
+  bool mix_dh(const Key& priv, const Key& pub);
+  void encrypt_and_hash(Bytes plaintext, std::vector<std::uint8_t>& out);
+  bool decrypt_and_hash(Bytes ciphertext, std::vector<std::uint8_t>& out);
+  void write_ephemeral(std::vector<std::uint8_t>& out);
+  bool read_ephemeral(Bytes& message);
+
+  HandshakeSettings settings_;
+  Hash ck_{}, h_{};
+  CipherState cipher_;
+  Key e_{}, e_pub_{}, s_pub_{}, rs_{}, re_{};
+  int step_ = 0;  // messages processed so far
+};
+
+}  // namespace tund::crypto

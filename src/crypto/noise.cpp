@@ -1,0 +1,188 @@
+#include "tund/crypto/noise.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tund::crypto {
+namespace {
+
+Key truncate(const Hash& h) {
+  Key k;
+  std::copy_n(h.begin(), kKeySize, k.begin());
+  return k;
+}
+
+}  // namespace
+
+std::string protocol_name(bool psk2, Aead aead) {
+  return std::string("Noise_") + (psk2 ? "IKpsk2" : "IK") + "_25519_" +
+         (aead == Aead::aes256gcm ? "AESGCM" : "ChaChaPoly") + "_BLAKE2b";
+}
+
+// ---- CipherState ------------------------------------------------------------------------
+
+void CipherState::encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::uint8_t>& out) {
+  std::size_t at = out.size();
+  if (!has_key_) {
+    out.insert(out.end(), plaintext.begin(), plaintext.end());
+    return;
+  }
+  out.resize(at + plaintext.size() + kTagSize);
+  std::copy(plaintext.begin(), plaintext.end(), out.begin() + static_cast<long>(at));
+  aead_seal(aead_, key_.data(), n_++, ad, Bytes(out.data() + at, plaintext.size()),
+            out.data() + at);
+}
+
+bool CipherState::decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::uint8_t>& out) {
+  if (!has_key_) {
+    out.assign(ciphertext.begin(), ciphertext.end());
+    return true;
+  }
+  if (ciphertext.size() < kTagSize) return false;
+  out.resize(ciphertext.size() - kTagSize);
+  if (!aead_open(aead_, key_.data(), n_, ad, ciphertext, out.data())) return false;
+  ++n_;
+  return true;
+}
+
+// ---- SymmetricState (folded into Handshake) ---------------------------------------------
+
+Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
+  if (settings_.initiator && !settings_.remote_static)
+    throw std::invalid_argument("IK initiator needs the responder's static key");
+  if (settings_.psk2 && !settings_.psk) throw std::invalid_argument("IKpsk2 needs a psk");
+  std::string name = protocol_name(settings_.psk2, settings_.aead);
+  // InitializeSymmetric: a name of at most HASHLEN bytes is used as h, zero-padded.
+  if (name.size() <= kHashSize) {
+    h_.fill(0);
+    std::copy(name.begin(), name.end(), h_.begin());
+  } else {
+    h_ = blake2b(Bytes(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
+  }
+  ck_ = h_;
+  mix_hash(settings_.prologue);
+  s_pub_ = x25519_public(settings_.static_private);
+  // Pre-message "<- s": both sides hash the responder's static public key.
+  mix_hash(settings_.initiator ? *settings_.remote_static : s_pub_);
+}
+
+Handshake::~Handshake() {
+  wipe(ck_.data(), ck_.size());
+  wipe(e_.data(), e_.size());
+  wipe(settings_.static_private.data(), kKeySize);
+  if (settings_.psk) wipe(settings_.psk->data(), kKeySize);
+}
+
+void Handshake::mix_hash(Bytes data) {
+  h_ = blake2b(h_, data);
+}
+
+void Handshake::mix_key(Bytes ikm) {
+  Hash temp_k;
+  hkdf(ck_, ikm, &ck_, &temp_k, nullptr);
+  cipher_ = CipherState(settings_.aead, truncate(temp_k));
+  wipe(temp_k.data(), temp_k.size());
+}
+
+void Handshake::mix_key_and_hash(Bytes ikm) {
+  Hash temp_h, temp_k;
+  hkdf(ck_, ikm, &ck_, &temp_h, &temp_k);
+  mix_hash(temp_h);
+  cipher_ = CipherState(settings_.aead, truncate(temp_k));
+  wipe(temp_k.data(), temp_k.size());
+}
+
+bool Handshake::mix_dh(const Key& priv, const Key& pub) {
+  Key shared;
+  bool ok = x25519(shared, priv, pub);
+  if (ok) mix_key(shared);
+  wipe(shared.data(), shared.size());
+  return ok;
+}
+
+void Handshake::encrypt_and_hash(Bytes plaintext, std::vector<std::uint8_t>& out) {
+  std::size_t at = out.size();
+  cipher_.encrypt_with_ad(h_, plaintext, out);
+  mix_hash(Bytes(out.data() + at, out.size() - at));
+}
+
+bool Handshake::decrypt_and_hash(Bytes ciphertext, std::vector<std::uint8_t>& out) {
+  if (!cipher_.decrypt_with_ad(h_, ciphertext, out)) return false;
+  mix_hash(ciphertext);
+  return true;
+}
+
+// "e": send a fresh ephemeral key; psk handshakes also mix it into the key.
+void Handshake::write_ephemeral(std::vector<std::uint8_t>& out) {
+  e_ = settings_.ephemeral_private ? *settings_.ephemeral_private : random_private_key();
+  e_pub_ = x25519_public(e_);
+  out.insert(out.end(), e_pub_.begin(), e_pub_.end());
+  mix_hash(e_pub_);
+  if (settings_.psk2) mix_key(e_pub_);
+}
+
+bool Handshake::read_ephemeral(Bytes& message) {
+  if (message.size() < kKeySize) return false;
+  std::copy_n(message.begin(), kKeySize, re_.begin());
+  message = message.subspan(kKeySize);
+  mix_hash(re_);
+  if (settings_.psk2) mix_key(re_);
+  return true;
+}
+
+// ---- the IK messages ----------------------------------------------------------------------
+
+std::vector<std::uint8_t> Handshake::write_message(Bytes payload) {
+  std::vector<std::uint8_t> out;
+  const Key& rs = settings_.initiator ? *settings_.remote_static : rs_;
+  if (settings_.initiator && step_ == 0) {  // -> e, es, s, ss
+    write_ephemeral(out);
+    if (!mix_dh(e_, rs)) throw std::runtime_error("responder static key is of low order");
+    encrypt_and_hash(s_pub_, out);
+    if (!mix_dh(settings_.static_private, rs)) throw std::runtime_error("low-order key");
+  } else if (!settings_.initiator && step_ == 1) {  // <- e, ee, se[, psk]
+    write_ephemeral(out);
+    if (!mix_dh(e_, re_) || !mix_dh(e_, rs_)) throw std::runtime_error("low-order key");
+    if (settings_.psk2) mix_key_and_hash(*settings_.psk);
+  } else {
+    throw std::logic_error("Noise IK: write_message out of turn");
+  }
+  encrypt_and_hash(payload, out);
+  ++step_;
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> Handshake::read_message(Bytes message) {
+  std::vector<std::uint8_t> payload;
+  if (!settings_.initiator && step_ == 0) {  // -> e, es, s, ss
+    if (!read_ephemeral(message)) return std::nullopt;
+    if (!mix_dh(settings_.static_private, re_)) return std::nullopt;
+    std::vector<std::uint8_t> s;
+    if (message.size() < kKeySize + kTagSize) return std::nullopt;
+    if (!decrypt_and_hash(message.first(kKeySize + kTagSize), s)) return std::nullopt;
+    message = message.subspan(kKeySize + kTagSize);
+    std::copy_n(s.begin(), kKeySize, rs_.begin());
+    if (!mix_dh(settings_.static_private, rs_)) return std::nullopt;
+  } else if (settings_.initiator && step_ == 1) {  // <- e, ee, se[, psk]
+    if (!read_ephemeral(message)) return std::nullopt;
+    if (!mix_dh(e_, re_) || !mix_dh(settings_.static_private, re_)) return std::nullopt;
+    if (settings_.psk2) mix_key_and_hash(*settings_.psk);
+  } else {
+    return std::nullopt;
+  }
+  if (!decrypt_and_hash(message, payload)) return std::nullopt;
+  ++step_;
+  return payload;
+}
+
+std::pair<CipherState, CipherState> Handshake::split() const {
+  Hash k1, k2;
+  hkdf(ck_, {}, &k1, &k2, nullptr);
+  std::pair<CipherState, CipherState> out{CipherState(settings_.aead, truncate(k1)),
+                                          CipherState(settings_.aead, truncate(k2))};
+  wipe(k1.data(), k1.size());
+  wipe(k2.data(), k2.size());
+  return out;
+}
+
+}  // namespace tund::crypto
