@@ -33,6 +33,11 @@ UdpParseResult parse_udp_message(util::ConstByteSpan datagram, std::size_t max_f
     case MessageType::keepalive:
       if (!body.empty()) return {std::nullopt, UdpParseError::keepalive_payload};
       return {UdpMessage{MessageType::keepalive, body}};
+    case MessageType::handshake_initiation:
+    case MessageType::handshake_response:
+    case MessageType::transport:
+      // Encrypted messages: their layout is checked by the secure session.
+      return {UdpMessage{static_cast<MessageType>(datagram[0]), body}};
   }
   return {std::nullopt, UdpParseError::unknown_type};
 }

@@ -24,9 +24,23 @@ inline constexpr std::size_t kUdpHeaderSize = 4;
 enum class MessageType : std::uint8_t {
   data = 1,       // body: one IP packet / Ethernet frame (1..max bytes)
   keepalive = 2,  // body: empty. Proves liveness; the server learns the client's address
-  // 3..5 are reserved for the encryption layer (handshake initiation, response, sealed data)
-  // and are dropped as unknown by a plaintext peer.
+  // Encrypted mode (docs/PROTOCOL.md). A plaintext peer drops these as unknown, and an
+  // encrypted peer drops types 1 and 2: nothing ever passes in plaintext by mistake.
+  handshake_initiation = 3,
+  handshake_response = 4,
+  transport = 5,
 };
+
+// --- Encrypted messages (same 4-byte header on UDP, inside a length-prefixed frame on TCP)
+//   initiation: hdr | sender_index u32 | e 32 | enc(s) 48 | enc(tai64n 12 + flags 1) 29
+//   response:   hdr | sender_index u32 | receiver_index u32 | e 32 | enc(cipher 1) 17
+//   transport:  hdr | receiver_index u32 | counter u64 | enc(frame) + tag 16
+// Integers are big-endian. The 16-byte transport header is the AEAD's associated data.
+inline constexpr std::size_t kInitiationSize = 4 + 4 + 32 + 48 + 13 + 16;  // 117
+inline constexpr std::size_t kResponseSize = 4 + 4 + 4 + 32 + 1 + 16;      // 61
+inline constexpr std::size_t kTransportHeaderSize = 16;
+inline constexpr std::size_t kAeadTagSize = 16;
+inline constexpr std::size_t kTransportOverhead = kTransportHeaderSize + kAeadTagSize;  // 32
 
 // --- Link limits -------------------------------------------------------------------------
 // Default MTU of the tunnel device: a 1500-byte underlay minus IPv6 (40) + UDP (8) + the

@@ -41,7 +41,7 @@ TEST(UdpMessage, WrongShapesAreRefusedWithAReason) {
       {Bytes(3, std::byte{1}), UdpParseError::too_short},
       {datagram(1, 10, 1), UdpParseError::reserved_nonzero},
       {datagram(0, 10), UdpParseError::unknown_type},
-      {datagram(3, 10), UdpParseError::unknown_type},
+      {datagram(6, 10), UdpParseError::unknown_type},
       {datagram(255, 10), UdpParseError::unknown_type},
       {datagram(1, 0), UdpParseError::empty_data},
       {datagram(1, 1401), UdpParseError::oversize_data},
@@ -51,6 +51,14 @@ TEST(UdpMessage, WrongShapesAreRefusedWithAReason) {
     auto r = parse_udp_message(c.bytes, 1400);
     EXPECT_FALSE(r.message) << to_string(c.error);
     EXPECT_EQ(r.error, c.error) << to_string(c.error);
+  }
+}
+
+TEST(UdpMessage, EncryptedTypesPassToTheSecureSession) {
+  for (unsigned type : {3u, 4u, 5u}) {
+    auto r = parse_udp_message(datagram(type, 40), 1400);
+    ASSERT_TRUE(r.message) << type;
+    EXPECT_EQ(static_cast<unsigned>(r.message->type), type);
   }
 }
 

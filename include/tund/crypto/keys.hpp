@@ -1,0 +1,34 @@
+// Keys on disk and on the command line: base64 (standard alphabet, padded, 44 characters
+// for 32 bytes, as WireGuard writes them), key files that must not be readable by group or
+// others, and allow-lists of public keys. Errors are KeyError with a one-line message.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tund/crypto/primitives.hpp"
+
+namespace tund::crypto {
+
+class KeyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string to_base64(const Key& key);
+// Throws KeyError naming `what` when `text` is not a base64 32-byte key.
+Key key_from_base64(const std::string& text, const std::string& what);
+
+// A secret key file (private key, psk): refused if group/other may read it.
+Key read_secret_key_file(const std::string& path);
+// A public key given as base64 on the command line or as a file holding it.
+Key read_public_key(const std::string& key_or_file);
+// One base64 public key per line; blank lines and '#' comments allowed.
+std::vector<Key> read_allow_file(const std::string& path);
+
+// TAI64N timestamp (8-byte seconds with the 2^62 offset + 4-byte nanoseconds, big-endian):
+// strictly increasing per initiator, so a captured initiation cannot be replayed.
+std::array<std::uint8_t, 12> tai64n_now();
+
+}  // namespace tund::crypto

@@ -1,0 +1,94 @@
+#include "tund/crypto/keys.hpp"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace tund::crypto {
+namespace {
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  auto e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw KeyError("cannot read key file " + path + ": " + strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  return trim(line);
+}
+
+}  // namespace
+
+std::string to_base64(const Key& key) {
+  char out[sodium_base64_ENCODED_LEN(kKeySize, sodium_base64_VARIANT_ORIGINAL)];
+  sodium_bin2base64(out, sizeof out, key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);
+  return out;
+}
+
+Key key_from_base64(const std::string& text, const std::string& what) {
+  Key key;
+  std::size_t len = 0;
+  std::string t = trim(text);
+  if (t.size() != 44 ||
+      sodium_base642bin(key.data(), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      len != kKeySize)
+    throw KeyError(what + ": not a base64-encoded 32-byte key");
+  return key;
+}
+
+Key read_secret_key_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw KeyError("cannot read key file " + path + ": " + strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    throw KeyError("key file " + path + " is accessible by group or others (mode " + mode +
+                   "); run: chmod 600 " + path);
+  }
+  return key_from_base64(read_first_line(path), "key file " + path);
+}
+
+Key read_public_key(const std::string& key_or_file) {
+  std::string t = trim(key_or_file);
+  if (t.size() == 44 && t.back() == '=') return key_from_base64(t, "key '" + t + "'");
+  return key_from_base64(read_first_line(key_or_file), "public key file " + key_or_file);
+}
+
+std::vector<Key> read_allow_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw KeyError("cannot read allow file " + path + ": " + strerror(errno));
+  std::vector<Key> keys;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::string t = trim(line.substr(0, line.find('#')));
+    if (t.empty()) continue;
+    keys.push_back(key_from_base64(t, path + ":" + std::to_string(number)));
+  }
+  return keys;
+}
+
+std::array<std::uint8_t, 12> tai64n_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  std::uint64_t secs = (std::uint64_t{1} << 62) + static_cast<std::uint64_t>(ts.tv_sec);
+  auto nanos = static_cast<std::uint32_t>(ts.tv_nsec);
+  std::array<std::uint8_t, 12> out{};
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(secs >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(nanos >> (24 - 8 * i));
+  return out;
+}
+
+}  // namespace tund::crypto
