@@ -7,9 +7,12 @@
 
 #include "tund/config/cli.hpp"
 #include "tund/daemon/daemon.hpp"
+#include "tund/daemon/keytool.hpp"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
+  if (argc == 2 && tund::daemon::is_key_command(argv[1]))
+    return tund::daemon::run_key_command(argv[1]);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = tund::config::parse_command_line(args);
   if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {

@@ -11,7 +11,7 @@ declare -A allowed=(
   [transport]="transport proto util"
   [tunnel]="tunnel proto util device/device.hpp transport/transport.hpp"
   [config]="config proto util"
-  [daemon]="daemon config device transport tunnel proto util"
+  [daemon]="daemon config crypto device transport tunnel proto util"
 )
 status=0
 for module in "${!allowed[@]}"; do

@@ -39,7 +39,42 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->check(CLI::Range(1, 3600))
       ->type_name("SEC");
   app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
+  app.add_option("--private-key", cfg.private_key_file,
+                 "this side's private key file (turns encryption on)")
+      ->type_name("FILE");
+  app.add_option("--peer-key", cfg.peer_key, "client: the server's public key (base64 or file)")
+      ->type_name("KEY|FILE");
+  app.add_option("--allow", cfg.allow, "server: a client public key to accept (repeatable)")
+      ->type_name("KEY|FILE");
+  app.add_option("--allow-file", cfg.allow_files, "server: file of client public keys, one a line")
+      ->type_name("FILE");
+  app.add_option("--psk", cfg.psk_file, "preshared key file (tund genpsk), same on both sides")
+      ->type_name("FILE");
   app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
+}
+
+// Encryption needs a complete set of keys, or none at all: a half-configured side would
+// silently run in plaintext.
+void check_encryption_options(const Config& cfg) {
+  bool any_peer_keys = !cfg.peer_key.empty() || !cfg.allow.empty() || !cfg.allow_files.empty();
+  if (!cfg.encrypted()) {
+    if (any_peer_keys || !cfg.psk_file.empty())
+      throw CLI::ValidationError(
+          "--peer-key, --allow, --allow-file and --psk need --private-key (encryption)");
+    return;
+  }
+  if (cfg.role == Role::client) {
+    if (cfg.peer_key.empty())
+      throw CLI::ValidationError("--private-key on a client needs --peer-key (the server's key)");
+    if (!cfg.allow.empty() || !cfg.allow_files.empty())
+      throw CLI::ValidationError("--allow and --allow-file are for the server (-s)");
+  } else {
+    if (!cfg.peer_key.empty())
+      throw CLI::ValidationError("--peer-key is for the client; the server uses --allow");
+    if (cfg.allow.empty() && cfg.allow_files.empty())
+      throw CLI::ValidationError(
+          "--private-key on a server needs --allow KEY or --allow-file FILE (who may connect)");
+  }
 }
 
 // Checks that need more than one option, after CLI11's own.
@@ -55,6 +90,7 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;
   cfg.keepalive = std::chrono::seconds(raw.keepalive);
   cfg.debug = raw.debug;
+  check_encryption_options(cfg);
 }
 
 // CLI11 messages can span lines; the user gets one line.
@@ -71,7 +107,13 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
   app.footer(
       "Examples:\n  tund -s -i tun3                 server, TUN, TCP port 55555\n"
       "  tund -c 198.18.0.1 -i tun11     client\n"
-      "  tund -s -i tap0 -a -t udp       server, TAP, UDP");
+      "  tund -s -i tap0 -a -t udp       server, TAP, UDP\n\n"
+      "Keys (encryption is on when --private-key is given):\n"
+      "  tund genkey > server.key        new private key (file mode 0600)\n"
+      "  tund pubkey < server.key        its public key\n"
+      "  tund genpsk > tunnel.psk        optional preshared key\n"
+      "  tund -s -i tun3 --private-key server.key --allow CLIENT_PUBLIC_KEY\n"
+      "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY");
   Config cfg;
   RawOptions raw;
   define_options(app, cfg, raw);

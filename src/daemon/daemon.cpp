@@ -1,12 +1,16 @@
 #include "tund/daemon/daemon.hpp"
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "tund/config/cli.hpp"
+#include "tund/crypto/keys.hpp"
+#include "tund/daemon/secure_channel.hpp"
 #include "tund/daemon/stats_report.hpp"
 #include "tund/device/netif.hpp"
 #include "tund/device/tun_device.hpp"
@@ -41,18 +45,48 @@ std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Confi
   return std::make_unique<device::TunDevice>(io, options);
 }
 
+// Reads and checks every key at start-up, so a bad key file is a one-line error and an
+// exit, never a tunnel that silently runs without encryption.
+std::unique_ptr<SecureChannel> make_security(const Config& cfg) {
+  if (!cfg.encrypted()) return nullptr;
+  crypto::init_sodium();
+  crypto::SecureConfig sc;
+  sc.initiator = cfg.role == config::Role::client;
+  sc.private_key = crypto::read_secret_key_file(cfg.private_key_file);
+  if (sc.initiator) sc.peer_public = crypto::read_public_key(cfg.peer_key);
+  for (const auto& key : cfg.allow) sc.allowed.push_back(crypto::read_public_key(key));
+  for (const auto& file : cfg.allow_files)
+    for (const auto& key : crypto::read_allow_file(file)) sc.allowed.push_back(key);
+  if (!sc.initiator && sc.allowed.empty())
+    throw crypto::KeyError("no allowed client keys (--allow / --allow-file are empty)");
+  if (!cfg.psk_file.empty()) sc.psk = crypto::read_secret_key_file(cfg.psk_file);
+  sc.stream = cfg.transport == config::TransportKind::tcp;
+  sc.offer_aes = crypto::aes256gcm_available();
+  // For tests only: a short rekey interval to watch several rekeys in seconds.
+  if (const char* rekey = std::getenv("TUND_TEST_REKEY_SECONDS")) {
+    auto seconds = std::chrono::seconds(std::max(1, std::atoi(rekey)));
+    sc.rekey_after_time = seconds;
+    sc.reject_after_time = seconds + seconds / 2 + std::chrono::seconds(1);
+  }
+  return std::make_unique<SecureChannel>(std::move(sc));
+}
+
 std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const Config& cfg,
-                                                     std::size_t max_frame, util::Logger& log) {
+                                                     std::size_t max_frame, util::Logger& log,
+                                                     transport::Security* security) {
   bool server = cfg.role == config::Role::server;
   std::vector<transport::Endpoint> remote;
   if (!server) remote = transport::resolve(io, cfg.remote_host, cfg.port);
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
-    transport::UdpOptions options{server, remote, listen, cfg.port, max_frame, cfg.keepalive};
+    transport::UdpOptions options{server,    remote,        listen,  cfg.port,
+                                  max_frame, cfg.keepalive, security};
     return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
   }
-  if (server) return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log);
-  return std::make_unique<transport::TcpClient>(io, remote, max_frame, log, make_backoff());
+  if (server)
+    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log, security);
+  return std::make_unique<transport::TcpClient>(io, remote, max_frame, log, make_backoff(),
+                                                security);
 }
 
 std::string describe(const Config& cfg, const device::TunDevice& dev) {
@@ -67,12 +101,14 @@ std::string describe(const Config& cfg, const device::TunDevice& dev) {
 int run(const Config& cfg) {
   util::Logger log(cfg.debug ? util::LogLevel::debug : util::LogLevel::info);
   asio::io_context io(1);  // one thread: no locks anywhere on the data path
+  std::unique_ptr<SecureChannel> security;
   std::unique_ptr<device::TunDevice> dev;
   std::unique_ptr<transport::Transport> net;
   try {
+    security = make_security(cfg);
     dev = open_device(io, cfg);
     bool tap = cfg.device == config::DeviceKind::tap;
-    net = make_transport(io, cfg, proto::max_frame_size(dev->mtu(), tap), log);
+    net = make_transport(io, cfg, proto::max_frame_size(dev->mtu(), tap), log, security.get());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tund: error: %s\n", e.what());
     return 1;
@@ -92,7 +128,7 @@ int run(const Config& cfg) {
   std::function<void()> report = [&] {
     report_signal.async_wait([&](std::error_code ec, int) {
       if (ec) return;
-      log.info(format_stats(engine.stats(), net->stats()));
+      log.info(format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr));
       report();
     });
   };
@@ -101,7 +137,7 @@ int run(const Config& cfg) {
   engine.start();
   io.run();
 
-  log.info(format_stats(engine.stats(), net->stats()));
+  log.info(format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr));
   log.info("device ", dev->name(),
            dev->was_persistent() ? " left in place (persistent)" : " removed");
   return 0;

@@ -4,7 +4,8 @@
 
 namespace tund::daemon {
 
-std::string format_stats(const tunnel::EngineStats& e, const transport::TransportStats& t) {
+std::string format_stats(const tunnel::EngineStats& e, const transport::TransportStats& t,
+                         const crypto::SessionStats* s) {
   std::ostringstream out;
   out << "stats: tx " << t.tx_frames << " frames " << t.tx_bytes << " bytes, rx " << t.rx_frames
       << " frames " << t.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
@@ -14,6 +15,12 @@ std::string format_stats(const tunnel::EngineStats& e, const transport::Transpor
       << " bad-datagram " << t.rx_bad_datagram << " tx-failed " << t.tx_dropped
       << " device-write-errors " << e.device_write_errors << "; sessions " << t.sessions
       << " peer-changes " << t.peer_changes;
+  if (s)
+    out << "; crypto: handshakes " << s->handshakes_completed << " handshake-failed "
+        << s->handshakes_failed << " handshake-refused " << s->handshakes_refused << " auth-failed "
+        << s->auth_failed << " replayed " << s->replayed << " unknown-session "
+        << s->unknown_session << " malformed " << s->malformed << " refused " << t.rx_refused
+        << " rate-limited " << t.rx_rate_limited;
   return out.str();
 }
 

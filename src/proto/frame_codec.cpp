@@ -70,7 +70,7 @@ DecodeResult FrameDecoder::next() {
     return {DecodeStatus::skipped, {}, size};
   }
   if (available < kTcpLengthPrefix + size) return {DecodeStatus::need_more};
-  util::ConstByteSpan frame{buf_.data() + begin_ + kTcpLengthPrefix, size};
+  util::ByteSpan frame{buf_.data() + begin_ + kTcpLengthPrefix, size};
   begin_ += kTcpLengthPrefix + size;
   return {DecodeStatus::frame, frame, size};
 }

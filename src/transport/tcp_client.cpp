@@ -18,8 +18,8 @@ std::string seconds(std::chrono::milliseconds d) {
 }  // namespace
 
 TcpClient::TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::size_t max_frame,
-                     util::Logger& log, Backoff backoff)
-    : TcpTransport(io, max_frame, log),
+                     util::Logger& log, Backoff backoff, Security* security)
+    : TcpTransport(io, max_frame, log, security),
       server_(std::move(server)),
       server_name_(to_string(server_.front().address, server_.front().port)),
       backoff_(std::move(backoff)),
@@ -27,7 +27,7 @@ TcpClient::TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::si
       timer_(io) {}
 
 void TcpClient::begin() {
-  log_.info("connecting to ", server_name_, " (tcp)");
+  log_.info("connecting to ", server_name_, security_ ? " (tcp, encrypted)" : " (tcp)");
   connect();
 }
 
@@ -57,7 +57,7 @@ void TcpClient::connect() {
         backoff_.reset();
         std::string name = to_string(connected.address(), connected.port());
         log_.info("connected to ", name);
-        adopt(std::move(socket_), name);
+        adopt(std::move(socket_), name, false);
       });
   timer_.expires_after(kConnectTimeout);
   timer_.async_wait([this](std::error_code ec) {

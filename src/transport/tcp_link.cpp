@@ -35,15 +35,22 @@ void configure_tunnel_socket(asio::ip::tcp::socket& socket) {
 }
 
 TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkContext context,
-                 ClosedHandler on_closed, DrainedHandler on_drained)
+                 FrameHandler on_frame, ClosedHandler on_closed, DrainedHandler on_drained)
     : socket_(std::move(socket)),
       peer_name_(std::move(peer_name)),
       ctx_(context),
+      on_frame_(std::move(on_frame)),
       on_closed_(std::move(on_closed)),
       on_drained_(std::move(on_drained)),
-      decoder_(context.max_frame, kReceiveBuffer),
-      out_(kHighWater + proto::kTcpLengthPrefix + context.max_frame) {
+      decoder_(context.max_message, kReceiveBuffer),
+      out_(kHighWater + proto::kTcpLengthPrefix + context.max_message) {
   socket_.non_blocking(true);
+}
+
+std::string TcpLink::peer_address() const {
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  return ec ? peer_name_ : remote.address().to_string();
 }
 
 void TcpLink::start() {
@@ -92,14 +99,12 @@ void TcpLink::on_read(std::size_t n) {
 bool TcpLink::handle_decoded(const proto::DecodeResult& result) {
   switch (result.status) {
     case proto::DecodeStatus::frame:
-      ++ctx_.stats->rx_frames;
-      ctx_.stats->rx_bytes += result.frame.size();
-      ctx_.sink->on_frame(result.frame);
+      on_frame_(*this, result.frame);
       return !closed_;
     case proto::DecodeStatus::skipped:
       ++ctx_.stats->rx_oversize;
       complain("dropped a " + std::to_string(result.declared_size) +
-               "-byte frame: larger than MTU + link header (" + std::to_string(ctx_.max_frame) +
+               "-byte frame: larger than MTU + link header (" + std::to_string(ctx_.max_message) +
                ")");
       return true;
     case proto::DecodeStatus::error:
@@ -126,15 +131,25 @@ bool TcpLink::writable() const {
   return !closed_ && out_end_ <= kHighWater;
 }
 
-util::ByteSpan TcpLink::tx_slot() {
-  return {out_.data() + out_end_ + proto::kTcpLengthPrefix, ctx_.max_frame};
+std::byte* TcpLink::message_start() {
+  return out_.data() + out_end_ + proto::kTcpLengthPrefix;
 }
 
-void TcpLink::commit(std::size_t size) {
+util::ByteSpan TcpLink::tx_slot(std::size_t offset) {
+  return {message_start() + offset, ctx_.max_message - offset};
+}
+
+void TcpLink::commit_message(std::size_t size) {
   proto::encode_length_prefix(out_.data() + out_end_, size);
   out_end_ += proto::kTcpLengthPrefix + size;
-  ++ctx_.stats->tx_frames;
-  ctx_.stats->tx_bytes += size;
+}
+
+bool TcpLink::send_message(const std::byte* data, std::size_t size) {
+  if (closed_ || out_end_ + proto::kTcpLengthPrefix + size > out_.size()) return false;
+  std::copy_n(data, size, message_start());
+  commit_message(size);
+  flush();
+  return true;
 }
 
 void TcpLink::flush() {

@@ -8,8 +8,8 @@
 namespace tund::transport {
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-                     std::size_t max_frame, util::Logger& log)
-    : TcpTransport(io, max_frame, log), acceptor_(io) {
+                     std::size_t max_frame, util::Logger& log, Security* security)
+    : TcpTransport(io, max_frame, log, security), acceptor_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {
     asio::ip::tcp::endpoint endpoint(address, port);
     if (acceptor_.is_open()) acceptor_.close();
@@ -23,7 +23,8 @@ TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std:
 
 void TcpServer::begin() {
   auto local = acceptor_.local_endpoint();
-  log_.info("listening on ", to_string(local.address(), local.port()), " (tcp)");
+  log_.info("listening on ", to_string(local.address(), local.port()),
+            security_ ? " (tcp, encrypted)" : " (tcp)");
   accept_next();
 }
 
@@ -43,13 +44,15 @@ void TcpServer::accept_next() {
       std::error_code peer_ec;
       auto remote = socket.remote_endpoint(peer_ec);
       std::string name = peer_ec ? "?" : to_string(remote.address(), remote.port());
-      if (peer_up()) {
+      if (security_) {
+        log_.info("connection from ", name, "; awaiting its handshake");
+      } else if (has_link()) {
         ++stats_.peer_changes;
         log_.info("client ", name, " connected; it replaces the current client");
       } else {
         log_.info("client connected from ", name);
       }
-      adopt(std::move(socket), name);
+      adopt(std::move(socket), name, true);
     }
     accept_next();
   });

@@ -1,45 +1,213 @@
 #include "tund/transport/tcp_transport.hpp"
 
-namespace tund::transport {
+#include <algorithm>
 
-TcpTransport::TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log)
-    : io_(io), log_(log), max_frame_(max_frame) {}
+#include "tund/proto/wire.hpp"
+
+namespace tund::transport {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(250);
+// Encrypted mode: unauthenticated connections held at once, and how long each may take.
+constexpr std::size_t kMaxPending = 16;
+constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
+// Handshake initiations processed per source address: 5 at once, then 2 per second.
+constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
+
+}  // namespace
+
+TcpTransport::TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log,
+                           Security* security)
+    : io_(io),
+      log_(log),
+      security_(security),
+      max_frame_(max_frame),
+      handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
+      timer_(io) {}
 
 void TcpTransport::start(FrameSink& sink) {
   sink_ = &sink;
   begin();
+  if (security_) tick();
 }
 
 void TcpTransport::stop() {
   stopped_ = true;
+  timer_.cancel();
   end();
   if (link_) link_->close("shutting down", false);
   link_.reset();
+  for (auto& p : pending_) p.link->close("shutting down", false);
+  pending_.clear();
 }
 
-void TcpTransport::adopt(asio::ip::tcp::socket socket, const std::string& peer_name) {
+std::shared_ptr<TcpLink> TcpTransport::make_link(asio::ip::tcp::socket socket,
+                                                 const std::string& name) {
   configure_tunnel_socket(socket);
-  if (link_) link_->close("replaced", false);
-  TcpLinkContext ctx{max_frame_, sink_, &stats_, &log_, &wire_complaints_};
-  link_ = std::make_shared<TcpLink>(
-      std::move(socket), peer_name, ctx,
-      [this](TcpLink& closed, const std::string& reason) {
-        if (link_.get() != &closed) return;  // an old link replaced earlier
-        std::string peer = closed.peer_name();
-        link_.reset();
-        sink_->on_peer_state(false);
-        notify_resume();
-        on_link_closed(peer, reason);
-      },
+  std::size_t max_message = max_frame_ + (security_ ? security_->overhead() : 0);
+  TcpLinkContext ctx{max_message, &stats_, &log_, &wire_complaints_};
+  return std::make_shared<TcpLink>(
+      std::move(socket), name, ctx,
+      [this](TcpLink& link, util::ByteSpan frame) { on_frame(link, frame); },
+      [this](TcpLink& link, const std::string& reason) { on_closed(link, reason); },
       [this] { notify_resume(); });
+}
+
+void TcpTransport::adopt(asio::ip::tcp::socket socket, const std::string& peer_name,
+                         bool accepted) {
+  auto link = make_link(std::move(socket), peer_name);
   ++stats_.sessions;
-  link_->start();
-  sink_->on_peer_state(true);
+  link->start();
+  if (security_ && accepted) {
+    if (pending_.size() >= kMaxPending) {
+      pending_.front().link->close("too many connections awaiting a handshake", false);
+      pending_.erase(pending_.begin());
+    }
+    pending_.push_back({link, std::chrono::steady_clock::now()});
+    return;
+  }
+  if (link_) link_->close("replaced", false);
+  link_ = link;
+  if (security_) {
+    security_->reset();
+    send_initiation_if_due();
+  }
+  refresh_up();
+}
+
+// ---- receiving ----------------------------------------------------------------------------
+
+void TcpTransport::on_frame(TcpLink& link, util::ByteSpan frame) {
+  if (security_) {
+    on_secure_frame(link, frame);
+    return;
+  }
+  if (&link != link_.get()) return;
+  ++stats_.rx_frames;
+  stats_.rx_bytes += frame.size();
+  sink_->on_frame(frame);
+}
+
+void TcpTransport::on_secure_frame(TcpLink& link, util::ByteSpan frame) {
+  bool active = &link == link_.get();
+  bool initiation = !frame.empty() &&
+                    frame[0] == std::byte{std::uint8_t(proto::MessageType::handshake_initiation)};
+  if (initiation &&
+      !handshake_limiter_.allow(link.peer_address(), std::chrono::steady_clock::now())) {
+    ++stats_.rx_rate_limited;
+    complain("handshake initiation from " + link.peer_name() + " rate-limited");
+    if (!active) link.close("rate-limited");
+    return;
+  }
+  SecurityVerdict v = security_->receive(frame.data(), frame.size());
+  if (v.action == SecurityVerdict::Action::drop) {
+    ++stats_.rx_refused;
+    complain("refused a message from " + link.peer_name() + ": " + v.reason);
+    // A connection that has not authenticated gets one chance: the handshake failed.
+    if (!active) link.close("handshake failed");
+    return;
+  }
+  if (v.authenticated && !active) promote(link);
+  if (v.action == SecurityVerdict::Action::reply) link.send_message(v.data, v.size);
+  if (v.established)
+    log_.info("session with ", link.peer_name(), " established (", security_->describe(), ")");
+  refresh_up();
+  if (v.send_confirmation) send_confirmation();
+  if (v.action == SecurityVerdict::Action::deliver) {
+    ++stats_.rx_frames;
+    stats_.rx_bytes += v.size;
+    sink_->on_frame({v.data, v.size});
+  }
+}
+
+// An accepted connection authenticated: it becomes the current link, replacing the old.
+void TcpTransport::promote(TcpLink& link) {
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const Pending& p) { return p.link.get() == &link; });
+  if (it == pending_.end()) return;
+  auto fresh = it->link;
+  pending_.erase(it);
+  if (link_) {
+    ++stats_.peer_changes;
+    log_.info("client ", fresh->peer_name(), " authenticated; it replaces ", link_->peer_name());
+    link_->close("replaced by an authenticated client", false);
+  } else {
+    log_.info("client ", fresh->peer_name(), " authenticated");
+  }
+  link_ = fresh;
+}
+
+void TcpTransport::on_closed(TcpLink& link, const std::string& reason) {
+  if (&link != link_.get()) {
+    std::erase_if(pending_, [&](const Pending& p) { return p.link.get() == &link; });
+    return;
+  }
+  std::string peer = link.peer_name();
+  link_.reset();
+  if (security_) security_->reset();
+  refresh_up();
+  notify_resume();
+  on_link_closed(peer, reason);
+}
+
+// ---- sending ------------------------------------------------------------------------------
+
+util::ByteSpan TcpTransport::tx_slot() {
+  return link_->tx_slot(security_ ? security_->header_size() : 0).first(max_frame_);
+}
+
+void TcpTransport::commit(std::size_t size) {
+  std::size_t message = security_ ? security_->seal(link_->message_start(), size) : size;
+  link_->commit_message(message);
+  ++stats_.tx_frames;
+  stats_.tx_bytes += size;
+}
+
+void TcpTransport::send_initiation_if_due() {
+  if (!security_ || !security_->initiator() || !link_ || !security_->handshake_due()) return;
+  std::vector<std::byte> message(security_->initiation_size());
+  if (security_->write_initiation(message.data()))
+    complain("no handshake response from " + link_->peer_name() +
+             " (wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
+             "the server); retrying");
+  link_->send_message(message.data(), message.size());
+}
+
+// The initiator's first sealed frame (empty) tells the responder to switch to the new keys.
+void TcpTransport::send_confirmation() {
+  if (!link_ || !security_->ready()) return;
+  link_->commit_message(security_->seal(link_->message_start(), 0));
+  link_->flush();
+}
+
+void TcpTransport::refresh_up() {
+  bool up = link_ && (!security_ || security_->ready());
+  if (up == up_) return;
+  up_ = up;
+  sink_->on_peer_state(up);
   notify_resume();
 }
 
-void TcpTransport::drop_link(const std::string& reason) {
-  if (link_) link_->close(reason);
+void TcpTransport::tick() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& p : pending_)
+    if (now - p.since > kHandshakeDeadline) {
+      complain("connection from " + p.link->peer_name() + " sent no valid handshake in time");
+      p.link->close("handshake timeout", false);
+    }
+  std::erase_if(pending_, [](const Pending& p) { return p.link->closed(); });
+  send_initiation_if_due();
+  refresh_up();
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !stopped_) tick();
+  });
+}
+
+void TcpTransport::complain(const std::string& what) {
+  unsigned long suppressed = 0;
+  if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
+  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
 }
 
 // A waiting engine is resumed whenever the picture changes: the socket drained, or the

@@ -2,7 +2,6 @@
 
 #include <asio/ip/v6_only.hpp>
 
-#include "tund/proto/udp_message.hpp"
 #include "tund/transport/listen_socket.hpp"
 
 namespace tund::transport {
@@ -12,6 +11,11 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(250);
 // Datagrams handled per wake-up before yielding to the other direction.
 constexpr int kReceiveBatch = 64;
+// Encrypted client: no authenticated datagram for keepalive + this long means the server
+// lost our session (restart): handshake again rather than wait for the peer timeout.
+constexpr auto kStaleSession = std::chrono::seconds(5);
+// Handshake initiations processed per source address: 5 at once, then 2 per second.
+constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 
 bool is_transient(const std::error_code& ec) {
   // ICMP errors surfaced on the socket (server not up yet, a route flapping): the tunnel
@@ -30,10 +34,13 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       probe_backoff_(std::move(probe_backoff)),
       socket_(io),
       timer_(io),
-      // One byte more than the largest acceptable datagram, so an oversize one is seen as
-      // such rather than silently truncated into a "valid" frame.
+      security_(options_.security),
+      handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
+      // Large enough for any datagram, so an oversize one is seen as such rather than
+      // silently truncated into a "valid" frame.
       rx_buffer_(65536),
-      tx_buffer_(proto::kUdpHeaderSize + options_.max_frame) {
+      tx_buffer_(proto::kUdpHeaderSize + options_.max_frame +
+                 (security_ ? security_->overhead() : 0)) {
   if (options_.server)
     open_server();
   else
@@ -67,9 +74,11 @@ void UdpTransport::start(FrameSink& sink) {
   sink_ = &sink;
   if (options_.server) {
     auto local = socket_.local_endpoint();
-    log_.info("listening on ", to_string(local.address(), local.port()), " (udp)");
+    log_.info("listening on ", to_string(local.address(), local.port()), " (udp",
+              security_ ? ", encrypted)" : ")");
   } else {
-    log_.info("sending to ", peer_name(), " (udp); waiting for the server to answer");
+    log_.info("sending to ", peer_name(), " (udp", security_ ? ", encrypted" : "",
+              "); waiting for the server to answer");
     next_probe_ = Clock::now();
   }
   receive();
@@ -114,8 +123,9 @@ void UdpTransport::drain_socket() {
   }
 }
 
-void UdpTransport::on_datagram(util::ConstByteSpan datagram, const asio::ip::udp::endpoint& from) {
-  auto parsed = proto::parse_udp_message(datagram, options_.max_frame);
+void UdpTransport::on_datagram(util::ByteSpan datagram, const asio::ip::udp::endpoint& from) {
+  std::size_t max_body = options_.max_frame + (security_ ? security_->overhead() : 0);
+  auto parsed = proto::parse_udp_message(datagram, max_body);
   if (!parsed.message) {
     ++stats_.rx_bad_datagram;
     if (parsed.error == proto::UdpParseError::oversize_data) ++stats_.rx_oversize;
@@ -124,34 +134,82 @@ void UdpTransport::on_datagram(util::ConstByteSpan datagram, const asio::ip::udp
              std::string(proto::to_string(parsed.error)));
     return;
   }
-  bool is_keepalive = parsed.message->type == proto::MessageType::keepalive;
-  note_peer(from, is_keepalive);
-  if (!is_keepalive) {
-    ++stats_.rx_frames;
-    stats_.rx_bytes += parsed.message->body.size();
-    sink_->on_frame(parsed.message->body);
+  if (security_) {
+    on_secure_message(datagram, from);
+  } else if (parsed.message->type == proto::MessageType::data ||
+             parsed.message->type == proto::MessageType::keepalive) {
+    on_plain_message(*parsed.message, from);
+  } else {
+    ++stats_.rx_bad_datagram;
+    complain("dropped an encrypted message from " + to_string(from.address(), from.port()) +
+             ": encryption is off here (the peer has keys configured)");
   }
 }
 
-// Any well-formed datagram proves the peer alive. The server (re)learns where to send from
-// it: the first client, a restarted client, or the same client behind a rebound NAT port.
-void UdpTransport::note_peer(const asio::ip::udp::endpoint& from, bool is_keepalive) {
-  last_rx_ = Clock::now();
-  bool new_peer = false;
-  if (options_.server && peer_ != from) {
-    new_peer = true;
-    if (peer_ && up_) {
-      ++stats_.peer_changes;
-      log_.info("client moved from ", peer_name(), " to ", to_string(from.address(), from.port()));
-    }
-    peer_ = from;
-  }
-  if (!up_) set_up(true);
+void UdpTransport::on_plain_message(const proto::UdpMessage& message,
+                                    const asio::ip::udp::endpoint& from) {
+  bool new_peer = options_.server && peer_ != from;
+  note_peer(from);
+  refresh_up();
+  bool is_keepalive = message.type == proto::MessageType::keepalive;
   // Answer a probe at once (a new client, or one that restarted behind the same address)
   // so it sees the tunnel up without waiting a keepalive interval. At most one reply per
   // second, and no bigger than the probe: nothing to amplify, no ping-pong between peers.
   if (is_keepalive && (new_peer || Clock::now() - last_tx_ > std::chrono::seconds(1)))
     send_keepalive();
+  if (!is_keepalive) {
+    ++stats_.rx_frames;
+    stats_.rx_bytes += message.body.size();
+    sink_->on_frame(message.body);
+  }
+}
+
+void UdpTransport::on_secure_message(util::ByteSpan datagram, const asio::ip::udp::endpoint& from) {
+  auto type = static_cast<proto::MessageType>(datagram[0]);
+  std::string source = to_string(from.address(), from.port());
+  if (type == proto::MessageType::handshake_initiation &&
+      !handshake_limiter_.allow(from.address().to_string(), Clock::now())) {
+    ++stats_.rx_rate_limited;
+    complain("handshake initiation from " + source + " rate-limited");
+    return;
+  }
+  SecurityVerdict v = security_->receive(datagram.data(), datagram.size());
+  if (v.action == SecurityVerdict::Action::drop) {
+    ++stats_.rx_refused;
+    complain("refused a message from " + source + ": " + v.reason);
+    return;
+  }
+  // Only authenticated messages may teach the server where its client is now.
+  if (v.authenticated) note_peer(from);
+  if (v.action == SecurityVerdict::Action::reply) send_raw(v.data, v.size, from);
+  if (v.established)
+    log_.info("session with ", source, " established (", security_->describe(), ")");
+  refresh_up();
+  if (v.send_confirmation) send_keepalive();
+  if (v.action == SecurityVerdict::Action::deliver) {
+    ++stats_.rx_frames;
+    stats_.rx_bytes += v.size;
+    sink_->on_frame({v.data, v.size});
+  }
+}
+
+// Any accepted datagram proves the peer alive. The server (re)learns where to send from
+// it: the first client, a restarted client, or the same client behind a rebound NAT port.
+void UdpTransport::note_peer(const asio::ip::udp::endpoint& from) {
+  last_rx_ = Clock::now();
+  if (!options_.server || peer_ == from) return;
+  if (peer_ && up_) {
+    ++stats_.peer_changes;
+    log_.info("client moved from ", peer_name(), " to ", to_string(from.address(), from.port()));
+  }
+  peer_ = from;
+  if (up_) return;
+}
+
+// Up = we know where the peer is, have heard from it, and (encrypted) have a session.
+void UdpTransport::refresh_up() {
+  bool heard = last_rx_ != Clock::time_point{};
+  set_up(peer_.has_value() && heard && (!security_ || security_->ready()));
 }
 
 void UdpTransport::set_up(bool up) {
@@ -169,21 +227,46 @@ void UdpTransport::set_up(bool up) {
 // ---- send -----------------------------------------------------------------------------
 
 util::ByteSpan UdpTransport::tx_slot() {
-  return {tx_buffer_.data() + proto::kUdpHeaderSize, options_.max_frame};
+  std::size_t offset = security_ ? security_->header_size() : proto::kUdpHeaderSize;
+  return {tx_buffer_.data() + offset, options_.max_frame};
 }
 
 void UdpTransport::commit(std::size_t size) {
-  proto::write_udp_header(tx_buffer_.data(), proto::MessageType::data);
-  if (send_datagram(proto::kUdpHeaderSize + size)) {
+  std::size_t message_size;
+  if (security_) {
+    message_size = security_->seal(tx_buffer_.data(), size);
+  } else {
+    proto::write_udp_header(tx_buffer_.data(), proto::MessageType::data);
+    message_size = proto::kUdpHeaderSize + size;
+  }
+  if (send_datagram(message_size)) {
     ++stats_.tx_frames;
     stats_.tx_bytes += size;
   }
 }
 
+// Plaintext: a bare keepalive header. Encrypted: an empty sealed frame, so liveness is
+// authenticated too (and it confirms a fresh session to the responder).
 void UdpTransport::send_keepalive() {
   if (pending_size_ != 0 || !peer_) return;  // the buffer holds a frame waiting to go
+  if (security_) {
+    if (!security_->ready()) return;
+    send_datagram(security_->seal(tx_buffer_.data(), 0));
+    return;
+  }
   proto::write_udp_header(tx_buffer_.data(), proto::MessageType::keepalive);
   send_datagram(proto::kUdpHeaderSize);
+}
+
+void UdpTransport::send_initiation_if_due() {
+  if (!security_ || !security_->initiator() || !security_->handshake_due()) return;
+  std::vector<std::byte> message(security_->initiation_size());
+  bool retry = security_->write_initiation(message.data());
+  if (retry)
+    complain("no handshake response from " + peer_name() +
+             " (wrong --peer-key, client key not allowed, psk mismatch, or server down); "
+             "retrying");
+  send_raw(message.data(), message.size(), *peer_);
 }
 
 // Returns true when the datagram left (or waits for the socket, to be resent then).
@@ -208,6 +291,17 @@ bool UdpTransport::send_datagram(std::size_t size) {
   return true;
 }
 
+// Handshake messages: small, rare, best effort (a lost one is retried by the initiator).
+void UdpTransport::send_raw(const std::byte* data, std::size_t size,
+                            const asio::ip::udp::endpoint& to) {
+  std::error_code ec;
+  if (options_.server)
+    socket_.send_to(asio::buffer(data, size), to, 0, ec);
+  else
+    socket_.send(asio::buffer(data, size), 0, ec);
+  if (ec && !is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
+}
+
 void UdpTransport::wait_writable() {
   socket_.async_wait(asio::ip::udp::socket::wait_write, [this](std::error_code ec) {
     if (ec || stopped_) return;
@@ -230,16 +324,26 @@ void UdpTransport::notify_resume() {
 void UdpTransport::tick() {
   auto now = Clock::now();
   auto dead_after = options_.keepalive * proto::kKeepalivesMissedBeforeDead;
-  if (up_ && now - last_rx_ > dead_after) {
+  bool heard = last_rx_ != Clock::time_point{};
+  if (heard && peer_ && now - last_rx_ > dead_after && (up_ || options_.server)) {
     log_.info(options_.server ? "client " : "server ", peer_name(), " silent for ",
               std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
               " s; considered gone", options_.server ? "" : ", probing");
     if (options_.server) peer_.reset();
-    set_up(false);
+    last_rx_ = {};
     next_probe_ = now;
   }
+  if (security_ && !options_.server && up_ && now - last_rx_ > options_.keepalive + kStaleSession) {
+    log_.info("no authenticated traffic from ", peer_name(), " for ",
+              std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
+              " s; starting a new handshake");
+    security_->reset();
+  }
+  refresh_up();
   if (up_ && now - last_tx_ >= options_.keepalive) send_keepalive();
-  if (!up_ && !options_.server && now >= next_probe_) {
+  if (security_) {
+    send_initiation_if_due();
+  } else if (!up_ && !options_.server && now >= next_probe_) {
     send_keepalive();
     next_probe_ = now + probe_backoff_.next();
   }

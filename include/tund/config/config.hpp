@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tund/proto/wire.hpp"
 
@@ -26,6 +27,15 @@ struct Config {
   std::optional<unsigned> mtu;  // unset: kDefaultMtu on a device tund creates
   std::chrono::seconds keepalive = proto::kDefaultKeepalive;
   bool debug = false;
+
+  // Encryption: on when private_key_file is set (validated as a set by the CLI parser;
+  // the files themselves are read and checked at start-up by the daemon).
+  std::string private_key_file;
+  std::string peer_key;                  // client: the server's public key, KEY or FILE
+  std::vector<std::string> allow;        // server: allowed client keys, KEY or FILE each
+  std::vector<std::string> allow_files;  // server: files of allowed keys
+  std::string psk_file;
+  bool encrypted() const { return !private_key_file.empty(); }
 };
 
 }  // namespace tund::config

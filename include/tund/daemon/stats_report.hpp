@@ -3,12 +3,14 @@
 
 #include <string>
 
+#include "tund/crypto/secure_session.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/tunnel/engine.hpp"
 
 namespace tund::daemon {
 
 std::string format_stats(const tunnel::EngineStats& engine,
-                         const transport::TransportStats& transport);
+                         const transport::TransportStats& transport,
+                         const crypto::SessionStats* session = nullptr);
 
 }  // namespace tund::daemon

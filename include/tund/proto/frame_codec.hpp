@@ -26,7 +26,8 @@ enum class DecodeStatus {
 
 struct DecodeResult {
   DecodeStatus status;
-  util::ConstByteSpan frame{};    // valid for status == frame, until the next call
+  util::ByteSpan frame{};         // valid for status == frame until the next call; mutable so the
+                                  // encrypted path can decrypt in place
   std::size_t declared_size = 0;  // the length field, for skipped/error diagnostics
 };
 

@@ -14,7 +14,7 @@ namespace tund::transport {
 class TcpClient final : public TcpTransport {
  public:
   TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::size_t max_frame,
-            util::Logger& log, Backoff backoff);
+            util::Logger& log, Backoff backoff, Security* security = nullptr);
   ~TcpClient() override;
 
  private:

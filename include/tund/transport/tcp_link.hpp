@@ -1,6 +1,7 @@
-// One established TCP connection carrying simpletun frames (u16 length + payload).
-// Reads many frames per recv into the decoder's buffer; writes many committed frames per
-// send from one contiguous output buffer, with a high-water mark for backpressure.
+// One established TCP connection carrying length-prefixed frames (u16 length + payload).
+// Reads many frames per recv into the decoder's buffer and hands each to its owner;
+// writes many committed messages per send from one contiguous output buffer, with a
+// high-water mark for backpressure. It knows nothing of what the frames contain.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -16,8 +17,7 @@
 namespace tund::transport {
 
 struct TcpLinkContext {
-  std::size_t max_frame;
-  FrameSink* sink;
+  std::size_t max_message;  // largest acceptable frame payload on the wire
   TransportStats* stats;
   util::Logger* log;
   util::LogLimiter* wire_complaints;  // shared, so a reconnecting attacker cannot reset it
@@ -25,20 +25,28 @@ struct TcpLinkContext {
 
 class TcpLink : public std::enable_shared_from_this<TcpLink> {
  public:
+  using FrameHandler = std::function<void(TcpLink&, util::ByteSpan frame)>;
   using ClosedHandler = std::function<void(TcpLink&, const std::string& reason)>;
   using DrainedHandler = std::function<void()>;
 
   TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkContext context,
-          ClosedHandler on_closed, DrainedHandler on_drained);
+          FrameHandler on_frame, ClosedHandler on_closed, DrainedHandler on_drained);
 
   void start();
   // Closes the socket; on_closed runs unless `notify` is false. Idempotent.
   void close(const std::string& reason, bool notify = true);
+  bool closed() const { return closed_; }
 
   const std::string& peer_name() const { return peer_name_; }
+  std::string peer_address() const;
   bool writable() const;
-  util::ByteSpan tx_slot();
-  void commit(std::size_t size);
+  // Where the next message goes (behind its length prefix), and a frame slot `offset`
+  // bytes into it; commit_message() then frames `size` bytes from message_start().
+  std::byte* message_start();
+  util::ByteSpan tx_slot(std::size_t offset);
+  void commit_message(std::size_t size);
+  // Copies a small control message (handshake) in and flushes; false if no room.
+  bool send_message(const std::byte* data, std::size_t size);
   void flush();
 
  private:
@@ -51,6 +59,7 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   asio::ip::tcp::socket socket_;
   std::string peer_name_;
   TcpLinkContext ctx_;
+  FrameHandler on_frame_;
   ClosedHandler on_closed_;
   DrainedHandler on_drained_;
   proto::FrameDecoder decoder_;

@@ -27,6 +27,8 @@ struct TransportStats {
   std::uint64_t rx_oversize = 0;      // frames longer than MTU + link header (dropped)
   std::uint64_t rx_truncated = 0;     // connections that ended inside a frame
   std::uint64_t rx_bad_datagram = 0;  // UDP datagrams of the wrong shape
+  std::uint64_t rx_refused = 0;       // encrypted mode: messages the session refused
+  std::uint64_t rx_rate_limited = 0;  // handshake initiations over the per-source limit
   std::uint64_t tx_dropped = 0;       // frames lost because the socket failed
   std::uint64_t sessions = 0;         // connections made / peers learned
   std::uint64_t peer_changes = 0;     // a newer client replaced the old one / NAT rebinding

@@ -11,10 +11,13 @@
 #include <optional>
 #include <vector>
 
+#include "tund/proto/udp_message.hpp"
 #include "tund/transport/backoff.hpp"
 #include "tund/transport/endpoints.hpp"
+#include "tund/transport/security.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/util/log.hpp"
+#include "tund/util/rate_limiter.hpp"
 
 namespace tund::transport {
 
@@ -25,6 +28,7 @@ struct UdpOptions {
   std::uint16_t port = 0;        // server: the local port
   std::size_t max_frame = 0;
   std::chrono::milliseconds keepalive{10000};
+  Security* security = nullptr;  // encrypted mode when set (not owned)
 };
 
 class UdpTransport final : public Transport {
@@ -52,11 +56,16 @@ class UdpTransport final : public Transport {
   void open_client();
   void receive();
   void drain_socket();
-  void on_datagram(util::ConstByteSpan datagram, const asio::ip::udp::endpoint& from);
-  void note_peer(const asio::ip::udp::endpoint& from, bool is_keepalive);
+  void on_datagram(util::ByteSpan datagram, const asio::ip::udp::endpoint& from);
+  void on_plain_message(const proto::UdpMessage& message, const asio::ip::udp::endpoint& from);
+  void on_secure_message(util::ByteSpan datagram, const asio::ip::udp::endpoint& from);
+  void note_peer(const asio::ip::udp::endpoint& from);
+  void refresh_up();
   void set_up(bool up);
   void send_keepalive();
+  void send_initiation_if_due();
   bool send_datagram(std::size_t size);
+  void send_raw(const std::byte* data, std::size_t size, const asio::ip::udp::endpoint& to);
   void wait_writable();
   void tick();
   void complain(const std::string& what);
@@ -72,6 +81,8 @@ class UdpTransport final : public Transport {
   TransportStats stats_;
   util::LogLimiter wire_complaints_;
 
+  Security* security_;
+  util::RateLimiter handshake_limiter_;
   std::optional<asio::ip::udp::endpoint> peer_;  // where datagrams go
   bool up_ = false;
   bool stopped_ = false;

@@ -1,0 +1,59 @@
+#include "tund/daemon/secure_channel.hpp"
+
+#include "tund/proto/wire.hpp"
+
+namespace tund::daemon {
+namespace {
+
+std::uint8_t* raw(std::byte* p) {
+  return reinterpret_cast<std::uint8_t*>(p);
+}
+
+}  // namespace
+
+std::size_t SecureChannel::seal(std::byte* message, std::size_t frame_size) {
+  return session_.seal(raw(message), frame_size, now());
+}
+
+std::size_t SecureChannel::header_size() const {
+  return proto::kTransportHeaderSize;
+}
+std::size_t SecureChannel::overhead() const {
+  return proto::kTransportOverhead;
+}
+std::size_t SecureChannel::initiation_size() const {
+  return proto::kInitiationSize;
+}
+
+bool SecureChannel::write_initiation(std::byte* out) {
+  return session_.write_initiation(raw(out), now());
+}
+
+transport::SecurityVerdict SecureChannel::receive(std::byte* message, std::size_t size) {
+  crypto::Verdict v = session_.receive(raw(message), size, now());
+  transport::SecurityVerdict out;
+  using A = transport::SecurityVerdict::Action;
+  switch (v.action) {
+    case crypto::Action::drop:
+      out.action = A::drop;
+      break;
+    case crypto::Action::deliver:
+      out.action = A::deliver;
+      break;
+    case crypto::Action::reply:
+      out.action = A::reply;
+      break;
+    case crypto::Action::none:
+      out.action = A::none;
+      break;
+  }
+  out.data = reinterpret_cast<std::byte*>(v.data);
+  out.size = v.size;
+  out.authenticated = v.authenticated;
+  out.established = v.established;
+  out.send_confirmation = v.send_confirmation;
+  out.reason = std::move(v.reason);
+  return out;
+}
+
+}  // namespace tund::daemon
