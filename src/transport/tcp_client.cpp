@@ -54,7 +54,6 @@ void TcpClient::connect() {
           retry_later(ec == asio::error::operation_aborted ? "timed out" : ec.message());
           return;
         }
-        backoff_.reset();
         std::string name = to_string(connected.address(), connected.port());
         log_.info("connected to ", name);
         adopt(std::move(socket_), name, false);
@@ -78,9 +77,15 @@ void TcpClient::retry_later(const std::string& why) {
   });
 }
 
-void TcpClient::on_link_closed(const std::string& peer, const std::string& reason) {
+void TcpClient::on_link_closed(const std::string& peer, const std::string& reason, bool was_up) {
   auto delay = backoff_.next();
-  log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
+  if (security_ && !was_up)
+    log_.warn("connection to ", peer, " closed before the handshake completed (", reason,
+              "): wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
+              "the server; reconnecting in ",
+              seconds(delay));
+  else
+    log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
   timer_.expires_after(delay);
   timer_.async_wait([this](std::error_code ec) {
     if (!ec && !stopped()) connect();

@@ -58,7 +58,8 @@ void TcpServer::accept_next() {
   });
 }
 
-void TcpServer::on_link_closed(const std::string& peer, const std::string& reason) {
+void TcpServer::on_link_closed(const std::string& peer, const std::string& reason,
+                               bool /*was_up*/) {
   log_.info("client ", peer, " disconnected (", reason, "); waiting for a client");
 }
 

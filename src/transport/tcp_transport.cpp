@@ -143,11 +143,12 @@ void TcpTransport::on_closed(TcpLink& link, const std::string& reason) {
     return;
   }
   std::string peer = link.peer_name();
+  bool was_up = up_;
   link_.reset();
   if (security_) security_->reset();
   refresh_up();
   notify_resume();
-  on_link_closed(peer, reason);
+  on_link_closed(peer, reason, was_up);
 }
 
 // ---- sending ------------------------------------------------------------------------------
@@ -185,6 +186,7 @@ void TcpTransport::refresh_up() {
   if (up == up_) return;
   up_ = up;
   sink_->on_peer_state(up);
+  if (up) on_up();
   notify_resume();
 }
 

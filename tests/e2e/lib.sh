@@ -155,3 +155,30 @@ stats_of() {
 counter() {
   sed -n "s/.*[ ;]$2 \([0-9][0-9]*\).*/\1/p" <<<"$1"
 }
+
+# make_keys: server and client key pairs (and a psk) in $WORK via tund's own commands.
+make_keys() {
+  for who in server client other; do
+    "$TUND_BIN" genkey >"$WORK/$who.key"
+    "$TUND_BIN" pubkey <"$WORK/$who.key" >"$WORK/$who.pub"
+  done
+  "$TUND_BIN" genpsk >"$WORK/tunnel.psk"
+}
+
+# secure_tunnel_up MODE PROTO [extra args for both]: an encrypted tunnel with make_keys' keys.
+secure_tunnel_up() {
+  local mode=$1 proto=$2
+  shift 2
+  SERVER_KEYS=(--private-key "$WORK/server.key" --allow "$WORK/client.pub")
+  CLIENT_KEYS=(--private-key "$WORK/client.key" --peer-key "$(cat "$WORK/server.pub")")
+  DEV_S="${mode}s$ID"
+  DEV_C="${mode}c$ID"
+  local flag=-u
+  [ "$mode" = tap ] && flag=-a
+  start_tund "$NS_S" server -s -i "$DEV_S" "$flag" -t "$proto" "${SERVER_KEYS[@]}" "$@"
+  SERVER_PID=$LAST_PID
+  start_tund "$NS_C" client -c "$UNDER_S" -i "$DEV_C" "$flag" -t "$proto" "${CLIENT_KEYS[@]}" "$@"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_S" "$DEV_S" "$TUN_S" "$TUN_C" "$mode"
+  configure_link "$NS_C" "$DEV_C" "$TUN_C" "$TUN_S" "$mode"
+}

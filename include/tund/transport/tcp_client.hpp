@@ -20,7 +20,8 @@ class TcpClient final : public TcpTransport {
  private:
   void begin() override;
   void end() override;
-  void on_link_closed(const std::string& peer, const std::string& reason) override;
+  void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) override;
+  void on_up() override { backoff_.reset(); }
   void connect();
   void retry_later(const std::string& why);
 

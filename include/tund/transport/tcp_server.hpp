@@ -21,7 +21,7 @@ class TcpServer final : public TcpTransport {
  private:
   void begin() override;
   void end() override;
-  void on_link_closed(const std::string& peer, const std::string& reason) override;
+  void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) override;
   void accept_next();
 
   asio::ip::tcp::acceptor acceptor_;

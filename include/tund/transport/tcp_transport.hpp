@@ -41,8 +41,11 @@ class TcpTransport : public Transport {
  protected:
   virtual void begin() = 0;
   virtual void end() = 0;
-  // Called after the current link closed (by the peer or an error), with the reason.
-  virtual void on_link_closed(const std::string& peer, const std::string& reason) = 0;
+  // Called after the current link closed (by the peer or an error), with the reason and
+  // whether the tunnel was up on it (encrypted: whether the handshake had completed).
+  virtual void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) = 0;
+  // Called when the tunnel comes up on the current link (connected / session established).
+  virtual void on_up() {}
 
   // Plaintext: makes `socket` the current link, replacing any previous one.
   // Encrypted: the client's own connection becomes current (and starts the handshake);

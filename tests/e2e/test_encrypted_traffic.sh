@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Encrypted tunnel over TCP and UDP: ping, ssh and a 50 MB transfer (sha256), and a capture
+# on the underlay while a file full of a marker string crosses: the marker never appears.
+. "$(dirname "$0")/lib.sh"
+require_tools socat sha256sum tcpdump ssh ssh-keygen /usr/sbin/sshd
+make_underlay
+make_keys
+
+step "keys"
+[ "$(stat -c %a "$WORK/server.key")" = 600 ] || fail "genkey did not write the key file 0600"
+[ "$(wc -c <"$WORK/server.pub")" -eq 45 ] || fail "pubkey output is not one base64 key"
+pass "genkey writes 0600 files; pubkey derives the public key"
+
+# sshd on the server's tunnel address (generated host and user keys).
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/userkey"
+cp "$WORK/userkey.pub" "$WORK/authorized_keys"
+printf '%s\n' "ListenAddress $TUN_S" "HostKey $WORK/hostkey" "PermitRootLogin prohibit-password" \
+  "AuthorizedKeysFile $WORK/authorized_keys" "StrictModes no" "PasswordAuthentication no" \
+  "UsePAM no" "PidFile $WORK/sshd.pid" >"$WORK/sshd_config"
+mkdir -p /run/sshd
+head -c $((50 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
+want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
+{ yes "TUND-SECRET-MARKER-7f3a" || true; } | head -c $((2 * 1024 * 1024)) >"$WORK/marker"
+
+transfer() {  # transfer FILE: sends FILE across the tunnel, prints the received sha256
+  rm -f "$WORK/received"
+  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
+  local recv=$!
+  PIDS+=("$recv")
+  sleep 0.3
+  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "TCP:$TUN_S:5001" || fail "sender failed"
+  wait "$recv" || true
+  sha256sum <"$WORK/received" | cut -d' ' -f1
+}
+
+# capture_marker NAME: captures the underlay while the marker file crosses the tunnel and
+# prints how many packets were seen; the capture is $WORK/capture-NAME.pcap.
+capture_marker() {
+  ip netns exec "$NS_C" tcpdump -i "vc$ID" -U -w "$WORK/capture-$1.pcap" \
+    "host $UNDER_S and port 55555" >/dev/null 2>&1 &
+  local dump=$!
+  PIDS+=("$dump")
+  sleep 1
+  transfer "$WORK/marker" >/dev/null
+  sleep 0.5
+  stop_pid "$dump"
+  tcpdump -r "$WORK/capture-$1.pcap" 2>/dev/null | wc -l
+}
+
+step "control: the capture method sees the marker on a plaintext tunnel"
+tunnel_up tun tcp
+wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "plaintext tunnel did not come up"
+capture_marker plain >/dev/null
+grep -aq "TUND-SECRET-MARKER" "$WORK/capture-plain.pcap" || fail "control capture missed the marker"
+tunnel_down
+pass "plaintext: the marker is visible on the underlay (so its absence below means something)"
+
+for proto in tcp udp; do
+  step "encrypted $proto"
+  secure_tunnel_up tun "$proto"
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: encrypted tunnel did not come up"
+  ping_ok "$NS_C" "$TUN_S" 5 || fail "$proto: ping lost replies"
+  ping_ok "$NS_S" "$TUN_C" 5 || fail "$proto: reverse ping lost replies"
+  grep -q "session with .* established" "$WORK/client.log" || fail "$proto: no session logged"
+  pass "$proto: encrypted ping both ways"
+
+  ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
+  SSHD_PID=$!
+  PIDS+=("$SSHD_PID")
+  sleep 0.5
+  out=$(ip netns exec "$NS_C" ssh -i "$WORK/userkey" -o BatchMode=yes -o ConnectTimeout=5 \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+        "root@$TUN_S" 'echo "remote says: $((6 * 7))"') || fail "$proto: ssh failed"
+  [ "$out" = "remote says: 42" ] || fail "$proto: unexpected ssh output '$out'"
+  stop_pid "$SSHD_PID"
+  pass "$proto: ssh ran a command across the encrypted tunnel"
+
+  got=$(transfer "$WORK/payload")
+  [ "$got" = "$want" ] || fail "$proto: 50 MB transfer corrupted"
+  pass "$proto: 50 MB arrived intact"
+
+  packets=$(capture_marker "$proto")
+  [ "$packets" -gt 100 ] || fail "$proto: capture saw only $packets packets"
+  if grep -aq "TUND-SECRET-MARKER" "$WORK/capture-$proto.pcap"; then
+    fail "$proto: the marker string is visible on the underlay"
+  fi
+  pass "$proto: $packets packets captured on the underlay, no marker in them"
+  tunnel_down
+done
