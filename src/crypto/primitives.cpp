@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <new>
 #include <stdexcept>
 
 namespace tund::crypto {
@@ -112,6 +114,46 @@ bool aead_open(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, By
   return crypto_aead_chacha20poly1305_ietf_decrypt(out, nullptr, nullptr, sealed.data(),
                                                    sealed.size(), ad.data(), ad.size(), nonce,
                                                    key) == 0;
+}
+
+AeadKey::AeadKey(Aead aead, const Key& key) : aead_(aead) {
+  std::size_t size = aead == Aead::aes256gcm ? sizeof(crypto_aead_aes256gcm_state) : kKeySize;
+  // A multiple of 16 bytes, so sodium_malloc's end-of-page placement keeps the AES state
+  // 16-byte aligned as libsodium requires.
+  secret_ = sodium_malloc((size + 15) / 16 * 16);
+  if (!secret_) throw std::bad_alloc();
+  if (aead == Aead::aes256gcm)
+    crypto_aead_aes256gcm_beforenm(static_cast<crypto_aead_aes256gcm_state*>(secret_), key.data());
+  else
+    std::copy(key.begin(), key.end(), static_cast<std::uint8_t*>(secret_));
+  sodium_mprotect_readonly(secret_);
+}
+
+AeadKey::~AeadKey() {
+  sodium_free(secret_);
+}  // wipes before releasing
+
+void AeadKey::seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const {
+  if (aead_ == Aead::chacha20poly1305) {
+    aead_seal(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, plaintext, out);
+    return;
+  }
+  std::uint8_t nonce[12];
+  nonce_for(aead_, n, nonce);
+  crypto_aead_aes256gcm_encrypt_afternm(out, nullptr, plaintext.data(), plaintext.size(), ad.data(),
+                                        ad.size(), nullptr, nonce,
+                                        static_cast<const crypto_aead_aes256gcm_state*>(secret_));
+}
+
+bool AeadKey::open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const {
+  if (aead_ == Aead::chacha20poly1305)
+    return aead_open(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, sealed, out);
+  if (sealed.size() < kTagSize) return false;
+  std::uint8_t nonce[12];
+  nonce_for(aead_, n, nonce);
+  return crypto_aead_aes256gcm_decrypt_afternm(
+             out, nullptr, nullptr, sealed.data(), sealed.size(), ad.data(), ad.size(), nonce,
+             static_cast<const crypto_aead_aes256gcm_state*>(secret_)) == 0;
 }
 
 void wipe(void* data, std::size_t size) {

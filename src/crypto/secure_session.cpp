@@ -43,28 +43,15 @@ std::vector<std::uint8_t> prologue() {
 class Keypair {
  public:
   Keypair(Aead aead, const CipherState& send, const CipherState& recv, bool stream)
-      : aead_(aead), window_(stream) {
-    keys_ = static_cast<std::uint8_t*>(sodium_malloc(2 * kKeySize));
-    if (!keys_) throw std::bad_alloc();
-    std::memcpy(keys_, send.key().data(), kKeySize);
-    std::memcpy(keys_ + kKeySize, recv.key().data(), kKeySize);
-    sodium_mprotect_readonly(keys_);
-  }
-  ~Keypair() { sodium_free(keys_); }  // sodium_free wipes before releasing
-  Keypair(const Keypair&) = delete;
-  Keypair& operator=(const Keypair&) = delete;
+      : send_(aead, send.key()), recv_(aead, recv.key()), window_(stream) {}
 
-  const std::uint8_t* send_key() const { return keys_; }
-  const std::uint8_t* recv_key() const { return keys_ + kKeySize; }
-
-  Aead aead_;
+  Aead aead() const { return send_.aead(); }
+  AeadKey send_;
+  AeadKey recv_;
   std::uint32_t local_index = 0, remote_index = 0;
   Time created{};
   std::uint64_t send_counter = 0;
   ReplayWindow window_;
-
- private:
-  std::uint8_t* keys_ = nullptr;
 };
 
 // ---- SecureSession -----------------------------------------------------------------------
@@ -109,7 +96,7 @@ bool SecureSession::ready(Time now) const {
 
 const char* SecureSession::cipher_name() const {
   if (!current_) return "none";
-  return current_->aead_ == Aead::aes256gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
+  return current_->aead() == Aead::aes256gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
 }
 
 Verdict SecureSession::drop(std::uint64_t& counter, std::string reason) {
@@ -127,8 +114,8 @@ std::size_t SecureSession::seal(std::uint8_t* message, std::size_t frame_size, T
   store32(message + 4, k.remote_index);
   store64(message + 8, k.send_counter);
   std::uint8_t* frame = message + proto::kTransportHeaderSize;
-  aead_seal(k.aead_, k.send_key(), k.send_counter++, Bytes(message, proto::kTransportHeaderSize),
-            Bytes(frame, frame_size), frame);
+  k.send_.seal(k.send_counter++, Bytes(message, proto::kTransportHeaderSize),
+               Bytes(frame, frame_size), frame);
   return proto::kTransportHeaderSize + frame_size + kTagSize;
 }
 
@@ -285,8 +272,8 @@ Verdict SecureSession::on_transport(std::uint8_t* message, std::size_t size, Tim
   if (!k->window_.may_accept(counter)) return drop(stats_.replayed, "replayed or too old counter");
   std::uint8_t* frame = message + proto::kTransportHeaderSize;
   std::size_t sealed = size - proto::kTransportHeaderSize;
-  if (!aead_open(k->aead_, k->recv_key(), counter, Bytes(message, proto::kTransportHeaderSize),
-                 Bytes(frame, sealed), frame))
+  if (!k->recv_.open(counter, Bytes(message, proto::kTransportHeaderSize), Bytes(frame, sealed),
+                     frame))
     return drop(stats_.auth_failed, "transport message failed authentication");
   if (!k->window_.accept(counter)) return drop(stats_.replayed, "replayed counter");
   Verdict v;

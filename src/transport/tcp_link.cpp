@@ -144,8 +144,12 @@ void TcpLink::commit_message(std::size_t size) {
   out_end_ += proto::kTcpLengthPrefix + size;
 }
 
+bool TcpLink::has_room(std::size_t size) const {
+  return !closed_ && out_end_ + proto::kTcpLengthPrefix + size <= out_.size();
+}
+
 bool TcpLink::send_message(const std::byte* data, std::size_t size) {
-  if (closed_ || out_end_ + proto::kTcpLengthPrefix + size > out_.size()) return false;
+  if (!has_room(size)) return false;
   std::copy_n(data, size, message_start());
   commit_message(size);
   flush();

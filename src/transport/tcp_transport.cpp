@@ -175,8 +175,9 @@ void TcpTransport::send_initiation_if_due() {
 }
 
 // The initiator's first sealed frame (empty) tells the responder to switch to the new keys.
+// With the output buffer full it is skipped: the next data frame confirms just as well.
 void TcpTransport::send_confirmation() {
-  if (!link_ || !security_->ready()) return;
+  if (!link_ || !security_->ready() || !link_->has_room(security_->overhead())) return;
   link_->commit_message(security_->seal(link_->message_start(), 0));
   link_->flush();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput and latency benchmark (not a test: it prints a table, it never fails on numbers).
 # Two namespaces joined by veth; iperf3 single TCP stream both ways and ping RTT over:
-#   the bare veth link, tund over TCP and UDP (TUN mode), and a simpletun-style peer
+#   the bare veth link, tund over TCP and UDP (TUN mode) in plaintext and encrypted
+#   (-enc: Noise IK, AES-256-GCM where the CPU has AES-NI), and a simpletun-style peer
 #   (tests/e2e/peers/simpletun_peer: separate length/payload writes, as simpletun does).
 # CPU seconds per GB are the tunnel processes' user+system time (both ends) per GB moved.
 # Ratios are to the bare link measured in the same run; medians over ROUNDS, order rotated.
@@ -29,7 +30,7 @@ cleanup() {
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     ip netns del "$ns" 2>/dev/null
   done
-  rm -f "$RESULTS"
+  rm -rf "$RESULTS" "$KEYS"
 }
 trap cleanup EXIT
 
@@ -46,6 +47,11 @@ sleep 0.3
 IPERF_PID=$(cat "/tmp/iperf3-$ID.pid" 2>/dev/null || true)
 [ -n "$IPERF_PID" ] && PIDS+=("$IPERF_PID")
 rm -f "/tmp/iperf3-$ID.pid"
+KEYS=$(mktemp -d)
+"$TUND" genkey >"$KEYS/s.key"
+"$TUND" genkey >"$KEYS/c.key"
+"$TUND" pubkey <"$KEYS/s.key" >"$KEYS/s.pub"
+"$TUND" pubkey <"$KEYS/c.key" >"$KEYS/c.pub"
 
 cpu_ticks() {  # total user+system clock ticks of the given PIDs
   local t=0
@@ -73,11 +79,18 @@ start_path() {
   TARGET=198.18.0.1
   case $1 in
     veth) return ;;
-    tund-tcp | tund-udp)
-      ip netns exec "$S" "$TUND" -s -i tunb -t "${1#tund-}" >/dev/null 2>&1 &
+    tund-*)
+      local proto=${1#tund-}
+      proto=${proto%-enc}
+      local skeys=() ckeys=()
+      if [[ $1 == *-enc ]]; then
+        skeys=(--private-key "$KEYS/s.key" --allow "$KEYS/c.pub")
+        ckeys=(--private-key "$KEYS/c.key" --peer-key "$KEYS/s.pub")
+      fi
+      ip netns exec "$S" "$TUND" -s -i tunb -t "$proto" "${skeys[@]}" >/dev/null 2>&1 &
       TUNNEL_PIDS+=($!)
       sleep 0.2
-      ip netns exec "$C" "$TUND" -c 198.18.0.1 -i tunb -t "${1#tund-}" >/dev/null 2>&1 &
+      ip netns exec "$C" "$TUND" -c 198.18.0.1 -i tunb -t "$proto" "${ckeys[@]}" >/dev/null 2>&1 &
       TUNNEL_PIDS+=($!) ;;
     simpletun)
       ip netns exec "$S" "$PEER" -s -i tunb >/dev/null 2>&1 &
@@ -124,7 +137,8 @@ measure() {  # measure NAME ROUND
   stop_path
 }
 
-PATHS=(veth tund-tcp tund-udp simpletun)
+# BENCH_PATHS="veth tund-udp" measures a subset.
+read -r -a PATHS <<<"${BENCH_PATHS:-veth tund-tcp tund-udp tund-tcp-enc tund-udp-enc simpletun}"
 for round in $(seq "$ROUNDS"); do
   n=${#PATHS[@]}
   for i in $(seq 0 $((n - 1))); do
@@ -146,13 +160,13 @@ awk -v paths="${PATHS[*]}" '
   }
   { up[$1] = up[$1] " " $3; down[$1] = down[$1] " " $4; rtt[$1] = rtt[$1] " " $5; cpu[$1] = cpu[$1] " " $6 }
   END {
-    printf "| %-10s | %12s | %12s | %9s | %10s | %14s |\n", "path", "up Gbit/s", "down Gbit/s", "vs veth", "ping ms", "CPU-s/GB"
-    printf "|%s|%s|%s|%s|%s|%s|\n", "------------", "--------------", "--------------", "-----------", "------------", "----------------"
+    printf "| %-12s | %12s | %12s | %9s | %10s | %14s |\n", "path", "up Gbit/s", "down Gbit/s", "vs veth", "ping ms", "CPU-s/GB"
+    printf "|%s|%s|%s|%s|%s|%s|\n", "--------------", "--------------", "--------------", "-----------", "------------", "----------------"
     base = (median(up["veth"]) + median(down["veth"])) / 2
     n = split(paths, p, " ")
     for (i = 1; i <= n; i++) {
       k = p[i]; u = median(up[k]) / 1000; d = median(down[k]) / 1000
       c = (cpu[k] ~ /-/) ? "-" : sprintf("%.1f", median(cpu[k]))
-      printf "| %-10s | %12.2f | %12.2f | %8.1f%% | %10.3f | %14s |\n", k, u, d, 100 * (u + d) * 1000 / 2 / base, median(rtt[k]), c
+      printf "| %-12s | %12.2f | %12.2f | %8.1f%% | %10.3f | %14s |\n", k, u, d, 100 * (u + d) * 1000 / 2 / base, median(rtt[k]), c
     }
   }' "$RESULTS"

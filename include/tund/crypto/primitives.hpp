@@ -47,6 +47,25 @@ void aead_seal(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, By
 bool aead_open(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, Bytes sealed,
                std::uint8_t* out);
 
+// One direction's data key, ready for many messages: the AES key schedule and GHASH key
+// are expanded once (libsodium's precomputation interface) instead of per frame. Lives in
+// sodium_malloc'd memory (guard pages, read-only after setup, wiped on destruction).
+class AeadKey {
+ public:
+  AeadKey(Aead aead, const Key& key);
+  ~AeadKey();
+  AeadKey(const AeadKey&) = delete;
+  AeadKey& operator=(const AeadKey&) = delete;
+
+  Aead aead() const { return aead_; }
+  void seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const;
+  bool open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const;
+
+ private:
+  Aead aead_;
+  void* secret_;  // chacha: the 32-byte key; aes: crypto_aead_aes256gcm_state
+};
+
 // Wipes memory in a way the compiler cannot optimise away.
 void wipe(void* data, std::size_t size);
 

@@ -45,6 +45,8 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   std::byte* message_start();
   util::ByteSpan tx_slot(std::size_t offset);
   void commit_message(std::size_t size);
+  // Whether a message of `size` bytes still fits behind what is queued.
+  bool has_room(std::size_t size) const;
   // Copies a small control message (handshake) in and flushes; false if no room.
   bool send_message(const std::byte* data, std::size_t size);
   void flush();
