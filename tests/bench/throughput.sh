@@ -162,11 +162,12 @@ awk -v paths="${PATHS[*]}" '
   END {
     printf "| %-12s | %12s | %12s | %9s | %10s | %14s |\n", "path", "up Gbit/s", "down Gbit/s", "vs veth", "ping ms", "CPU-s/GB"
     printf "|%s|%s|%s|%s|%s|%s|\n", "--------------", "--------------", "--------------", "-----------", "------------", "----------------"
-    base = (median(up["veth"]) + median(down["veth"])) / 2
+    base = ("veth" in up) ? (median(up["veth"]) + median(down["veth"])) / 2 : 0
     n = split(paths, p, " ")
     for (i = 1; i <= n; i++) {
       k = p[i]; u = median(up[k]) / 1000; d = median(down[k]) / 1000
       c = (cpu[k] ~ /-/) ? "-" : sprintf("%.1f", median(cpu[k]))
-      printf "| %-12s | %12.2f | %12.2f | %8.1f%% | %10.3f | %14s |\n", k, u, d, 100 * (u + d) * 1000 / 2 / base, median(rtt[k]), c
+      ratio = base > 0 ? sprintf("%.1f%%", 100 * (u + d) * 1000 / 2 / base) : "-"
+      printf "| %-12s | %12.2f | %12.2f | %9s | %10.3f | %14s |\n", k, u, d, ratio, median(rtt[k]), c
     }
   }' "$RESULTS"
