@@ -43,7 +43,8 @@ TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkCon
       on_closed_(std::move(on_closed)),
       on_drained_(std::move(on_drained)),
       decoder_(context.max_message, kReceiveBuffer),
-      out_(kHighWater + proto::kTcpLengthPrefix + context.max_message) {
+      // Room behind the high-water mark for the largest packet a device read can return.
+      out_(kHighWater + proto::kTcpLengthPrefix + proto::kMaxFrameAbsolute + context.max_message) {
   socket_.non_blocking(true);
 }
 
@@ -136,7 +137,7 @@ std::byte* TcpLink::message_start() {
 }
 
 util::ByteSpan TcpLink::tx_slot(std::size_t offset) {
-  return {message_start() + offset, ctx_.max_message - offset};
+  return {message_start() + offset, proto::kMaxFrameAbsolute};
 }
 
 void TcpLink::commit_message(std::size_t size) {

@@ -154,7 +154,7 @@ void TcpTransport::on_closed(TcpLink& link, const std::string& reason) {
 // ---- sending ------------------------------------------------------------------------------
 
 util::ByteSpan TcpTransport::tx_slot() {
-  return link_->tx_slot(security_ ? security_->header_size() : 0).first(max_frame_);
+  return link_->tx_slot(security_ ? security_->header_size() : 0);
 }
 
 void TcpTransport::commit(std::size_t size) {

@@ -39,7 +39,9 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       // Large enough for any datagram, so an oversize one is seen as such rather than
       // silently truncated into a "valid" frame.
       rx_buffer_(65536),
-      tx_buffer_(proto::kUdpHeaderSize + options_.max_frame +
+      // Room for the largest packet a device read can return, so an oversize one is seen
+      // whole by the engine (and answered) instead of truncated.
+      tx_buffer_(proto::kUdpHeaderSize + proto::kMaxFrameAbsolute +
                  (security_ ? security_->overhead() : 0)) {
   if (options_.server)
     open_server();
@@ -228,7 +230,7 @@ void UdpTransport::set_up(bool up) {
 
 util::ByteSpan UdpTransport::tx_slot() {
   std::size_t offset = security_ ? security_->header_size() : proto::kUdpHeaderSize;
-  return {tx_buffer_.data() + offset, options_.max_frame};
+  return {tx_buffer_.data() + offset, proto::kMaxFrameAbsolute};
 }
 
 void UdpTransport::commit(std::size_t size) {

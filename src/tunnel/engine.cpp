@@ -12,13 +12,15 @@ constexpr int kOutboundBatch = 64;
 
 }  // namespace
 
-Engine::Engine(device::Device& device, transport::Transport& transport, util::Logger& log)
+Engine::Engine(device::Device& device, transport::Transport& transport, util::Logger& log,
+               link::Responder* responder)
     : device_(device),
       transport_(transport),
       log_(log),
+      responder_(responder),
       max_frame_(
           proto::max_frame_size(device.mtu(), device.link_layer() == device::LinkLayer::ethernet)),
-      scratch_(max_frame_) {}
+      scratch_(proto::kMaxFrameAbsolute) {}
 
 void Engine::start() {
   transport_.start(*this);
@@ -64,7 +66,8 @@ void Engine::pump_outbound() {
 // Returns false once the device has nothing more to read.
 bool Engine::read_one_into_transport() {
   std::error_code ec;
-  std::size_t n = device_.read_packet(transport_.tx_slot(), ec);
+  util::ByteSpan slot = transport_.tx_slot();
+  std::size_t n = device_.read_packet(slot, ec);
   if (ec) {
     if (ec != std::errc::operation_would_block) {
       ++stats_.device_read_errors;
@@ -74,8 +77,14 @@ bool Engine::read_one_into_transport() {
   }
   if (n == 0) return true;
   ++stats_.device_reads;
+  util::ConstByteSpan frame = slot.first(n);
+  if (answered_locally(frame, true)) return true;
+  if (n > max_frame_) {  // the device MTU was raised beyond the tunnel's
+    ++stats_.dropped_too_big;
+    return true;
+  }
   if (log_.enabled(util::LogLevel::debug))
-    log_.debug("dev>net ", describe_frame({transport_.tx_slot().data(), n}, device_.link_layer()));
+    log_.debug("dev>net ", describe_frame(frame, device_.link_layer()));
   transport_.commit(n);
   return true;
 }
@@ -86,10 +95,32 @@ void Engine::drain_without_peer() {
     std::size_t n = device_.read_packet(scratch_, ec);
     if (ec) return;
     ++stats_.device_reads;
+    util::ConstByteSpan frame{scratch_.data(), n};
+    if (answered_locally(frame, false)) continue;
     ++stats_.dropped_no_peer;
     if (log_.enabled(util::LogLevel::debug))
-      log_.debug("no peer, dropped ", describe_frame({scratch_.data(), n}, device_.link_layer()));
+      log_.debug("no peer, dropped ", describe_frame(frame, device_.link_layer()));
   }
+}
+
+bool Engine::answered_locally(util::ConstByteSpan frame, bool peer_up) {
+  if (!responder_) return false;
+  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(frame.data()),
+                                      frame.size());
+  link::Decision d = responder_->on_device_frame(bytes, peer_up, link::Responder::Clock::now());
+  if (d == link::Decision::forward) return false;
+  if (frame.size() > max_frame_) ++stats_.dropped_too_big;
+  if (d == link::Decision::reply) {
+    auto reply = responder_->reply();
+    std::error_code ec;
+    device_.write_packet({reinterpret_cast<const std::byte*>(reply.data()), reply.size()}, ec);
+    ++stats_.answered_locally;
+    if (log_.enabled(util::LogLevel::debug))
+      log_.debug("answered locally: ", describe_frame(frame, device_.link_layer()));
+  } else if (!peer_up) {
+    ++stats_.dropped_no_peer;
+  }
+  return true;
 }
 
 // ---- inbound ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // Tests can close the "socket" (set_writable(false)) to exercise backpressure.
 #pragma once
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <vector>
@@ -13,7 +14,9 @@ namespace tund::testing {
 
 class LoopbackTransport final : public transport::Transport {
  public:
-  LoopbackTransport(asio::io_context& io, std::size_t max_frame) : io_(io), slot_(max_frame) {}
+  // A 64 KiB slot, like the real transports: a device read is never truncated.
+  LoopbackTransport(asio::io_context& io, std::size_t max_frame)
+      : io_(io), slot_(std::max<std::size_t>(max_frame, 65535)) {}
 
   static void connect(LoopbackTransport& a, LoopbackTransport& b) {
     a.peer_ = &b;

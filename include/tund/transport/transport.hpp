@@ -47,9 +47,10 @@ class Transport {
   virtual bool writable() const = 0;
   virtual void when_writable(std::function<void()> resume) = 0;
 
-  // Zero-copy send: the engine reads one frame straight into tx_slot() (at least max frame
-  // size bytes, only valid while writable()) and commits its size; flush() pushes what was
-  // committed to the socket, so a batch of frames costs one syscall.
+  // Zero-copy send: the engine reads one frame straight into tx_slot() (65535 bytes, so no
+  // device read is ever truncated; only valid while writable()) and commits its size, which
+  // is at most the link's max frame; flush() pushes what was committed to the socket, so a
+  // batch of frames costs one syscall.
   virtual util::ByteSpan tx_slot() = 0;
   virtual void commit(std::size_t size) = 0;
   virtual void flush() = 0;

@@ -6,6 +6,7 @@
 
 #include "support/fake_device.hpp"
 #include "support/loopback_transport.hpp"
+#include "tund/link/checksum.hpp"
 
 namespace tund::testing {
 namespace {
@@ -101,6 +102,51 @@ TEST_F(EnginePair, CountsOtherDeviceWriteErrors) {
   dev_a.inject(ipv4_packet(64));
   run();
   EXPECT_EQ(b.stats().device_write_errors, 1u);
+}
+
+// The responder answers pings to the link address inside the engine: the reply goes back
+// to the device, nothing crosses the tunnel, with or without a peer.
+TEST(EngineWithResponder, LinkPingsAreAnsweredLocallyAndNeverCross) {
+  asio::io_context io;
+  util::Logger log{util::LogLevel::error};
+  FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
+  LoopbackTransport net_a{io, 1400}, net_b{io, 1400};
+  LoopbackTransport::connect(net_a, net_b);
+  link::ResponderConfig rc;
+  rc.link_ip = link::Ipv4{10, 0, 0, 1};
+  link::Responder responder(rc);
+  tunnel::Engine a{dev_a, net_a, log, &responder}, b{dev_b, net_b, log};
+  a.start();
+  b.start();
+  // 10.0.0.2 -> 10.0.0.1 echo request (see the responder tests for the bytes).
+  Packet ping;
+  for (unsigned byte : {0x45u, 0u, 0u,  0x1cu, 0u, 0u, 0u, 0u, 64u, 1u, 0u,    0u,    10u, 0u,
+                        0u,    2u, 10u, 0u,    0u, 1u, 8u, 0u, 0u,  0u, 0x12u, 0x34u, 0u,  1u})
+    ping.push_back(std::byte(byte));
+  std::uint16_t c = link::checksum(reinterpret_cast<std::uint8_t*>(ping.data()), 20);
+  ping[10] = std::byte(c >> 8), ping[11] = std::byte(c & 0xff);
+  c = link::checksum(reinterpret_cast<std::uint8_t*>(ping.data()) + 20, 8);
+  ping[22] = std::byte(c >> 8), ping[23] = std::byte(c & 0xff);
+  for (bool up : {true, false}) {
+    net_a.set_up(up);
+    dev_a.inject(ping);
+    io.restart();
+    io.poll();
+  }
+  ASSERT_EQ(dev_a.written().size(), 2u) << "two echo replies back to the local device";
+  EXPECT_EQ(dev_a.written()[0][20], std::byte{0}) << "ICMP echo reply";
+  EXPECT_TRUE(dev_b.written().empty()) << "nothing crossed the tunnel";
+  EXPECT_EQ(a.stats().answered_locally, 2u);
+  EXPECT_EQ(responder.stats().echo_replies, 2u);
+}
+
+TEST_F(EnginePair, PacketsLargerThanTheTunnelMtuNeverCross) {
+  dev_a.inject(ipv4_packet(1500));  // the device MTU was raised behind tund's back
+  dev_a.inject(ipv4_packet(100));
+  run();
+  ASSERT_EQ(dev_b.written().size(), 1u);
+  EXPECT_EQ(dev_b.written()[0].size(), 120u);
+  EXPECT_EQ(a.stats().dropped_too_big, 1u);
 }
 
 }  // namespace
