@@ -2,14 +2,20 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
+
+#include "tund/config/config_file.hpp"
 
 namespace tund::config {
 namespace {
 
 struct RawOptions {
   bool server = false, tun = false, tap = false, debug = false;
-  std::string connect, listen, transport = "tcp";
+  std::string connect, listen, transport = "tcp", config;
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
 
@@ -49,6 +55,23 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--allow-file", cfg.allow_files, "server: file of client public keys, one a line")
       ->type_name("FILE");
   app.add_option("--psk", cfg.psk_file, "preshared key file (tund genpsk), same on both sides")
+      ->type_name("FILE");
+  app.add_option("--link-ip", cfg.link_ip,
+                 "IPv4 address tund itself answers ARP and ping for on the tunnel link")
+      ->type_name("ADDR");
+  app.add_option("--link-mac", cfg.link_mac, "TAP: MAC for --link-ip (default: from the name)")
+      ->type_name("MAC");
+  app.add_option("--address", cfg.address, "assign ADDR/PREFIX to the device and bring it up")
+      ->type_name("CIDR");
+  app.add_option("--peer", cfg.peer, "with --address: the point-to-point peer address")
+      ->type_name("ADDR");
+  app.add_option("--up", cfg.up_command, "run CMD (sh -c) once the device is up")->type_name("CMD");
+  app.add_option("--down", cfg.down_command, "run CMD (sh -c) at shutdown")->type_name("CMD");
+  app.add_option("--user", cfg.user, "switch to USER once the device and socket are open")
+      ->type_name("USER");
+  app.add_option("--group", cfg.group, "switch to GROUP (default: USER's group)")
+      ->type_name("GROUP");
+  app.add_option("--config", raw.config, "read options from FILE (the command line wins)")
       ->type_name("FILE");
   app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
 }
@@ -91,6 +114,43 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.keepalive = std::chrono::seconds(raw.keepalive);
   cfg.debug = raw.debug;
   check_encryption_options(cfg);
+  if (!cfg.peer.empty() && cfg.address.empty())
+    throw CLI::ValidationError("--peer goes with --address");
+  if (!cfg.link_mac.empty() && cfg.device != DeviceKind::tap)
+    throw CLI::ValidationError("--link-mac is for TAP mode (-a)");
+  if (!cfg.group.empty() && cfg.user.empty())
+    throw CLI::ValidationError("--group goes with --user");
+}
+
+// The options the config file may set: every long option (help/version aside).
+std::vector<OptionSpec> option_specs(const CLI::App& app) {
+  std::vector<OptionSpec> specs;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& name : opt->get_lnames()) {
+      if (name == "help" || name == "version") continue;
+      specs.push_back({name, opt->get_expected_min() == 0});
+    }
+  }
+  return specs;
+}
+
+// --config FILE anywhere on the command line: its options go first, so the command line
+// (parsed after them, last value wins) overrides the file.
+std::vector<std::string> with_config_file(const CLI::App& app,
+                                          const std::vector<std::string>& args) {
+  std::string path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+  }
+  if (path.empty()) return args;
+  std::ifstream in(path);
+  if (!in) throw ConfigFileError("cannot read config file " + path + ": " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> all = config_to_args(text.str(), path, option_specs(app));
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
 }
 
 // CLI11 messages can span lines; the user gets one line.
@@ -117,8 +177,12 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
   Config cfg;
   RawOptions raw;
   define_options(app, cfg, raw);
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  // A value given twice (config file, then command line) keeps the last one.
+  for (CLI::Option* opt : app.get_options())
+    if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   try {
+    std::vector<std::string> all = with_config_file(app, args);
+    std::vector<std::string> reversed(all.rbegin(), all.rend());  // CLI11 consumes from the back
     app.parse(reversed);
     finish(cfg, raw);
   } catch (const CLI::CallForHelp&) {
@@ -127,6 +191,8 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
     return CliExit{0, std::string(v.what()) + "\n"};
   } catch (const CLI::ParseError& e) {
     return CliExit{2, "tund: error: " + one_line(e.what()) + " (see tund --help)\n"};
+  } catch (const ConfigFileError& e) {
+    return CliExit{2, "tund: error: " + one_line(e.what()) + "\n"};
   }
   return cfg;
 }

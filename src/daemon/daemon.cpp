@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -10,10 +11,14 @@
 
 #include "tund/config/cli.hpp"
 #include "tund/crypto/keys.hpp"
+#include "tund/daemon/hooks.hpp"
+#include "tund/daemon/privileges.hpp"
 #include "tund/daemon/secure_channel.hpp"
 #include "tund/daemon/stats_report.hpp"
+#include "tund/daemon/systemd_notify.hpp"
 #include "tund/device/netif.hpp"
 #include "tund/device/tun_device.hpp"
+#include "tund/link/responder.hpp"
 #include "tund/transport/backoff.hpp"
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/tcp_client.hpp"
@@ -89,6 +94,31 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
                                                 security);
 }
 
+// --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`).
+void configure_device(const Config& cfg, const device::TunDevice& dev) {
+  if (cfg.address.empty()) return;
+  device::set_address(dev.name(), cfg.address, cfg.peer);
+  device::set_link_up(dev.name());
+}
+
+std::unique_ptr<link::Responder> make_responder(const Config& cfg, const device::TunDevice& dev) {
+  link::ResponderConfig rc;
+  rc.ethernet = cfg.device == config::DeviceKind::tap;
+  rc.tunnel_mtu = dev.mtu();
+  if (!cfg.link_ip.empty()) {
+    rc.link_ip = link::parse_ipv4(cfg.link_ip);
+    if (!rc.link_ip)
+      throw std::runtime_error("--link-ip: '" + cfg.link_ip + "' is not an IPv4 address");
+  }
+  rc.link_mac = link::mac_from_name(dev.name());
+  if (!cfg.link_mac.empty()) {
+    auto mac = link::parse_mac(cfg.link_mac);
+    if (!mac) throw std::runtime_error("--link-mac: '" + cfg.link_mac + "' is not a unicast MAC");
+    rc.link_mac = *mac;
+  }
+  return std::make_unique<link::Responder>(rc);
+}
+
 std::string describe(const Config& cfg, const device::TunDevice& dev) {
   return std::string(cfg.role == config::Role::server ? "server" : "client") + ", " +
          (cfg.device == config::DeviceKind::tap ? "TAP " : "TUN ") + dev.name() + " (mtu " +
@@ -103,41 +133,86 @@ int run(const Config& cfg) {
   asio::io_context io(1);  // one thread: no locks anywhere on the data path
   std::unique_ptr<SecureChannel> security;
   std::unique_ptr<device::TunDevice> dev;
+  std::unique_ptr<link::Responder> responder;
   std::unique_ptr<transport::Transport> net;
   try {
     security = make_security(cfg);
     dev = open_device(io, cfg);
+    configure_device(cfg, *dev);
+    responder = make_responder(cfg, *dev);
     bool tap = cfg.device == config::DeviceKind::tap;
     net = make_transport(io, cfg, proto::max_frame_size(dev->mtu(), tap), log, security.get());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tund: error: %s\n", e.what());
     return 1;
   }
-
-  tunnel::Engine engine(*dev, *net, log);
   log.info("tund ", config::kVersion, " starting: ", describe(cfg, *dev));
+  auto hook_env = hook_environment({&cfg, dev->name(), dev->mtu()});
+  if (!cfg.up_command.empty() && run_hook("up", cfg.up_command, hook_env, log) != 0) {
+    std::fprintf(stderr, "tund: error: the --up hook failed; not starting\n");
+    return 1;
+  }
+  if (!cfg.user.empty()) {
+    try {
+      drop_privileges(cfg.user, cfg.group);
+      log.info("running as user ", cfg.user, " (keeping CAP_NET_ADMIN only)");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tund: error: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  tunnel::Engine engine(*dev, *net, log, responder.get());
+  SystemdNotifier notifier;
+  bool server = cfg.role == config::Role::server;
+  engine.set_peer_observer([&](bool up) {
+    // A client is ready once the tunnel carries traffic; a server once it listens.
+    if (up)
+      notifier.ready(server ? "client connected" : "connected to " + cfg.remote_host);
+    else
+      notifier.status(server ? "waiting for a client" : "reconnecting to " + cfg.remote_host);
+  });
+  auto report = [&] {
+    std::string line =
+        format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr);
+    log.info(line);
+    log.info(format_link_stats(responder->stats()));
+  };
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   stop_signals.async_wait([&](std::error_code ec, int signal) {
     if (ec) return;
     log.info("received ", signal == SIGINT ? "SIGINT" : "SIGTERM", ", shutting down");
+    notifier.stopping();
+    // While the device still exists, so the script can remove what refers to it.
+    if (!cfg.down_command.empty()) run_hook("down", cfg.down_command, hook_env, log);
     engine.stop();
     io.stop();
   });
   asio::signal_set report_signal(io, SIGUSR1);
-  std::function<void()> report = [&] {
+  std::function<void()> wait_report = [&] {
     report_signal.async_wait([&](std::error_code ec, int) {
       if (ec) return;
-      log.info(format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr));
       report();
+      wait_report();
     });
   };
-  report();
+  wait_report();
+  asio::steady_timer watchdog(io);
+  std::function<void()> pet = [&] {
+    notifier.watchdog();
+    watchdog.expires_after(*notifier.watchdog_period());
+    watchdog.async_wait([&](std::error_code ec) {
+      if (!ec) pet();
+    });
+  };
+  if (notifier.watchdog_period()) pet();
 
   engine.start();
+  if (server) notifier.ready("listening on port " + std::to_string(cfg.port));
   io.run();
 
-  log.info(format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr));
+  report();
   log.info("device ", dev->name(),
            dev->was_persistent() ? " left in place (persistent)" : " removed");
   return 0;

@@ -24,4 +24,13 @@ std::string format_stats(const tunnel::EngineStats& e, const transport::Transpor
   return out.str();
 }
 
+std::string format_link_stats(const link::ResponderStats& l) {
+  std::ostringstream out;
+  out << "link: arp-replies " << l.arp_replies << " echo-replies " << l.echo_replies
+      << " unreachable-sent " << l.unreachable_sent << " too-big-sent " << l.too_big_sent
+      << " rate-limited " << l.errors_rate_limited << " ignored-malformed " << l.ignored_malformed
+      << " dropped-too-big " << l.dropped_too_big;
+  return out.str();
+}
+
 }  // namespace tund::daemon

@@ -154,9 +154,9 @@ void Engine::on_frame(util::ConstByteSpan frame) {
   ++stats_.device_writes;
 }
 
-void Engine::on_peer_state(bool /*up*/) {
-  // Nothing to do yet: the transport resumes a waiting pump itself. The link responder
-  // (host-unreachable replies while the peer is down) will hook in here.
+void Engine::on_peer_state(bool up) {
+  // The transport resumes a waiting pump itself; here the outside world is told.
+  if (observer_) observer_(up);
 }
 
 void Engine::complain(const std::string& what) {

@@ -36,6 +36,17 @@ struct Config {
   std::vector<std::string> allow_files;  // server: files of allowed keys
   std::string psk_file;
   bool encrypted() const { return !private_key_file.empty(); }
+
+  // The link: an address tund answers ARP/ping for, and the MAC it uses in TAP mode.
+  std::string link_ip;   // IPv4; empty = none
+  std::string link_mac;  // empty = derived from the interface name
+  // Device configuration done by tund itself (no scripts needed): address/prefix, peer.
+  std::string address;  // e.g. 10.0.0.1/24 or 10.0.0.1/32 with a peer
+  std::string peer;     // point-to-point peer address
+  // Hooks run with /bin/sh -c, with TUND_* variables in the environment.
+  std::string up_command, down_command;
+  // Privileges: switch to this user/group once the device and socket are open.
+  std::string user, group;
 };
 
 }  // namespace tund::config

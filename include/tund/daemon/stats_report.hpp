@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tund/crypto/secure_session.hpp"
+#include "tund/link/responder.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/tunnel/engine.hpp"
 
@@ -12,5 +13,6 @@ namespace tund::daemon {
 std::string format_stats(const tunnel::EngineStats& engine,
                          const transport::TransportStats& transport,
                          const crypto::SessionStats* session = nullptr);
+std::string format_link_stats(const link::ResponderStats& link);
 
 }  // namespace tund::daemon

@@ -21,4 +21,10 @@ InterfaceInfo probe_interface(const std::string& name);
 unsigned get_mtu(const std::string& name);
 void set_mtu(const std::string& name, unsigned mtu);
 
+// Assigns an address (IPv4 "10.0.0.1/24" or IPv6 "fd00::1/64") and, for IPv4, an optional
+// point-to-point peer, through ioctl (no `ip` binary needed). Setting the same address
+// again is harmless, like `ip addr replace`. Throws DeviceError.
+void set_address(const std::string& name, const std::string& cidr, const std::string& peer);
+void set_link_up(const std::string& name);
+
 }  // namespace tund::device

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "tund/device/device.hpp"
@@ -49,6 +50,8 @@ class Engine final : public transport::FrameSink {
   void start();
   void stop();
   const EngineStats& stats() const { return stats_; }
+  // Told whenever the peer comes or goes (the daemon reports it to systemd).
+  void set_peer_observer(std::function<void(bool up)> observer) { observer_ = std::move(observer); }
 
   // FrameSink: what the transport received.
   void on_frame(util::ConstByteSpan frame) override;
@@ -67,6 +70,7 @@ class Engine final : public transport::FrameSink {
   transport::Transport& transport_;
   util::Logger& log_;
   link::Responder* responder_;
+  std::function<void(bool)> observer_;
   EngineStats stats_;
   std::size_t max_frame_;
   std::vector<std::byte> scratch_;  // where packets go when there is no peer
