@@ -13,7 +13,7 @@ PACKAGES=(
   # build
   cmake make g++ pkg-config libasio-dev libcli11-dev libsodium-dev libgtest-dev
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
-  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump
+  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables systemd
 )
 
 install_packages() {

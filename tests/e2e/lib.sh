@@ -140,8 +140,10 @@ tunnel_down() {
   stop_pid "$SERVER_PID"
 }
 
-ping_ok() {  # ping_ok NS ADDR [count]
-  ip netns exec "$1" ping -c "${3:-3}" -i 0.2 -W 2 "$2" >/dev/null
+ping_ok() {  # ping_ok NS ADDR [count]: every one of the echo requests must be answered
+  local count=${3:-3} out
+  out=$(ip netns exec "$1" ping -c "$count" -i 0.2 -W 2 "$2" 2>&1) || return 1
+  grep -q " $count received" <<<"$out"
 }
 
 # stats_of PID LOGNAME: asks tund for its counters (SIGUSR1) and prints the line.

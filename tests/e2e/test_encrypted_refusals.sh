@@ -73,7 +73,7 @@ done
 step "udp: random and replayed datagrams during a live session"
 secure_tunnel_up tun udp
 wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "encrypted udp tunnel did not come up"
-ip netns exec "$NS_C" tcpdump -i "vc$ID" -U -w "$WORK/live.pcap" "udp port 55555" >/dev/null 2>&1 &
+ip netns exec "$NS_C" tcpdump --immediate-mode -i "vc$ID" -U -w "$WORK/live.pcap" "udp port 55555" >/dev/null 2>&1 &
 DUMP=$!
 PIDS+=("$DUMP")
 sleep 1
@@ -89,7 +89,7 @@ ip -n "$ATT" addr add 198.18.1.2/24 dev "va$ID"
 ip -n "$NS_S" addr add 198.18.1.1/24 dev "vx$ID"
 ip -n "$ATT" link set "va$ID" up
 ip -n "$NS_S" link set "vx$ID" up
-ip netns exec "$ATT" tcpdump -i "va$ID" -U -w "$WORK/attacker.pcap" "udp and src 198.18.1.1" >/dev/null 2>&1 &
+ip netns exec "$ATT" tcpdump --immediate-mode -i "va$ID" -U -w "$WORK/attacker.pcap" "udp and src 198.18.1.1" >/dev/null 2>&1 &
 ADUMP=$!
 PIDS+=("$ADUMP")
 sleep 1

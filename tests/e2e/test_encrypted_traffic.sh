@@ -37,7 +37,7 @@ transfer() {  # transfer FILE: sends FILE across the tunnel, prints the received
 # capture_marker NAME: captures the underlay while the marker file crosses the tunnel and
 # prints how many packets were seen; the capture is $WORK/capture-NAME.pcap.
 capture_marker() {
-  ip netns exec "$NS_C" tcpdump -i "vc$ID" -U -w "$WORK/capture-$1.pcap" \
+  ip netns exec "$NS_C" tcpdump --immediate-mode -i "vc$ID" -U -w "$WORK/capture-$1.pcap" \
     "host $UNDER_S and port 55555" >/dev/null 2>&1 &
   local dump=$!
   PIDS+=("$dump")

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The responder on the tunnel link: ping to --link-ip is answered by the local tund with the
+# peer down and up (a capture on the far side proves the probes never crossed), TAP mode
+# resolves the link address by ARP, a packet for the far side while the peer is down gets
+# "host unreachable", and a packet too big for the tunnel gets "fragmentation needed".
+. "$(dirname "$0")/lib.sh"
+require_tools tcpdump
+make_underlay
+LINK=10.77.0.254
+
+for mode in tun tap; do
+  flag=-u
+  [ "$mode" = tap ] && flag=-a
+  step "$mode: link address with the peer down"
+  start_tund "$NS_C" client -c "$UNDER_S" -i "${mode}c$ID" "$flag" --link-ip "$LINK" \
+    --address "$TUN_C/24"
+  CLIENT_PID=$LAST_PID
+  wait_until 5 ip -n "$NS_C" link show "${mode}c$ID" up
+  ping_ok "$NS_C" "$LINK" 3 || fail "$mode: link address not answered with the peer down"
+  # TUN: no neighbour resolution, so the very first packet gets the unreachable. (TAP needs
+  # the far side's MAC first; that case is checked below, after the peer went away.)
+  if [ "$mode" = tun ]; then
+    out=$(ip netns exec "$NS_C" ping -c 2 -i 0.3 -W 1 "$TUN_S" 2>&1 || true)
+    grep -q "From $LINK .*Destination Host Unreachable" <<<"$out" || fail "tun: no host unreachable from $LINK: $out"
+  fi
+  if [ "$mode" = tap ]; then
+    ip -n "$NS_C" neigh show "$LINK" | grep -q "lladdr 02:" \
+      || fail "tap: the link address was not resolved by ARP to a locally administered MAC"
+  fi
+  pass "$mode: ping $LINK answered locally with the peer down"
+
+  step "$mode: link address with the peer up; the far side sees no probe"
+  start_tund "$NS_S" server -s -i "${mode}s$ID" "$flag" --address "$TUN_S/24"
+  SERVER_PID=$LAST_PID
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$mode: tunnel did not come up"
+  ip netns exec "$NS_S" tcpdump --immediate-mode -i "${mode}s$ID" -U -w "$WORK/far.pcap" "icmp or arp" \
+    >/dev/null 2>&1 &
+  DUMP=$!
+  PIDS+=("$DUMP")
+  sleep 1
+  ping_ok "$NS_C" "$LINK" 5 || fail "$mode: link address not answered with the peer up"
+  ping_ok "$NS_C" "$TUN_S" 2 || fail "$mode: far side not reachable"
+  sleep 0.3
+  stop_pid "$DUMP"
+  crossed=$(tcpdump -r "$WORK/far.pcap" -n 2>/dev/null | grep -c "$LINK" || true)
+  seen=$(tcpdump -r "$WORK/far.pcap" -n 2>/dev/null | grep -c "ICMP echo request" || true)
+  [ "$seen" -ge 2 ] || fail "$mode: the capture did not see the far-side pings ($seen)"
+  [ "$crossed" -eq 0 ] || fail "$mode: $crossed packets for $LINK crossed the tunnel"
+  pass "$mode: $seen far-side pings captured there, none of the $LINK probes"
+
+  if [ "$mode" = tun ]; then
+    step "tun: a packet too big for the tunnel gets fragmentation needed"
+    ip -n "$NS_C" link set "tunc$ID" mtu 1500  # raised behind tund's back
+    out=$(ip netns exec "$NS_C" ping -c 2 -i 0.3 -W 1 -M do -s 1450 "$TUN_S" 2>&1 || true)
+    grep -q "mtu = 1400\|mtu=1400" <<<"$out" || fail "no fragmentation-needed with mtu 1400: $out"
+    ping_ok "$NS_C" "$TUN_S" 2 || fail "tunnel broken after the too-big packet"
+    pass "tun: ping -M do -s 1450 told mtu 1400 (path MTU discovery works)"
+  fi
+  step "$mode: the peer goes away mid-session"
+  kill -9 "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  sleep 0.5
+  out=$(ip netns exec "$NS_C" ping -c 2 -i 0.3 -W 1 "$TUN_S" 2>&1 || true)
+  grep -q "From $LINK .*Destination Host Unreachable" <<<"$out" \
+    || fail "$mode: no host unreachable from $LINK after the peer left: $out"
+  ping_ok "$NS_C" "$LINK" 2 || fail "$mode: link address stopped answering"
+  pass "$mode: far side reported unreachable from $LINK at once; the link address still answers"
+  line=$(stats_of "$CLIENT_PID" client)
+  grep "link:" "$WORK/client.log" | tail -n 1 | sed 's/^/   /'
+  tunnel_down
+done
