@@ -10,12 +10,13 @@ namespace tund::config {
 namespace {
 
 const std::vector<OptionSpec> kSpecs = {{"iface", false}, {"server", true}, {"port", false},
-                                        {"allow", false}, {"up", false}, {"debug", true}};
+                                        {"allow", false}, {"up", false},    {"debug", true}};
 
 TEST(ConfigFile, NameValueLinesBecomeArguments) {
   auto args = config_to_args(
       "# a comment\n\niface = tun3\nserver = yes\nport = 4000   # inline comment\n"
-      "allow = KEY1\nallow = KEY2\ndebug = false\nup = \"NAT_IFACE=eth0 /x/up.sh # not a comment\"\n",
+      "allow = KEY1\nallow = KEY2\ndebug = false\nup = \"NAT_IFACE=eth0 /x/up.sh # not a "
+      "comment\"\n",
       "t.conf", kSpecs);
   EXPECT_EQ(args, (std::vector<std::string>{"--iface", "tun3", "--server", "--port", "4000",
                                             "--allow", "KEY1", "--allow", "KEY2", "--up",

@@ -28,11 +28,10 @@ TEST(Hooks, EnvironmentDescribesTheTunnel) {
   cfg.peer = "10.0.0.1";
   cfg.link_ip = "10.0.0.253";
   auto env = hook_environment({&cfg, "tap7", 1400});
-  for (const char* entry :
-       {"TUND_IFACE=tap7", "TUND_MODE=tap", "TUND_ROLE=client", "TUND_MTU=1400",
-        "TUND_LOCAL_ADDR=10.0.0.2", "TUND_PREFIX=24", "TUND_PEER_ADDR=10.0.0.1",
-        "TUND_REMOTE=vpn.example", "TUND_PORT=55555", "TUND_TRANSPORT=udp",
-        "TUND_LINK_IP=10.0.0.253"})
+  for (const char* entry : {"TUND_IFACE=tap7", "TUND_MODE=tap", "TUND_ROLE=client", "TUND_MTU=1400",
+                            "TUND_LOCAL_ADDR=10.0.0.2", "TUND_PREFIX=24", "TUND_PEER_ADDR=10.0.0.1",
+                            "TUND_REMOTE=vpn.example", "TUND_PORT=55555", "TUND_TRANSPORT=udp",
+                            "TUND_LINK_IP=10.0.0.253"})
     EXPECT_TRUE(has(env, entry)) << entry;
   cfg.role = config::Role::server;
   cfg.device = config::DeviceKind::tun;
@@ -80,7 +79,8 @@ TEST(SystemdNotify, SendsDatagramsToNotifySocket) {
   std::vector<std::string> got;
   char buf[256];
   ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) got.emplace_back(buf, static_cast<std::size_t>(n));
+  while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+    got.emplace_back(buf, static_cast<std::size_t>(n));
   close(fd);
   unlink(path.c_str());
   EXPECT_EQ(got, (std::vector<std::string>{"READY=1\nSTATUS=listening", "STATUS=again",
