@@ -163,6 +163,10 @@ bool SecureSession::write_initiation(std::uint8_t* out, Time now) {
 // ---- receiving -----------------------------------------------------------------------------
 
 Verdict SecureSession::receive(std::uint8_t* message, std::size_t size, Time now) {
+  // A raw IPv4/IPv6 packet (the plaintext TCP framing of a peer without keys): say so.
+  // Encrypted types all have a zero high nibble, so this cannot hide a valid message.
+  if (size >= 1 && ((message[0] >> 4) == 4 || (message[0] >> 4) == 6))
+    return drop(stats_.malformed, "unencrypted message refused (is encryption off on the peer?)");
   if (size < 4 || message[1] || message[2] || message[3])
     return drop(stats_.malformed, "malformed encrypted message");
   switch (static_cast<proto::MessageType>(message[0])) {

@@ -56,6 +56,8 @@ void TcpClient::connect() {
         }
         std::string name = to_string(connected.address(), connected.port());
         log_.info("connected to ", name);
+        connected_at_ = std::chrono::steady_clock::now();
+        rx_frames_at_connect_ = stats_.rx_frames;
         adopt(std::move(socket_), name, false);
       });
   timer_.expires_after(kConnectTimeout);
@@ -84,6 +86,12 @@ void TcpClient::on_link_closed(const std::string& peer, const std::string& reaso
               "): wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
               "the server; reconnecting in ",
               seconds(delay));
+  else if (!security_ && stats_.rx_frames == rx_frames_at_connect_ &&
+           std::chrono::steady_clock::now() - connected_at_ < std::chrono::seconds(3))
+    // A plaintext client cut off at once, having received nothing: the usual cause is a
+    // server that requires encryption and refused our frames.
+    log_.warn("server ", peer, " closed the connection at once (", reason,
+              "); does it require encryption (--private-key)? reconnecting in ", seconds(delay));
   else
     log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
   timer_.expires_after(delay);

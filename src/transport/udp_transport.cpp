@@ -220,6 +220,7 @@ void UdpTransport::set_up(bool up) {
   if (up) {
     ++stats_.sessions;
     probe_backoff_.reset();
+    unanswered_probes_ = 0;
     log_.info(options_.server ? "client at " : "server at ", peer_name(), " is up");
   }
   sink_->on_peer_state(up);
@@ -348,6 +349,11 @@ void UdpTransport::tick() {
   } else if (!up_ && !options_.server && now >= next_probe_) {
     send_keepalive();
     next_probe_ = now + probe_backoff_.next();
+    // Once, after a few seconds of silence: an encrypted server never answers plaintext.
+    if (++unanswered_probes_ == 5)
+      log_.warn("no answer from ", peer_name(),
+                " yet: server down, wrong port, or it "
+                "requires encryption (--private-key); still trying");
   }
   timer_.expires_after(kTick);
   timer_.async_wait([this](std::error_code ec) {

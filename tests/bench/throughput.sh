@@ -123,6 +123,7 @@ measure() {  # measure NAME ROUND
   local ticks0=0 ticks1=0
   [ ${#TUNNEL_PIDS[@]} -gt 0 ] && ticks0=$(cpu_ticks "${TUNNEL_PIDS[@]}")
   read -r up up_mb < <(iperf "$TARGET")
+  sleep 1  # iperf3's server finishes the previous test first (slow over simpletun)
   read -r down down_mb < <(iperf "$TARGET" -R)
   [ ${#TUNNEL_PIDS[@]} -gt 0 ] && ticks1=$(cpu_ticks "${TUNNEL_PIDS[@]}")
   local lat

@@ -50,6 +50,9 @@ for proto in tcp udp; do
   configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
   configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
   no_ping || fail "$proto: plaintext client talked to an encrypted server"
+  wait_until 8 grep -q "encryption (--private-key)" "$WORK/client.log" \
+    || fail "$proto: the plaintext client did not say why"
+  grep -q "unencrypted message refused" "$WORK/server.log" || fail "$proto: the server did not say why"
   line=$(stats_of "$SERVER_PID" server)
   [ "$(counter "$line" writes)" -eq 0 ] || fail "$proto: a plaintext frame reached the server's device"
   tunnel_down

@@ -31,6 +31,8 @@ class TcpClient final : public TcpTransport {
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;  // reconnect delay, and the connect timeout while connecting
   bool timed_out_ = false;
+  std::chrono::steady_clock::time_point connected_at_{};
+  std::uint64_t rx_frames_at_connect_ = 0;
 };
 
 }  // namespace tund::transport

@@ -90,7 +90,8 @@ class UdpTransport final : public Transport {
 
   std::vector<std::byte> rx_buffer_;
   std::vector<std::byte> tx_buffer_;
-  std::size_t pending_size_ = 0;  // a datagram the kernel refused with EAGAIN, to resend
+  std::size_t pending_size_ = 0;
+  unsigned unanswered_probes_ = 0;  // a datagram the kernel refused with EAGAIN, to resend
   std::function<void()> resume_;
 };
 

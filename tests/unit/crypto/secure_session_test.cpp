@@ -205,10 +205,13 @@ TEST_F(Peers, PskMustMatchOnBothSides) {
 TEST_F(Peers, UnencryptedMessagesAreRefused) {
   make();
   handshake();
-  Buffer plain = {1, 0, 0, 0, 0x45, 0, 0, 20};
-  Verdict v = open(*server, plain);
-  EXPECT_EQ(v.action, Action::drop);
-  EXPECT_NE(v.reason.find("unencrypted"), std::string::npos);
+  for (Buffer plain : {Buffer{1, 0, 0, 0, 0x45, 0, 0, 20},            // plaintext UDP data
+                       Buffer{0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 1},  // raw IPv4 (TCP framing)
+                       Buffer{0x60, 0, 0, 0, 0, 8, 58, 64}}) {        // raw IPv6
+    Verdict v = open(*server, plain);
+    EXPECT_EQ(v.action, Action::drop);
+    EXPECT_NE(v.reason.find("unencrypted"), std::string::npos) << v.reason;
+  }
 }
 
 TEST_F(Peers, RekeyKeepsTrafficFlowingAndOldFramesStillOpen) {
