@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <sstream>
 
+#include "tund/util/strings.hpp"
+
 namespace tund::config {
 namespace {
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  auto e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using util::trim;
 
 // A value may be quoted ("..." or '...'); a '#' outside quotes starts a comment.
 std::string value_of(const std::string& raw, const std::string& where) {

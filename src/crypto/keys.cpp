@@ -9,14 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "tund/util/strings.hpp"
+
 namespace tund::crypto {
 namespace {
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  auto e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using util::trim;
 
 std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
@@ -68,12 +66,19 @@ Key read_public_key(const std::string& key_or_file) {
 std::vector<Key> read_allow_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw KeyError("cannot read allow file " + path + ": " + strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_allow_list(text.str(), path);
+}
+
+std::vector<Key> parse_allow_list(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
   std::vector<Key> keys;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     std::string t = trim(line.substr(0, line.find('#')));
     if (t.empty()) continue;
-    keys.push_back(key_from_base64(t, path + ":" + std::to_string(number)));
+    keys.push_back(key_from_base64(t, name + ":" + std::to_string(number)));
   }
   return keys;
 }

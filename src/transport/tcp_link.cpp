@@ -120,10 +120,7 @@ bool TcpLink::handle_decoded(const proto::DecodeResult& result) {
 }
 
 void TcpLink::complain(const std::string& what) {
-  unsigned long suppressed = 0;
-  if (!ctx_.wire_complaints->allow(util::LogLimiter::Clock::now(), suppressed)) return;
-  ctx_.log->warn("from ", peer_name_, ": ", what,
-                 suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  util::warn_limited(*ctx_.log, *ctx_.wire_complaints, "from " + peer_name_ + ": " + what);
 }
 
 // ---- send: engine -> output buffer -> socket --------------------------------------------

@@ -208,9 +208,7 @@ void TcpTransport::tick() {
 }
 
 void TcpTransport::complain(const std::string& what) {
-  unsigned long suppressed = 0;
-  if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
-  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  util::warn_limited(log_, wire_complaints_, what);
 }
 
 // A waiting engine is resumed whenever the picture changes: the socket drained, or the

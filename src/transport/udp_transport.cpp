@@ -362,9 +362,7 @@ void UdpTransport::tick() {
 }
 
 void UdpTransport::complain(const std::string& what) {
-  unsigned long suppressed = 0;
-  if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
-  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  util::warn_limited(log_, wire_complaints_, what);
 }
 
 }  // namespace tund::transport

@@ -160,9 +160,7 @@ void Engine::on_peer_state(bool up) {
 }
 
 void Engine::complain(const std::string& what) {
-  unsigned long suppressed = 0;
-  if (!complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
-  log_.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  util::warn_limited(log_, complaints_, what);
 }
 
 }  // namespace tund::tunnel

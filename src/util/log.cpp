@@ -61,4 +61,10 @@ bool LogLimiter::allow(Clock::time_point now, unsigned long& suppressed) {
   return false;
 }
 
+void warn_limited(Logger& log, LogLimiter& limiter, const std::string& what) {
+  unsigned long suppressed = 0;
+  if (!limiter.allow(LogLimiter::Clock::now(), suppressed)) return;
+  log.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+}
+
 }  // namespace tund::util

@@ -26,6 +26,8 @@ Key read_secret_key_file(const std::string& path);
 Key read_public_key(const std::string& key_or_file);
 // One base64 public key per line; blank lines and '#' comments allowed.
 std::vector<Key> read_allow_file(const std::string& path);
+// The same, from text already read (`name` is used in error messages).
+std::vector<Key> parse_allow_list(const std::string& text, const std::string& name);
 
 // TAI64N timestamp (8-byte seconds with the 2^62 offset + 4-byte nanoseconds, big-endian):
 // strictly increasing per initiator, so a captured initiation cannot be replayed.

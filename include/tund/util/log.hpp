@@ -74,4 +74,8 @@ class LogLimiter {
   unsigned long suppressed_ = 0;
 };
 
+// Logs `what` as a warning if `limiter` allows it now, mentioning how many similar lines
+// were suppressed since the last one. The one way refused input is reported.
+void warn_limited(Logger& log, LogLimiter& limiter, const std::string& what);
+
 }  // namespace tund::util
