@@ -12,6 +12,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(
   # build
   cmake make g++ pkg-config libasio-dev libcli11-dev libsodium-dev libgtest-dev
+  # fuzzing: clang with libFuzzer
+  clang libclang-rt-14-dev
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
   iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables systemd
 )

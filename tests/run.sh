@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it (as root):
-#   1. install dependencies and build (tests/bootstrap.sh)
-#   2. unit tests and end-to-end tests (ctest; e2e needs root and /dev/net/tun)
-#   3. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   1. install dependencies and build, normally and with ASan + UBSan (tests/bootstrap.sh)
+#   2. unit and end-to-end tests against the sanitizer build (a sanitizer report fails)
+#   3. unit and end-to-end tests against the normal build
+#   4. every libFuzzer target for FUZZ_SECONDS (default 30) from its seed corpus
+# End-to-end tests need root and /dev/net/tun (skipped without, failing under CI=true).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -13,8 +15,11 @@ echo "=== sanitizer build (ASan + UBSan)"
 BUILD_DIR=$ROOT/build-asan CMAKE_ARGS="-DTUND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
   "$ROOT/tests/bootstrap.sh"
 
-echo "=== unit tests under ASan + UBSan"
-(cd "$ROOT/build-asan" && ctest -L unit --output-on-failure)
+echo "=== all tests under ASan + UBSan"
+(cd "$ROOT/build-asan" && ctest --output-on-failure)
 
 echo "=== all tests: unit and end to end"
 (cd "$ROOT/build" && ctest --output-on-failure)
+
+echo "=== fuzzing (${FUZZ_SECONDS:-30} s per target)"
+"$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-30}"

@@ -49,6 +49,12 @@ cleanup() {
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     ip netns del "$ns" 2>/dev/null
   done
+  # Under a sanitizer build a report in any daemon's log fails the test, even if the
+  # tunnel kept working (a leak at exit, say).
+  if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$WORK"/*.log 2>/dev/null; then
+    echo "FAIL: sanitizer report in the logs above"
+    [ $status -eq 0 ] && status=1
+  fi
   if [ $status -ne 0 ] && [ $status -ne 77 ]; then
     echo "---- logs of the failed test ----"
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done

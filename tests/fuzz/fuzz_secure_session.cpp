@@ -41,6 +41,7 @@ struct Pair {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Pair pair;
+  if (size == 0) return 0;
   std::vector<std::uint8_t> copy(data, data + size);
   for (SecureSession* side : {pair.server.get(), pair.client.get()}) {
     std::memcpy(copy.data(), data, size);

@@ -16,6 +16,8 @@ targets=("$@")
                                       fuzz_link_responder fuzz_config_file fuzz_keys)
 mkdir -p "$BUILD/artifacts"
 status=0
+passed=0
+failed=0
 for t in "${targets[@]}"; do
   work=$(mktemp -d)  # new inputs go here; the committed seeds stay untouched
   seeds="$ROOT/tests/fuzz/corpus/$t"
@@ -26,11 +28,14 @@ for t in "${targets[@]}"; do
        >"$BUILD/artifacts/$t.log" 2>&1; then
     grep -E "stat::number_of_executed_units|cov:" "$BUILD/artifacts/$t.log" | tail -n 2 | sed 's/^/   /'
     echo "PASS: $t"
+    passed=$((passed + 1))
   else
     tail -n 30 "$BUILD/artifacts/$t.log"
     echo "FAIL: $t (reproducer in $BUILD/artifacts/)"
+    failed=$((failed + 1))
     status=1
   fi
   rm -rf "$work"
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
