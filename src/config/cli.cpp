@@ -56,6 +56,10 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->type_name("FILE");
   app.add_option("--psk", cfg.psk_file, "preshared key file (tund genpsk), same on both sides")
       ->type_name("FILE");
+  app.add_option("--max-pending", cfg.max_pending,
+                 "encrypted TCP server: connections awaiting a handshake (default 16)")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("N");
   app.add_option("--link-ip", cfg.link_ip,
                  "IPv4 address tund itself answers ARP and ping for on the tunnel link")
       ->type_name("ADDR");

@@ -89,7 +89,8 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
     return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
   }
   if (server)
-    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log, security);
+    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log, security,
+                                                  cfg.max_pending);
   return std::make_unique<transport::TcpClient>(io, remote, max_frame, log, make_backoff(),
                                                 security);
 }

@@ -8,8 +8,9 @@
 namespace tund::transport {
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-                     std::size_t max_frame, util::Logger& log, Security* security)
-    : TcpTransport(io, max_frame, log, security), acceptor_(io) {
+                     std::size_t max_frame, util::Logger& log, Security* security,
+                     std::size_t max_pending)
+    : TcpTransport(io, max_frame, log, security, max_pending), acceptor_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {
     asio::ip::tcp::endpoint endpoint(address, port);
     if (acceptor_.is_open()) acceptor_.close();

@@ -8,8 +8,7 @@ namespace tund::transport {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
-// Encrypted mode: unauthenticated connections held at once, and how long each may take.
-constexpr std::size_t kMaxPending = 16;
+// Encrypted mode: how long an unauthenticated connection may take to authenticate.
 constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
 // Handshake initiations processed per source address: 5 at once, then 2 per second.
 constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
@@ -17,11 +16,12 @@ constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 }  // namespace
 
 TcpTransport::TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log,
-                           Security* security)
+                           Security* security, std::size_t max_pending)
     : io_(io),
       log_(log),
       security_(security),
       max_frame_(max_frame),
+      max_pending_(max_pending),
       handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
       timer_(io) {}
 
@@ -59,7 +59,8 @@ void TcpTransport::adopt(asio::ip::tcp::socket socket, const std::string& peer_n
   ++stats_.sessions;
   link->start();
   if (security_ && accepted) {
-    if (pending_.size() >= kMaxPending) {
+    if (pending_.size() >= max_pending_) {
+      ++stats_.rx_refused;
       pending_.front().link->close("too many connections awaiting a handshake", false);
       pending_.erase(pending_.begin());
     }

@@ -11,9 +11,13 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(250);
 // Datagrams handled per wake-up before yielding to the other direction.
 constexpr int kReceiveBatch = 64;
-// Encrypted client: no authenticated datagram for keepalive + this long means the server
-// lost our session (restart): handshake again rather than wait for the peer timeout.
+// Encrypted client: frames sent and nothing authenticated back for this long means the
+// server lost our session (a restart): handshake again rather than wait for the peer
+// timeout. An idle tunnel notices after keepalive + this (both sides send keepalives).
 constexpr auto kStaleSession = std::chrono::seconds(5);
+// Passive keepalive: a side that received frames but sent nothing for this long answers
+// with a keepalive, so a one-way flow does not look like a dead session to its sender.
+constexpr auto kPassiveKeepalive = std::chrono::seconds(2);
 // Handshake initiations processed per source address: 5 at once, then 2 per second.
 constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 
@@ -160,6 +164,7 @@ void UdpTransport::on_plain_message(const proto::UdpMessage& message,
   if (is_keepalive && (new_peer || Clock::now() - last_tx_ > std::chrono::seconds(1)))
     send_keepalive();
   if (!is_keepalive) {
+    last_data_rx_ = Clock::now();
     ++stats_.rx_frames;
     stats_.rx_bytes += message.body.size();
     sink_->on_frame(message.body);
@@ -189,6 +194,7 @@ void UdpTransport::on_secure_message(util::ByteSpan datagram, const asio::ip::ud
   refresh_up();
   if (v.send_confirmation) send_keepalive();
   if (v.action == SecurityVerdict::Action::deliver) {
+    last_data_rx_ = Clock::now();
     ++stats_.rx_frames;
     stats_.rx_bytes += v.size;
     sink_->on_frame({v.data, v.size});
@@ -199,6 +205,7 @@ void UdpTransport::on_secure_message(util::ByteSpan datagram, const asio::ip::ud
 // it: the first client, a restarted client, or the same client behind a rebound NAT port.
 void UdpTransport::note_peer(const asio::ip::udp::endpoint& from) {
   last_rx_ = Clock::now();
+  unanswered_since_ = {};
   if (!options_.server || peer_ == from) return;
   if (peer_ && up_) {
     ++stats_.peer_changes;
@@ -245,6 +252,7 @@ void UdpTransport::commit(std::size_t size) {
   if (send_datagram(message_size)) {
     ++stats_.tx_frames;
     stats_.tx_bytes += size;
+    if (unanswered_since_ == Clock::time_point{}) unanswered_since_ = last_tx_;
   }
 }
 
@@ -336,14 +344,19 @@ void UdpTransport::tick() {
     last_rx_ = {};
     next_probe_ = now;
   }
-  if (security_ && !options_.server && up_ && now - last_rx_ > options_.keepalive + kStaleSession) {
+  bool unanswered =
+      unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > kStaleSession;
+  if (security_ && !options_.server && up_ &&
+      (unanswered || now - last_rx_ > options_.keepalive + kStaleSession)) {
     log_.info("no authenticated traffic from ", peer_name(), " for ",
               std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
               " s; starting a new handshake");
     security_->reset();
+    unanswered_since_ = {};
   }
   refresh_up();
-  if (up_ && now - last_tx_ >= options_.keepalive) send_keepalive();
+  bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= kPassiveKeepalive;
+  if (up_ && (owe_answer || now - last_tx_ >= options_.keepalive)) send_keepalive();
   if (security_) {
     send_initiation_if_due();
   } else if (!up_ && !options_.server && now >= next_probe_) {

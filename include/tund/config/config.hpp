@@ -35,6 +35,8 @@ struct Config {
   std::vector<std::string> allow;        // server: allowed client keys, KEY or FILE each
   std::vector<std::string> allow_files;  // server: files of allowed keys
   std::string psk_file;
+  // Encrypted TCP server: connections held while they have not authenticated yet.
+  unsigned max_pending = 16;
   bool encrypted() const { return !private_key_file.empty(); }
 
   // The link: an address tund answers ARP/ping for, and the MAC it uses in TAP mode.

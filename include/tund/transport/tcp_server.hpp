@@ -13,7 +13,8 @@ class TcpServer final : public TcpTransport {
  public:
   // Binds at once, so a port in use fails at start-up (TransportError).
   TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-            std::size_t max_frame, util::Logger& log, Security* security = nullptr);
+            std::size_t max_frame, util::Logger& log, Security* security = nullptr,
+            std::size_t max_pending = 16);
   ~TcpServer() override { stop(); }
 
   std::uint16_t local_port() const { return acceptor_.local_endpoint().port(); }

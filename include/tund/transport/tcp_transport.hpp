@@ -24,7 +24,8 @@ namespace tund::transport {
 
 class TcpTransport : public Transport {
  public:
-  TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log, Security* security);
+  TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log, Security* security,
+               std::size_t max_pending = 16);
 
   void start(FrameSink& sink) override;
   void stop() override;
@@ -73,6 +74,7 @@ class TcpTransport : public Transport {
   void notify_resume();
 
   std::size_t max_frame_;
+  std::size_t max_pending_;
   FrameSink* sink_ = nullptr;
   std::shared_ptr<TcpLink> link_;
   struct Pending {

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Faults on the underlay, encrypted, over TCP and UDP: 5% loss and 1% duplication (nftables
+# numgen/dup, with rule counters proving the impairment happened), a 5 s link flap, and
+# kill -9 of the server (restarted) and of the client (replaced). A 20 MB transfer must
+# arrive intact under loss and duplication, and the tunnel must recover within 10 s.
+# (Delay/reordering needs a userspace impairer; that is not covered here yet.)
+. "$(dirname "$0")/lib.sh"
+require_tools nft socat sha256sum
+make_underlay
+make_keys
+head -c $((20 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
+want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
+
+transfer_ok() {  # 20 MB across the tunnel; fails the test on a mismatch
+  rm -f "$WORK/received"
+  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
+  local recv=$!
+  PIDS+=("$recv")
+  sleep 0.3
+  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$WORK/payload" "TCP:$TUN_S:5001" || fail "$1: sender failed"
+  wait "$recv" || true
+  [ "$(sha256sum <"$WORK/received" | cut -d' ' -f1)" = "$want" ] || fail "$1: 20 MB corrupted"
+}
+
+mostly_pings() {  # at least half of 20 pings answered
+  local out
+  out=$(ip netns exec "$NS_C" ping -c 20 -i 0.1 -W 1 "$TUN_S" 2>&1 || true)
+  local got
+  got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+  [ "${got:-0}" -ge 10 ] || fail "$1: only ${got:-0}/20 pings answered"
+}
+
+impair() {  # impair RULE [FAMILY]: an nftables statement on tunnel traffic both ways
+  ip netns exec "$NS_C" nft -f - <<NFT
+table ${2:-inet} tundfault {
+  chain out { type filter hook output priority 0; meta l4proto { tcp, udp } th dport 55555 $1; }
+  chain in { type filter hook input priority 0; meta l4proto { tcp, udp } th sport 55555 $1; }
+}
+NFT
+}
+impaired_count() {  # packets the impairment rules acted on: impaired_count [NS] [FAMILY]
+  ip netns exec "${1:-$NS_C}" nft list table "${2:-inet}" tundfault | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' \
+    | awk '{s += $1} END {print s + 0}'
+}
+unimpair() {
+  for ns in "$NS_C" "$NS_S"; do
+    for family in inet ip; do ip netns exec "$ns" nft delete table "$family" tundfault 2>/dev/null || true; done
+  done
+}
+
+for proto in tcp udp; do
+  secure_tunnel_up tun "$proto"
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: tunnel did not come up"
+
+  step "$proto: 5% loss each way"
+  impair "numgen random mod 100 < 5 counter drop"
+  transfer_ok "$proto loss"
+  mostly_pings "$proto loss"
+  dropped=$(impaired_count)
+  unimpair
+  [ "$dropped" -ge 10 ] || fail "$proto: the loss rule dropped only $dropped packets"
+  pass "$proto: 20 MB intact and ping working with $dropped packets dropped by the underlay"
+
+  step "$proto: 1% duplication each way"
+  # dup sends a copy of an outgoing packet; each side duplicates what it sends.
+  impair "numgen random mod 100 < 1 counter dup to $UNDER_S device vc$ID" ip
+  ip netns exec "$NS_S" nft -f - <<NFT
+table ip tundfault {
+  chain out { type filter hook output priority 0; meta l4proto { tcp, udp } th sport 55555 numgen random mod 100 < 1 counter dup to $UNDER_C device vs$ID; }
+}
+NFT
+  transfer_ok "$proto duplication"
+  ping_ok "$NS_C" "$TUN_S" 5 || fail "$proto: ping lost replies under duplication"
+  duplicated=$(( $(impaired_count "$NS_C" ip) + $(impaired_count "$NS_S" ip) ))
+  unimpair
+  [ "$duplicated" -ge 5 ] || fail "$proto: only $duplicated packets duplicated"
+  if [ "$proto" = udp ]; then
+    line=$(stats_of "$SERVER_PID" server)
+    [ "$(counter "$line" replayed)" -gt 0 ] || fail "udp: duplicates were not refused as replays"
+  fi
+  if [ "$proto" = udp ]; then how="refused by the replay window"; else how="dropped by the kernel's TCP"; fi
+  pass "$proto: 20 MB intact with $duplicated packets duplicated ($how)"
+
+  step "$proto: the underlay link goes down for 5 s"
+  ip -n "$NS_C" link set "vc$ID" down
+  sleep 5
+  ip -n "$NS_C" link set "vc$ID" up
+  back=$SECONDS
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: no ping within 10 s of the link returning"
+  pass "$proto: ping works again $((SECONDS - back)) s after the link came back"
+
+  step "$proto: kill -9 of the server, restarted"
+  kill -9 "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  ip netns exec "$NS_C" ping -c 30 -i 0.5 -W 1 "$TUN_S" >/dev/null 2>&1 &  # traffic meanwhile
+  PIDS+=($!)
+  sleep 1
+  start_tund "$NS_S" server2 -s -i "tuns$ID" -t "$proto" "${SERVER_KEYS[@]}"
+  SERVER_PID=$LAST_PID
+  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
+  back=$SECONDS
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: client not back within 10 s of the restart"
+  pass "$proto: client back $((SECONDS - back)) s after the server restarted"
+
+  step "$proto: kill -9 of the client; the next client gets in"
+  kill -9 "$CLIENT_PID"
+  wait "$CLIENT_PID" 2>/dev/null || true
+  start_tund "$NS_C" client2 -c "$UNDER_S" -i "tunc$ID" -t "$proto" "${CLIENT_KEYS[@]}"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: the next client did not get in"
+  pass "$proto: a new client took over after kill -9 of the old one"
+  tunnel_down
+done
