@@ -1,5 +1,7 @@
 #include "tund/transport/udp_transport.hpp"
 
+#include <sys/socket.h>
+
 #include <asio/ip/v6_only.hpp>
 
 #include "tund/transport/listen_socket.hpp"
@@ -249,10 +251,12 @@ void UdpTransport::commit(std::size_t size) {
     proto::write_udp_header(tx_buffer_.data(), proto::MessageType::data);
     message_size = proto::kUdpHeaderSize + size;
   }
+  // A frame we tried to send starts the "is anyone answering?" clock even if the send
+  // failed: a session that cannot send is as stale as one that gets no answers.
+  if (unanswered_since_ == Clock::time_point{}) unanswered_since_ = Clock::now();
   if (send_datagram(message_size)) {
     ++stats_.tx_frames;
     stats_.tx_bytes += size;
-    if (unanswered_since_ == Clock::time_point{}) unanswered_since_ = last_tx_;
   }
 }
 
@@ -296,10 +300,31 @@ bool UdpTransport::send_datagram(std::size_t size) {
   if (ec) {
     ++stats_.tx_dropped;
     if (!is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
+    // Client: the local address may be gone (DHCP, interface change); pick the current one.
+    // At most once a second, so a persistent error cannot turn into a busy loop.
+    if (!options_.server && Clock::now() - last_rebind_ > std::chrono::seconds(1))
+      rebind_source(ec.message().c_str());
     return false;
   }
   last_tx_ = Clock::now();
   return true;
+}
+
+// Client: a connected UDP socket keeps the source address chosen at connect time, even
+// after that address disappears. Dissolving the association (AF_UNSPEC) and connecting
+// again lets the kernel pick the current source; the server follows the client to it as
+// soon as an authenticated (or, in plaintext, any valid) datagram arrives from there.
+void UdpTransport::rebind_source(const char* why) {
+  last_rebind_ = Clock::now();
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  (void)::connect(socket_.native_handle(), &unspec, sizeof unspec);
+  std::error_code ec;
+  socket_.connect(*peer_, ec);
+  std::error_code local_ec;
+  auto local = socket_.local_endpoint(local_ec);
+  log_.info("re-connected the UDP socket (", why, ")",
+            local_ec ? "" : "; now sending from " + to_string(local.address(), local.port()));
 }
 
 // Handshake messages: small, rare, best effort (a lost one is retried by the initiator).
@@ -353,6 +378,7 @@ void UdpTransport::tick() {
               " s; starting a new handshake");
     security_->reset();
     unanswered_since_ = {};
+    rebind_source("no answer");
   }
   refresh_up();
   bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= kPassiveKeepalive;

@@ -66,6 +66,7 @@ class UdpTransport final : public Transport {
   void send_initiation_if_due();
   bool send_datagram(std::size_t size);
   void send_raw(const std::byte* data, std::size_t size, const asio::ip::udp::endpoint& to);
+  void rebind_source(const char* why);
   void wait_writable();
   void tick();
   void complain(const std::string& what);
@@ -90,6 +91,7 @@ class UdpTransport final : public Transport {
   // Encrypted client: when the first frame after the last authenticated datagram left.
   Clock::time_point unanswered_since_{};
   Clock::time_point last_data_rx_{};  // the last frame (not keepalive) received
+  Clock::time_point last_rebind_{};
 
   std::vector<std::byte> rx_buffer_;
   std::vector<std::byte> tx_buffer_;

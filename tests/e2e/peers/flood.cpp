@@ -39,7 +39,8 @@ std::vector<unsigned char> unhex(const std::string& h) {
   return out;
 }
 
-int udp_flood(const sockaddr_in& to, long count, const std::vector<std::vector<unsigned char>>& replay) {
+int udp_flood(const sockaddr_in& to, long count,
+              const std::vector<std::vector<unsigned char>>& replay) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   std::mt19937 rng(12345);
   std::vector<unsigned char> buf(1500);
@@ -55,7 +56,8 @@ int udp_flood(const sockaddr_in& to, long count, const std::vector<std::vector<u
       std::copy(d.begin(), d.end(), buf.begin());
       if (i % 2 == 1 && n > 0) buf[rng() % n] ^= static_cast<unsigned char>(1u << (rng() % 8));
     }
-    if (sendto(fd, buf.data(), n, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0) ++sent;
+    if (sendto(fd, buf.data(), n, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0)
+      ++sent;
     if (i % 2000 == 1999) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // pace
   }
   std::printf("sent %ld of %ld datagrams\n", sent, count);
@@ -101,7 +103,8 @@ int tcp_junk(const sockaddr_in& to, int count, int seconds) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: flood udp-random|udp-replay|tcp-junk HOST PORT COUNT [FILE|SECONDS]\n");
+    std::fprintf(stderr,
+                 "usage: flood udp-random|udp-replay|tcp-junk HOST PORT COUNT [FILE|SECONDS]\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
     if (replay.empty()) return 1;
     return udp_flood(to, count, replay);
   }
-  if (mode == "tcp-junk" && argc > 5) return tcp_junk(to, static_cast<int>(count), std::atoi(argv[5]));
+  if (mode == "tcp-junk" && argc > 5)
+    return tcp_junk(to, static_cast<int>(count), std::atoi(argv[5]));
   return 2;
 }
