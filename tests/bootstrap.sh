@@ -15,7 +15,8 @@ PACKAGES=(
   # fuzzing: clang with libFuzzer
   clang libclang-rt-14-dev
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
-  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables systemd
+  iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables iptables systemd
+  libnetfilter-queue-dev
 )
 
 install_packages() {

@@ -3,9 +3,12 @@
 # numgen/dup, with rule counters proving the impairment happened), a 5 s link flap, and
 # kill -9 of the server (restarted) and of the client (replaced). A 20 MB transfer must
 # arrive intact under loss and duplication, and the tunnel must recover within 10 s.
-# (Delay/reordering needs a userspace impairer; that is not covered here yet.)
+# Delay with jitter and reordering comes from tests/e2e/peers/impairer.cpp (an NFQUEUE
+# consumer; this kernel has no netem).
 . "$(dirname "$0")/lib.sh"
-require_tools nft socat sha256sum
+require_tools nft iptables socat sha256sum
+IMPAIRER=${TUND_BUILD_DIR:-$(dirname "$TUND_BIN")}/tests/impairer
+[ -x "$IMPAIRER" ] || skip_or_fail "impairer not built (needs libnetfilter-queue-dev)"
 make_underlay
 make_keys
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
@@ -81,6 +84,31 @@ NFT
   fi
   if [ "$proto" = udp ]; then how="refused by the replay window"; else how="dropped by the kernel's TCP"; fi
   pass "$proto: 20 MB intact with $duplicated packets duplicated ($how)"
+
+  step "$proto: 50 ms +- 20 ms delay each way, with reordering"
+  ip netns exec "$NS_C" "$IMPAIRER" 7 50 20 >"$WORK/impairer.out" 2>&1 &
+  IMP=$!
+  PIDS+=("$IMP")
+  wait_until 5 grep -q ready "$WORK/impairer.out" || fail "impairer did not start"
+  # nftables here lacks the queue expression (CONFIG_NFT_QUEUE is off); iptables' NFQUEUE
+  # target is built in.
+  for chain in "OUTPUT --dport" "INPUT --sport"; do
+    for l4 in tcp udp; do
+      ip netns exec "$NS_C" iptables -A ${chain%% *} -p $l4 ${chain#* } 55555 -j NFQUEUE \
+        --queue-num 7 --queue-bypass
+    done
+  done
+  transfer_ok "$proto delay"
+  rtt=$(ip netns exec "$NS_C" ping -c 10 -i 0.2 -W 2 "$TUN_S" | awk -F/ '/rtt/ {print int($5)}')
+  ip netns exec "$NS_C" iptables -F OUTPUT
+  ip netns exec "$NS_C" iptables -F INPUT
+  stop_pid "$IMP"
+  read -r delayed reordered < <(sed -n 's/delayed \([0-9]*\) packets, reordered \([0-9]*\)/\1 \2/p' "$WORK/impairer.out")
+  [ "${rtt:-0}" -ge 60 ] || fail "$proto: ping RTT ${rtt:-?} ms, the delay did not apply"
+  [ "${delayed:-0}" -ge 100 ] || fail "$proto: only ${delayed:-0} packets went through the impairer"
+  [ "${reordered:-0}" -ge 1 ] || fail "$proto: no packet was reordered"
+  ping_ok "$NS_C" "$TUN_S" 3 || fail "$proto: ping lost replies after the delay ended"
+  pass "$proto: 20 MB intact and ping at ${rtt} ms with $delayed packets delayed, $reordered reordered"
 
   step "$proto: the underlay link goes down for 5 s"
   ip -n "$NS_C" link set "vc$ID" down
