@@ -146,6 +146,10 @@ tunnel_down() {
   stop_pid "$SERVER_PID"
 }
 
+listening() {  # listening NS PORT: a TCP listener is up on PORT in NS
+  ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
 ping_ok() {  # ping_ok NS ADDR [count]: every one of the echo requests must be answered
   local count=${3:-3} out
   out=$(ip netns exec "$1" ping -c "$count" -i 0.2 -W 2 "$2" 2>&1) || return 1

@@ -28,7 +28,7 @@ transfer() {  # transfer FILE: sends FILE across the tunnel, prints the received
   ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
   local recv=$!
   PIDS+=("$recv")
-  sleep 0.3
+  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
   timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "TCP:$TUN_S:5001" || fail "sender failed"
   wait "$recv" || true
   sha256sum <"$WORK/received" | cut -d' ' -f1
@@ -68,7 +68,7 @@ for proto in tcp udp; do
   ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
   SSHD_PID=$!
   PIDS+=("$SSHD_PID")
-  sleep 0.5
+  wait_until 5 listening "$NS_S" 22 || fail "$proto: sshd did not start"
   out=$(ip netns exec "$NS_C" ssh -i "$WORK/userkey" -o BatchMode=yes -o ConnectTimeout=5 \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
         "root@$TUN_S" 'echo "remote says: $((6 * 7))"') || fail "$proto: ssh failed"

@@ -19,7 +19,7 @@ transfer_ok() {  # 20 MB across the tunnel; fails the test on a mismatch
   ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
   local recv=$!
   PIDS+=("$recv")
-  sleep 0.3
+  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
   timeout 120 ip netns exec "$NS_C" socat -u "FILE:$WORK/payload" "TCP:$TUN_S:5001" || fail "$1: sender failed"
   wait "$recv" || true
   [ "$(sha256sum <"$WORK/received" | cut -d' ' -f1)" = "$want" ] || fail "$1: 20 MB corrupted"
@@ -117,6 +117,15 @@ NFT
   back=$SECONDS
   wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: no ping within 10 s of the link returning"
   pass "$proto: ping works again $((SECONDS - back)) s after the link came back"
+
+  step "$proto: the server restarted gracefully (SIGTERM)"
+  stop_pid "$SERVER_PID"
+  start_tund "$NS_S" server1 -s -i "tuns$ID" -t "$proto" "${SERVER_KEYS[@]}"
+  SERVER_PID=$LAST_PID
+  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
+  back=$SECONDS
+  wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: client not back within 10 s of a restart"
+  pass "$proto: client back $((SECONDS - back)) s after a graceful server restart"
 
   step "$proto: kill -9 of the server, restarted"
   kill -9 "$SERVER_PID"

@@ -31,7 +31,7 @@ live_traffic() {
   rm -f "$WORK/received"
   ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
   RECV=$!
-  sleep 0.3
+  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
   ip netns exec "$NS_C" bash -c "sleep 2; socat -u FILE:$WORK/payload TCP:$TUN_S:5001" &
   SEND=$!
   ip netns exec "$NS_C" ping -c 100 -i 0.1 -W 1 "$TUN_S" >"$WORK/ping.out" 2>&1 &
@@ -62,6 +62,9 @@ tcpdump -r "$WORK/live.pcap" -x 2>/dev/null | awk '
   END { if (hex != "") print substr(hex, 57) }' >"$WORK/replay.hex"
 [ "$(wc -l <"$WORK/replay.hex")" -ge 10 ] || fail "captured too few datagrams to replay"
 rss0=$(rss_kb "$SERVER_PID")
+# Datagrams the kernel drops before tund sees them (socket buffer full under the flood).
+rcvbuf_errors() { ip netns exec "$NS_S" awk '/^Udp:/ && !h {h = 1; next} /^Udp:/ {print $6}' /proc/net/snmp; }
+kernel0=$(rcvbuf_errors)
 ip netns exec "$ATT" tcpdump --immediate-mode -i "va$ID" -U -w "$WORK/answers.pcap" "(udp or icmp) and src 198.18.1.1" >/dev/null 2>&1 &
 ADUMP=$!
 PIDS+=("$ADUMP")
@@ -78,19 +81,29 @@ rss1=$(rss_kb "$SERVER_PID")
 line=$(stats_of "$SERVER_PID" server)
 echo "   $line"
 refused=$(( $(counter "$line" bad-datagram) + $(counter "$line" refused) ))
-[ "$refused" -ge 150000 ] || fail "udp: only $refused refusals counted"
+kernel_dropped=$(( $(rcvbuf_errors) - kernel0 ))
+# Every hostile datagram is accounted for: refused by tund, or dropped by the kernel's full
+# socket buffer (which tund never saw). A few of the replayed ones may be valid late copies.
+[ $((refused + kernel_dropped)) -ge 195000 ] \
+  || fail "udp: only $refused refused + $kernel_dropped dropped by the kernel, of 200000"
 warnings=$(grep -c "warn" "$WORK/server.log" || true)
 [ "$warnings" -le 60 ] || fail "udp: $warnings warning lines: the refusal log is not rate-limited"
 [ "$rss1" -le 32768 ] || fail "udp: server RSS grew to $rss1 kB"
 tunnel_down
-pass "udp: $refused refusals counted, $warnings log lines, 0 answers; ping and 20 MB fine; RSS ${rss0}->${rss1} kB"
+pass "udp: $refused refused by tund + $kernel_dropped dropped by the kernel, $warnings log lines, 0 answers; ping and 20 MB fine; RSS ${rss0}->${rss1} kB"
 
-step "tcp: 1,000 junk connections (idle, garbage, stalled mid-frame)"
+step "tcp: 1,000 junk connections (idle, garbage, stalled mid-frame, half-open)"
 secure_tunnel_up tun tcp --max-pending 16
 wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "tcp tunnel did not come up"
 rss0=$(rss_kb "$SERVER_PID")
 fd0=$(fds "$SERVER_PID")
 live_traffic
+# Half-open: from source ports 40000+ only the SYN gets out, never the final ACK.
+ip netns exec "$ATT" nft -f - <<NFT
+table inet halfopen {
+  chain out { type filter hook output priority 0; tcp sport 40000-40999 tcp flags != syn drop; }
+}
+NFT
 out=$(ip netns exec "$ATT" "$FLOOD" tcp-junk 198.18.1.1 55555 1000 12)
 echo "   $out"
 check_live_traffic tcp

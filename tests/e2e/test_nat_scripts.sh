@@ -19,6 +19,7 @@ ip -n "$NET" link set lo up
 # The internet host answers with the address it saw the connection come from.
 ip netns exec "$NET" socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
 PIDS+=($!)
+wait_until 5 listening "$NET" 7000 || fail "the internet listener did not start"
 
 # The example configs as shipped, with only this test's names and paths substituted.
 sed -e "s|^iface = .*|iface = tuns$ID|" -e "s|/usr/local/share/tund/examples|$EXAMPLES|g" \

@@ -26,7 +26,7 @@ for proto in tcp udp; do
   ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
   SSHD_PID=$!
   PIDS+=("$SSHD_PID")
-  wait_until 5 ip netns exec "$NS_S" ss -ltn "sport = :22" | grep -q LISTEN || true
+  wait_until 5 listening "$NS_S" 22 || fail "listener on port 22 did not start"
   out=$(ip netns exec "$NS_C" ssh -i "$WORK/userkey" -o BatchMode=yes -o ConnectTimeout=5 \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
         "root@$TUN_S" 'echo "remote says: $((6 * 7))"') || fail "$proto: ssh failed"

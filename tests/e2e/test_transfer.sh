@@ -14,7 +14,7 @@ for proto in tcp udp; do
     "CREATE:$WORK/received" &
   RECV_PID=$!
   PIDS+=("$RECV_PID")
-  wait_until 5 ip netns exec "$NS_S" ss -ltn "sport = :5001" | grep -q LISTEN || true
+  wait_until 5 listening "$NS_S" 5001 || fail "listener on port 5001 did not start"
   sleep 0.2
   timeout 120 ip netns exec "$NS_C" socat -u "FILE:$WORK/payload" "TCP:$TUN_S:5001" \
     || fail "$proto: sender failed"

@@ -2,9 +2,11 @@
 //   flood udp-random HOST PORT COUNT          COUNT random datagrams (1..1500 bytes)
 //   flood udp-replay HOST PORT COUNT FILE     COUNT datagrams replayed from FILE (one hex
 //                                             payload per line), every other one bit-flipped
-//   flood tcp-junk HOST PORT COUNT SECONDS    COUNT connections: a third idle, a third sending
-//                                             garbage, a third stalled inside a frame; held
-//                                             SECONDS, then reports how many the server closed
+//   flood tcp-junk HOST PORT COUNT SECONDS    COUNT connections, held SECONDS: a sixth idle,
+//                                             a third garbage, a third stalled inside a frame,
+//                                             a sixth from source ports 40000+ (the test drops
+//                                             all but their SYN: half-open at the server);
+//                                             reports how many of the others the server closed
 // IPv4 only; prints one summary line.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -67,9 +69,23 @@ int udp_flood(const sockaddr_in& to, long count,
 int tcp_junk(const sockaddr_in& to, int count, int seconds) {
   std::vector<int> fds;
   std::mt19937 rng(777);
-  int refused = 0;
+  int refused = 0, half_open = 0;
   for (int i = 0; i < count; ++i) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool half = i % 6 == 0;
+    if (half) {  // a fixed source port the test's firewall rule starves of ACKs
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      local.sin_port = htons(static_cast<uint16_t>(40000 + i / 6));
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
+      fcntl(fd, F_SETFL, O_NONBLOCK);
+      connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);  // SYN only
+      ++half_open;
+      fds.push_back(-fd);  // not counted below
+      continue;
+    }
     if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
       ++refused;
       close(fd);
@@ -87,15 +103,20 @@ int tcp_junk(const sockaddr_in& to, int count, int seconds) {
     fds.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  int closed_by_server = 0;
+  int closed_by_server = 0, full = 0;
   for (int fd : fds) {
+    if (fd < 0) {
+      close(-fd);
+      continue;
+    }
+    ++full;
     char c;
     ssize_t r = read(fd, &c, 1);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++closed_by_server;
     close(fd);
   }
-  std::printf("opened %zu connections (%d refused); server closed %d of them\n", fds.size(),
-              refused, closed_by_server);
+  std::printf("opened %d connections (%d refused), %d more half-open; server closed %d of them\n",
+              full, refused, half_open, closed_by_server);
   return 0;
 }
 

@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   while (!stop) {
     int timeout = 50;
     if (!held.empty()) {
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(held.top().due - Clock::now());
+      auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(held.top().due - Clock::now());
       timeout = static_cast<int>(std::max<long>(0, std::min<long>(wait.count(), 50)));
     }
     pollfd p{fd, POLLIN, 0};
