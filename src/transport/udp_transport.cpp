@@ -16,10 +16,10 @@ constexpr int kReceiveBatch = 64;
 // Encrypted client: frames sent and nothing authenticated back for this long means the
 // server lost our session (a restart): handshake again rather than wait for the peer
 // timeout. An idle tunnel notices after keepalive + this (both sides send keepalives).
-constexpr auto kStaleSession = std::chrono::seconds(5);
+constexpr auto kStaleSession = std::chrono::seconds(3);
 // Passive keepalive: a side that received frames but sent nothing for this long answers
 // with a keepalive, so a one-way flow does not look like a dead session to its sender.
-constexpr auto kPassiveKeepalive = std::chrono::seconds(2);
+constexpr auto kPassiveKeepalive = std::chrono::seconds(1);
 // Handshake initiations processed per source address: 5 at once, then 2 per second.
 constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 

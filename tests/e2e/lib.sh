@@ -194,3 +194,54 @@ secure_tunnel_up() {
   configure_link "$NS_S" "$DEV_S" "$TUN_S" "$TUN_C" "$mode"
   configure_link "$NS_C" "$DEV_C" "$TUN_C" "$TUN_S" "$mode"
 }
+
+# send_file FILE: sends FILE from the client namespace to a receiver on the server's tunnel
+# address and prints the sha256 of what arrived there.
+send_file() {
+  rm -f "$WORK/received"
+  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
+  local recv=$!
+  PIDS+=("$recv")
+  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
+  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "TCP:$TUN_S:5001" || fail "sender failed"
+  wait "$recv" || true
+  sha256sum <"$WORK/received" | cut -d' ' -f1
+}
+
+# start_sshd: an sshd on the server's tunnel address with generated host and user keys
+# (once per test); ssh_run CMD runs CMD there from the client namespace.
+start_sshd() {
+  if [ ! -f "$WORK/sshd_config" ]; then
+    ssh-keygen -q -t ed25519 -N '' -f "$WORK/hostkey"
+    ssh-keygen -q -t ed25519 -N '' -f "$WORK/userkey"
+    cp "$WORK/userkey.pub" "$WORK/authorized_keys"
+    printf '%s\n' "ListenAddress $TUN_S" "HostKey $WORK/hostkey" \
+      "PermitRootLogin prohibit-password" "AuthorizedKeysFile $WORK/authorized_keys" \
+      "StrictModes no" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
+      "UsePAM no" "PidFile $WORK/sshd.pid" >"$WORK/sshd_config"
+    mkdir -p /run/sshd
+  fi
+  ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
+  SSHD_PID=$!
+  PIDS+=("$SSHD_PID")
+  wait_until 5 listening "$NS_S" 22 || fail "sshd did not start"
+}
+ssh_run() {
+  ip netns exec "$NS_C" ssh -i "$WORK/userkey" -o BatchMode=yes -o ConnectTimeout=5 \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+    "root@$TUN_S" "$1"
+}
+
+# make_attacker: a third namespace ($ATT, 198.18.1.2) wired to the server namespace
+# (198.18.1.1), playing an off-path attacker.
+make_attacker() {
+  ATT="tunda$ID"
+  EXTRA_NS+=("$ATT")
+  ip netns add "$ATT"
+  ip link add "va$ID" netns "$ATT" type veth peer name "vx$ID" netns "$NS_S"
+  ip -n "$ATT" addr add 198.18.1.2/24 dev "va$ID"
+  ip -n "$NS_S" addr add 198.18.1.1/24 dev "vx$ID"
+  ip -n "$ATT" link set "va$ID" up
+  ip -n "$ATT" link set lo up
+  ip -n "$NS_S" link set "vx$ID" up
+}

@@ -83,15 +83,7 @@ sleep 1
 ping_ok "$NS_C" "$TUN_S" 5
 sleep 0.3
 stop_pid "$DUMP"
-# A third namespace plays the attacker on the same underlay.
-ATT="tunda$ID"
-EXTRA_NS+=("$ATT")
-ip netns add "$ATT"
-ip link add "va$ID" netns "$ATT" type veth peer name "vx$ID" netns "$NS_S"
-ip -n "$ATT" addr add 198.18.1.2/24 dev "va$ID"
-ip -n "$NS_S" addr add 198.18.1.1/24 dev "vx$ID"
-ip -n "$ATT" link set "va$ID" up
-ip -n "$NS_S" link set "vx$ID" up
+make_attacker  # a third namespace, 198.18.1.2, playing the attacker
 ip netns exec "$ATT" tcpdump --immediate-mode -i "va$ID" -U -w "$WORK/attacker.pcap" "udp and src 198.18.1.1" >/dev/null 2>&1 &
 ADUMP=$!
 PIDS+=("$ADUMP")

@@ -11,28 +11,9 @@ step "keys"
 [ "$(wc -c <"$WORK/server.pub")" -eq 45 ] || fail "pubkey output is not one base64 key"
 pass "genkey writes 0600 files; pubkey derives the public key"
 
-# sshd on the server's tunnel address (generated host and user keys).
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/userkey"
-cp "$WORK/userkey.pub" "$WORK/authorized_keys"
-printf '%s\n' "ListenAddress $TUN_S" "HostKey $WORK/hostkey" "PermitRootLogin prohibit-password" \
-  "AuthorizedKeysFile $WORK/authorized_keys" "StrictModes no" "PasswordAuthentication no" \
-  "UsePAM no" "PidFile $WORK/sshd.pid" >"$WORK/sshd_config"
-mkdir -p /run/sshd
 head -c $((50 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
 want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
 { yes "TUND-SECRET-MARKER-7f3a" || true; } | head -c $((2 * 1024 * 1024)) >"$WORK/marker"
-
-transfer() {  # transfer FILE: sends FILE across the tunnel, prints the received sha256
-  rm -f "$WORK/received"
-  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
-  local recv=$!
-  PIDS+=("$recv")
-  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
-  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "TCP:$TUN_S:5001" || fail "sender failed"
-  wait "$recv" || true
-  sha256sum <"$WORK/received" | cut -d' ' -f1
-}
 
 # capture_marker NAME: captures the underlay while the marker file crosses the tunnel and
 # prints how many packets were seen; the capture is $WORK/capture-NAME.pcap.
@@ -42,7 +23,7 @@ capture_marker() {
   local dump=$!
   PIDS+=("$dump")
   sleep 1
-  transfer "$WORK/marker" >/dev/null
+  send_file "$WORK/marker" >/dev/null
   sleep 0.5
   stop_pid "$dump"
   tcpdump -r "$WORK/capture-$1.pcap" 2>/dev/null | wc -l
@@ -65,18 +46,13 @@ for proto in tcp udp; do
   grep -q "session with .* established" "$WORK/client.log" || fail "$proto: no session logged"
   pass "$proto: encrypted ping both ways"
 
-  ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
-  SSHD_PID=$!
-  PIDS+=("$SSHD_PID")
-  wait_until 5 listening "$NS_S" 22 || fail "$proto: sshd did not start"
-  out=$(ip netns exec "$NS_C" ssh -i "$WORK/userkey" -o BatchMode=yes -o ConnectTimeout=5 \
-        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-        "root@$TUN_S" 'echo "remote says: $((6 * 7))"') || fail "$proto: ssh failed"
+  start_sshd
+  out=$(ssh_run 'echo "remote says: $((6 * 7))"') || fail "$proto: ssh failed"
   [ "$out" = "remote says: 42" ] || fail "$proto: unexpected ssh output '$out'"
   stop_pid "$SSHD_PID"
   pass "$proto: ssh ran a command across the encrypted tunnel"
 
-  got=$(transfer "$WORK/payload")
+  got=$(send_file "$WORK/payload")
   [ "$got" = "$want" ] || fail "$proto: 50 MB transfer corrupted"
   pass "$proto: 50 MB arrived intact"
 

@@ -15,14 +15,7 @@ head -c $((20 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
 want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
 
 transfer_ok() {  # 20 MB across the tunnel; fails the test on a mismatch
-  rm -f "$WORK/received"
-  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
-  local recv=$!
-  PIDS+=("$recv")
-  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
-  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$WORK/payload" "TCP:$TUN_S:5001" || fail "$1: sender failed"
-  wait "$recv" || true
-  [ "$(sha256sum <"$WORK/received" | cut -d' ' -f1)" = "$want" ] || fail "$1: 20 MB corrupted"
+  [ "$(send_file "$WORK/payload")" = "$want" ] || fail "$1: 20 MB corrupted"
 }
 
 mostly_pings() {  # at least half of 20 pings answered

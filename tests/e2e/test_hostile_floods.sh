@@ -11,19 +11,18 @@ FLOOD=${TUND_BUILD_DIR:-$(dirname "$TUND_BIN")}/tests/flood
 [ -x "$FLOOD" ] || skip_or_fail "flood tool not built at $FLOOD"
 make_underlay
 make_keys
-ATT="tunda$ID"
-EXTRA_NS+=("$ATT")
-ip netns add "$ATT"
-ip link add "va$ID" netns "$ATT" type veth peer name "vx$ID" netns "$NS_S"
-ip -n "$ATT" addr add 198.18.1.2/24 dev "va$ID"
-ip -n "$NS_S" addr add 198.18.1.1/24 dev "vx$ID"
-ip -n "$ATT" link set "va$ID" up
-ip -n "$ATT" link set lo up
-ip -n "$NS_S" link set "vx$ID" up
+make_attacker  # a third namespace, 198.18.1.2, playing the attacker
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$WORK/payload"
 want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Under AddressSanitizer the RSS includes shadow memory and the quarantine of freed blocks,
+# so the memory bound is checked on the normal build only (which the suite also runs).
+rss_bound_kb=32768
+if ldd "$TUND_BIN" 2>/dev/null | grep -q libasan; then
+  rss_bound_kb=$((1024 * 1024))
+  echo "   (sanitizer build: the 32 MB RSS bound is checked on the normal build instead)"
+fi
 fds() { ls "/proc/$1/fd" | wc -l; }
 
 # live_traffic: a ping and a 20 MB transfer in the background; check_live_traffic waits
@@ -88,7 +87,7 @@ kernel_dropped=$(( $(rcvbuf_errors) - kernel0 ))
   || fail "udp: only $refused refused + $kernel_dropped dropped by the kernel, of 200000"
 warnings=$(grep -c "warn" "$WORK/server.log" || true)
 [ "$warnings" -le 60 ] || fail "udp: $warnings warning lines: the refusal log is not rate-limited"
-[ "$rss1" -le 32768 ] || fail "udp: server RSS grew to $rss1 kB"
+[ "$rss1" -le "$rss_bound_kb" ] || fail "udp: server RSS grew to $rss1 kB"
 tunnel_down
 pass "udp: $refused refused by tund + $kernel_dropped dropped by the kernel, $warnings log lines, 0 answers; ping and 20 MB fine; RSS ${rss0}->${rss1} kB"
 
@@ -114,7 +113,7 @@ sleep 1
 rss1=$(rss_kb "$SERVER_PID")
 fd1=$(fds "$SERVER_PID")
 [ "$fd1" -le $((fd0 + 2)) ] || fail "tcp: file descriptors grew from $fd0 to $fd1"
-[ "$rss1" -le 32768 ] || fail "tcp: server RSS grew to $rss1 kB"
+[ "$rss1" -le "$rss_bound_kb" ] || fail "tcp: server RSS grew to $rss1 kB"
 ping_ok "$NS_C" "$TUN_S" 3 || fail "tcp: session broken after the junk connections"
 line=$(stats_of "$SERVER_PID" server)
 echo "   $line"
