@@ -97,13 +97,15 @@ wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "tcp tunnel did not come up"
 rss0=$(rss_kb "$SERVER_PID")
 fd0=$(fds "$SERVER_PID")
 live_traffic
-# Half-open: from source ports 40000+ only the SYN gets out, never the final ACK.
+# Half-open: from source ports 20000+ (outside the ephemeral range 32768-60999, so no
+# ordinary connection is caught) only the SYN gets out, never the final ACK.
 ip netns exec "$ATT" nft -f - <<NFT
 table inet halfopen {
-  chain out { type filter hook output priority 0; tcp sport 40000-40999 tcp flags != syn drop; }
+  chain out { type filter hook output priority 0; tcp sport 20000-20999 tcp flags != syn drop; }
 }
 NFT
-out=$(ip netns exec "$ATT" "$FLOOD" tcp-junk 198.18.1.1 55555 1000 12)
+# Held 15 s: the 10 s handshake deadline (from accept) plus a margin.
+out=$(ip netns exec "$ATT" "$FLOOD" tcp-junk 198.18.1.1 55555 1000 15)
 echo "   $out"
 check_live_traffic tcp
 closed=$(sed -n 's/.*server closed \([0-9]*\).*/\1/p' <<<"$out")

@@ -4,7 +4,7 @@
 //                                             payload per line), every other one bit-flipped
 //   flood tcp-junk HOST PORT COUNT SECONDS    COUNT connections, held SECONDS: a sixth idle,
 //                                             a third garbage, a third stalled inside a frame,
-//                                             a sixth from source ports 40000+ (the test drops
+//                                             a sixth from source ports 20000+ (the test drops
 //                                             all but their SYN: half-open at the server);
 //                                             reports how many of the others the server closed
 // IPv4 only; prints one summary line.
@@ -76,7 +76,7 @@ int tcp_junk(const sockaddr_in& to, int count, int seconds) {
     if (half) {  // a fixed source port the test's firewall rule starves of ACKs
       sockaddr_in local{};
       local.sin_family = AF_INET;
-      local.sin_port = htons(static_cast<uint16_t>(40000 + i / 6));
+      local.sin_port = htons(static_cast<uint16_t>(20000 + i / 6));
       int one = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
