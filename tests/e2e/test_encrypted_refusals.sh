@@ -7,19 +7,28 @@ require_tools tcpdump
 make_underlay
 make_keys
 
-# no_ping_for SECONDS: the tunnel must stay closed.
+# no_ping: three pings must all go unanswered (the tunnel stays closed).
 no_ping() { ! ip netns exec "$NS_C" ping -c 3 -i 0.3 -W 1 "$TUN_S" >/dev/null 2>&1; }
 
-for proto in tcp udp; do
-  step "$proto: client with a wrong server key"
-  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" --private-key "$WORK/server.key" \
-    --allow "$WORK/client.pub"
+# pair PROTO "SERVER ARGS" "CLIENT ARGS": a server and a client with these extra arguments
+# (key options, word-split), both links configured.
+pair() {
+  local proto=$1
+  # shellcheck disable=SC2086
+  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" $2
   SERVER_PID=$LAST_PID
-  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" \
-    --private-key "$WORK/client.key" --peer-key "$WORK/other.pub"
+  # shellcheck disable=SC2086
+  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" $3
   CLIENT_PID=$LAST_PID
   configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
   configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+}
+SERVER_OK="--private-key $WORK/server.key --allow $WORK/client.pub"
+CLIENT_OK="--private-key $WORK/client.key --peer-key $WORK/server.pub"
+
+for proto in tcp udp; do
+  step "$proto: client with a wrong server key"
+  pair "$proto" "$SERVER_OK" "--private-key $WORK/client.key --peer-key $WORK/other.pub"
   no_ping || fail "$proto: traffic passed with a wrong server key"
   wait_until 8 grep -q "no handshake response\|closed before the handshake completed" "$WORK/client.log" \
     || fail "$proto: client did not log the failure"
@@ -28,27 +37,14 @@ for proto in tcp udp; do
   pass "$proto: wrong server key: no traffic, both sides say why, the client keeps retrying"
 
   step "$proto: client not on the allow-list"
-  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" --private-key "$WORK/server.key" \
-    --allow "$WORK/other.pub"
-  SERVER_PID=$LAST_PID
-  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" \
-    --private-key "$WORK/client.key" --peer-key "$WORK/server.pub"
-  CLIENT_PID=$LAST_PID
-  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  pair "$proto" "--private-key $WORK/server.key --allow $WORK/other.pub" "$CLIENT_OK"
   no_ping || fail "$proto: a client that is not allowed got through"
   wait_until 5 grep -q "is not allowed" "$WORK/server.log" || fail "$proto: server did not log the refusal"
   tunnel_down
   pass "$proto: client key not allowed: refused and logged"
 
   step "$proto: encryption on one side only"
-  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" --private-key "$WORK/server.key" \
-    --allow "$WORK/client.pub"
-  SERVER_PID=$LAST_PID
-  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t "$proto"
-  CLIENT_PID=$LAST_PID
-  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  pair "$proto" "$SERVER_OK" ""
   no_ping || fail "$proto: plaintext client talked to an encrypted server"
   wait_until 8 grep -q "encryption (--private-key)" "$WORK/client.log" \
     || fail "$proto: the plaintext client did not say why"
@@ -56,13 +52,7 @@ for proto in tcp udp; do
   line=$(stats_of "$SERVER_PID" server)
   [ "$(counter "$line" writes)" -eq 0 ] || fail "$proto: a plaintext frame reached the server's device"
   tunnel_down
-  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto"
-  SERVER_PID=$LAST_PID
-  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" \
-    --private-key "$WORK/client.key" --peer-key "$WORK/server.pub"
-  CLIENT_PID=$LAST_PID
-  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  pair "$proto" "" "$CLIENT_OK"
   ip netns exec "$NS_S" ping -c 3 -i 0.3 -W 1 "$TUN_C" >/dev/null 2>&1 && fail "$proto: plaintext server reached an encrypted client"
   no_ping || fail "$proto: encrypted client talked to a plaintext server"
   line=$(stats_of "$CLIENT_PID" client)
