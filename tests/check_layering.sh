@@ -8,11 +8,12 @@ declare -A allowed=(
   [proto]="proto util"
   [crypto]="crypto proto util"
   [link]="link util"
-  [device]="device util"
+  [offload]="offload link util"
+  [device]="device offload util"
   [transport]="transport proto util"
   [tunnel]="tunnel link proto util device/device.hpp transport/transport.hpp"
   [config]="config proto util"
-  [daemon]="daemon config crypto device link transport tunnel proto util"
+  [daemon]="daemon config crypto device link offload transport tunnel proto util"
 )
 status=0
 for module in "${!allowed[@]}"; do
@@ -32,7 +33,7 @@ for module in "${!allowed[@]}"; do
   if [ "$module" != crypto ] && grep -rl '#include <sodium' "$root/include/tund/$module" "$root/src/$module" 2>/dev/null; then
     echo "layering: only crypto may include libsodium ($module does)"; status=1
   fi
-  case $module in proto|config|tunnel|crypto|link)
+  case $module in proto|config|tunnel|crypto|link|offload)
     if grep -rl '#include <asio' "$root/include/tund/$module" "$root/src/$module" 2>/dev/null; then
       echo "layering: $module must not include Asio"; status=1
     fi ;;

@@ -14,7 +14,7 @@ namespace tund::config {
 namespace {
 
 struct RawOptions {
-  bool server = false, tun = false, tap = false, debug = false;
+  bool server = false, tun = false, tap = false, debug = false, no_offload = false;
   std::string connect, listen, transport = "tcp", config;
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
@@ -45,6 +45,8 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->check(CLI::Range(1, 3600))
       ->type_name("SEC");
   app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
+  app.add_flag("--no-offload", raw.no_offload,
+               "TUN: no segmentation/coalescing offloads (plain packet-at-a-time path)");
   app.add_option("--private-key", cfg.private_key_file,
                  "this side's private key file (turns encryption on)")
       ->type_name("FILE");
@@ -117,6 +119,7 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;
   cfg.keepalive = std::chrono::seconds(raw.keepalive);
   cfg.debug = raw.debug;
+  cfg.offload = !raw.no_offload;
   check_encryption_options(cfg);
   if (!cfg.peer.empty() && cfg.address.empty())
     throw CLI::ValidationError("--peer goes with --address");

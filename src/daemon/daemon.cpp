@@ -46,6 +46,7 @@ std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Confi
   // An explicit --mtu always applies; otherwise only a device tund creates gets the default,
   // and a persistent device keeps the MTU its owner gave it.
   options.mtu = cfg.mtu;
+  options.offload = cfg.offload;
   if (!options.mtu && !device::probe_interface(cfg.iface).exists) options.mtu = proto::kDefaultMtu;
   return std::make_unique<device::TunDevice>(io, options);
 }
@@ -148,6 +149,7 @@ int run(const Config& cfg) {
     return 1;
   }
   log.info("tund ", config::kVersion, " starting: ", describe(cfg, *dev));
+  log.info(dev->offload_status());
   auto hook_env = hook_environment({&cfg, dev->name(), dev->mtu()});
   if (!cfg.up_command.empty() && run_hook("up", cfg.up_command, hook_env, log) != 0) {
     std::fprintf(stderr, "tund: error: the --up hook failed; not starting\n");
@@ -178,6 +180,8 @@ int run(const Config& cfg) {
         format_stats(engine.stats(), net->stats(), security ? &security->stats() : nullptr);
     log.info(line);
     log.info(format_link_stats(responder->stats()));
+    if (dev->offload_enabled())
+      log.info(format_offload_stats(dev->offload_stats(), dev->last_bad_read()));
   };
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);

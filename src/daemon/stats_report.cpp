@@ -33,4 +33,13 @@ std::string format_link_stats(const link::ResponderStats& l) {
   return out.str();
 }
 
+std::string format_offload_stats(const device::OffloadStats& o, const std::string& last_bad) {
+  std::ostringstream out;
+  out << "offload: super-packets-read " << o.super_packets_read << " segments-made "
+      << o.segments_made << " super-packets-written " << o.super_packets_written
+      << " segments-merged " << o.segments_merged << " bad-super-packets " << o.bad_super_packets;
+  if (!last_bad.empty()) out << " (last: " << last_bad << ")";
+  return out.str();
+}
+
 }  // namespace tund::daemon

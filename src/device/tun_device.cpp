@@ -4,8 +4,10 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +15,10 @@
 
 namespace tund::device {
 namespace {
+
+// The largest IP packet (and so the largest GSO read: the kernel keeps TUN super-packets
+// within the IPv4 total-length limit).
+constexpr std::size_t kMaxPacket = 65535;
 
 const char* kind_name(TunKind k) {
   return k == TunKind::tun ? "TUN" : "TAP";
@@ -30,13 +36,22 @@ void check_existing(const std::string& name, TunKind wanted, const InterfaceInfo
                       (wanted == TunKind::tap ? "drop -a" : "use -a") + ")");
 }
 
-int open_tun(const std::string& name, TunKind kind) {
+// Not in every kernel's headers yet (USO arrived in Linux 6.2).
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+int open_tun(const std::string& name, TunKind kind, bool vnet_header) {
   int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     throw DeviceError(std::string("cannot open /dev/net/tun: ") + strerror(errno) +
                       (errno == EACCES || errno == EPERM ? " (needs root or CAP_NET_ADMIN)" : ""));
   ifreq ifr{};
-  ifr.ifr_flags = static_cast<short>((kind == TunKind::tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI);
+  ifr.ifr_flags = static_cast<short>((kind == TunKind::tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI |
+                                     (vnet_header ? IFF_VNET_HDR : 0));
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
@@ -50,6 +65,22 @@ int open_tun(const std::string& name, TunKind kind) {
   return fd;
 }
 
+// Asks for the richest offload set the kernel accepts; returns a description, or an empty
+// string if it accepts none (then the plain path must be used).
+std::string enable_offloads(int fd) {
+  struct Level {
+    unsigned flags;
+    const char* name;
+  };
+  const Level levels[] = {
+      {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6, "checksum, TSO4/6, USO4/6"},
+      {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, "checksum, TSO4/6 (no USO in this kernel)"},
+  };
+  for (const Level& level : levels)
+    if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(level.flags)) == 0) return level.name;
+  return {};
+}
+
 }  // namespace
 
 TunDevice::TunDevice(asio::io_context& io, const TunOptions& options)
@@ -60,7 +91,28 @@ TunDevice::TunDevice(asio::io_context& io, const TunOptions& options)
   InterfaceInfo info = probe_interface(name_);
   check_existing(name_, kind, info);
   existed_before_ = info.exists;
-  fd_.assign(open_tun(name_, kind));
+  if (kind == TunKind::tun && options.offload) {
+    int fd = open_tun(name_, kind, true);
+    offload_status_ = enable_offloads(fd);
+    if (offload_status_.empty()) {
+      int err = errno;
+      ::close(fd);
+      offload_status_ =
+          std::string("offloads unavailable (TUNSETOFFLOAD: ") + strerror(err) + "); plain path";
+    } else {
+      offload_status_ = "offloads on: " + offload_status_;
+      offload_ = true;
+      fd_.assign(fd);
+    }
+  } else {
+    offload_status_ =
+        kind == TunKind::tap ? "offloads off (TAP device)" : "offloads off (--no-offload)";
+  }
+  if (!offload_) fd_.assign(open_tun(name_, kind, false));
+  if (offload_) {
+    super_packet_.resize(kMaxPacket);
+    write_one_ = [this](const offload::VnetHeader& h, util::ConstByteSpan p) { write_one(h, p); };
+  }
   if (options.mtu) set_mtu(name_, *options.mtu);
   mtu_ = get_mtu(name_);
 }
@@ -70,33 +122,117 @@ TunDevice::~TunDevice() {
 }
 
 void TunDevice::async_wait_readable(WaitHandler handler) {
+  // Segments of the last super-packet are still to be handed out: readable now.
+  if (!segmenter_.done()) {
+    asio::post(fd_.get_executor(), [handler = std::move(handler)] { handler({}); });
+    return;
+  }
   fd_.async_wait(asio::posix::stream_descriptor::wait_read, std::move(handler));
 }
 
-std::size_t TunDevice::read_packet(util::ByteSpan buffer, std::error_code& ec) {
+namespace {
+
+ssize_t read_retrying(int fd, const iovec* iov, int count) {
   for (;;) {
-    ssize_t n = ::read(fd_.native_handle(), buffer.data(), buffer.size());
-    if (n >= 0) {
-      ec.clear();
-      return static_cast<std::size_t>(n);
+    ssize_t n = ::readv(fd, iov, count);
+    if (n >= 0 || errno != EINTR) return n;
+  }
+}
+
+std::error_code last_error() {
+  return {errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category()};
+}
+
+}  // namespace
+
+std::size_t TunDevice::read_packet(util::ByteSpan buffer, std::error_code& ec) {
+  ec.clear();
+  if (!segmenter_.done()) {
+    ++offload_stats_.segments_made;
+    return segmenter_.next(buffer);
+  }
+  if (!offload_) {
+    iovec iov{buffer.data(), buffer.size()};
+    ssize_t n = read_retrying(fd_.native_handle(), &iov, 1);
+    if (n < 0) return ec = last_error(), 0;
+    return static_cast<std::size_t>(n);
+  }
+  return read_super_packet(buffer, ec);
+}
+
+// Offload path: the packet lands in the caller's buffer, its vnet header beside it. An
+// ordinary packet stays there (its checksum finished if the kernel left it to us); a GSO
+// one is moved aside and handed out one segment per call.
+std::size_t TunDevice::read_super_packet(util::ByteSpan buffer, std::error_code& ec) {
+  for (;;) {
+    std::byte header_bytes[offload::kVnetHeaderSize];
+    iovec iov[2] = {{header_bytes, sizeof header_bytes}, {buffer.data(), buffer.size()}};
+    ssize_t n = read_retrying(fd_.native_handle(), iov, 2);
+    if (n < 0) return ec = last_error(), 0;
+    if (static_cast<std::size_t>(n) < sizeof header_bytes) continue;  // cannot happen; skip
+    std::size_t size = static_cast<std::size_t>(n) - sizeof header_bytes;
+    auto header = offload::parse_vnet_header(header_bytes);
+    std::string why = "unknown gso type";
+    if (header && header->gso_type == offload::GsoType::none) {
+      if (offload::finish_checksum(*header, buffer.first(size))) return size;
+      why = "checksum offsets outside the packet";
+    } else if (header) {
+      std::copy_n(buffer.data(), size, super_packet_.data());
+      if (segmenter_.load(*header, {super_packet_.data(), size}, why)) {
+        ++offload_stats_.super_packets_read;
+        ++offload_stats_.segments_made;
+        return segmenter_.next(buffer);
+      }
     }
-    if (errno == EINTR) continue;
-    ec = std::error_code(errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category());
-    return 0;
+    // The kernel gave us something we cannot split: lose it (TCP resends) and say so.
+    ++offload_stats_.bad_super_packets;
+    last_bad_read_ = why;
   }
 }
 
 void TunDevice::write_packet(util::ConstByteSpan packet, std::error_code& ec) {
-  for (;;) {
-    ssize_t n = ::write(fd_.native_handle(), packet.data(), packet.size());
-    if (n >= 0) {
-      ec.clear();
-      return;
-    }
-    if (errno == EINTR) continue;
-    ec = std::error_code(errno, std::generic_category());
+  if (!offload_) {
+    iovec iov{const_cast<std::byte*>(packet.data()), packet.size()};
+    ec = write_iov(&iov, 1);
     return;
   }
+  coalescer_.push(packet, write_one_);
+  if (coalescer_.pending()) schedule_flush();
+  ec = std::exchange(deferred_error_, {});
+}
+
+void TunDevice::write_one(const offload::VnetHeader& header, util::ConstByteSpan packet) {
+  std::byte header_bytes[offload::kVnetHeaderSize];
+  offload::write_vnet_header(header, header_bytes);
+  iovec iov[2] = {{header_bytes, sizeof header_bytes},
+                  {const_cast<std::byte*>(packet.data()), packet.size()}};
+  if (auto ec = write_iov(iov, 2)) deferred_error_ = ec;
+}
+
+std::error_code TunDevice::write_iov(const iovec* iov, int count) {
+  for (;;) {
+    if (::writev(fd_.native_handle(), iov, count) >= 0) return {};
+    if (errno != EINTR) return {errno, std::generic_category()};
+  }
+}
+
+// The merged packets go to the kernel once everything that arrived in this turn of the
+// event loop (one socket read's worth of frames) has been pushed.
+void TunDevice::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(fd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    if (fd_.is_open()) coalescer_.flush(write_one_);
+  });
+}
+
+OffloadStats TunDevice::offload_stats() const {
+  OffloadStats s = offload_stats_;
+  s.super_packets_written = coalescer_.stats().super_packets;
+  s.segments_merged = coalescer_.stats().merged_segments;
+  return s;
 }
 
 void TunDevice::close() {

@@ -27,6 +27,8 @@ struct Config {
   std::optional<unsigned> mtu;  // unset: kDefaultMtu on a device tund creates
   std::chrono::seconds keepalive = proto::kDefaultKeepalive;
   bool debug = false;
+  // TUN offloads (IFF_VNET_HDR: 64 KB reads and writes, segmented/merged by tund).
+  bool offload = true;
 
   // Encryption: on when private_key_file is set (validated as a set by the CLI parser;
   // the files themselves are read and checked at start-up by the daemon).

@@ -1,14 +1,27 @@
 // A Linux TUN (IP) or TAP (Ethernet) device from /dev/net/tun, opened with IFF_NO_PI so the
 // bytes read and written are exactly the bytes on the wire format.
+//
+// Offloads (TUN only, on unless disabled): the device is opened with IFF_VNET_HDR and
+// TUNSETOFFLOAD (checksum, TSO4/6, USO4/6 where the kernel has them), so one read returns
+// up to 64 KB of one TCP/UDP flow. read_packet() still returns ordinary MTU-sized packets:
+// it segments the super-packet itself (offload/segmenter.hpp), one segment per call.
+// write_packet() merges consecutive segments of a TCP flow (offload/coalescer.hpp) and
+// writes them as one super-packet when the current event-loop turn ends (a posted flush),
+// so the engine and the wire never see the difference. A kernel without these features
+// gets the plain path; offload_status() says which one is running.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tund/device/device.hpp"
+#include "tund/offload/coalescer.hpp"
+#include "tund/offload/segmenter.hpp"
 
 namespace tund::device {
 
@@ -22,6 +35,16 @@ struct TunOptions {
   std::string name;  // e.g. "tun3"; created if missing, attached if persistent
   LinkLayer link_layer = LinkLayer::ip;
   std::optional<unsigned> mtu;  // set on the device when given
+  bool offload = true;          // --no-offload turns it off (TAP never has it)
+};
+
+// What the offload path did; printed with the other counters.
+struct OffloadStats {
+  std::uint64_t super_packets_read = 0;  // GSO reads split into segments
+  std::uint64_t segments_made = 0;
+  std::uint64_t bad_super_packets = 0;  // inconsistent GSO reads (dropped)
+  std::uint64_t super_packets_written = 0;
+  std::uint64_t segments_merged = 0;
 };
 
 class TunDevice final : public Device {
@@ -35,6 +58,11 @@ class TunDevice final : public Device {
   // True when the device existed before tund attached (made with `ip tuntap add`): it is
   // left in place at exit, while a device tund created disappears with its fd.
   bool was_persistent() const { return existed_before_; }
+  bool offload_enabled() const { return offload_; }
+  // One line for the log: which offloads are on, or why the plain path runs.
+  const std::string& offload_status() const { return offload_status_; }
+  OffloadStats offload_stats() const;
+  const std::string& last_bad_read() const { return last_bad_read_; }
 
   void async_wait_readable(WaitHandler handler) override;
   std::size_t read_packet(util::ByteSpan buffer, std::error_code& ec) override;
@@ -42,11 +70,28 @@ class TunDevice final : public Device {
   void close() override;
 
  private:
+  std::size_t read_super_packet(util::ByteSpan buffer, std::error_code& ec);
+  void write_one(const offload::VnetHeader& header, util::ConstByteSpan packet);
+  std::error_code write_iov(const struct iovec* iov, int count);
+  void schedule_flush();
+
   asio::posix::stream_descriptor fd_;
   std::string name_;
   LinkLayer link_layer_;
   unsigned mtu_ = 0;
   bool existed_before_ = false;
+
+  bool offload_ = false;
+  std::string offload_status_;
+  OffloadStats offload_stats_;
+  std::vector<std::byte> super_packet_;  // the GSO read being segmented
+  offload::Segmenter segmenter_;
+  offload::Coalescer coalescer_;
+  offload::Coalescer::Emit write_one_;
+  std::string last_bad_read_;       // why the last unsplittable GSO read was dropped
+  std::error_code deferred_error_;  // from a posted flush, reported by the next write
+  bool flush_scheduled_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>();  // posted flushes check it
 };
 
 }  // namespace tund::device
