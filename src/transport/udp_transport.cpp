@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <asio/ip/v6_only.hpp>
+#include <cstring>
 
 #include "tund/transport/listen_socket.hpp"
 
@@ -11,8 +12,9 @@ namespace {
 
 // How often timers are checked; fine enough for a 250 ms first probe, cheap when idle.
 constexpr auto kTick = std::chrono::milliseconds(250);
-// Datagrams handled per wake-up before yielding to the other direction.
-constexpr int kReceiveBatch = 64;
+// recvmmsg calls per wake-up before yielding to the other direction (each takes up to
+// 16 datagrams, or 16 GRO bundles of many).
+constexpr int kReceiveBatches = 4;
 // Encrypted client: frames sent and nothing authenticated back for this long means the
 // server lost our session (a restart): handshake again rather than wait for the peer
 // timeout. An idle tunnel notices after keepalive + this (both sides send keepalives).
@@ -42,18 +44,16 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       timer_(io),
       security_(options_.security),
       handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
-      // Large enough for any datagram, so an oversize one is seen as such rather than
-      // silently truncated into a "valid" frame.
-      rx_buffer_(65536),
-      // Room for the largest packet a device read can return, so an oversize one is seen
-      // whole by the engine (and answered) instead of truncated.
-      tx_buffer_(proto::kUdpHeaderSize + proto::kMaxFrameAbsolute +
-                 (security_ ? security_->overhead() : 0)) {
+      // Each slot has room for the largest packet a device read can return, so an oversize
+      // one is seen whole by the engine (and answered) instead of truncated.
+      batch_(proto::kUdpHeaderSize + proto::kMaxFrameAbsolute +
+             (security_ ? security_->overhead() : 0)) {
   if (options_.server)
     open_server();
   else
     open_client();
   socket_.non_blocking(true);
+  receiver_.emplace(socket_.native_handle());
 }
 
 void UdpTransport::open_server() {
@@ -118,16 +118,24 @@ void UdpTransport::receive() {
 }
 
 void UdpTransport::drain_socket() {
-  for (int i = 0; i < kReceiveBatch; ++i) {
-    asio::ip::udp::endpoint from;
-    std::error_code ec;
-    std::size_t n = socket_.receive_from(asio::buffer(rx_buffer_), from, 0, ec);
-    if (ec == asio::error::would_block) return;
-    if (ec) {
-      if (!is_transient(ec)) complain("receive failed: " + ec.message());
-      continue;
+  auto handle = [this](util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
+                       bool truncated) {
+    asio::ip::udp::endpoint sender;
+    if (from_size > sender.capacity()) return;
+    std::memcpy(sender.data(), from, from_size);
+    sender.resize(from_size);
+    if (truncated) {  // bigger than any buffer: cannot be a frame of ours
+      ++stats_.rx_bad_datagram;
+      ++stats_.rx_oversize;
+      complain("dropped an oversize datagram from " + to_string(sender.address(), sender.port()));
+      return;
     }
-    on_datagram({rx_buffer_.data(), n}, from);
+    on_datagram(datagram, sender);
+  };
+  for (int i = 0; i < kReceiveBatches && !stopped_; ++i) {
+    std::error_code ec = receiver_->receive(handle);
+    if (ec == std::errc::operation_would_block) return;
+    if (ec && !is_transient(ec)) complain("receive failed: " + ec.message());
   }
 }
 
@@ -240,37 +248,43 @@ void UdpTransport::set_up(bool up) {
 
 util::ByteSpan UdpTransport::tx_slot() {
   std::size_t offset = security_ ? security_->header_size() : proto::kUdpHeaderSize;
-  return {tx_buffer_.data() + offset, proto::kMaxFrameAbsolute};
+  return {batch_.slot() + offset, proto::kMaxFrameAbsolute};
 }
 
+// Seals (or heads) the frame in place in the batch; flush() sends the batch.
 void UdpTransport::commit(std::size_t size) {
   std::size_t message_size;
   if (security_) {
-    message_size = security_->seal(tx_buffer_.data(), size);
+    message_size = security_->seal(batch_.slot(), size);
   } else {
-    proto::write_udp_header(tx_buffer_.data(), proto::MessageType::data);
+    proto::write_udp_header(batch_.slot(), proto::MessageType::data);
     message_size = proto::kUdpHeaderSize + size;
   }
+  batch_.commit(message_size);
+  ++stats_.tx_frames;
+  stats_.tx_bytes += size;
   // A frame we tried to send starts the "is anyone answering?" clock even if the send
-  // failed: a session that cannot send is as stale as one that gets no answers.
+  // fails: a session that cannot send is as stale as one that gets no answers.
   if (unanswered_since_ == Clock::time_point{}) unanswered_since_ = Clock::now();
-  if (send_datagram(message_size)) {
-    ++stats_.tx_frames;
-    stats_.tx_bytes += size;
-  }
+  if (batch_.full()) send_batch();
+}
+
+void UdpTransport::flush() {
+  if (!send_blocked_) send_batch();
 }
 
 // Plaintext: a bare keepalive header. Encrypted: an empty sealed frame, so liveness is
 // authenticated too (and it confirms a fresh session to the responder).
 void UdpTransport::send_keepalive() {
-  if (pending_size_ != 0 || !peer_) return;  // the buffer holds a frame waiting to go
+  if (send_blocked_ || !peer_) return;  // frames are waiting to go: they prove liveness too
   if (security_) {
     if (!security_->ready()) return;
-    send_datagram(security_->seal(tx_buffer_.data(), 0));
-    return;
+    batch_.commit(security_->seal(batch_.slot(), 0));
+  } else {
+    proto::write_udp_header(batch_.slot(), proto::MessageType::keepalive);
+    batch_.commit(proto::kUdpHeaderSize);
   }
-  proto::write_udp_header(tx_buffer_.data(), proto::MessageType::keepalive);
-  send_datagram(proto::kUdpHeaderSize);
+  send_batch();
 }
 
 void UdpTransport::send_initiation_if_due() {
@@ -284,30 +298,37 @@ void UdpTransport::send_initiation_if_due() {
   send_raw(message.data(), message.size(), *peer_);
 }
 
-// Returns true when the datagram left (or waits for the socket, to be resent then).
-bool UdpTransport::send_datagram(std::size_t size) {
-  std::error_code ec;
-  auto buffer = asio::buffer(tx_buffer_.data(), size);
-  if (options_.server)
-    socket_.send_to(buffer, *peer_, 0, ec);
-  else
-    socket_.send(buffer, 0, ec);
-  if (ec == asio::error::would_block) {
-    pending_size_ = size;
+// Sends the batch; on EAGAIN the rest waits for the socket (and the engine stops reading
+// the device meanwhile: writable() is false).
+void UdpTransport::send_batch() {
+  if (batch_.empty()) return;
+  if (!peer_) {
+    batch_.clear();
+    return;
+  }
+  bool connected = !options_.server;
+  std::error_code ec = batch_.send(socket_.native_handle(), connected ? nullptr : peer_->data(),
+                                   connected ? 0 : static_cast<socklen_t>(peer_->size()));
+  std::string notice = batch_.take_notice();
+  if (!notice.empty()) log_.info(notice);
+  stats_.tx_dropped += batch_.dropped() - dropped_seen_;
+  dropped_seen_ = batch_.dropped();
+  if (ec == std::errc::operation_would_block) {
+    send_blocked_ = true;
     wait_writable();
-    return true;
+    return;
   }
   if (ec) {
-    ++stats_.tx_dropped;
     if (!is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
     // Client: the local address may be gone (DHCP, interface change); pick the current one.
     // At most once a second, so a persistent error cannot turn into a busy loop.
     if (!options_.server && Clock::now() - last_rebind_ > std::chrono::seconds(1))
       rebind_source(ec.message().c_str());
-    return false;
+    stats_.tx_dropped += batch_.queued();  // the rest would most likely fail the same way
+    batch_.clear();
+    return;
   }
   last_tx_ = Clock::now();
-  return true;
 }
 
 // Client: a connected UDP socket keeps the source address chosen at connect time, even
@@ -341,10 +362,9 @@ void UdpTransport::send_raw(const std::byte* data, std::size_t size,
 void UdpTransport::wait_writable() {
   socket_.async_wait(asio::ip::udp::socket::wait_write, [this](std::error_code ec) {
     if (ec || stopped_) return;
-    std::size_t size = pending_size_;
-    pending_size_ = 0;
-    send_datagram(size);
-    if (pending_size_ == 0) notify_resume();
+    send_blocked_ = false;
+    send_batch();
+    if (!send_blocked_) notify_resume();
   });
 }
 

@@ -16,6 +16,7 @@
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/security.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/transport/udp_batch.hpp"
 #include "tund/util/log.hpp"
 #include "tund/util/rate_limiter.hpp"
 
@@ -40,11 +41,11 @@ class UdpTransport final : public Transport {
   void start(FrameSink& sink) override;
   void stop() override;
   bool peer_up() const override { return up_; }
-  bool writable() const override { return up_ && pending_size_ == 0; }
+  bool writable() const override { return up_ && !send_blocked_; }
   void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
   util::ByteSpan tx_slot() override;
   void commit(std::size_t size) override;
-  void flush() override {}  // every commit is already one datagram on its way
+  void flush() override;
   const TransportStats& stats() const override { return stats_; }
 
   std::uint16_t local_port() const { return socket_.local_endpoint().port(); }
@@ -64,7 +65,7 @@ class UdpTransport final : public Transport {
   void set_up(bool up);
   void send_keepalive();
   void send_initiation_if_due();
-  bool send_datagram(std::size_t size);
+  void send_batch();
   void send_raw(const std::byte* data, std::size_t size, const asio::ip::udp::endpoint& to);
   void rebind_source(const char* why);
   void wait_writable();
@@ -93,10 +94,12 @@ class UdpTransport final : public Transport {
   Clock::time_point last_data_rx_{};  // the last frame (not keepalive) received
   Clock::time_point last_rebind_{};
 
-  std::vector<std::byte> rx_buffer_;
-  std::vector<std::byte> tx_buffer_;
-  std::size_t pending_size_ = 0;
-  unsigned unanswered_probes_ = 0;  // a datagram the kernel refused with EAGAIN, to resend
+  DatagramBatch batch_;  // frames (sealed in place) waiting for the next flush
+  std::optional<DatagramReceiver> receiver_;
+  bool send_blocked_ = false;  // the socket said EAGAIN; the batch waits for it
+  std::uint64_t dropped_seen_ = 0;
+  bool gso_notice_logged_ = false;
+  unsigned unanswered_probes_ = 0;  // plaintext client probes sent without an answer
   std::function<void()> resume_;
 };
 

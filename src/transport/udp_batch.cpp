@@ -1,0 +1,165 @@
+#include "tund/transport/udp_batch.hpp"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tund::transport {
+namespace {
+
+constexpr std::size_t kMaxQueued = 128;          // datagrams per batch
+constexpr std::size_t kBatchBytes = 192 * 1024;  // bytes per batch before send()
+// Linux caps a GSO send at 64 segments and at what fits one 64 KB IP packet.
+constexpr std::size_t kMaxSegments = 64;
+constexpr std::size_t kMaxGsoBytes = 65000;
+constexpr std::size_t kRxBuffers = 16;
+constexpr std::size_t kRxBufferSize = 65536;
+
+std::error_code errno_code() {
+  return {errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category()};
+}
+
+// A run: consecutive datagrams of one size (the last may be shorter) that fit one GSO send.
+std::size_t run_length(const std::vector<std::size_t>& sizes, std::size_t first) {
+  std::size_t seg = sizes[first], total = 0, n = 0;
+  for (std::size_t i = first; i < sizes.size() && n < kMaxSegments; ++i) {
+    if (sizes[i] > seg || total + sizes[i] > kMaxGsoBytes) break;
+    total += sizes[i];
+    ++n;
+    if (sizes[i] < seg) break;  // a shorter one can only be last
+  }
+  return n;
+}
+
+}  // namespace
+
+DatagramBatch::DatagramBatch(std::size_t max_datagram)
+    : buffer_(kBatchBytes + max_datagram), max_datagram_(max_datagram) {
+  sizes_.reserve(kMaxQueued);
+  offsets_.reserve(kMaxQueued);
+}
+
+void DatagramBatch::commit(std::size_t size) {
+  offsets_.push_back(end_);
+  sizes_.push_back(size);
+  end_ += size;
+}
+
+bool DatagramBatch::full() const {
+  return sizes_.size() >= kMaxQueued || end_ + max_datagram_ > buffer_.size() ||
+         end_ >= kBatchBytes;
+}
+
+void DatagramBatch::clear() {
+  sizes_.clear();
+  offsets_.clear();
+  end_ = next_ = 0;
+}
+
+std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_size) {
+  constexpr std::size_t kMaxMsgs = kMaxQueued;
+  mmsghdr msgs[kMaxMsgs];
+  iovec iovs[kMaxMsgs];
+  alignas(cmsghdr) char controls[kMaxMsgs][CMSG_SPACE(sizeof(std::uint16_t))];
+  while (!empty()) {
+    // One mmsghdr per run (GSO) or per datagram, then one sendmmsg for all of them.
+    std::size_t count = 0, counts[kMaxMsgs];
+    for (std::size_t i = next_; i < sizes_.size(); ++count) {
+      std::size_t n = gso_ ? run_length(sizes_, i) : 1;
+      std::size_t bytes = 0;
+      for (std::size_t k = i; k < i + n; ++k) bytes += sizes_[k];
+      mmsghdr& m = msgs[count];
+      m = {};
+      iovs[count] = {buffer_.data() + offsets_[i], bytes};
+      m.msg_hdr.msg_iov = &iovs[count];
+      m.msg_hdr.msg_iovlen = 1;
+      m.msg_hdr.msg_name = const_cast<sockaddr*>(to);
+      m.msg_hdr.msg_namelen = to ? to_size : 0;
+      if (n > 1) {
+        m.msg_hdr.msg_control = controls[count];
+        m.msg_hdr.msg_controllen = sizeof controls[count];
+        cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        auto seg = static_cast<std::uint16_t>(sizes_[i]);
+        std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+      }
+      counts[count] = n;
+      i += n;
+    }
+    ++syscalls_;
+    int sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(count), MSG_DONTWAIT);
+    if (sent < 0 && errno == EINTR) continue;
+    bool used_gso = false;
+    for (std::size_t k = 0; k < count; ++k) used_gso |= counts[k] > 1;
+    if (sent < 0 && (errno == EIO || errno == EINVAL) && used_gso) {
+      // The route's device or this kernel cannot segment UDP: send one by one from now on.
+      gso_ = false;
+      notice_ =
+          std::string("UDP GSO refused (") + strerror(errno) + "); sending datagrams one by one";
+      continue;
+    }
+    if (sent < 0) {
+      std::error_code ec = errno_code();
+      if (ec != std::errc::operation_would_block) {  // drop the failed datagram(s)
+        dropped_ += counts[0];
+        next_ += counts[0];
+      }
+      if (empty()) clear();
+      return ec;
+    }
+    for (int k = 0; k < sent; ++k) next_ += counts[k];
+  }
+  clear();
+  return {};
+}
+
+DatagramReceiver::DatagramReceiver(int fd) : fd_(fd), buffers_(kRxBuffers * kRxBufferSize) {
+  int on = 1;
+  gro_ = ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+}
+
+std::error_code DatagramReceiver::receive(const Handler& handler) {
+  mmsghdr msgs[kRxBuffers];
+  iovec iovs[kRxBuffers];
+  sockaddr_storage names[kRxBuffers];
+  alignas(cmsghdr) char controls[kRxBuffers][CMSG_SPACE(sizeof(int))];
+  for (std::size_t i = 0; i < kRxBuffers; ++i) {
+    iovs[i] = {buffers_.data() + i * kRxBufferSize, kRxBufferSize};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &names[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof names[i];
+    msgs[i].msg_hdr.msg_control = controls[i];
+    msgs[i].msg_hdr.msg_controllen = sizeof controls[i];
+  }
+  int n;
+  do {
+    n = ::recvmmsg(fd_, msgs, kRxBuffers, MSG_DONTWAIT, nullptr);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno_code();
+  for (int i = 0; i < n; ++i) {
+    msghdr& h = msgs[i].msg_hdr;
+    std::size_t size = msgs[i].msg_len, segment = size;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int gso_size;
+        std::memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
+        if (gso_size > 0) segment = static_cast<std::size_t>(gso_size);
+      }
+    bool truncated = (h.msg_flags & MSG_TRUNC) != 0;
+    std::byte* data = static_cast<std::byte*>(iovs[i].iov_base);
+    for (std::size_t off = 0; off < size || size == 0; off += segment) {
+      std::size_t len = std::min(segment, size - off);
+      handler({data + off, len}, static_cast<sockaddr*>(h.msg_name), h.msg_namelen, truncated);
+      if (size == 0) break;
+    }
+  }
+  return {};
+}
+
+}  // namespace tund::transport
