@@ -90,9 +90,12 @@ make_underlay() {
 }
 
 # start_tund NS LOGNAME ARGS... : runs tund in NS in the background; sets LAST_PID.
+# TUND_E2E_NO_OFFLOAD=1 runs every daemon with --no-offload (tests/run.sh runs the suite
+# both ways). Subcommands (genkey...) are started directly, not through here.
 start_tund() {
   local ns=$1 name=$2
   shift 2
+  [ "${TUND_E2E_NO_OFFLOAD:-0}" = 1 ] && set -- "$@" --no-offload
   ip netns exec "$ns" "$TUND_BIN" "$@" >"$WORK/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")

@@ -29,7 +29,7 @@ expect_startup_error "$NS_S" "exists as a TAP device" "$TUND_BIN" -s -i "tap$ID"
 ip -n "$NS_S" tuntap add dev "tun$ID" mode tun
 expect_startup_error "$NS_S" "exists as a TUN device" "$TUND_BIN" -s -i "tun$ID" -a
 expect_startup_error "$NS_S" "not a TUN/TAP device" "$TUND_BIN" -s -i lo
-expect_startup_error "$NS_S" "/dev/net/tun" \
+expect_startup_error "$NS_S" "CAP_NET_ADMIN" \
   setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$TUND_BIN" -s -i "t$ID"
 # The lookup may only ask a resolver on the namespace's own loopback (nothing listens).
 netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1"

@@ -69,8 +69,10 @@ NFT
   ping_ok "$NS_C" "$TUN_S" 5 || fail "$proto: ping lost replies under duplication"
   duplicated=$(( $(impaired_count "$NS_C" ip) + $(impaired_count "$NS_S" ip) ))
   unimpair
-  min_dup=1; [ "$proto" = udp ] && min_dup=20  # TCP: few, large (GSO) segments
-  [ "$duplicated" -ge "$min_dup" ] || fail "$proto: only $duplicated packets duplicated"
+  # The rule sees what the socket hands the stack: with TCP segmentation and UDP GSO that
+  # is a few large bundles (each duplicate repeats up to 64 datagrams), so any count > 0
+  # exercises the path; the replay counter below shows the copies reached the session.
+  [ "$duplicated" -ge 1 ] || fail "$proto: only $duplicated packets duplicated"
   if [ "$proto" = udp ]; then
     line=$(stats_of "$SERVER_PID" server)
     [ "$(counter "$line" replayed)" -gt 0 ] || fail "udp: duplicates were not refused as replays"
