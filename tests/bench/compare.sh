@@ -151,7 +151,8 @@ wait_for_tunnel() {
     ip netns exec "$C" ping -c1 -W1 "$TARGET" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  echo "  $1: tunnel did not come up" >&2
+  echo "  $1: tunnel did not come up; its log:" >&2
+  tail -n 5 "$WORK/tunnel.log" >&2
   return 1
 }
 
@@ -164,6 +165,7 @@ address_tunnel() {  # DEV_S DEV_C
 }
 
 start_bg() {  # NS CMD... : starts a tunnel process, records its PID
+  echo "== $*" >>"$WORK/tunnel.log"
   ip netns exec "$1" "${@:2}" >>"$WORK/tunnel.log" 2>&1 &
   TUNNEL_PIDS+=($!)
   PIDS+=($!)
@@ -224,19 +226,19 @@ start_path() {
       local enc=aes256cbc
       [ "$1" = vtun-plain ] && enc=no
       write_vtun_conf $enc
+      # vtund exits when its first read finds the device down, so it attaches to
+      # persistent devices that are configured and up before it starts.
+      ip -n "$S" tuntap add tunb mode tun
+      ip -n "$C" tuntap add tunb mode tun
+      address_tunnel tunb tunb
       start_bg "$S" vtund -n -s -f "$WORK/vtund.conf" -P 5000
       sleep 0.3
       start_bg "$C" vtund -n -f "$WORK/vtund.conf" -P 5000 bench 198.18.0.1
-      for _ in $(seq 50); do
-        ip -n "$S" link show tunb >/dev/null 2>&1 && ip -n "$C" link show tunb >/dev/null 2>&1 && break
-        sleep 0.1
-      done
-      # vtund forks a child per session on the server: count it too.
-      sleep 0.3
+      # The server forks a child per session: count it too.
+      sleep 1
       for p in $(ip netns pids "$S"); do
         [ "$(cat /proc/$p/comm 2>/dev/null)" = vtund ] && [[ " ${TUNNEL_PIDS[*]} " != *" $p "* ]] && TUNNEL_PIDS+=("$p")
-      done
-      address_tunnel tunb tunb ;;
+      done ;;
     fastd-null | fastd-salsa)
       local method=null
       [ "$1" = fastd-salsa ] && method=salsa2012+umac
@@ -255,11 +257,14 @@ start_path() {
 }
 
 stop_path() {
-  for p in "${TUNNEL_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${TUNNEL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${TUNNEL_PIDS[@]}"; do
     for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$p" 2>/dev/null || true
   done
+  # Persistent devices (vtun) outlive their process.
+  ip -n "$S" link del tunb 2>/dev/null || true
+  ip -n "$C" link del tunb 2>/dev/null || true
   sleep 0.3
 }
 
@@ -274,9 +279,12 @@ measure() {  # measure NAME ROUND
   local idle up down par loaded
   idle=$(rtt "$TARGET" 100)
   # The up run doubles as the load for the loaded-latency ping (started 1 s in).
-  (sleep 1; rtt "$TARGET" $(( (DURATION - 2) * 50 )) >"$WORK/loaded") &
+  local pings=$(( (DURATION - 2) * 50 ))
+  [ "$pings" -ge 20 ] || pings=20
+  (sleep 1; rtt "$TARGET" "$pings" >"$WORK/loaded") &
+  local pinger=$!
   up=$(iperf "$TARGET")
-  wait
+  wait "$pinger" || true
   loaded=$(cat "$WORK/loaded")
   sleep 0.5
   down=$(iperf "$TARGET" -R)
