@@ -98,7 +98,6 @@ class UdpTransport final : public Transport {
   std::optional<DatagramReceiver> receiver_;
   bool send_blocked_ = false;  // the socket said EAGAIN; the batch waits for it
   std::uint64_t dropped_seen_ = 0;
-  bool gso_notice_logged_ = false;
   unsigned unanswered_probes_ = 0;  // plaintext client probes sent without an answer
   std::function<void()> resume_;
 };
