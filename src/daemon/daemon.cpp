@@ -85,8 +85,8 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
   if (!server) remote = transport::resolve(io, cfg.remote_host, cfg.port);
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
-    transport::UdpOptions options{server,    remote,        listen,  cfg.port,
-                                  max_frame, cfg.keepalive, security};
+    transport::UdpOptions options{server,    remote,        listen,   cfg.port,
+                                  max_frame, cfg.keepalive, security, cfg.offload};
     return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
   }
   if (server)

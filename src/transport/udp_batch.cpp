@@ -35,8 +35,8 @@ std::size_t run_length(const std::vector<std::size_t>& sizes, std::size_t first)
 
 }  // namespace
 
-DatagramBatch::DatagramBatch(std::size_t max_datagram)
-    : buffer_(kBatchBytes + max_datagram), max_datagram_(max_datagram) {
+DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso)
+    : buffer_(kBatchBytes + max_datagram), max_datagram_(max_datagram), gso_(gso) {
   sizes_.reserve(kMaxQueued);
   offsets_.reserve(kMaxQueued);
 }
@@ -117,9 +117,10 @@ std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_siz
   return {};
 }
 
-DatagramReceiver::DatagramReceiver(int fd) : fd_(fd), buffers_(kRxBuffers * kRxBufferSize) {
+DatagramReceiver::DatagramReceiver(int fd, bool gro)
+    : fd_(fd), buffers_(kRxBuffers * kRxBufferSize) {
   int on = 1;
-  gro_ = ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+  gro_ = gro && ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
 }
 
 std::error_code DatagramReceiver::receive(const Handler& handler) {

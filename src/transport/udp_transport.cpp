@@ -47,13 +47,14 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       // Each slot has room for the largest packet a device read can return, so an oversize
       // one is seen whole by the engine (and answered) instead of truncated.
       batch_(proto::kUdpHeaderSize + proto::kMaxFrameAbsolute +
-             (security_ ? security_->overhead() : 0)) {
+                 (security_ ? security_->overhead() : 0),
+             options_.offload) {
   if (options_.server)
     open_server();
   else
     open_client();
   socket_.non_blocking(true);
-  receiver_.emplace(socket_.native_handle());
+  receiver_.emplace(socket_.native_handle(), options_.offload);
 }
 
 void UdpTransport::open_server() {

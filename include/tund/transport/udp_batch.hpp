@@ -24,8 +24,8 @@ namespace tund::transport {
 
 class DatagramBatch {
  public:
-  // `max_datagram`: the largest datagram one slot must hold.
-  explicit DatagramBatch(std::size_t max_datagram);
+  // `max_datagram`: the largest datagram one slot must hold; `gso`: try UDP GSO.
+  DatagramBatch(std::size_t max_datagram, bool gso);
 
   std::byte* slot() { return buffer_.data() + end_; }
   void commit(std::size_t size);
@@ -57,8 +57,8 @@ class DatagramReceiver {
  public:
   using Handler = std::function<void(util::ByteSpan datagram, const sockaddr* from,
                                      socklen_t from_size, bool truncated)>;
-  // Turns UDP_GRO on for `fd` when the kernel has it.
-  explicit DatagramReceiver(int fd);
+  // Turns UDP_GRO on for `fd` when asked to and the kernel has it.
+  DatagramReceiver(int fd, bool gro);
   // Receives one batch; calls `handler` per datagram. Returns would_block when the socket
   // was empty, an error from recvmmsg, or nothing after a batch.
   std::error_code receive(const Handler& handler);

@@ -30,6 +30,7 @@ struct UdpOptions {
   std::size_t max_frame = 0;
   std::chrono::milliseconds keepalive{10000};
   Security* security = nullptr;  // encrypted mode when set (not owned)
+  bool offload = true;           // UDP GSO/GRO when the kernel has them (--no-offload: off)
 };
 
 class UdpTransport final : public Transport {
