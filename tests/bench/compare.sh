@@ -13,9 +13,13 @@
 #   usage: tests/bench/compare.sh [SECONDS_PER_RUN=8] [ROUNDS=2]
 #   COMPARE_PATHS="veth tund-tcp wireguard-go" measures a subset.
 set -euo pipefail
+if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
+  TABLE_ONLY=$2
+fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DURATION=${1:-8}
 ROUNDS=${2:-2}
+[ -n "${TABLE_ONLY:-}" ] && { DURATION=?; ROUNDS=?; }
 TUND=${TUND_BIN:-$ROOT/build/tund}
 PEER=${PEER_BIN:-$ROOT/build/tests/simpletun_peer}
 [ "$(id -u)" -eq 0 ] || { echo "compare: run as root" >&2; exit 1; }
@@ -24,6 +28,46 @@ PEER=${PEER_BIN:-$ROOT/build/tests/simpletun_peer}
 TUND_PATHS="tund-tcp tund-udp tund-tcp-enc tund-udp-enc tund-tcp-nooff tund-udp-nooff tund-tcp-enc-nooff tund-udp-enc-nooff"
 PEER_PATHS="wireguard-go openvpn-udp openvpn-tcp vtun-aes vtun-plain fastd-null fastd-salsa simpletun"
 read -r -a PATHS <<<"${COMPARE_PATHS:-veth $TUND_PATHS $PEER_PATHS}"
+render_table() {  # FILE of "path round up down par idle loaded cpu rss" lines
+echo
+  echo "tund vs userspace tunnels, $(date -u +%Y-%m-%d), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
+  echo "iperf3 TCP over two namespaces joined by veth, ${DURATION} s per run, median of $ROUNDS rounds (order rotated)"
+  echo "ratios: mean of up and down vs the bare link, and vs the best peer's (the fastest non-tund path)"
+  echo
+  awk -v paths="${PATHS[*]}" -v peers="$PEER_PATHS" '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { up[$1] = up[$1] " " $3; down[$1] = down[$1] " " $4; par[$1] = par[$1] " " $5
+      idle[$1] = idle[$1] " " $6; loaded[$1] = loaded[$1] " " $7; cpu[$1] = cpu[$1] " " $8; rss[$1] = rss[$1] " " $9 }
+    END {
+      n = split(paths, p, " ")
+      split(peers, pl, " "); for (i in pl) is_peer[pl[i]] = 1
+      base = ("veth" in up) ? (median(up["veth"]) + median(down["veth"])) / 2 : 0
+      best = 0; best_name = "-"
+      for (i = 1; i <= n; i++) if (p[i] in is_peer) {
+        t = (median(up[p[i]]) + median(down[p[i]])) / 2
+        if (t > best) { best = t; best_name = p[i] }
+      }
+      printf "| %-18s | %7s | %7s | %8s | %7s | %7s | %9s | %9s | %8s | %6s |\n", "path", "up Gb/s", "down", "-P4 up", "vs veth", "vs best", "ping idle", "ping load", "CPU-s/GB", "RSS MB"
+      printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "---------", "---------", "----------", "---------", "---------", "-----------", "-----------", "----------", "--------"
+      for (i = 1; i <= n; i++) {
+        k = p[i]; u = median(up[k]); d = median(down[k]); t = (u + d) / 2
+        rv = base > 0 ? sprintf("%.0f%%", 100 * t / base) : "-"
+        rb = best > 0 ? sprintf("%.1fx", t / best) : "-"
+        c = (cpu[k] ~ /-/) ? "-" : sprintf("%.1f", median(cpu[k]))
+        r = (rss[k] ~ /-/) ? "-" : sprintf("%d", median(rss[k]))
+        printf "| %-18s | %7.2f | %7.2f | %8.2f | %7s | %7s | %9.3f | %9.3f | %8s | %6s |\n", k, u / 1000, d / 1000, median(par[k]) / 1000, rv, rb, median(idle[k]), median(loaded[k]), c, r
+      }
+      printf "\nbest peer: %s\n", best_name
+    }' "$1"
+}
+if [ -n "${TABLE_ONLY:-}" ]; then
+  render_table "$TABLE_ONLY"
+  exit 0
+fi
 
 # ---- tools ------------------------------------------------------------------------------
 need_packages=()
@@ -40,7 +84,8 @@ ID=$$
 S=cmps$ID
 C=cmpc$ID
 WORK=$(mktemp -d)
-RESULTS=$WORK/results
+# Kept after the run (and after a failure), so the table can be re-rendered with --table.
+RESULTS=/tmp/tund-compare-$ID.results
 PIDS=()
 cleanup() {
   set +e
@@ -135,15 +180,21 @@ peak_rss_kb() {  # the largest VmHWM among the given PIDs
   done
   echo $m
 }
-# iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P)
+# iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P); 0 if iperf3 failed twice
+# (the server may still be finishing the previous test: one retry after a second).
 iperf() {
-  local target=$1
+  local target=$1 result
   shift
-  ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>/dev/null \
-    | awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}'
+  for _ in 1 2; do
+    result=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>/dev/null \
+      | awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}') || true
+    [ "${result:-0}" != 0 ] && break
+    sleep 1
+  done
+  echo "${result:-0}"
 }
 rtt() {  # average RTT in ms: COUNT pings, 20 ms apart
-  ip netns exec "$C" ping -q -c "$2" -i 0.02 "$1" 2>/dev/null | awk -F/ '/rtt/ {print $5}'
+  ip netns exec "$C" ping -q -c "$2" -i 0.02 "$1" 2>/dev/null | awk -F/ '/rtt/ {print $5}' || true
 }
 
 wait_for_tunnel() {
@@ -285,7 +336,7 @@ measure() {  # measure NAME ROUND
   local pinger=$!
   up=$(iperf "$TARGET")
   wait "$pinger" || true
-  loaded=$(cat "$WORK/loaded")
+  loaded=$(cat "$WORK/loaded" 2>/dev/null || echo 0)
   sleep 0.5
   down=$(iperf "$TARGET" -R)
   sleep 0.5
@@ -304,6 +355,7 @@ measure() {  # measure NAME ROUND
 
 for round in $(seq "$ROUNDS"); do
   n=${#PATHS[@]}
+  sleep 1
   for i in $(seq 0 $((n - 1))); do
     name=${PATHS[$(((i + round - 1) % n))]}
     echo "round $round: $name" >&2
@@ -311,37 +363,5 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-echo
-echo "tund vs userspace tunnels, $(date -u +%Y-%m-%d), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
-echo "iperf3 TCP over two namespaces joined by veth, ${DURATION} s per run, median of $ROUNDS rounds (order rotated)"
-echo "ratios: mean of up and down vs the bare link, and vs the best peer's (the fastest non-tund path)"
-echo
-awk -v paths="${PATHS[*]}" -v peers="$PEER_PATHS" '
-  function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  { up[$1] = up[$1] " " $3; down[$1] = down[$1] " " $4; par[$1] = par[$1] " " $5
-    idle[$1] = idle[$1] " " $6; loaded[$1] = loaded[$1] " " $7; cpu[$1] = cpu[$1] " " $8; rss[$1] = rss[$1] " " $9 }
-  END {
-    n = split(paths, p, " ")
-    split(peers, pl, " "); for (i in pl) is_peer[pl[i]] = 1
-    base = ("veth" in up) ? (median(up["veth"]) + median(down["veth"])) / 2 : 0
-    best = 0; best_name = "-"
-    for (i = 1; i <= n; i++) if (p[i] in is_peer) {
-      t = (median(up[p[i]]) + median(down[p[i]])) / 2
-      if (t > best) { best = t; best_name = p[i] }
-    }
-    printf "| %-18s | %7s | %7s | %8s | %7s | %7s | %9s | %9s | %8s | %6s |\n", "path", "up Gb/s", "down", "-P4 up", "vs veth", "vs best", "ping idle", "ping load", "CPU-s/GB", "RSS MB"
-    printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "---------", "---------", "----------", "---------", "---------", "-----------", "-----------", "----------", "--------"
-    for (i = 1; i <= n; i++) {
-      k = p[i]; u = median(up[k]); d = median(down[k]); t = (u + d) / 2
-      rv = base > 0 ? sprintf("%.0f%%", 100 * t / base) : "-"
-      rb = best > 0 ? sprintf("%.1fx", t / best) : "-"
-      c = (cpu[k] ~ /-/) ? "-" : sprintf("%.1f", median(cpu[k]))
-      r = (rss[k] ~ /-/) ? "-" : sprintf("%d", median(rss[k]))
-      printf "| %-18s | %7.2f | %7.2f | %8.2f | %7s | %7s | %9.3f | %9.3f | %8s | %6s |\n", k, u / 1000, d / 1000, median(par[k]) / 1000, rv, rb, median(idle[k]), median(loaded[k]), c, r
-    }
-    printf "\nbest peer: %s\n", best_name
-  }' "$RESULTS"
+render_table "$RESULTS"
+echo "(raw results: $RESULTS)"
