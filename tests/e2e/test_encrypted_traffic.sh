@@ -57,9 +57,11 @@ for proto in tcp udp; do
   pass "$proto: 50 MB arrived intact"
 
   packets=$(capture_marker "$proto")
-  # Bytes, not packets: with TSO and UDP GSO a veth capture sees a few 64 KB bundles.
+  # Bytes, not packets: with TSO and UDP GSO a veth capture sees a few 64 KB bundles. At
+  # least half the 2 MiB marker's worth (the capture may drop some under load): enough
+  # that a marker in plaintext could not have been missed.
   bytes=$(stat -c %s "$WORK/capture-$proto.pcap")
-  [ "$bytes" -gt $((2 * 1024 * 1024)) ] ||
+  [ "$bytes" -gt $((1024 * 1024)) ] ||
     fail "$proto: the capture holds only $bytes bytes ($packets packets): it missed the transfer"
   if grep -aq "TUND-SECRET-MARKER" "$WORK/capture-$proto.pcap"; then
     fail "$proto: the marker string is visible on the underlay"
