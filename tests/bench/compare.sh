@@ -35,8 +35,11 @@ echo
   echo "ratios: mean of up and down vs the bare link, and vs the best peer's (the fastest non-tund path)"
   echo
   awk -v paths="${PATHS[*]}" -v peers="$PEER_PATHS" '
-    function median(list,   n, a, i, j, t) {
-      n = split(list, a, " ")
+    function median(list,   n, a, i, j, t, m, b) {
+      # A failed measurement (0) is left out; all failed gives 0.
+      m = split(list, b, " "); n = 0
+      for (i = 1; i <= m; i++) if (b[i] + 0 > 0 || b[i] == "-") a[++n] = b[i]
+      if (n == 0) return 0
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
@@ -180,16 +183,16 @@ peak_rss_kb() {  # the largest VmHWM among the given PIDs
   done
   echo $m
 }
-# iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P); 0 if iperf3 failed twice
-# (the server may still be finishing the previous test: one retry after a second).
+# iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P); 0 if iperf3 kept failing
+# (after a slow path the server may still be finishing the previous test: retries).
 iperf() {
   local target=$1 result
   shift
-  for _ in 1 2; do
+  for _ in 1 2 3 4 5; do
     result=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>/dev/null \
       | awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}') || true
     [ "${result:-0}" != 0 ] && break
-    sleep 1
+    sleep 2
   done
   echo "${result:-0}"
 }
