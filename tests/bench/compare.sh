@@ -101,6 +101,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so a killed run still removes its namespaces
 
 ip netns add "$S"
 ip netns add "$C"

@@ -7,9 +7,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "tund/util/bytes.hpp"
+
 namespace tund::offload::test {
 
 using Bytes = std::vector<std::uint8_t>;
+
+inline util::ConstByteSpan span(const Bytes& b) {
+  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};
+}
 
 inline std::uint16_t get16(const Bytes& b, std::size_t i) {
   return static_cast<std::uint16_t>(b[i] << 8 | b[i + 1]);

@@ -11,9 +11,7 @@ using test::Bytes;
 using test::get16;
 using test::get32;
 
-util::ConstByteSpan span(const Bytes& b) {
-  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};
-}
+using test::span;
 
 VnetHeader gso(const Bytes& p, GsoType type, std::uint16_t size) {
   VnetHeader h;
