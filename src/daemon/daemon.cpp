@@ -81,8 +81,8 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
                                                      std::size_t max_frame, util::Logger& log,
                                                      transport::Security* security) {
   bool server = cfg.role == config::Role::server;
-  std::vector<transport::Endpoint> remote;
-  if (!server) remote = transport::resolve(io, cfg.remote_host, cfg.port);
+  transport::RemoteServer remote{cfg.remote_host, cfg.port, {}};
+  if (!server) remote.addresses = transport::resolve(io, cfg.remote_host, cfg.port);
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
     transport::UdpOptions options{server,    remote,        listen,   cfg.port,

@@ -17,11 +17,11 @@ std::string seconds(std::chrono::milliseconds d) {
 
 }  // namespace
 
-TcpClient::TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::size_t max_frame,
+TcpClient::TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame,
                      util::Logger& log, Backoff backoff, Security* security)
     : TcpTransport(io, max_frame, log, security),
       server_(std::move(server)),
-      server_name_(to_string(server_.front().address, server_.front().port)),
+      server_name_(to_string(server_.addresses.front().address, server_.port)),
       backoff_(std::move(backoff)),
       socket_(io),
       timer_(io) {}
@@ -44,7 +44,7 @@ TcpClient::~TcpClient() {
 void TcpClient::connect() {
   timed_out_ = false;
   std::vector<asio::ip::tcp::endpoint> endpoints;
-  for (const auto& e : server_) endpoints.emplace_back(e.address, e.port);
+  for (const auto& e : server_.addresses) endpoints.emplace_back(e.address, e.port);
   socket_ = asio::ip::tcp::socket(io_);
   asio::async_connect(
       socket_, endpoints, [this](std::error_code ec, const asio::ip::tcp::endpoint& connected) {

@@ -68,7 +68,7 @@ void UdpTransport::open_server() {
 }
 
 void UdpTransport::open_client() {
-  const Endpoint& server = options_.remote.front();
+  const Endpoint& server = options_.remote.addresses.front();
   asio::ip::udp::endpoint endpoint(server.address, server.port);
   std::error_code ec;
   socket_.open(endpoint.protocol(), ec);
@@ -103,7 +103,7 @@ void UdpTransport::stop() {
 
 std::string UdpTransport::peer_name() const {
   if (peer_) return to_string(peer_->address(), peer_->port());
-  const Endpoint& e = options_.remote.front();
+  const Endpoint& e = options_.remote.addresses.front();
   return to_string(e.address, e.port);
 }
 

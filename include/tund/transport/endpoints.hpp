@@ -21,6 +21,15 @@ struct Endpoint {
   std::uint16_t port;
 };
 
+// The server a client talks to: its name as given (resolved again whenever the client
+// reconnects or finds the server unanswering, so a server that moved is followed) and the
+// addresses of the latest successful lookup (empty when none has succeeded yet).
+struct RemoteServer {
+  std::string host;
+  std::uint16_t port = 0;
+  std::vector<Endpoint> addresses;
+};
+
 // Resolves HOST (a name, IPv4 or IPv6 literal); throws TransportError when it cannot.
 std::vector<Endpoint> resolve(asio::io_context& io, const std::string& host, std::uint16_t port);
 

@@ -13,7 +13,7 @@ namespace tund::transport {
 
 class TcpClient final : public TcpTransport {
  public:
-  TcpClient(asio::io_context& io, std::vector<Endpoint> server, std::size_t max_frame,
+  TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame,
             util::Logger& log, Backoff backoff, Security* security = nullptr);
   ~TcpClient() override;
 
@@ -25,7 +25,7 @@ class TcpClient final : public TcpTransport {
   void connect();
   void retry_later(const std::string& why);
 
-  std::vector<Endpoint> server_;
+  RemoteServer server_;
   std::string server_name_;
   Backoff backoff_;
   asio::ip::tcp::socket socket_;

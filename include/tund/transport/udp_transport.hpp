@@ -24,7 +24,7 @@ namespace tund::transport {
 
 struct UdpOptions {
   bool server = false;
-  std::vector<Endpoint> remote;  // client: the server's addresses (the first is used)
+  RemoteServer remote;  // client: the server (the first address is used)
   asio::ip::address listen;      // server: the local address ([::] = dual-stack)
   std::uint16_t port = 0;        // server: the local port
   std::size_t max_frame = 0;

@@ -32,7 +32,8 @@ struct TcpFixture : ::testing::Test {
   }
   std::unique_ptr<transport::TcpClient> make_client(std::uint16_t port) {
     auto c = std::make_unique<transport::TcpClient>(
-        io, std::vector<transport::Endpoint>{{asio::ip::make_address("127.0.0.1"), port}},
+        io,
+        transport::RemoteServer{"127.0.0.1", port, {{asio::ip::make_address("127.0.0.1"), port}}},
         kMaxFrame, log, fast_backoff());
     c->start(client_sink);
     return c;

@@ -34,7 +34,9 @@ struct UdpFixture : ::testing::Test {
   }
   void start_client() {
     transport::UdpOptions o;
-    o.remote = {{asio::ip::make_address("127.0.0.1"), server->local_port()}};
+    o.remote = {"127.0.0.1",
+                server->local_port(),
+                {{asio::ip::make_address("127.0.0.1"), server->local_port()}}};
     o.max_frame = kMaxFrame;
     o.keepalive = keepalive;
     client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
