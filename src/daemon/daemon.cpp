@@ -190,8 +190,20 @@ int run(const Config& cfg) {
     log.info("received ", signal == SIGINT ? "SIGINT" : "SIGTERM", ", shutting down");
     notifier.stopping();
     // While the device still exists, so the script can remove what refers to it.
-    if (!cfg.down_command.empty()) run_hook("down", cfg.down_command, hook_env, log);
+    if (!cfg.down_command.empty())
+      run_hook("down", cfg.down_command, hook_environment({&cfg, dev->name(), dev->mtu()}), log);
     engine.stop();
+    io.stop();
+  });
+  // TEMPORARY minimal wiring (issue 10 helper A, replaced by helper C's at merge): the
+  // device is gone -> log, --down, exit status 1 so that Restart=on-failure restarts tund.
+  int exit_status = 0;
+  engine.set_failure_handler([&](const std::string& why) {
+    log.error(why, "; stopping");
+    notifier.stopping();
+    if (!cfg.down_command.empty())
+      run_hook("down", cfg.down_command, hook_environment({&cfg, dev->name(), dev->mtu()}), log);
+    exit_status = 1;
     io.stop();
   });
   asio::signal_set report_signal(io, SIGUSR1);
@@ -205,6 +217,7 @@ int run(const Config& cfg) {
   wait_report();
   asio::steady_timer watchdog(io);
   std::function<void()> pet = [&] {
+    if (!engine.healthy()) return;  // a failed engine must not look alive to systemd
     notifier.watchdog();
     watchdog.expires_after(*notifier.watchdog_period());
     watchdog.async_wait([&](std::error_code ec) {
@@ -218,9 +231,10 @@ int run(const Config& cfg) {
   io.run();
 
   report();
-  log.info("device ", dev->name(),
-           dev->was_persistent() ? " left in place (persistent)" : " removed");
-  return 0;
+  if (engine.healthy())
+    log.info("device ", dev->name(),
+             dev->was_persistent() ? " left in place (persistent)" : " removed");
+  return exit_status;
 }
 
 }  // namespace tund::daemon

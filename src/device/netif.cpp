@@ -1,6 +1,7 @@
 #include "tund/device/netif.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/if_tun.h>
 #include <linux/ipv6.h>
 #include <net/if.h>
@@ -143,6 +144,48 @@ void set_link_up(const std::string& name) {
   ioctl_or_throw(sock.fd(), SIOCGIFFLAGS, &ifr, "cannot read the flags of " + name);
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
   ioctl_or_throw(sock.fd(), SIOCSIFFLAGS, &ifr, "cannot bring " + name + " up");
+}
+
+}  // namespace tund::device
+
+namespace tund::device {
+namespace {
+
+unsigned prefix_length(const sockaddr* netmask) {
+  if (!netmask || netmask->sa_family != AF_INET) return 32;
+  std::uint32_t mask = ntohl(reinterpret_cast<const sockaddr_in*>(netmask)->sin_addr.s_addr);
+  return static_cast<unsigned>(__builtin_popcount(mask));
+}
+
+}  // namespace
+
+std::vector<Ipv4Prefix> read_ipv4_addresses(const std::string& name) {
+  std::vector<Ipv4Prefix> result;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return result;
+  for (ifaddrs* at = list; at; at = at->ifa_next) {
+    if (!at->ifa_addr || at->ifa_addr->sa_family != AF_INET || name != at->ifa_name) continue;
+    Ipv4Prefix prefix;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(at->ifa_addr);
+    std::memcpy(prefix.address.data(), &in->sin_addr, 4);
+    prefix.prefix_len = prefix_length(at->ifa_netmask);
+    result.push_back(prefix);
+  }
+  ::freeifaddrs(list);
+  return result;
+}
+
+std::optional<std::string> interface_name(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (ifindex <= 0 || ::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr)
+    return std::nullopt;
+  return std::string(name);
+}
+
+bool interface_exists(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) != nullptr) return true;
+  return errno != ENXIO && errno != ENODEV;  // e.g. out of descriptors: no evidence it is gone
 }
 
 }  // namespace tund::device

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -44,7 +45,9 @@ void check_existing(const std::string& name, TunKind wanted, const InterfaceInfo
 #define TUN_F_USO6 0x40
 #endif
 
-int open_tun(const std::string& name, TunKind kind, bool vnet_header) {
+// Attaches to (or creates) the device; `name` becomes the name the kernel reports back,
+// which differs from the one asked for when that was a template ("tun%d").
+int open_tun(std::string& name, TunKind kind, bool vnet_header) {
   int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     throw DeviceError(std::string("cannot open /dev/net/tun: ") + strerror(errno) +
@@ -62,6 +65,8 @@ int open_tun(const std::string& name, TunKind kind, bool vnet_header) {
     throw DeviceError("cannot attach to " + std::string(kind_name(kind)) + " device " + name +
                       ": " + why);
   }
+  ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+  name = ifr.ifr_name;
   return fd;
 }
 
@@ -81,22 +86,49 @@ std::string enable_offloads(int fd) {
   return {};
 }
 
+bool is_template(const std::string& name) {
+  return name.find('%') != std::string::npos;
+}
+
 }  // namespace
 
 TunDevice::TunDevice(asio::io_context& io, const TunOptions& options)
-    : fd_(io), name_(options.name), link_layer_(options.link_layer) {
+    : fd_(io), pause_timer_(io), name_(options.name), link_layer_(options.link_layer) {
   if (name_.empty() || name_.size() >= IFNAMSIZ)
     throw DeviceError("invalid interface name '" + name_ + "' (1 to 15 characters)");
+  open(options);
+  ifindex_ = static_cast<int>(::if_nametoindex(name_.c_str()));
+  if (ifindex_ == 0)
+    throw DeviceError("device " + name_ + " vanished while it was set up: " + strerror(errno));
+  // Subscribed before the MTU and addresses are set, so no later change is missed.
+  watcher_ = std::make_unique<LinkWatcher>(io, ifindex_);
+  watcher_->start(
+      [this](const LinkEvent& e) { on_link_event(e); },
+      [this](const std::string& why) {
+        if (observer_)
+          observer_->on_notice("no longer following changes to device " + name_ + ": " + why);
+      });
+  if (options.mtu) set_mtu(name_, *options.mtu);
+  mtu_ = get_mtu(name_);
+  addresses_ = read_ipv4_addresses(name_);
+}
+
+void TunDevice::open(const TunOptions& options) {
   TunKind kind = link_layer_ == LinkLayer::ip ? TunKind::tun : TunKind::tap;
-  InterfaceInfo info = probe_interface(name_);
-  check_existing(name_, kind, info);
-  existed_before_ = info.exists;
+  // A template always makes a new device: there is nothing to probe.
+  if (!is_template(name_)) {
+    InterfaceInfo info = probe_interface(name_);
+    check_existing(name_, kind, info);
+    existed_before_ = info.exists;
+  }
+  std::string asked = name_;
   if (kind == TunKind::tun && options.offload) {
     int fd = open_tun(name_, kind, true);
     offload_status_ = enable_offloads(fd);
     if (offload_status_.empty()) {
       int err = errno;
       ::close(fd);
+      name_ = asked;  // a template may now pick another name: read it back again below
       offload_status_ =
           std::string("offloads unavailable (TUNSETOFFLOAD: ") + strerror(err) + "); plain path";
     } else {
@@ -113,8 +145,6 @@ TunDevice::TunDevice(asio::io_context& io, const TunOptions& options)
     super_packet_.resize(kMaxPacket);
     write_one_ = [this](const offload::VnetHeader& h, util::ConstByteSpan p) { write_one(h, p); };
   }
-  if (options.mtu) set_mtu(name_, *options.mtu);
-  mtu_ = get_mtu(name_);
 }
 
 TunDevice::~TunDevice() {
@@ -237,7 +267,84 @@ OffloadStats TunDevice::offload_stats() const {
 
 void TunDevice::close() {
   std::error_code ignored;
+  if (watcher_) watcher_->stop();  // our own close deletes a created device: not news
+  pause_timer_.cancel();
   if (fd_.is_open()) fd_.close(ignored);
+}
+
+void TunDevice::async_pause(std::chrono::milliseconds delay, std::function<void()> handler) {
+  pause_timer_.expires_after(delay);
+  pause_timer_.async_wait([handler = std::move(handler)](std::error_code ec) {
+    if (!ec) handler();
+  });
+}
+
+bool TunDevice::exists() const {
+  return !gone_ && interface_exists(ifindex_);
+}
+
+// ---- changes made from outside, as netlink reports them --------------------------------
+
+void TunDevice::on_link_event(const LinkEvent& event) {
+  if (gone_) return;
+  switch (event.kind) {
+    case LinkEvent::Kind::link_changed:
+      return on_link_changed(event);
+    case LinkEvent::Kind::link_deleted:
+      return report_gone("device " + name_ + " was deleted");
+    case LinkEvent::Kind::address_added:
+    case LinkEvent::Kind::address_removed:
+      return on_address_event(event);
+    case LinkEvent::Kind::overrun:
+      return resynchronise();
+  }
+}
+
+void TunDevice::on_link_changed(const LinkEvent& event) {
+  if (event.name && *event.name != name_) {
+    std::string old = std::exchange(name_, *event.name);
+    if (observer_) observer_->on_renamed(old, name_);
+  }
+  if (event.mtu && *event.mtu != mtu_) {
+    unsigned old = std::exchange(mtu_, *event.mtu);
+    if (observer_) observer_->on_mtu_changed(old, mtu_);
+  }
+}
+
+void TunDevice::on_address_event(const LinkEvent& event) {
+  auto at = std::find(addresses_.begin(), addresses_.end(), event.address);
+  bool added = event.kind == LinkEvent::Kind::address_added;
+  if (added == (at != addresses_.end())) return;  // already known / already gone
+  if (added)
+    addresses_.push_back(event.address);
+  else
+    addresses_.erase(at);
+  if (observer_) observer_->on_addresses_changed(addresses_);
+}
+
+// The kernel dropped notifications (ENOBUFS): read name, MTU and addresses afresh.
+void TunDevice::resynchronise() {
+  auto current = interface_name(ifindex_);
+  if (!current) return report_gone("device " + name_ + " no longer exists");
+  LinkEvent event;
+  event.name = *current;
+  try {
+    event.mtu = get_mtu(*current);
+    auto addresses = read_ipv4_addresses(*current);
+    on_link_changed(event);
+    if (addresses != addresses_) {
+      addresses_ = std::move(addresses);
+      if (observer_) observer_->on_addresses_changed(addresses_);
+    }
+  } catch (const DeviceError& e) {
+    if (observer_) observer_->on_notice(e.what());
+  }
+}
+
+void TunDevice::report_gone(const std::string& why) {
+  gone_ = true;
+  if (watcher_) watcher_->stop();
+  if (observer_) observer_->on_gone(why);
 }
 
 }  // namespace tund::device

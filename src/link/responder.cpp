@@ -14,7 +14,7 @@ constexpr std::size_t kEthHeader = 14;
 constexpr std::uint16_t kEtherIpv4 = 0x0800, kEtherArp = 0x0806, kEtherIpv6 = 0x86dd;
 constexpr std::size_t kArpSize = 28;
 constexpr std::size_t kIpv4Header = 20, kIpv6Header = 40, kIcmpHeader = 8;
-constexpr std::uint8_t kProtoIcmp = 1, kProtoIcmp6 = 58;
+constexpr std::uint8_t kProtoIcmp = 1, kProtoIcmp6 = 58, kProtoFragment = 44;
 constexpr std::uint8_t kTtl = 64;
 // ICMP errors quote the offending packet: up to 576 bytes in all for IPv4 (RFC 1812) and
 // up to the IPv6 minimum MTU of 1280 for ICMPv6 (RFC 4443).
@@ -37,8 +37,9 @@ bool multicast_mac(const std::uint8_t* m) {
   return (m[0] & 1) != 0;
 }
 bool unusable_ipv6(const std::uint8_t* a) {
-  bool unspecified = std::all_of(a, a + 16, [](std::uint8_t b) { return b == 0; });
-  return unspecified || a[0] == 0xff;
+  bool zero_prefix = std::all_of(a, a + 15, [](std::uint8_t b) { return b == 0; });
+  bool unspecified_or_loopback = zero_prefix && (a[15] == 0 || a[15] == 1);
+  return unspecified_or_loopback || a[0] == 0xff;
 }
 
 struct Ipv4Header {
@@ -173,17 +174,49 @@ Decision Responder::on_ipv4(std::span<const std::uint8_t> frame, std::size_t l3,
     return Decision::drop;
   }
   if (!h.valid) return peer_up ? Decision::forward : Decision::drop;
-  bool answerable = !unusable_ipv4(ip + 12) && (ip[16] < 224) && !is_icmp_error(frame, l3, h) &&
-                    (be16(ip + 6) & 0x1fff) == 0;  // not a later fragment
+  bool reportable = may_report_ipv4(frame, l3, h.ihl, h.total);
   if (h.total > config_.tunnel_mtu) {
-    if (dont_fragment(ip) && answerable)
+    if (dont_fragment(ip) && reportable)
       return icmp4_error(frame, l3, 3, 4, static_cast<std::uint16_t>(config_.tunnel_mtu), now);
+    if (dont_fragment(ip)) ++stats_.errors_withheld;
     ++stats_.dropped_too_big;
     return Decision::drop;
   }
   if (peer_up) return Decision::forward;
-  if (answerable) return icmp4_error(frame, l3, 3, 1, 0, now);
+  if (reportable) return icmp4_error(frame, l3, 3, 1, 0, now);
+  ++stats_.errors_withheld;
   return Decision::drop;
+}
+
+// Whether an ICMP error about this (valid) IPv4 packet may be sent at all: only about a
+// unicast packet from a unicast source, never about a later fragment or an ICMP error.
+bool Responder::may_report_ipv4(std::span<const std::uint8_t> frame, std::size_t l3,
+                                std::size_t ihl, std::size_t total) const {
+  const std::uint8_t *ip = frame.data() + l3, *source = ip + 12, *destination = ip + 16;
+  if (unusable_ipv4(source) || unusable_ipv4(destination)) return false;
+  if (subnet_broadcast(source) || subnet_broadcast(destination)) return false;
+  // TAP: sent to the link-layer broadcast/multicast, or from a group MAC.
+  if (config_.ethernet && (multicast_mac(frame.data()) || multicast_mac(frame.data() + 6)))
+    return false;
+  bool later_fragment = (be16(ip + 6) & 0x1fff) != 0;
+  return !later_fragment && !is_icmp_error(frame, l3, {ihl, total, true});
+}
+
+// The directed broadcast of a subnet on the device, or its all-zeros host (the old BSD
+// broadcast, RFC 1122 3.3.6). /31 and /32 have neither (RFC 3021).
+bool Responder::subnet_broadcast(const std::uint8_t* address) const {
+  std::uint32_t a = std::uint32_t{address[0]} << 24 | std::uint32_t{address[1]} << 16 |
+                    std::uint32_t{address[2]} << 8 | address[3];
+  for (const Ipv4Subnet& subnet : subnets_) {
+    if (subnet.prefix_len > 30) continue;
+    std::uint32_t mask = subnet.prefix_len == 0 ? 0 : ~std::uint32_t{0} << (32 - subnet.prefix_len);
+    const Ipv4& n = subnet.address;
+    std::uint32_t net =
+        (std::uint32_t{n[0]} << 24 | std::uint32_t{n[1]} << 16 | std::uint32_t{n[2]} << 8 | n[3]) &
+        mask;
+    if ((a & mask) == net && ((a & ~mask) == ~mask || (a & ~mask) == 0)) return true;
+  }
+  return false;
 }
 
 Decision Responder::echo_reply(std::span<const std::uint8_t> frame, std::size_t l3, std::size_t ihl,
@@ -208,8 +241,14 @@ Decision Responder::echo_reply(std::span<const std::uint8_t> frame, std::size_t 
 Decision Responder::icmp4_error(std::span<const std::uint8_t> frame, std::size_t l3,
                                 std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
                                 Clock::time_point now) {
-  if (!allow_error(now)) return Decision::drop;
   const std::uint8_t* orig = frame.data() + l3;
+  // From the link address; without one, from the address the packet was for.
+  const std::uint8_t* source = config_.link_ip ? config_.link_ip->data() : orig + 16;
+  if (unusable_ipv4(source) || subnet_broadcast(source)) {
+    ++stats_.errors_withheld;
+    return Decision::drop;
+  }
+  if (!allow_error(now)) return Decision::drop;
   std::size_t quoted =
       std::min<std::size_t>(be16(orig + 2), kIcmp4ErrorMax - kIpv4Header - kIcmpHeader);
   begin_reply(frame, kEtherIpv4);
@@ -221,8 +260,6 @@ Decision Responder::icmp4_error(std::span<const std::uint8_t> frame, std::size_t
   put16(ip + 2, static_cast<std::uint16_t>(kIpv4Header + kIcmpHeader + quoted));
   ip[8] = kTtl;
   ip[9] = kProtoIcmp;
-  // From the link address; without one, from the address the packet was for.
-  const std::uint8_t* source = config_.link_ip ? config_.link_ip->data() : orig + 16;
   std::copy(source, source + 4, ip + 12);
   std::copy(orig + 12, orig + 16, ip + 16);
   put16(ip + 10, checksum(ip, kIpv4Header));
@@ -247,15 +284,26 @@ Decision Responder::on_ipv6(std::span<const std::uint8_t> frame, std::size_t l3,
     return peer_up ? Decision::forward : Decision::drop;
   std::size_t total = kIpv6Header + be16(frame.data() + l3 + 4);
   if (total > config_.tunnel_mtu) {
-    const std::uint8_t* ip = frame.data() + l3;
-    bool icmp_error = ip[6] == kProtoIcmp6 && frame.size() > l3 + kIpv6Header &&
-                      ip[kIpv6Header] < 128;  // ICMPv6 types below 128 are errors
-    if (l3 + total <= frame.size() && !unusable_ipv6(ip + 8) && ip[24] != 0xff && !icmp_error)
+    if (l3 + total <= frame.size() && may_report_ipv6(frame, l3))
       return icmp6_too_big(frame, l3, now);
     ++stats_.dropped_too_big;
     return Decision::drop;
   }
   return peer_up ? Decision::forward : Decision::drop;
+}
+
+// Packet Too Big is the one ICMPv6 error allowed for multicast (RFC 4443 2.4(e.3)), but it
+// would have to come from the multicast destination, and an error is never sent from a
+// group address: so none for multicast here either. None about an ICMPv6 error, a later
+// fragment, or a packet from a non-unicast source.
+bool Responder::may_report_ipv6(std::span<const std::uint8_t> frame, std::size_t l3) const {
+  const std::uint8_t* ip = frame.data() + l3;
+  if (unusable_ipv6(ip + 8) || ip[24] == 0xff) return false;
+  bool has_next = frame.size() >= l3 + kIpv6Header + 8;
+  const std::uint8_t* next = ip + kIpv6Header;
+  if (ip[6] == kProtoIcmp6 && has_next && next[0] < 128) return false;  // types < 128: errors
+  if (ip[6] == kProtoFragment && has_next && (be16(next + 2) & 0xfff8) != 0) return false;
+  return true;
 }
 
 Decision Responder::icmp6_too_big(std::span<const std::uint8_t> frame, std::size_t l3,

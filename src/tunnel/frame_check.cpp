@@ -10,9 +10,46 @@ namespace {
 constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kEthernetHeader = 14;
+constexpr std::uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd, kEtherVlan = 0x8100;
 
 unsigned ip_version(util::ConstByteSpan frame) {
   return std::to_integer<unsigned>(frame[0]) >> 4;
+}
+
+// The length an IP packet claims for itself (IPv4 total length, IPv6 40 + payload
+// length), or 0 when the bytes cannot be an IP header of `version`.
+std::size_t claimed_ip_length(util::ConstByteSpan packet, unsigned version) {
+  if (packet.empty() || ip_version(packet) != version) return 0;
+  if (version == 4) {
+    if (packet.size() < kIpv4MinHeader) return 0;
+    std::size_t ihl = (std::to_integer<std::size_t>(packet[0]) & 0x0f) * 4;
+    std::size_t total = util::load_be16(packet.data() + 2);
+    return ihl >= kIpv4MinHeader && total >= ihl ? total : 0;
+  }
+  if (packet.size() < kIpv6Header) return 0;
+  return kIpv6Header + util::load_be16(packet.data() + 4);
+}
+
+// TUN: the frame is exactly one IP packet. A shorter frame is a truncated packet (the
+// kernel would drop it); a longer one has bytes after the packet that no TUN link adds
+// (an IPv6 jumbogram, payload length 0, cannot cross a 64 KB tunnel either).
+bool plausible_ip(util::ConstByteSpan frame) {
+  if (frame.empty()) return false;
+  unsigned version = ip_version(frame);
+  if (version != 4 && version != 6) return false;
+  return claimed_ip_length(frame, version) == frame.size();
+}
+
+// TAP: an IP packet inside an Ethernet frame may be followed by padding (frames are at
+// least 60 bytes), but it may not be cut short. Other EtherTypes are passed on as they are.
+bool plausible_ethernet(util::ConstByteSpan frame) {
+  if (frame.size() < kEthernetHeader) return false;
+  std::uint16_t type = util::load_be16(frame.data() + 12);
+  unsigned version = type == kEtherIpv4 ? 4 : type == kEtherIpv6 ? 6 : 0;
+  if (version == 0) return true;
+  util::ConstByteSpan packet = frame.subspan(kEthernetHeader);
+  std::size_t claimed = claimed_ip_length(packet, version);
+  return claimed != 0 && claimed <= packet.size();
 }
 
 std::string describe_ip(util::ConstByteSpan frame) {
@@ -36,16 +73,15 @@ std::string describe_ip(util::ConstByteSpan frame) {
 }  // namespace
 
 bool plausible_frame(util::ConstByteSpan frame, device::LinkLayer link) {
-  if (link == device::LinkLayer::ethernet) return frame.size() >= kEthernetHeader;
-  if (frame.empty()) return false;
-  switch (ip_version(frame)) {
-    case 4:
-      return frame.size() >= kIpv4MinHeader;
-    case 6:
-      return frame.size() >= kIpv6Header;
-    default:
-      return false;
-  }
+  return link == device::LinkLayer::ethernet ? plausible_ethernet(frame) : plausible_ip(frame);
+}
+
+std::size_t network_packet_size(util::ConstByteSpan frame, device::LinkLayer link) {
+  if (link == device::LinkLayer::ip) return frame.size();
+  if (frame.size() < kEthernetHeader) return 0;
+  std::size_t header = kEthernetHeader;
+  if (util::load_be16(frame.data() + 12) == kEtherVlan) header += 4;
+  return frame.size() > header ? frame.size() - header : 0;
 }
 
 std::string describe_frame(util::ConstByteSpan frame, device::LinkLayer link) {

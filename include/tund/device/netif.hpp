@@ -4,6 +4,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "tund/device/device.hpp"
 
 namespace tund::device {
 
@@ -26,5 +29,15 @@ void set_mtu(const std::string& name, unsigned mtu);
 // again is harmless, like `ip addr replace`. Throws DeviceError.
 void set_address(const std::string& name, const std::string& cidr, const std::string& peer);
 void set_link_up(const std::string& name);
+
+// The IPv4 addresses (with prefix lengths) on interface `name`, from getifaddrs(3); empty
+// when it has none or does not exist.
+std::vector<Ipv4Prefix> read_ipv4_addresses(const std::string& name);
+// The current name of the interface with index `ifindex`, or nothing once it is gone
+// (if_indextoname(3): follows renames).
+std::optional<std::string> interface_name(int ifindex);
+// False only when the kernel says no interface has that index (ENXIO); a failure to ask
+// (no descriptors left, ...) is no evidence that it is gone.
+bool interface_exists(int ifindex);
 
 }  // namespace tund::device

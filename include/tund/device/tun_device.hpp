@@ -13,6 +13,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "tund/device/device.hpp"
+#include "tund/device/link_watcher.hpp"
 #include "tund/offload/coalescer.hpp"
 #include "tund/offload/segmenter.hpp"
 
@@ -32,7 +34,9 @@ class DeviceError : public std::runtime_error {
 };
 
 struct TunOptions {
-  std::string name;  // e.g. "tun3"; created if missing, attached if persistent
+  // e.g. "tun3"; created if missing, attached if persistent. A template such as "tun%d"
+  // lets the kernel pick a free name (always a new device); name() then returns it.
+  std::string name;
   LinkLayer link_layer = LinkLayer::ip;
   std::optional<unsigned> mtu;  // set on the device when given
   bool offload = true;          // --no-offload turns it off (TAP never has it)
@@ -55,6 +59,10 @@ class TunDevice final : public Device {
   const std::string& name() const override { return name_; }
   LinkLayer link_layer() const override { return link_layer_; }
   unsigned mtu() const override { return mtu_; }
+  std::vector<Ipv4Prefix> ipv4_addresses() const override { return addresses_; }
+  bool exists() const override;
+  void set_observer(DeviceObserver* observer) override { observer_ = observer; }
+  int ifindex() const { return ifindex_; }
   // True when the device existed before tund attached (made with `ip tuntap add`): it is
   // left in place at exit, while a device tund created disappears with its fd.
   bool was_persistent() const { return existed_before_; }
@@ -65,6 +73,7 @@ class TunDevice final : public Device {
   const std::string& last_bad_read() const { return last_bad_read_; }
 
   void async_wait_readable(WaitHandler handler) override;
+  void async_pause(std::chrono::milliseconds delay, std::function<void()> handler) override;
   std::size_t read_packet(util::ByteSpan buffer, std::error_code& ec) override;
   void write_packet(util::ConstByteSpan packet, std::error_code& ec) override;
   void close() override;
@@ -74,12 +83,24 @@ class TunDevice final : public Device {
   void write_one(const offload::VnetHeader& header, util::ConstByteSpan packet);
   std::error_code write_iov(const struct iovec* iov, int count);
   void schedule_flush();
+  void open(const TunOptions& options);
+  void on_link_event(const LinkEvent& event);
+  void on_link_changed(const LinkEvent& event);
+  void on_address_event(const LinkEvent& event);
+  void resynchronise();
+  void report_gone(const std::string& why);
 
   asio::posix::stream_descriptor fd_;
-  std::string name_;
+  asio::steady_timer pause_timer_;
+  std::string name_;  // current: follows renames
   LinkLayer link_layer_;
-  unsigned mtu_ = 0;
+  unsigned mtu_ = 0;  // current: follows changes on the live device
+  int ifindex_ = 0;   // stable identity: names can change, the index does not
   bool existed_before_ = false;
+  std::vector<Ipv4Prefix> addresses_;
+  std::unique_ptr<LinkWatcher> watcher_;
+  DeviceObserver* observer_ = nullptr;
+  bool gone_ = false;
 
   bool offload_ = false;
   std::string offload_status_;

@@ -9,6 +9,13 @@
 // Pure: frames in, frames out; no I/O, the time is passed in. Malformed input (short,
 // bad header length or checksum, options where none belong, fragments, broadcast or
 // multicast sources) is never answered.
+//
+// ICMP manners (RFC 1122 3.2.2, RFC 1812 4.3.2.7, RFC 4443 2.4(e)): no ICMP error is ever
+// sent about a packet addressed to IPv4 limited broadcast, the directed broadcast (or
+// all-zeros host) of a subnet on the device, multicast, class E, loopback or 0/8; in TAP
+// about a frame sent to a link-layer broadcast/multicast MAC (IPv6 Packet Too Big
+// excepted); about a non-initial fragment or an ICMP error; or about a packet whose
+// source is not a unicast address. An error is never sent from such an address either.
 #pragma once
 
 #include <array>
@@ -23,6 +30,13 @@ namespace tund::link {
 
 using Ipv4 = std::array<std::uint8_t, 4>;
 using Mac = std::array<std::uint8_t, 6>;
+
+// An IPv4 subnet on the device (its address and prefix length): its broadcast address
+// must never draw ICMP errors.
+struct Ipv4Subnet {
+  Ipv4 address{};
+  unsigned prefix_len = 32;
+};
 
 struct ResponderConfig {
   bool ethernet = false;               // TAP: frames carry an Ethernet header
@@ -40,6 +54,7 @@ struct ResponderStats {
   std::uint64_t errors_rate_limited = 0;
   std::uint64_t ignored_malformed = 0;  // addressed to us but not answerable
   std::uint64_t dropped_too_big = 0;    // too big and no ICMP to send (no DF, malformed)
+  std::uint64_t errors_withheld = 0;    // an ICMP error was due but not allowed (broadcast...)
 };
 
 enum class Decision {
@@ -59,6 +74,10 @@ class Responder {
   std::span<const std::uint8_t> reply() const { return reply_; }
   const ResponderStats& stats() const { return stats_; }
   const ResponderConfig& config() const { return config_; }
+  // The device's MTU changed: the largest packet that crosses the tunnel (bytes).
+  void set_tunnel_mtu(std::size_t mtu) { config_.tunnel_mtu = mtu; }
+  // The IPv4 subnets on the device, as it has them now (addresses come and go).
+  void set_local_subnets(std::vector<Ipv4Subnet> subnets) { subnets_ = std::move(subnets); }
 
  private:
   Decision on_arp(std::span<const std::uint8_t> eth);
@@ -73,9 +92,15 @@ class Responder {
   Decision icmp6_too_big(std::span<const std::uint8_t> frame, std::size_t l3,
                          Clock::time_point now);
   bool allow_error(Clock::time_point now);
+  bool subnet_broadcast(const std::uint8_t* address) const;
+  // `ihl`, `total`: the checked header length and total length of the packet at l3.
+  bool may_report_ipv4(std::span<const std::uint8_t> frame, std::size_t l3, std::size_t ihl,
+                       std::size_t total) const;
+  bool may_report_ipv6(std::span<const std::uint8_t> frame, std::size_t l3) const;
   void begin_reply(std::span<const std::uint8_t> frame, std::uint16_t ethertype);
 
   ResponderConfig config_;
+  std::vector<Ipv4Subnet> subnets_;
   ResponderStats stats_;
   std::vector<std::uint8_t> reply_;
   double tokens_;
