@@ -2,7 +2,8 @@
 # The responder on the tunnel link: ping to --link-ip is answered by the local tund with the
 # peer down and up (a capture on the far side proves the probes never crossed), TAP mode
 # resolves the link address by ARP, a packet for the far side while the peer is down gets
-# "host unreachable", and a packet too big for the tunnel gets "fragmentation needed".
+# "host unreachable", and an MTU raised on one live device is followed by the tunnel: the
+# other side delivers the larger packets and says once that the MTUs differ.
 . "$(dirname "$0")/lib.sh"
 require_tools tcpdump
 make_underlay
@@ -49,12 +50,17 @@ for mode in tun tap; do
   pass "$mode: $seen far-side pings captured there, none of the $LINK probes"
 
   if [ "$mode" = tun ]; then
-    step "tun: a packet too big for the tunnel gets fragmentation needed"
-    ip -n "$NS_C" link set "tunc$ID" mtu 1500  # raised behind tund's back
-    out=$(ip netns exec "$NS_C" ping -c 2 -i 0.3 -W 1 -M do -s 1450 "$TUN_S" 2>&1 || true)
-    grep -q "mtu = 1400\|mtu=1400" <<<"$out" || fail "no fragmentation-needed with mtu 1400: $out"
-    ping_ok "$NS_C" "$TUN_S" 2 || fail "tunnel broken after the too-big packet"
-    pass "tun: ping -M do -s 1450 told mtu 1400 (path MTU discovery works)"
+    step "tun: an MTU raised on the live device becomes the tunnel MTU; the peer is told"
+    ip -n "$NS_C" link set "tunc$ID" mtu 1500  # raised on one side only
+    wait_until 5 grep -q "MTU changed from 1400 to 1500" "$WORK/client.log" ||
+      fail "the client did not follow its device's MTU"
+    out=$(ip netns exec "$NS_C" ping -c 2 -i 0.3 -W 2 -M do -s 1422 "$TUN_S" 2>&1) ||
+      fail "a 1450-byte DF ping did not cross to the 1400 side: $out"
+    grep -q "peer sends packets up to 1450 bytes, above this tunnel's MTU 1400: set the same --mtu on both sides" \
+      "$WORK/server.log" || fail "the 1400 side did not say the peer's packets are larger"
+    [ "$(grep -c "peer sends packets up to" "$WORK/server.log")" -eq 1 ] || fail "the hint was logged more than once"
+    ping_ok "$NS_C" "$TUN_S" 2 || fail "tunnel broken after the large packets"
+    pass "tun: 1450-byte DF ping crossed; the 1400 side delivered it and logged the hint once"
   fi
   step "$mode: the peer goes away mid-session"
   kill -9 "$SERVER_PID"
