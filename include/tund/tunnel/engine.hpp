@@ -55,6 +55,9 @@ class Engine final : public transport::FrameSink, private device::DeviceObserver
   // `responder` (optional) answers link-local traffic; it is not owned.
   Engine(device::Device& device, transport::Transport& transport, util::Logger& log,
          link::Responder* responder = nullptr);
+  ~Engine() override { device_.set_observer(nullptr); }  // the device may outlive us
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   void start();
   // Idempotent. The device and transport are closed; nothing is read or written after.
