@@ -107,6 +107,15 @@ TEST(LinkEvents, Ipv4AddressesComeAndGo) {
   EXPECT_EQ(events[1].kind, LinkEvent::Kind::address_removed);
 }
 
+TEST(LinkEvents, AnIpv4PrefixBeyond32BitsIsRefused) {
+  Bytes d;
+  message(d, RTM_NEWADDR, address_body(kOurs, AF_INET, {10, 9, 0, 1}, 33));
+  message(d, RTM_NEWADDR, address_body(kOurs, AF_INET, {10, 9, 0, 1}, 32));
+  auto events = parse_link_events(d, kOurs);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].address.prefix_len, 32u);
+}
+
 TEST(LinkEvents, PointToPointTakesTheLocalAddressNotThePeer) {
   Bytes d;
   message(
