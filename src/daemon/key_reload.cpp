@@ -57,7 +57,7 @@ void KeyReloader::on_sighup() {
     log_.info("received SIGHUP: reloaded the key files for new handshakes: ",
               describe_changes(fresh));
     current_ = std::move(fresh);
-  } catch (const crypto::KeyError& e) {
+  } catch (const std::exception& e) {  // KeyError, or a file that cannot be read
     log_.warn("received SIGHUP: keeping the current keys, the key files have a problem: ",
               e.what());
   }
