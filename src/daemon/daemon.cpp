@@ -1,5 +1,7 @@
 #include "tund/daemon/daemon.hpp"
 
+#include <cstdio>
+
 #include "daemon_impl.hpp"
 
 namespace tund::daemon {
@@ -20,9 +22,16 @@ int Daemon::run() {
   return shut_down();
 }
 
+// The outermost net: an exception from a start-up step (say, a handler that ran while
+// --up did) ends tund with a message and status 1, never through std::terminate.
 int run(const config::Config& config) {
-  Daemon daemon(config);
-  return daemon.run();
+  try {
+    Daemon daemon(config);
+    return daemon.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tund: internal error: %s\n", e.what());
+    return 1;
+  }
 }
 
 }  // namespace tund::daemon
