@@ -102,8 +102,9 @@ int Daemon::shut_down() {
   // While the device still exists, so the script can remove what refers to it.
   run_down_hook();
   if (!engine_stopped_) engine_->stop();
-  log_.info("device ", dev_->name(),
-            dev_->was_persistent() ? " left in place (persistent)" : " removed");
+  if (ending_ != Ending::device_failed)  // then the failure line has said what happened
+    log_.info("device ", dev_->name(),
+              dev_->was_persistent() ? " left in place (persistent)" : " removed");
   return ending_ == Ending::signal ? 0 : 1;
 }
 
