@@ -8,11 +8,16 @@
 #include "tund/config/cli.hpp"
 #include "tund/daemon/daemon.hpp"
 #include "tund/daemon/keytool.hpp"
+#include "tund/daemon/signals.hpp"
 
 int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
+  // The key commands are filters, which Ctrl-C may end; the daemon is not.
   if (argc == 2 && tund::daemon::is_key_command(argv[1]))
     return tund::daemon::run_key_command(argv[1]);
+  // A SIGINT/SIGTERM/SIGHUP from here on waits for the daemon's handlers instead of killing
+  // tund by its default action (daemon/signals.hpp).
+  tund::daemon::block_daemon_signals();
+  std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = tund::config::parse_command_line(args);
   if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "tund/config/checks.hpp"
 #include "tund/config/config_file.hpp"
 
 namespace tund::config {
@@ -106,6 +107,22 @@ void check_encryption_options(const Config& cfg) {
   }
 }
 
+void check(const std::string& option, const std::string& error) {
+  if (!error.empty()) throw CLI::ValidationError(option + ": " + error);
+}
+
+// Values the kernel would refuse only after something was created (a device, a hook run).
+void check_values(const Config& cfg) {
+  check("--iface", interface_name_error(cfg.iface));
+  if (!cfg.address.empty()) check("--address", cidr_error(cfg.address));
+  if (!cfg.peer.empty()) {
+    check("--peer", ipv4_error(cfg.peer));
+    if (cfg.address.find(':') != std::string::npos)
+      throw CLI::ValidationError("--peer is supported with an IPv4 --address only");
+  }
+  if (!cfg.link_ip.empty()) check("--link-ip", ipv4_error(cfg.link_ip));
+}
+
 // Checks that need more than one option, after CLI11's own.
 void finish(Config& cfg, const RawOptions& raw) {
   if (!raw.server && raw.connect.empty())
@@ -127,6 +144,7 @@ void finish(Config& cfg, const RawOptions& raw) {
     throw CLI::ValidationError("--link-mac is for TAP mode (-a)");
   if (!cfg.group.empty() && cfg.user.empty())
     throw CLI::ValidationError("--group goes with --user");
+  check_values(cfg);
 }
 
 // The options the config file may set: every long option (help/version aside).

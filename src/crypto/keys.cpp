@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -24,7 +25,33 @@ std::string read_first_line(const std::string& path) {
   return trim(line);
 }
 
+bool all_zero(const Key& key) {
+  return std::all_of(key.begin(), key.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// u >= p = 2^255 - 19 (little-endian): 0xed..0xff, then thirty 0xff, then 0x7f; or any
+// value with the top bit set.
+bool non_canonical(const Key& key) {
+  if (key[31] & 0x80) return true;
+  if (key[31] != 0x7f || key[0] < 0xed) return false;
+  return std::all_of(key.begin() + 1, key.begin() + 31, [](std::uint8_t b) { return b == 0xff; });
+}
+
 }  // namespace
+
+void check_public_key(const Key& key, const std::string& what) {
+  if (all_zero(key)) throw KeyError(what + ": all zeros, not a public key");
+  if (non_canonical(key))
+    throw KeyError(what + ": not a canonical X25519 public key (not made by tund pubkey)");
+  // Any private key gives the all-zero shared secret with a low-order point (libsodium
+  // refuses it), so one random key is enough to tell.
+  Key probe = random_private_key();
+  Key shared;
+  bool ok = x25519(shared, probe, key);
+  wipe(probe.data(), probe.size());
+  wipe(shared.data(), shared.size());
+  if (!ok) throw KeyError(what + ": a low-order point, not a public key");
+}
 
 std::string to_base64(const Key& key) {
   char out[sodium_base64_ENCODED_LEN(kKeySize, sodium_base64_VARIANT_ORIGINAL)];
@@ -54,13 +81,18 @@ Key read_secret_key_file(const std::string& path) {
     throw KeyError("key file " + path + " is accessible by group or others (mode " + mode +
                    "); run: chmod 600 " + path);
   }
-  return key_from_base64(read_first_line(path), "key file " + path);
+  Key key = key_from_base64(read_first_line(path), "key file " + path);
+  if (all_zero(key)) throw KeyError("key file " + path + ": all zeros, not a generated key");
+  return key;
 }
 
 Key read_public_key(const std::string& key_or_file) {
   std::string t = trim(key_or_file);
-  if (t.size() == 44 && t.back() == '=') return key_from_base64(t, "key '" + t + "'");
-  return key_from_base64(read_first_line(key_or_file), "public key file " + key_or_file);
+  bool literal = t.size() == 44 && t.back() == '=';
+  std::string what = literal ? "key '" + t + "'" : "public key file " + key_or_file;
+  Key key = key_from_base64(literal ? t : read_first_line(key_or_file), what);
+  check_public_key(key, what);
+  return key;
 }
 
 std::vector<Key> read_allow_file(const std::string& path) {
@@ -78,7 +110,9 @@ std::vector<Key> parse_allow_list(const std::string& text, const std::string& na
   for (int number = 1; std::getline(in, line); ++number) {
     std::string t = trim(line.substr(0, line.find('#')));
     if (t.empty()) continue;
-    keys.push_back(key_from_base64(t, name + ":" + std::to_string(number)));
+    std::string what = name + ":" + std::to_string(number);
+    keys.push_back(key_from_base64(t, what));
+    check_public_key(keys.back(), what);
   }
   return keys;
 }
@@ -94,6 +128,20 @@ std::array<std::uint8_t, 12> tai64n_now() {
   for (int i = 0; i < 4; ++i)
     out[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(nanos >> (24 - 8 * i));
   return out;
+}
+
+}  // namespace tund::crypto
+
+namespace tund::crypto {
+
+std::string tai64n_to_string(const std::array<std::uint8_t, 12>& stamp) {
+  std::uint64_t secs = 0;
+  for (int i = 0; i < 8; ++i) secs = (secs << 8) | stamp[static_cast<std::size_t>(i)];
+  auto unix_secs = static_cast<std::time_t>(secs - (std::uint64_t{1} << 62));
+  tm utc{};
+  char text[40] = "?";
+  if (gmtime_r(&unix_secs, &utc)) std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return text;
 }
 
 }  // namespace tund::crypto

@@ -49,8 +49,8 @@ bool CipherState::decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::u
 
 Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
   if (settings_.initiator && !settings_.remote_static)
-    throw std::invalid_argument("IK initiator needs the responder's static key");
-  if (settings_.psk2 && !settings_.psk) throw std::invalid_argument("IKpsk2 needs a psk");
+    throw HandshakeError("IK initiator needs the responder's static key");
+  if (settings_.psk2 && !settings_.psk) throw HandshakeError("IKpsk2 needs a psk");
   std::string name = protocol_name(settings_.psk2, settings_.aead);
   // InitializeSymmetric: a name of at most HASHLEN bytes is used as h, zero-padded.
   if (name.size() <= kHashSize) {
@@ -61,7 +61,8 @@ Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
   }
   ck_ = h_;
   mix_hash(settings_.prologue);
-  s_pub_ = x25519_public(settings_.static_private);
+  s_pub_ =
+      settings_.static_public ? *settings_.static_public : x25519_public(settings_.static_private);
   // Pre-message "<- s": both sides hash the responder's static public key.
   mix_hash(settings_.initiator ? *settings_.remote_static : s_pub_);
 }
@@ -137,15 +138,16 @@ std::vector<std::uint8_t> Handshake::write_message(Bytes payload) {
   const Key& rs = settings_.initiator ? *settings_.remote_static : rs_;
   if (settings_.initiator && step_ == 0) {  // -> e, es, s, ss
     write_ephemeral(out);
-    if (!mix_dh(e_, rs)) throw std::runtime_error("responder static key is of low order");
+    if (!mix_dh(e_, rs)) throw HandshakeError("responder static key is of low order");
     encrypt_and_hash(s_pub_, out);
-    if (!mix_dh(settings_.static_private, rs)) throw std::runtime_error("low-order key");
+    if (!mix_dh(settings_.static_private, rs)) throw HandshakeError("low-order key");
   } else if (!settings_.initiator && step_ == 1) {  // <- e, ee, se[, psk]
+    // read_message already refused low-order re and rs, so these cannot fail.
     write_ephemeral(out);
-    if (!mix_dh(e_, re_) || !mix_dh(e_, rs_)) throw std::runtime_error("low-order key");
+    if (!mix_dh(e_, re_) || !mix_dh(e_, rs_)) throw HandshakeError("low-order key");
     if (settings_.psk2) mix_key_and_hash(*settings_.psk);
   } else {
-    throw std::logic_error("Noise IK: write_message out of turn");
+    throw HandshakeError("Noise IK: write_message out of turn");
   }
   encrypt_and_hash(payload, out);
   ++step_;
@@ -156,16 +158,17 @@ std::optional<std::vector<std::uint8_t>> Handshake::read_message(Bytes message) 
   std::vector<std::uint8_t> payload;
   if (!settings_.initiator && step_ == 0) {  // -> e, es, s, ss
     if (!read_ephemeral(message)) return std::nullopt;
-    if (!mix_dh(settings_.static_private, re_)) return std::nullopt;
+    if (!mix_dh(settings_.static_private, re_)) return refuse("low-order ephemeral key");
     std::vector<std::uint8_t> s;
     if (message.size() < kKeySize + kTagSize) return std::nullopt;
     if (!decrypt_and_hash(message.first(kKeySize + kTagSize), s)) return std::nullopt;
     message = message.subspan(kKeySize + kTagSize);
     std::copy_n(s.begin(), kKeySize, rs_.begin());
-    if (!mix_dh(settings_.static_private, rs_)) return std::nullopt;
+    if (!mix_dh(settings_.static_private, rs_)) return refuse("low-order static key");
   } else if (settings_.initiator && step_ == 1) {  // <- e, ee, se[, psk]
     if (!read_ephemeral(message)) return std::nullopt;
-    if (!mix_dh(e_, re_) || !mix_dh(settings_.static_private, re_)) return std::nullopt;
+    if (!mix_dh(e_, re_) || !mix_dh(settings_.static_private, re_))
+      return refuse("low-order ephemeral key");
     if (settings_.psk2) mix_key_and_hash(*settings_.psk);
   } else {
     return std::nullopt;
@@ -173,6 +176,11 @@ std::optional<std::vector<std::uint8_t>> Handshake::read_message(Bytes message) 
   if (!decrypt_and_hash(message, payload)) return std::nullopt;
   ++step_;
   return payload;
+}
+
+std::nullopt_t Handshake::refuse(const char* why) {
+  fault_ = why;
+  return std::nullopt;
 }
 
 std::pair<CipherState, CipherState> Handshake::split() const {

@@ -52,12 +52,53 @@ class Keypair {
   Time created{};
   std::uint64_t send_counter = 0;
   ReplayWindow window_;
+  Key peer{};  // responder: the client's static key
 };
 
 // ---- SecureSession -----------------------------------------------------------------------
 
+namespace {
+
+void check_keys(const std::optional<Key>& peer, const std::vector<Key>& allowed) {
+  if (peer) check_public_key(*peer, "--peer-key");
+  for (const Key& key : allowed) check_public_key(key, "allowed client key " + to_base64(key));
+}
+
+}  // namespace
+
 SecureSession::SecureSession(SecureConfig config)
-    : config_(std::move(config)), public_key_(x25519_public(config_.private_key)) {}
+    : config_(std::move(config)), public_key_(x25519_public(config_.private_key)) {
+  check_keys(config_.peer_public, config_.allowed);
+}
+
+void SecureSession::update_peer_keys(std::optional<Key> peer_public, std::vector<Key> allowed,
+                                     std::optional<Key> psk) {
+  check_keys(peer_public, allowed);
+  if (peer_public) config_.peer_public = peer_public;
+  config_.allowed = std::move(allowed);
+  if (config_.psk) wipe(config_.psk->data(), kKeySize);
+  config_.psk = psk;
+  if (config_.initiator) return;
+  for (auto* slot : {&current_, &previous_, &next_})
+    if (*slot && !this->allowed((*slot)->peer)) slot->reset();
+}
+
+bool SecureSession::allowed(const Key& client) const {
+  return std::find(config_.allowed.begin(), config_.allowed.end(), client) != config_.allowed.end();
+}
+
+// WireGuard's rule: an initiation must carry a later timestamp than the last one accepted
+// from that key. The usual cause in the field is not an attacker but a client whose clock
+// was ahead and has been corrected, so the line says how to recover.
+Verdict SecureSession::refuse_replayed(const Key& client, const std::array<std::uint8_t, 12>& stamp,
+                                       const std::array<std::uint8_t, 12>& last) {
+  return drop(stats_.handshakes_refused,
+              "client key " + to_base64(client) + ": handshake timestamp went backwards (" +
+                  tai64n_to_string(stamp) + ", last accepted " + tai64n_to_string(last) +
+                  "): the client's clock was stepped back, or this is a replayed initiation; "
+                  "refused until the client's clock passes " +
+                  tai64n_to_string(last) + ", or restart the server");
+}
 
 SecureSession::~SecureSession() {
   wipe(config_.private_key.data(), kKeySize);
@@ -194,18 +235,21 @@ Verdict SecureSession::on_initiation(std::uint8_t* message, std::size_t size, Ti
   hs.prologue = prologue();
   Handshake handshake(hs);
   auto payload = handshake.read_message(Bytes(message + 8, size - 8));
+  if (!handshake.fault().empty())
+    return drop(stats_.handshakes_failed,
+                "handshake initiation refused: it carries a " + handshake.fault());
   if (!payload || payload->size() != 13)
     return drop(stats_.handshakes_failed,
                 "handshake initiation failed authentication (client has a wrong server key or "
                 "psk, or is not tund)");
   const Key& client = handshake.remote_static();
-  if (std::find(config_.allowed.begin(), config_.allowed.end(), client) == config_.allowed.end())
+  if (!allowed(client))
     return drop(stats_.handshakes_refused, "client key " + to_base64(client) + " is not allowed");
   std::array<std::uint8_t, 12> stamp;
   std::copy_n(payload->begin(), 12, stamp.begin());
   auto seen = last_timestamp_.find(client);
   if (seen != last_timestamp_.end() && stamp <= seen->second)
-    return drop(stats_.handshakes_refused, "replayed handshake initiation (old timestamp)");
+    return refuse_replayed(client, stamp, seen->second);
   last_timestamp_[client] = stamp;
 
   Aead aead = ((*payload)[12] & 1) && config_.offer_aes ? Aead::aes256gcm : Aead::chacha20poly1305;
@@ -216,6 +260,7 @@ Verdict SecureSession::on_initiation(std::uint8_t* message, std::size_t size, Ti
   next_->local_index = fresh_index();
   next_->remote_index = load32(message + 4);
   next_->created = now;
+  next_->peer = client;
   if (!current_) {
     // First session: nothing to keep sending on, so use the new one at once.
     current_ = std::move(next_);
@@ -242,6 +287,9 @@ Verdict SecureSession::on_response(std::uint8_t* message, std::size_t size, Time
   if (!pending_ || load32(message + 8) != pending_index_)
     return drop(stats_.unknown_session, "handshake response to no pending initiation");
   auto payload = pending_->read_message(Bytes(message + 12, size - 12));
+  if (!pending_->fault().empty())
+    return drop(stats_.handshakes_failed,
+                "handshake response refused: it carries a " + pending_->fault());
   if (!payload || payload->size() != 1 || (*payload)[0] > 1)
     return drop(stats_.handshakes_failed, "handshake response failed authentication");
   Aead aead = (*payload)[0] == 1 ? Aead::aes256gcm : Aead::chacha20poly1305;

@@ -1,13 +1,5 @@
 #include "tund/daemon/hooks.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-extern char** environ;
-
 namespace tund::daemon {
 
 std::vector<std::string> hook_environment(const HookContext& c) {
@@ -30,33 +22,6 @@ std::vector<std::string> hook_environment(const HookContext& c) {
           (cfg.transport == config::TransportKind::udp ? "udp" : "tcp"),
       "TUND_LINK_IP=" + cfg.link_ip,
   };
-}
-
-int run_hook(const std::string& what, const std::string& command,
-             const std::vector<std::string>& extra, util::Logger& log) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), extra.begin(), extra.end());
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  log.info("running ", what, " hook: ", command);
-  pid_t pid = fork();
-  if (pid < 0) {
-    log.error(what, " hook: fork failed: ", strerror(errno));
-    return 127;
-  }
-  if (pid == 0) {
-    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-    execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (code != 0) log.error(what, " hook exited with status ", code);
-  return code;
 }
 
 }  // namespace tund::daemon

@@ -32,20 +32,25 @@ void keep_only_net_admin() {
 
 }  // namespace
 
-void drop_privileges(const std::string& user, const std::string& group) {
-  errno = 0;
+Account lookup_account(const std::string& user, const std::string& group) {
   const passwd* pw = getpwnam(user.c_str());
   if (!pw) throw std::runtime_error("--user: no such user '" + user + "'");
-  gid_t gid = pw->pw_gid;
+  Account account{user, pw->pw_uid, pw->pw_gid};
   if (!group.empty()) {
     const struct group* gr = getgrnam(group.c_str());
     if (!gr) throw std::runtime_error("--group: no such group '" + group + "'");
-    gid = gr->gr_gid;
+    account.gid = gr->gr_gid;
   }
+  return account;
+}
+
+void drop_privileges(const Account& account) {
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail("prctl(PR_SET_KEEPCAPS)");
   if (setgroups(0, nullptr) != 0) fail("cannot drop supplementary groups");
-  if (setresgid(gid, gid, gid) != 0) fail("cannot switch to group " + std::to_string(gid));
-  if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) fail("cannot switch to user " + user);
+  if (setresgid(account.gid, account.gid, account.gid) != 0)
+    fail("cannot switch to group " + std::to_string(account.gid));
+  if (setresuid(account.uid, account.uid, account.uid) != 0)
+    fail("cannot switch to user " + account.user);
   keep_only_net_admin();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("prctl(PR_SET_NO_NEW_PRIVS)");
 }

@@ -30,7 +30,18 @@ bool SecureChannel::write_initiation(std::byte* out) {
 }
 
 transport::SecurityVerdict SecureChannel::receive(std::byte* message, std::size_t size) {
-  crypto::Verdict v = session_.receive(raw(message), size, now());
+  // receive() is called from the transports' handlers: whatever goes wrong inside (an
+  // allocation failing, say) drops this message with a reason instead of escaping.
+  try {
+    return translate(session_.receive(raw(message), size, now()));
+  } catch (const std::exception& e) {
+    transport::SecurityVerdict out;
+    out.reason = std::string("internal error while processing the message: ") + e.what();
+    return out;
+  }
+}
+
+transport::SecurityVerdict SecureChannel::translate(crypto::Verdict v) {
   transport::SecurityVerdict out;
   using A = transport::SecurityVerdict::Action;
   switch (v.action) {

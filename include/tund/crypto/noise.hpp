@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,7 @@ struct HandshakeSettings {
   std::optional<Key> psk;            // required when psk2
   std::vector<std::uint8_t> prologue;
   std::optional<Key> ephemeral_private;  // tests only: a fixed ephemeral key
+  std::optional<Key> static_public;      // tests only: claim this static key (a forged peer)
 };
 
 std::string protocol_name(bool psk2, Aead aead);
@@ -60,9 +62,15 @@ class Handshake {
   Handshake& operator=(const Handshake&) = delete;
 
   // Initiator: -> e, es, s, ss + payload. Responder: <- e, ee, se[, psk] + payload.
+  // Throws HandshakeError when called out of turn or when the configured remote static
+  // key is of low order (callers check keys at start-up: crypto/keys.hpp).
   std::vector<std::uint8_t> write_message(Bytes payload);
-  // Returns the payload, or nothing if the message is malformed or fails authentication.
+  // Returns the payload, or nothing if the message is malformed or fails authentication;
+  // never throws for anything in `message`. fault() then says why, when it is a low-order
+  // key (which is refused, RFC 7748 section 6.1).
   std::optional<std::vector<std::uint8_t>> read_message(Bytes message);
+  // Empty, or "low-order ephemeral key" / "low-order static key" after a refused message.
+  const std::string& fault() const { return fault_; }
 
   // After both messages: (initiator->responder, responder->initiator) cipher states.
   std::pair<CipherState, CipherState> split() const;
@@ -79,12 +87,19 @@ class Handshake {
   bool decrypt_and_hash(Bytes ciphertext, std::vector<std::uint8_t>& out);
   void write_ephemeral(std::vector<std::uint8_t>& out);
   bool read_ephemeral(Bytes& message);
+  std::nullopt_t refuse(const char* why);
 
   HandshakeSettings settings_;
   Hash ck_{}, h_{};
   CipherState cipher_;
   Key e_{}, e_pub_{}, s_pub_{}, rs_{}, re_{};
   int step_ = 0;  // messages processed so far
+  std::string fault_;
+};
+
+class HandshakeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace tund::crypto

@@ -68,6 +68,7 @@ class Keypair;
 
 class SecureSession {
  public:
+  // Throws KeyError (crypto/keys.hpp) if a configured public key is not usable.
   explicit SecureSession(SecureConfig config);
   ~SecureSession();
   SecureSession(const SecureSession&) = delete;
@@ -91,6 +92,13 @@ class SecureSession {
   // Forget every session and handshake (the TCP connection carrying them is gone).
   void reset();
 
+  // Reload (SIGHUP): the server's key (initiator; unchanged when empty), the allowed client
+  // keys (responder) and the psk, for handshakes from now on. Sessions of a client that is
+  // no longer allowed end at once; the others keep running until their next rekey. Throws
+  // KeyError (nothing changed) if a key is not usable.
+  void update_peer_keys(std::optional<Key> peer_public, std::vector<Key> allowed,
+                        std::optional<Key> psk);
+
   const SessionStats& stats() const { return stats_; }
   const char* cipher_name() const;
 
@@ -102,6 +110,9 @@ class SecureSession {
   bool usable(const Keypair& k, Time now) const;
   std::uint32_t fresh_index();
   Verdict drop(std::uint64_t& counter, std::string reason);
+  Verdict refuse_replayed(const Key& client, const std::array<std::uint8_t, 12>& stamp,
+                          const std::array<std::uint8_t, 12>& last);
+  bool allowed(const Key& client) const;
 
   SecureConfig config_;
   Key public_key_;

@@ -6,8 +6,11 @@
 
 namespace tund::daemon {
 
-// Runs until SIGINT/SIGTERM. Returns the process exit status: 0 after a clean shutdown,
-// 1 when start-up failed (the reason printed as one line on stderr).
+// Runs until SIGINT/SIGTERM (at any stage of start-up or later). Returns the process exit
+// status: 0 after a stop signal (clean shutdown, --down run if --up ran); 1 when start-up
+// failed (the reason printed as one line on stderr), when the device failed under the
+// engine, or after an internal error (both logged; --down run). SIGHUP reloads the key
+// files (daemon/key_reload.hpp), SIGUSR1 logs the counters.
 int run(const config::Config& config);
 
 }  // namespace tund::daemon

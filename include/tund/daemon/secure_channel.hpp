@@ -25,8 +25,14 @@ class SecureChannel final : public transport::Security {
   std::string describe() override { return session_.cipher_name(); }
 
   const crypto::SessionStats& stats() const { return session_.stats(); }
+  // SIGHUP: see crypto::SecureSession::update_peer_keys (throws crypto::KeyError).
+  void update_peer_keys(std::optional<crypto::Key> peer_public, std::vector<crypto::Key> allowed,
+                        std::optional<crypto::Key> psk) {
+    session_.update_peer_keys(peer_public, std::move(allowed), psk);
+  }
 
  private:
+  static transport::SecurityVerdict translate(crypto::Verdict v);
   static crypto::Time now() { return crypto::Clock::now(); }
 
   bool initiator_;

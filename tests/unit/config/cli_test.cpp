@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace tund::config {
 namespace {
 
@@ -84,6 +86,42 @@ TEST(Cli, Errors) {
   expect_error({"-s", "-i", "t", "--mtu", "100"}, "--mtu");
   expect_error({"-c", "h", "-i", "t", "--listen", "::"}, "--listen is for the server");
   expect_error({"-c"}, "-c");
+}
+
+// The kernel's dev_valid_name(): refused before anything is created, as a usage error.
+TEST(Cli, InvalidInterfaceNamesAreUsageErrors) {
+  for (const std::string& bad :
+       {std::string(""), std::string("a b"), std::string("tab\tname"), std::string("a/b"),
+        std::string("a:b"), std::string("."), std::string(".."), std::string(16, 'x'),
+        std::string("tun%d%d"), std::string("tun%s"), std::string("tun%")}) {
+    CliExit e = parse_exit({"-s", "-i", bad});
+    EXPECT_EQ(e.status, 2) << bad;
+    EXPECT_NE(e.output.find("--iface"), std::string::npos) << e.output;
+    EXPECT_EQ(std::count(e.output.begin(), e.output.end(), '\n'), 1) << e.output;
+  }
+  EXPECT_NE(parse_exit({"-s", "-i", "a b"}).output.find("whitespace"), std::string::npos);
+  EXPECT_NE(parse_exit({"-s", "-i", std::string(16, 'x')}).output.find("15 bytes"),
+            std::string::npos);
+}
+
+TEST(Cli, ValidInterfaceNamesAndTemplates) {
+  for (const std::string& good :
+       std::vector<std::string>{"tun0", "tun%d", "%d", std::string(15, 'x'), "my-tap.1"})
+    EXPECT_EQ(parse_ok({"-s", "-i", good}).iface, good);
+}
+
+TEST(Cli, AddressesAreCheckedBeforeStartUp) {
+  expect_error({"-s", "-i", "t", "--address", "10.0.0.1/33"}, "--address: bad prefix length");
+  expect_error({"-s", "-i", "t", "--address", "nope"}, "--address: 'nope' is not an IPv4");
+  expect_error({"-s", "-i", "t", "--address", "fd00::1/129"}, "--address: bad prefix length");
+  expect_error({"-s", "-i", "t", "--address", "10.0.0.1/"}, "--address: bad prefix length");
+  expect_error({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "x"}, "--peer: 'x'");
+  expect_error({"-s", "-i", "t", "--address", "fd00::1/64", "--peer", "10.0.0.2"},
+               "IPv4 --address only");
+  expect_error({"-s", "-i", "t", "--link-ip", "10.0.0"}, "--link-ip: '10.0.0'");
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "fd00::1/64"}).address, "fd00::1/64");
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2"}).peer,
+            "10.0.0.2");
 }
 
 }  // namespace

@@ -85,4 +85,54 @@ TEST_F(KeyFiles, TimestampsIncrease) {
 }
 
 }  // namespace
+Key from_hex(const std::string& hex) {
+  Key k{};
+  for (std::size_t i = 0; i < k.size(); ++i)
+    k[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+  return k;
+}
+
+// The points of order 1, 2, 4 and 8 on Curve25519 (as libsodium's blocklist has them),
+// and encodings that are not canonical.
+TEST_F(KeyFiles, LowOrderAndNonCanonicalPublicKeysAreRefused) {
+  const std::string ff30(60, 'f');
+  for (const std::string& hex : std::vector<std::string>{
+           std::string(64, '0'), "01" + std::string(62, '0'),
+           "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+           "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+           "ec" + ff30 + "7f",                  // p - 1
+           "ed" + ff30 + "7f",                  // p (non-canonical 0)
+           "ee" + ff30 + "7f",                  // p + 1 (non-canonical 1)
+           "09" + std::string(60, '0') + "80",  // the base point with the top bit set
+       }) {
+    Key k = from_hex(hex);
+    EXPECT_THROW(check_public_key(k, "k"), KeyError) << hex;
+    EXPECT_THROW(read_public_key(to_base64(k)), KeyError) << hex;
+    EXPECT_THROW(parse_allow_list(to_base64(k) + "\n", "list"), KeyError) << hex;
+  }
+  EXPECT_NO_THROW(check_public_key(x25519_public(random_private_key()), "k"));
+}
+
+TEST_F(KeyFiles, MessagesNameTheKeyAndTheFault) {
+  try {
+    check_public_key(Key{}, "--peer-key");
+    FAIL();
+  } catch (const KeyError& e) {
+    EXPECT_EQ(std::string(e.what()), "--peer-key: all zeros, not a public key");
+  }
+  try {
+    parse_allow_list("# c\n" + to_base64(from_hex("01" + std::string(62, '0'))), "allow.txt");
+    FAIL();
+  } catch (const KeyError& e) {
+    EXPECT_EQ(std::string(e.what()), "allow.txt:2: a low-order point, not a public key");
+  }
+}
+
+TEST_F(KeyFiles, AllZeroSecretKeyIsRefused) {
+  std::string path = write("zero.key", to_base64(Key{}) + "\n", 0600);
+  EXPECT_THROW(read_secret_key_file(path), KeyError);
+  std::string good = write("good.key", to_base64(random_private_key()) + "\n", 0600);
+  EXPECT_NO_THROW(read_secret_key_file(good));
+}
+
 }  // namespace tund::crypto

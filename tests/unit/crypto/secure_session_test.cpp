@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tund/crypto/keys.hpp"
 #include "tund/proto/wire.hpp"
 
 namespace tund::crypto {
@@ -179,6 +180,106 @@ TEST_F(Peers, ReplayedInitiationIsRejectedByItsTimestamp) {
   Verdict v = server->receive(copy.data(), copy.size(), now);
   EXPECT_EQ(v.action, Action::drop);
   EXPECT_NE(v.reason.find("replayed"), std::string::npos);
+}
+
+// The field case behind the replay rule is a client whose clock was ahead and has been
+// corrected: the line must say so, and how to recover.
+TEST_F(Peers, OldTimestampLineExplainsTheClockAndTheWayOut) {
+  make();
+  Buffer init = initiation();
+  Buffer copy = init;
+  ASSERT_EQ(server->receive(init.data(), init.size(), now).action, Action::reply);
+  Verdict v = server->receive(copy.data(), copy.size(), now);
+  ASSERT_EQ(v.action, Action::drop);
+  EXPECT_EQ(server->stats().handshakes_refused, 1u);
+  for (const char* part :
+       {"handshake timestamp went backwards", "clock was stepped back", "replayed initiation",
+        "refused until the client's clock passes", "restart the server", " UTC"})
+    EXPECT_NE(v.reason.find(part), std::string::npos) << part << " in: " << v.reason;
+  EXPECT_NE(v.reason.find(to_base64(x25519_public(client_key))), std::string::npos);
+}
+
+TEST(Tai64n, FormatsAsUtc) {
+  std::array<std::uint8_t, 12> stamp{0x40, 0, 0, 0, 0x69, 0x2c, 0x53, 0x01, 0, 0, 0, 0};
+  EXPECT_EQ(tai64n_to_string(stamp), "2025-11-30 14:21:53 UTC");
+}
+
+// A low-order point arriving on the wire is refused (counted, with a reason), never thrown.
+TEST_F(Peers, LowOrderEphemeralInAnInitiationIsRefusedNotThrown) {
+  make();
+  Buffer init = initiation();
+  std::fill(init.begin() + 8, init.begin() + 8 + kKeySize, 0);  // e = the zero point
+  init[8] = 1;                                                  // e = the point of order 1
+  Verdict v;
+  EXPECT_NO_THROW(v = server->receive(init.data(), init.size(), now));
+  EXPECT_EQ(v.action, Action::drop);
+  EXPECT_FALSE(v.authenticated);
+  EXPECT_NE(v.reason.find("low-order ephemeral key"), std::string::npos) << v.reason;
+  EXPECT_EQ(server->stats().handshakes_failed, 1u);
+}
+
+TEST_F(Peers, LowOrderStaticInAnInitiationIsRefusedNotThrown) {
+  make();
+  HandshakeSettings hs;
+  hs.initiator = true;
+  hs.static_private = client_key;
+  hs.remote_static = x25519_public(server_key);
+  hs.prologue = {'t', 'u', 'n', 'd', '/', '1'};
+  hs.static_public = Key{};
+  (*hs.static_public)[0] = 1;  // claims the point of order 1 as its identity
+  Handshake forged(hs);
+  Buffer payload(13, 0);
+  auto noise = forged.write_message(payload);
+  Buffer init{
+      static_cast<std::uint8_t>(proto::MessageType::handshake_initiation), 0, 0, 0, 0, 0, 0, 7};
+  init.insert(init.end(), noise.begin(), noise.end());
+  ASSERT_EQ(init.size(), proto::kInitiationSize);
+  Verdict v;
+  EXPECT_NO_THROW(v = server->receive(init.data(), init.size(), now));
+  EXPECT_EQ(v.action, Action::drop);
+  EXPECT_NE(v.reason.find("low-order static key"), std::string::npos) << v.reason;
+  EXPECT_EQ(server->stats().handshakes_failed, 1u);
+}
+
+TEST_F(Peers, LowOrderEphemeralInAResponseIsRefusedNotThrown) {
+  make();
+  Buffer init = initiation();
+  Verdict r = server->receive(init.data(), init.size(), now);
+  ASSERT_EQ(r.action, Action::reply);
+  Buffer response(r.data, r.data + r.size);
+  std::fill(response.begin() + 12, response.begin() + 12 + kKeySize, 0);
+  Verdict v;
+  EXPECT_NO_THROW(v = client->receive(response.data(), response.size(), now));
+  EXPECT_EQ(v.action, Action::drop);
+  EXPECT_FALSE(v.established);
+  EXPECT_NE(v.reason.find("low-order ephemeral key"), std::string::npos) << v.reason;
+}
+
+TEST_F(Peers, LowOrderConfiguredKeysAreRefusedAtConstruction) {
+  auto c = client_config();
+  c.peer_public = Key{};
+  EXPECT_THROW(SecureSession{c}, KeyError);
+  auto s = server_config();
+  s.allowed.push_back(Key{});
+  EXPECT_THROW(SecureSession{s}, KeyError);
+}
+
+// SIGHUP: a newly allowed key gets in, a removed one loses its session and cannot return.
+TEST_F(Peers, ReloadedAllowListAppliesToTheNextHandshake) {
+  auto s = server_config();
+  s.allowed = {x25519_public(random_private_key())};
+  make(client_config(), s, false);
+  Buffer init = initiation();
+  EXPECT_EQ(server->receive(init.data(), init.size(), now).action, Action::drop);
+  server->update_peer_keys(std::nullopt, {x25519_public(client_key)}, std::nullopt);
+  now += 1s;
+  handshake();
+  EXPECT_TRUE(server->ready(now));
+  server->update_peer_keys(std::nullopt, {x25519_public(random_private_key())}, std::nullopt);
+  EXPECT_FALSE(server->ready(now));
+  Verdict v = open(*server, seal(*client, frame_of(10)));
+  EXPECT_EQ(v.action, Action::drop);
+  EXPECT_THROW(server->update_peer_keys(std::nullopt, {Key{}}, std::nullopt), KeyError);
 }
 
 TEST_F(Peers, PskMustMatchOnBothSides) {

@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 
@@ -40,17 +43,74 @@ TEST(Hooks, EnvironmentDescribesTheTunnel) {
   EXPECT_TRUE(has(server, "TUND_MODE=tun"));
 }
 
-TEST(Hooks, RunsWithTheEnvironmentAndReportsTheStatus) {
-  util::Logger log(util::LogLevel::error, [](util::LogLevel, std::string_view) {});
-  std::string out = ::testing::TempDir() + "/tund-hook.out";
-  EXPECT_EQ(run_hook("up", "echo \"$TUND_IFACE $TUND_MTU\" > " + out,
-                     {"TUND_IFACE=tun9", "TUND_MTU=1280"}, log),
-            0);
-  std::ifstream in(out);
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "tun9 1280");
-  EXPECT_EQ(run_hook("up", "exit 3", {}, log), 3);
+  return line;
+}
+
+struct HookRuns : ::testing::Test {
+  asio::io_context io;
+  util::Logger log{util::LogLevel::error, [](util::LogLevel, std::string_view) {}};
+  std::string out = ::testing::TempDir() + "/tund-hook.out";
+};
+
+TEST_F(HookRuns, RunsWithTheEnvironmentAndReportsTheStatus) {
+  EXPECT_EQ(run_hook(io, "up", "echo \"$TUND_IFACE $TUND_MTU\" > " + out,
+                     {"TUND_IFACE=tun9", "TUND_MTU=1280"}, log),
+            0);
+  EXPECT_EQ(first_line(out), "tun9 1280");
+  EXPECT_EQ(run_hook(io, "up", "exit 3", {}, log), 3);
+}
+
+// None of tund's descriptors reaches a hook: a background child of the hook would keep
+// tund's port (or device) after tund exits.
+TEST_F(HookRuns, HookSeesOnlyStandardDescriptors) {
+  int inherited = ::dup(2);  // no O_CLOEXEC: only the hook runner can keep it out
+  ASSERT_GE(inherited, 3);
+  EXPECT_EQ(run_hook(io, "up", "exec >" + out + "; ls /proc/$$/fd", {}, log), 0);
+  ::close(inherited);
+  std::ifstream in(out);
+  std::string listing, fd;
+  while (in >> fd) listing += fd + " ";
+  EXPECT_EQ(listing, "0 1 2 ");
+}
+
+TEST_F(HookRuns, TimerAndSignalsKeepRunningWhileAHookRuns) {
+  asio::steady_timer timer(io, std::chrono::milliseconds(50));
+  bool fired = false;
+  timer.async_wait([&](std::error_code) { fired = true; });
+  EXPECT_EQ(run_hook(io, "up", "sleep 0.3", {}, log), 0);
+  EXPECT_TRUE(fired);
+}
+
+TEST_F(HookRuns, InterruptionEndsTheHooksWholeProcessGroup) {
+  auto start = std::chrono::steady_clock::now();
+  HookLimits limits;
+  limits.interrupted = [&] {
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(200);
+  };
+  std::string pidfile = out + ".pid";
+  int status = run_hook(io, "up", "sleep 30 & echo $! > " + pidfile + "; wait", {}, log, limits);
+  EXPECT_EQ(status, kHookInterrupted);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  std::string child_stat = "/proc/" + first_line(pidfile) + "/stat";
+  auto alive = [&] {  // a zombie waiting for its new parent to reap it counts as gone
+    std::string stat = first_line(child_stat);
+    auto paren = stat.rfind(')');
+    return paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] != 'Z';
+  };
+  for (int i = 0; i < 50 && alive(); ++i) ::usleep(20000);
+  EXPECT_FALSE(alive()) << "the hook's background child survived";
+}
+
+TEST_F(HookRuns, AHangingHookIsKilledAfterItsTimeLimit) {
+  HookLimits limits;
+  limits.timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(run_hook(io, "down", "trap '' TERM; sleep 30", {}, log, limits), 128 + SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(SystemdNotify, SendsDatagramsToNotifySocket) {

@@ -1,0 +1,38 @@
+// SIGHUP: re-read the key files and apply what can change without a restart.
+//
+// Applied to handshakes from the moment of the reload: the allow-list (--allow files and
+// --allow-file lists: a newly listed client gets in at its next handshake, a removed one
+// loses its session at once and cannot authenticate again), the psk, and a client's
+// --peer-key file. Not applied: a changed private key (it is this side's identity; peers
+// know it by its public key, so it is refused with a log line: restart tund to use it).
+// A reload that finds a bad or unreadable key changes nothing and says why.
+#pragma once
+
+#include <optional>
+
+#include "tund/config/config.hpp"
+#include "tund/daemon/key_material.hpp"
+#include "tund/daemon/secure_channel.hpp"
+#include "tund/util/log.hpp"
+
+namespace tund::daemon {
+
+class KeyReloader {
+ public:
+  KeyReloader(const config::Config& config, util::Logger& log) : config_(config), log_(log) {}
+
+  // The channel the keys go to and the keys it runs with (after start-up).
+  void attach(SecureChannel* channel, KeyMaterial current);
+  // Logs one line saying what was reloaded, or why nothing was.
+  void on_sighup();
+
+ private:
+  std::string describe_changes(const KeyMaterial& fresh) const;
+
+  const config::Config& config_;
+  util::Logger& log_;
+  SecureChannel* channel_ = nullptr;
+  std::optional<KeyMaterial> current_;
+};
+
+}  // namespace tund::daemon

@@ -1,0 +1,86 @@
+// The daemon's phases, each in a file of its own: start-up (checks before any side effect,
+// the server's name, building the pieces, --up, the switch to --user) in startup.cpp, the
+// event loop and the shutdown in lifecycle.cpp. Private to the daemon module.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+
+#include "tund/config/config.hpp"
+#include "tund/daemon/key_reload.hpp"
+#include "tund/daemon/privileges.hpp"
+#include "tund/daemon/secure_channel.hpp"
+#include "tund/daemon/signals.hpp"
+#include "tund/daemon/systemd_notify.hpp"
+#include "tund/device/tun_device.hpp"
+#include "tund/link/responder.hpp"
+#include "tund/transport/endpoints.hpp"
+#include "tund/transport/transport.hpp"
+#include "tund/tunnel/engine.hpp"
+#include "tund/util/log.hpp"
+
+namespace tund::daemon {
+
+class Daemon {
+ public:
+  explicit Daemon(const config::Config& config);
+  int run();
+
+ private:
+  enum class Ending { none, signal, device_failed, internal_error };
+
+  // startup.cpp; each returns the exit status when tund must end there.
+  std::optional<int> start();
+  std::optional<int> check_before_start();
+  std::optional<int> resolve_server();
+  std::optional<int> build();
+  std::optional<int> run_up_hook();
+  std::optional<int> become_user();
+  // lifecycle.cpp
+  void serve();
+  void run_loop();
+  void wire_engine();
+  void feed_watchdog();
+  void on_stop_signal(int signal);
+  void on_device_failure(const std::string& why);
+  int shut_down();
+  void run_down_hook();
+  void report();
+  // Runs handlers until `done()` or a stop signal; false when a stop signal ended it.
+  template <class Done>
+  bool pump_until(Done done);
+  bool stop_pending();
+
+  const config::Config& cfg_;
+  util::Logger log_;
+  asio::io_context io_{1};  // one thread: no locks anywhere on the data path
+  SignalDispatcher signals_;
+  KeyReloader reloader_;
+  SystemdNotifier notifier_;
+  std::optional<Account> account_;
+  std::optional<KeyMaterial> keys_;
+  transport::RemoteServer remote_;
+  std::unique_ptr<SecureChannel> security_;
+  std::unique_ptr<device::TunDevice> dev_;
+  std::unique_ptr<link::Responder> responder_;
+  std::unique_ptr<transport::Transport> net_;
+  std::unique_ptr<tunnel::Engine> engine_;
+  asio::steady_timer watchdog_{io_};
+  bool device_set_up_ = false;  // --up ran (or was due): --down runs at the end
+  bool engine_stopped_ = true;
+  Ending ending_ = Ending::none;
+};
+
+template <class Done>
+bool Daemon::pump_until(Done done) {
+  while (!done()) {
+    if (signals_.stop_requested()) return false;
+    if (io_.stopped()) io_.restart();
+    io_.run_one();
+  }
+  return true;
+}
+
+}  // namespace tund::daemon

@@ -1,0 +1,66 @@
+#include "tund/daemon/key_reload.hpp"
+
+#include <algorithm>
+
+#include "tund/crypto/keys.hpp"
+
+namespace tund::daemon {
+namespace {
+
+std::size_t count_missing(const std::vector<crypto::Key>& from,
+                          const std::vector<crypto::Key>& in) {
+  return static_cast<std::size_t>(std::count_if(from.begin(), from.end(), [&](const auto& k) {
+    return std::find(in.begin(), in.end(), k) == in.end();
+  }));
+}
+
+std::string psk_change(const std::optional<crypto::Key>& before,
+                       const std::optional<crypto::Key>& after) {
+  if (before == after) return "psk unchanged";
+  if (!before) return "psk added";
+  return after ? "psk changed" : "psk removed";
+}
+
+}  // namespace
+
+void KeyReloader::attach(SecureChannel* channel, KeyMaterial current) {
+  channel_ = channel;
+  current_ = std::move(current);
+}
+
+std::string KeyReloader::describe_changes(const KeyMaterial& fresh) const {
+  std::string text;
+  if (config_.role == config::Role::server) {
+    text = std::to_string(fresh.allowed.size()) + " allowed client keys (" +
+           std::to_string(count_missing(fresh.allowed, current_->allowed)) + " added, " +
+           std::to_string(count_missing(current_->allowed, fresh.allowed)) + " removed)";
+  } else {
+    text =
+        fresh.peer_public == current_->peer_public ? "server key unchanged" : "server key changed";
+  }
+  return text + ", " + psk_change(current_->psk, fresh.psk);
+}
+
+void KeyReloader::on_sighup() {
+  if (!config_.encrypted())
+    return log_.info("received SIGHUP: nothing to reload (no encryption, so no key files)");
+  if (!channel_ || !current_)
+    return log_.info("received SIGHUP during start-up: the key files are being read now");
+  try {
+    KeyMaterial fresh = load_keys(config_);
+    if (fresh.private_key != current_->private_key)
+      log_.warn("SIGHUP: ", config_.private_key_file,
+                " holds a different private key; not applied (it is this side's identity, "
+                "which peers know by its public key): restart tund to use it");
+    fresh.private_key = current_->private_key;
+    channel_->update_peer_keys(fresh.peer_public, fresh.allowed, fresh.psk);
+    log_.info("received SIGHUP: reloaded the key files for new handshakes: ",
+              describe_changes(fresh));
+    current_ = std::move(fresh);
+  } catch (const std::exception& e) {  // KeyError, or a file that cannot be read
+    log_.warn("received SIGHUP: keeping the current keys, the key files have a problem: ",
+              e.what());
+  }
+}
+
+}  // namespace tund::daemon

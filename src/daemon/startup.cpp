@@ -1,0 +1,222 @@
+// Start-up, in the order that keeps the system clean: everything that can be refused
+// (account, keys, option values, the server's name) is checked before the first side
+// effect; then the device (undone by closing it), the socket, --up, the switch to --user.
+#include <cstdio>
+#include <cstdlib>
+
+#include "daemon_impl.hpp"
+#include "tund/config/cli.hpp"
+#include "tund/crypto/keys.hpp"
+#include "tund/daemon/hooks.hpp"
+#include "tund/device/netif.hpp"
+#include "tund/transport/backoff.hpp"
+#include "tund/transport/resolver.hpp"
+#include "tund/transport/tcp_client.hpp"
+#include "tund/transport/tcp_server.hpp"
+#include "tund/transport/udp_transport.hpp"
+
+namespace tund::daemon {
+namespace {
+
+using config::Config;
+
+constexpr auto kBackoffInitial = std::chrono::milliseconds(250);
+constexpr auto kBackoffCap = std::chrono::seconds(5);
+
+int start_error(const std::string& what) {
+  std::fprintf(stderr, "tund: error: %s\n", what.c_str());
+  return 1;
+}
+
+transport::Backoff make_backoff() {
+  return transport::Backoff(kBackoffInitial, kBackoffCap, transport::system_random());
+}
+
+std::unique_ptr<SecureChannel> make_security(const Config& cfg, const KeyMaterial& keys) {
+  crypto::SecureConfig sc;
+  sc.initiator = cfg.role == config::Role::client;
+  sc.private_key = keys.private_key;
+  sc.peer_public = keys.peer_public;
+  sc.allowed = keys.allowed;
+  sc.psk = keys.psk;
+  sc.stream = cfg.transport == config::TransportKind::tcp;
+  sc.offer_aes = crypto::aes256gcm_available();
+  // For tests only: a short rekey interval to watch several rekeys in seconds.
+  if (const char* rekey = std::getenv("TUND_TEST_REKEY_SECONDS")) {
+    auto seconds = std::chrono::seconds(std::max(1, std::atoi(rekey)));
+    sc.rekey_after_time = seconds;
+    sc.reject_after_time = seconds + seconds / 2 + std::chrono::seconds(1);
+  }
+  return std::make_unique<SecureChannel>(std::move(sc));
+}
+
+std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Config& cfg) {
+  device::TunOptions options;
+  options.name = cfg.iface;
+  options.link_layer =
+      cfg.device == config::DeviceKind::tap ? device::LinkLayer::ethernet : device::LinkLayer::ip;
+  // An explicit --mtu always applies; otherwise only a device tund creates gets the default,
+  // and a persistent device keeps the MTU its owner gave it.
+  options.mtu = cfg.mtu;
+  options.offload = cfg.offload;
+  if (!options.mtu && !device::probe_interface(cfg.iface).exists) options.mtu = proto::kDefaultMtu;
+  return std::make_unique<device::TunDevice>(io, options);
+}
+
+std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const Config& cfg,
+                                                     const transport::RemoteServer& remote,
+                                                     std::size_t max_frame, util::Logger& log,
+                                                     transport::Security* security) {
+  bool server = cfg.role == config::Role::server;
+  asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
+  if (cfg.transport == config::TransportKind::udp) {
+    transport::UdpOptions options{server,    remote,        listen,   cfg.port,
+                                  max_frame, cfg.keepalive, security, cfg.offload};
+    return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
+  }
+  if (server)
+    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log, security,
+                                                  cfg.max_pending);
+  return std::make_unique<transport::TcpClient>(io, remote, max_frame, log, make_backoff(),
+                                                security);
+}
+
+// --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`).
+void configure_device(const Config& cfg, const device::TunDevice& dev) {
+  if (cfg.address.empty()) return;
+  device::set_address(dev.name(), cfg.address, cfg.peer);
+  device::set_link_up(dev.name());
+}
+
+std::optional<link::Mac> link_mac_option(const Config& cfg) {
+  if (cfg.link_mac.empty()) return std::nullopt;
+  auto mac = link::parse_mac(cfg.link_mac);
+  if (!mac) throw std::runtime_error("--link-mac: '" + cfg.link_mac + "' is not a unicast MAC");
+  return mac;
+}
+
+std::unique_ptr<link::Responder> make_responder(const Config& cfg, const device::TunDevice& dev) {
+  link::ResponderConfig rc;
+  rc.ethernet = cfg.device == config::DeviceKind::tap;
+  rc.tunnel_mtu = dev.mtu();
+  if (!cfg.link_ip.empty()) rc.link_ip = link::parse_ipv4(cfg.link_ip);  // checked by the CLI
+  rc.link_mac = link_mac_option(cfg).value_or(link::mac_from_name(dev.name()));
+  return std::make_unique<link::Responder>(rc);
+}
+
+std::string describe(const Config& cfg, const device::TunDevice& dev) {
+  return std::string(cfg.role == config::Role::server ? "server" : "client") + ", " +
+         (cfg.device == config::DeviceKind::tap ? "TAP " : "TUN ") + dev.name() + " (mtu " +
+         std::to_string(dev.mtu()) + (dev.was_persistent() ? ", persistent" : ", created") + "), " +
+         (cfg.transport == config::TransportKind::udp ? "udp" : "tcp");
+}
+
+}  // namespace
+
+std::optional<int> Daemon::start() {
+  if (auto status = check_before_start()) return status;
+  if (auto status = resolve_server()) return status;
+  if (stop_pending()) return 0;
+  if (auto status = build()) return status;
+  if (stop_pending()) return 0;  // nothing ran yet; closing the device undoes it
+  if (auto status = run_up_hook()) return status;
+  return become_user();
+}
+
+// No side effect yet: every refusal here is one line and exit status 1.
+std::optional<int> Daemon::check_before_start() {
+  try {
+    if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
+    if (cfg_.encrypted()) {
+      crypto::init_sodium();
+      keys_ = load_keys(cfg_);
+      security_ = make_security(cfg_, *keys_);
+    }
+    link_mac_option(cfg_);
+    if (cfg_.role == config::Role::server) transport::listen_address(cfg_.listen);
+  } catch (const std::exception& e) {
+    return start_error(e.what());
+  }
+  return std::nullopt;
+}
+
+// The lookup runs while signals are handled. A name that does not exist is a start-up
+// error; a lookup that cannot be answered now (no DNS reachable yet: boot, Wi-Fi) is not:
+// the client tries again at each connection attempt.
+std::optional<int> Daemon::resolve_server() {
+  if (cfg_.role == config::Role::server) return std::nullopt;
+  remote_ = {cfg_.remote_host, cfg_.port, {}};
+  transport::Resolver resolver(io_);
+  bool done = false;
+  std::error_code error;
+  resolver.resolve(cfg_.remote_host, cfg_.port, [&](std::error_code ec, auto addresses) {
+    done = true;
+    error = ec;
+    remote_.addresses = std::move(addresses);
+  });
+  if (!pump_until([&] { return done; })) return 0;
+  if (!error) return std::nullopt;
+  if (transport::is_permanent_lookup_error(error))
+    return start_error("cannot resolve host '" + cfg_.remote_host + "': " + error.message());
+  log_.warn("cannot resolve host '", cfg_.remote_host, "' now (", error.message(),
+            "); starting anyway, trying again at each connection attempt");
+  return std::nullopt;
+}
+
+std::optional<int> Daemon::build() {
+  try {
+    dev_ = open_device(io_, cfg_);
+    configure_device(cfg_, *dev_);
+    responder_ = make_responder(cfg_, *dev_);
+    bool tap = cfg_.device == config::DeviceKind::tap;
+    net_ = make_transport(io_, cfg_, remote_, proto::max_frame_size(dev_->mtu(), tap), log_,
+                          security_.get());
+  } catch (const std::exception& e) {
+    return start_error(e.what());
+  }
+  log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
+  log_.info(dev_->offload_status());
+  if (security_) reloader_.attach(security_.get(), *keys_);
+  return std::nullopt;
+}
+
+// From here on --down runs at the end, whatever happens: --up may have changed the system
+// even if it failed or was stopped half-way.
+std::optional<int> Daemon::run_up_hook() {
+  device_set_up_ = true;
+  if (cfg_.up_command.empty()) return std::nullopt;
+  HookLimits limits;
+  limits.interrupted = [this] { return signals_.stop_requested(); };
+  int status = run_hook(io_, "up", cfg_.up_command,
+                        hook_environment({&cfg_, dev_->name(), dev_->mtu()}), log_, limits);
+  if (status == kHookInterrupted) {
+    run_down_hook();
+    return 0;
+  }
+  if (status == 0) return std::nullopt;
+  std::fprintf(stderr, "tund: error: the --up hook failed (status %d); not starting\n", status);
+  run_down_hook();
+  return 1;
+}
+
+std::optional<int> Daemon::become_user() {
+  if (!account_) return std::nullopt;
+  try {
+    drop_privileges(*account_);
+  } catch (const std::exception& e) {
+    log_.error(e.what());
+    run_down_hook();
+    return 1;
+  }
+  log_.info("running as user ", account_->user, " (keeping CAP_NET_ADMIN only)");
+  return std::nullopt;
+}
+
+// Delivers a stop signal that arrived during a step that did not run the loop.
+bool Daemon::stop_pending() {
+  if (io_.stopped()) io_.restart();
+  io_.poll();
+  return signals_.stop_requested();
+}
+
+}  // namespace tund::daemon
