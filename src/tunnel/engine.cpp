@@ -114,6 +114,9 @@ void Engine::pump_outbound() {
   for (int i = 0; i < kOutboundBatch; ++i) {
     if (!transport_.writable()) {
       transport_.flush();
+      // The flush may have drained everything at once (a socket with room): then no
+      // writable event will come, so carry on rather than wait for one.
+      if (transport_.writable()) continue;
       // Resumed when the socket drains or the peer comes or goes; the device is not read
       // meanwhile, which is the backpressure.
       transport_.when_writable([this] { pump_outbound(); });

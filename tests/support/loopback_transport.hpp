@@ -29,7 +29,9 @@ class LoopbackTransport final : public transport::Transport {
   }
   void stop() override { sink_ = nullptr; }
   bool peer_up() const override { return up_; }
-  bool writable() const override { return up_ && writable_; }
+  bool writable() const override {
+    return up_ && writable_ && (high_water_ == 0 || commits_since_flush_ < high_water_);
+  }
   void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
   util::ByteSpan tx_slot() override { return slot_; }
   void commit(std::size_t size) override {
@@ -39,6 +41,7 @@ class LoopbackTransport final : public transport::Transport {
     ++commits_since_flush_;
     asio::post(io_, [peer = peer_, frame = std::move(frame)] { peer->deliver(frame); });
   }
+  // Like a socket with room in its kernel buffer: a flush drains everything at once.
   void flush() override {
     ++flushes_;
     commits_since_flush_ = 0;
@@ -55,6 +58,9 @@ class LoopbackTransport final : public transport::Transport {
     if (sink_) sink_->on_peer_state(up);
     if (resume_) std::exchange(resume_, nullptr)();
   }
+  // Not writable once `frames` are committed without a flush (a TCP link over its
+  // high-water mark); 0 = never.
+  void set_high_water(std::size_t frames) { high_water_ = frames; }
   bool waiting_for_writable() const { return static_cast<bool>(resume_); }
   std::size_t flushes() const { return flushes_; }
   // Deliver raw bytes as if they arrived from the peer.
@@ -71,7 +77,7 @@ class LoopbackTransport final : public transport::Transport {
   transport::TransportStats stats_;
   std::function<void()> resume_;
   bool up_ = true, writable_ = true;
-  std::size_t flushes_ = 0, commits_since_flush_ = 0;
+  std::size_t flushes_ = 0, commits_since_flush_ = 0, high_water_ = 0;
 };
 
 }  // namespace tund::testing
