@@ -73,6 +73,11 @@ std::optional<LinkEvent> parse_address(std::uint16_t type, util::ConstByteSpan b
   bool have_local = false, have_any = false;
   for_each_attribute(body.subspan(NLMSG_ALIGN(sizeof(ifaddrmsg))),
                      [&](unsigned short attr, util::ConstByteSpan value) {
+                       if (attr == IFA_BROADCAST && value.size() >= 4) {
+                         event.address.broadcast.emplace();
+                         std::memcpy(event.address.broadcast->data(), value.data(), 4);
+                         return;
+                       }
                        if (value.size() < 4 || (attr != IFA_LOCAL && attr != IFA_ADDRESS)) return;
                        if (attr == IFA_ADDRESS && have_local) return;
                        std::memcpy(event.address.address.data(), value.data(), 4);

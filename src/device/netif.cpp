@@ -169,6 +169,13 @@ std::vector<Ipv4Prefix> read_ipv4_addresses(const std::string& name) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(at->ifa_addr);
     std::memcpy(prefix.address.data(), &in->sin_addr, 4);
     prefix.prefix_len = prefix_length(at->ifa_netmask);
+    // ifa_broadaddr shares its slot with the point-to-point peer: only a broadcast link has one.
+    if ((at->ifa_flags & IFF_BROADCAST) && at->ifa_broadaddr &&
+        at->ifa_broadaddr->sa_family == AF_INET) {
+      const auto* b = reinterpret_cast<const sockaddr_in*>(at->ifa_broadaddr);
+      prefix.broadcast.emplace();
+      std::memcpy(prefix.broadcast->data(), &b->sin_addr, 4);
+    }
     result.push_back(prefix);
   }
   ::freeifaddrs(list);

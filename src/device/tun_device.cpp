@@ -314,8 +314,13 @@ void TunDevice::on_link_changed(const LinkEvent& event) {
 void TunDevice::on_address_event(const LinkEvent& event) {
   auto at = std::find(addresses_.begin(), addresses_.end(), event.address);
   bool added = event.kind == LinkEvent::Kind::address_added;
-  if (added == (at != addresses_.end())) return;  // already known / already gone
-  if (added)
+  bool known = at != addresses_.end();
+  if (!added && !known) return;  // already gone
+  // A known address announced again may carry a new broadcast (`ip addr change ... brd`).
+  if (added && known && at->broadcast == event.address.broadcast) return;
+  if (added && known)
+    *at = event.address;
+  else if (added)
     addresses_.push_back(event.address);
   else
     addresses_.erase(at);

@@ -208,6 +208,8 @@ bool Responder::subnet_broadcast(const std::uint8_t* address) const {
   std::uint32_t a = std::uint32_t{address[0]} << 24 | std::uint32_t{address[1]} << 16 |
                     std::uint32_t{address[2]} << 8 | address[3];
   for (const Ipv4Subnet& subnet : subnets_) {
+    if (subnet.broadcast && std::equal(subnet.broadcast->begin(), subnet.broadcast->end(), address))
+      return true;
     if (subnet.prefix_len > 30) continue;
     std::uint32_t mask = subnet.prefix_len == 0 ? 0 : ~std::uint32_t{0} << (32 - subnet.prefix_len);
     const Ipv4& n = subnet.address;

@@ -22,7 +22,7 @@ std::size_t max_frame_for(unsigned mtu, device::LinkLayer link) {
 
 std::vector<link::Ipv4Subnet> subnets_of(const std::vector<device::Ipv4Prefix>& prefixes) {
   std::vector<link::Ipv4Subnet> subnets;
-  for (const auto& p : prefixes) subnets.push_back({p.address, p.prefix_len});
+  for (const auto& p : prefixes) subnets.push_back({p.address, p.prefix_len, p.broadcast});
   return subnets;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -17,11 +18,17 @@ namespace tund::device {
 
 enum class LinkLayer { ip, ethernet };  // TUN carries IP packets, TAP Ethernet frames
 
-// One IPv4 address on the device with its prefix length (e.g. 10.9.0.1/24).
+// One IPv4 address on the device with its prefix length (e.g. 10.9.0.1/24), and the
+// broadcast address the kernel holds for it when one was set (`ip addr add ... brd X`,
+// IFA_BROADCAST; it need not be the subnet's all-ones address).
 struct Ipv4Prefix {
   std::array<std::uint8_t, 4> address{};
   unsigned prefix_len = 32;
-  bool operator==(const Ipv4Prefix&) const = default;
+  std::optional<std::array<std::uint8_t, 4>> broadcast{};
+  // One address is one entry whatever its broadcast (RTM_DELADDR names it the same way).
+  bool operator==(const Ipv4Prefix& o) const {
+    return address == o.address && prefix_len == o.prefix_len;
+  }
 };
 
 // What the device tells its user about changes made to it from outside (by `ip link`,

@@ -36,6 +36,7 @@ using Mac = std::array<std::uint8_t, 6>;
 struct Ipv4Subnet {
   Ipv4 address{};
   unsigned prefix_len = 32;
+  std::optional<Ipv4> broadcast{};  // as set on the device (`ip addr ... brd X`), if any
 };
 
 struct ResponderConfig {

@@ -107,6 +107,17 @@ TEST(LinkEvents, Ipv4AddressesComeAndGo) {
   EXPECT_EQ(events[1].kind, LinkEvent::Kind::address_removed);
 }
 
+TEST(LinkEvents, AnExplicitBroadcastIsKept) {
+  Bytes body = address_body(kOurs, AF_INET, {10, 12, 0, 1}, 24);
+  std::array<std::uint8_t, 4> brd{10, 12, 0, 128};
+  attribute(body, IFA_BROADCAST, brd.data(), 4);
+  Bytes d;
+  message(d, RTM_NEWADDR, body);
+  auto events = parse_link_events(d, kOurs);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].address.broadcast, brd);
+}
+
 TEST(LinkEvents, AnIpv4PrefixBeyond32BitsIsRefused) {
   Bytes d;
   message(d, RTM_NEWADDR, address_body(kOurs, AF_INET, {10, 9, 0, 1}, 33));

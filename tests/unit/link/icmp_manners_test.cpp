@@ -88,6 +88,18 @@ TEST_F(IcmpManners, TheSubnetsFollowTheDeviceAddresses) {
   EXPECT_TRUE(reported(ipv4(kHost, {10, 9, 0, 255}))) << "the address was removed";
 }
 
+// `ip addr add 10.12.0.1/24 brd 10.12.0.128`: the kernel treats .128 as a broadcast
+// address (local table), so it must draw no error, as source or destination.
+TEST_F(IcmpManners, AnExplicitBroadcastAddressCountsToo) {
+  Bytes to_brd = ipv4(kHost, {10, 12, 0, 128});
+  EXPECT_TRUE(reported(to_brd)) << "no such address on the device yet";
+  r.set_local_subnets({{Ipv4{10, 12, 0, 1}, 24, Ipv4{10, 12, 0, 128}}});
+  EXPECT_FALSE(reported(to_brd));
+  EXPECT_FALSE(reported(ipv4({10, 12, 0, 128}, kFar))) << "nor from it";
+  r.set_local_subnets({{Ipv4{10, 12, 0, 1}, 32, Ipv4{10, 17, 0, 77}}});
+  EXPECT_FALSE(reported(ipv4(kHost, {10, 17, 0, 77}))) << "whatever the prefix";
+}
+
 TEST_F(IcmpManners, PointToPointPrefixesHaveNoBroadcast) {
   r.set_local_subnets({{Ipv4{10, 9, 0, 6}, 31}});
   EXPECT_TRUE(reported(ipv4(kHost, kFar))) << "10.9.0.7 is the other end of the /31";
