@@ -15,6 +15,11 @@ constexpr int kOutboundBatch = 64;
 // that stays readable while every read fails must not be polled in a tight loop.
 constexpr std::chrono::milliseconds kReadErrorPause{100};
 
+// What the tunnel carries: the device's MTU, up to what the wire format can hold.
+unsigned tunnel_mtu_for(unsigned device_mtu) {
+  return std::min(device_mtu, proto::kMaxTunnelMtu);
+}
+
 std::size_t max_frame_for(unsigned mtu, device::LinkLayer link) {
   return std::min(proto::max_frame_size(mtu, link == device::LinkLayer::ethernet),
                   proto::kMaxFrameAbsolute);
@@ -42,12 +47,13 @@ Engine::Engine(device::Device& device, transport::Transport& transport, util::Lo
       transport_(transport),
       log_(log),
       responder_(responder),
-      mtu_(device.mtu()),
-      max_frame_(max_frame_for(device.mtu(), device.link_layer())),
+      mtu_(tunnel_mtu_for(device.mtu())),
+      max_frame_(max_frame_for(mtu_, device.link_layer())),
       scratch_(proto::kMaxFrameAbsolute) {}
 
 void Engine::start() {
   device_.set_observer(this);
+  if (mtu_ < device_.mtu()) log_capped_mtu(device_.mtu());
   if (responder_) {
     responder_->set_tunnel_mtu(mtu_);
     responder_->set_local_subnets(subnets_of(device_.ipv4_addresses()));
@@ -272,11 +278,18 @@ void Engine::on_peer_state(bool up) {
 // ---- the device changed under us -------------------------------------------------------
 
 void Engine::on_mtu_changed(unsigned old_mtu, unsigned new_mtu) {
-  mtu_ = new_mtu;
-  max_frame_ = max_frame_for(new_mtu, device_.link_layer());
-  if (responder_) responder_->set_tunnel_mtu(new_mtu);
+  mtu_ = tunnel_mtu_for(new_mtu);
+  max_frame_ = max_frame_for(mtu_, device_.link_layer());
+  if (responder_) responder_->set_tunnel_mtu(mtu_);
   log_.info("device ", device_.name(), " MTU changed from ", old_mtu, " to ", new_mtu,
-            "; the tunnel now carries up to ", new_mtu);
+            "; the tunnel now carries up to ", mtu_);
+  if (mtu_ < new_mtu) log_capped_mtu(new_mtu);
+}
+
+void Engine::log_capped_mtu(unsigned device_mtu) {
+  log_.warn("device ", device_.name(), " MTU ", device_mtu,
+            " is above the largest packet the tunnel can carry (", mtu_,
+            "); larger packets get 'fragmentation needed' / 'packet too big'");
 }
 
 void Engine::on_renamed(const std::string& old_name, const std::string& new_name) {

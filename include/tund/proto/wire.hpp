@@ -54,6 +54,14 @@ inline constexpr std::size_t kEthernetHeaderMax = 18;
 // The u16 length prefix caps any frame at 65535 bytes.
 inline constexpr std::size_t kMaxFrameAbsolute = 65535;
 
+// The largest tunnel MTU every transport can carry: the largest UDP payload over IPv4
+// (65535 - 20 - 8 = 65507) less the encryption overhead (32, more than the 4-byte plaintext
+// header) and an Ethernet header with one VLAN tag (18); TCP's u16 length prefix allows
+// more. A device MTU set above it is used only up to it: larger packets are answered with
+// "fragmentation needed" / "packet too big", never sent as frames the wire cannot hold.
+inline constexpr unsigned kMaxTunnelMtu =
+    65507 - static_cast<unsigned>(kTransportOverhead + kEthernetHeaderMax);  // 65457
+
 constexpr std::size_t max_frame_size(unsigned mtu, bool tap) {
   return mtu + (tap ? kEthernetHeaderMax : 0);
 }

@@ -94,6 +94,7 @@ class Engine final : public transport::FrameSink, private device::DeviceObserver
   void complain_too_big(std::size_t size);
   void fail(const std::string& why);
   void complain(const std::string& what);
+  void log_capped_mtu(unsigned device_mtu);
 
   // DeviceObserver
   void on_mtu_changed(unsigned old_mtu, unsigned new_mtu) override;

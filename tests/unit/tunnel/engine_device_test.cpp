@@ -9,6 +9,7 @@
 #include "support/fake_device.hpp"
 #include "support/loopback_transport.hpp"
 #include "tund/link/checksum.hpp"
+#include "tund/proto/wire.hpp"
 #include "tund/tunnel/engine.hpp"
 
 namespace tund::testing {
@@ -124,6 +125,21 @@ TEST_F(EngineDevice, AnMtuRaisedOnTheLiveDeviceBecomesTheTunnelMtu) {
   run();
   ASSERT_EQ(dev_b.written().size(), 1u);
   EXPECT_EQ(dev_b.written()[0].size(), 1500u);
+}
+
+// A device MTU beyond what the wire format carries (65535 on a persistent device, say) is
+// used only up to proto::kMaxTunnelMtu: a larger packet is never framed (it overflowed a
+// GSO run and the encrypted TCP length prefix).
+TEST_F(EngineDevice, AnMtuBeyondTheWireFormatIsCapped) {
+  dev_a.change_mtu(65535);
+  EXPECT_EQ(a.tunnel_mtu(), proto::kMaxTunnelMtu);
+  EXPECT_EQ(lines_with("MTU 65535 is above the largest packet the tunnel can carry (65457)"), 1u);
+  dev_a.inject(ipv4_packet(65000));
+  dev_a.inject(ipv4_packet(65480));
+  run();
+  ASSERT_EQ(dev_b.written().size(), 1u);
+  EXPECT_EQ(dev_b.written()[0].size(), 65020u);
+  EXPECT_EQ(a.stats().dropped_too_big, 1u);
 }
 
 TEST_F(EngineDevice, FramesAboveOurMtuAreDeliveredAndLoggedOnce) {
