@@ -61,8 +61,14 @@ void UdpTransport::connect_target() {
   note_source();
   route_problem_.clear();
   next_probe_ = now;
-  // Encrypted: a session that lapsed while there was no route is renewed at once, not
-  // at the handshake's next retry (up to 16 s away).
+  // Back after longer than a keepalive interval (the route was gone): the server may have
+  // forgotten us or restarted meanwhile. Up again only once it answers: a probe now, or
+  // (encrypted) a fresh handshake now rather than at its next retry, up to 16 s away.
+  if (last_rx_ != Clock::time_point{} && now - last_rx_ > options_.keepalive) {
+    last_rx_ = {};
+    target_since_ = now;
+    if (security_) security_->reset();
+  }
   if (security_ && !security_->ready()) security_->reset();
   refresh_up();
 }
@@ -163,6 +169,7 @@ void UdpTransport::start_on_target() {
               to_string(target().address(), target().port()));
   target_since_ = Clock::now();
   send_failure_logged_ = false;
+  unanswered_probes_ = 0;
   connected_ = false;
   peer_.reset();
   if (security_) security_->reset();

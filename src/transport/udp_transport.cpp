@@ -33,8 +33,9 @@ constexpr auto kReceivePause = std::chrono::milliseconds(100);
 bool is_icmp_report(const std::error_code& ec) {
   // ICMP errors surfaced on the socket (server not up yet, a route flapping): reported
   // once and cleared by the read that returned them. The tunnel outlives them.
-  return ec == asio::error::connection_refused || ec == asio::error::network_unreachable ||
-         ec == asio::error::host_unreachable || ec == asio::error::connection_reset ||
+  // std::errc conditions match both the generic and the system category.
+  return ec == std::errc::connection_refused || ec == std::errc::network_unreachable ||
+         ec == std::errc::host_unreachable || ec == std::errc::connection_reset ||
          ec == std::errc::message_size || ec == std::errc::network_down ||
          ec == std::errc::timed_out || ec == std::errc::protocol_error;
 }
