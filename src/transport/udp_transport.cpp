@@ -456,8 +456,8 @@ void UdpTransport::tick() {
 
 // Three keepalive intervals without a word: the peer is gone (a server forgets its client;
 // a client keeps probing, and its client_tick soon tries the next address or a new lookup).
-// Encrypted client: frames sent and nothing authenticated back means the server lost our
-// session (a restart): start a new handshake rather than wait that long.
+// Client: frames sent and nothing (encrypted: nothing authenticated) back for a few
+// seconds means the server is not answering: probe again rather than wait that long.
 void UdpTransport::check_peer_silence(Clock::time_point now) {
   auto dead_after = options_.keepalive * proto::kKeepalivesMissedBeforeDead;
   bool heard = last_rx_ != Clock::time_point{};
@@ -472,15 +472,21 @@ void UdpTransport::check_peer_silence(Clock::time_point now) {
   }
   bool unanswered =
       unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > kStaleSession;
-  if (security_ && !options_.server && up_ &&
-      (unanswered || now - last_rx_ > options_.keepalive + kStaleSession)) {
-    log_.info("no authenticated traffic from ", peer_name(), " for ",
-              std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
-              " s; starting a new handshake");
+  if (options_.server || !up_ || !(unanswered || now - last_rx_ > options_.keepalive + kStaleSession))
+    return;
+  // Our frames (or keepalives) went unanswered, though a live server answers each within
+  // a second (passive keepalive): it restarted, lost our session, or moved. Probe (or
+  // handshake) again; client_tick moves on to the next address if that gets no answer.
+  log_.info("no answer from ", peer_name(), " for ",
+            std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(), " s; ",
+            security_ ? "starting a new handshake" : "probing");
+  if (security_)
     security_->reset();
-    unanswered_since_ = {};
-    target_since_ = now;
-  }
+  else
+    last_rx_ = {};
+  unanswered_since_ = {};
+  next_probe_ = now;
+  target_since_ = now;
 }
 
 void UdpTransport::complain(const std::string& what) {

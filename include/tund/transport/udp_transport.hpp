@@ -116,7 +116,7 @@ class UdpTransport final : public Transport {
   bool up_ = false;
   bool stopped_ = false;
   Clock::time_point last_rx_{}, last_tx_{}, next_probe_{};
-  // Encrypted client: when the first frame after the last authenticated datagram left.
+  // Client: when the first frame after the last (authenticated) datagram received left.
   Clock::time_point unanswered_since_{};
   Clock::time_point last_data_rx_{};  // the last frame (not keepalive) received
 
