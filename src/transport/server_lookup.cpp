@@ -24,9 +24,8 @@ void ServerLookup::refresh(std::function<void()> done) {
     return;
   }
   done_ = std::move(done);
-  resolver_.resolve(server_.host, server_.port, [this](std::error_code ec, auto found) {
-    on_resolved(ec, std::move(found));
-  });
+  resolver_.resolve(server_.host, server_.port,
+                    [this](std::error_code ec, auto found) { on_resolved(ec, std::move(found)); });
 }
 
 void ServerLookup::on_resolved(const std::error_code& ec, std::vector<Endpoint> found) {
@@ -43,8 +42,8 @@ void ServerLookup::on_resolved(const std::error_code& ec, std::vector<Endpoint> 
     if (!last_failure_.empty()) log_.info("resolving ", server_.host, " works again");
     last_failure_.clear();
     if (found != server_.addresses)
-      log_.info("server ", server_.host, server_.addresses.empty() ? " resolves to " : " now resolves to ",
-                describe(found));
+      log_.info("server ", server_.host,
+                server_.addresses.empty() ? " resolves to " : " now resolves to ", describe(found));
     server_.addresses = std::move(found);
   }
   if (auto done = std::exchange(done_, nullptr)) done();

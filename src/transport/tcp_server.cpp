@@ -14,9 +14,8 @@ namespace {
 constexpr auto kAcceptPause = std::chrono::seconds(1);
 
 bool out_of_resources(const std::error_code& ec) {
-  return ec == std::errc::too_many_files_open ||
-         ec == std::errc::too_many_files_open_in_system || ec == std::errc::no_buffer_space ||
-         ec == std::errc::not_enough_memory;
+  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace tund::transport {
 namespace {
@@ -33,8 +34,11 @@ bool is_shape_error(int err) {
 
 SendFault classify_send_error(const std::error_code& ec) {
   if (!ec) return SendFault::none;
-  if (ec.category() != std::generic_category() && ec.category() != std::system_category())
-    return SendFault::other;
+  // errno values, whether from a syscall here (generic) or from Asio (its own category).
+  const auto& category = ec.category();
+  bool errno_value = category == std::generic_category() || category == std::system_category() ||
+                     std::string_view(category.name()) == "asio.system";
+  if (!errno_value) return SendFault::other;
   switch (ec.value()) {
     case EAGAIN:
       return SendFault::would_block;
@@ -176,8 +180,8 @@ void DatagramBatch::limit_gso(std::size_t segment, int err) {
   gso_limited_at_ = std::chrono::steady_clock::now();
   if (gso_limit_ >= gso_limit_logged_) return;  // known already (a re-probe found the same)
   gso_limit_logged_ = gso_limit_;
-  notice_ = "UDP GSO refused for " + std::to_string(segment) + "-byte datagrams (" +
-            strerror(err) + "; the path MTU is likely smaller): sending those one by one";
+  notice_ = "UDP GSO refused for " + std::to_string(segment) + "-byte datagrams (" + strerror(err) +
+            "; the path MTU is likely smaller): sending those one by one";
 }
 
 DatagramReceiver::DatagramReceiver(int fd, bool gro)

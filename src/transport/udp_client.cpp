@@ -25,7 +25,7 @@ asio::ip::udp::endpoint UdpTransport::target() const {
 }
 
 void UdpTransport::client_tick(Clock::time_point now) {
-  if (server_->busy()) return;  // a lookup is in flight; on_lookup_done carries on
+  if (server_->busy()) return;         // a lookup is in flight; on_lookup_done carries on
   if (server_->addresses().empty()) {  // the start-up lookup failed: try again
     if (now < last_lookup_ + kLookupInterval && last_lookup_ != Clock::time_point{}) return;
     last_lookup_ = now;
@@ -50,8 +50,7 @@ void UdpTransport::connect_target() {
     next_connect_ = now + kRouteRetry;
     if (ec.message() != route_problem_) {
       route_problem_ = ec.message();
-      log_.warn("cannot reach ", server_->name(), ": ", route_problem_,
-                "; retrying each second");
+      log_.warn("cannot reach ", server_->name(), ": ", route_problem_, "; retrying each second");
     }
     return;
   }

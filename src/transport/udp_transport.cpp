@@ -245,9 +245,9 @@ void UdpTransport::note_peer(const asio::ip::udp::endpoint& from) {
   if (peer_ && up_) {
     ++stats_.peer_changes;
     // Limited: in plaintext anyone can send a valid datagram and "move" the client.
-    util::log_limited(log_, peer_moves_, util::LogLevel::info,
-                      "client moved from " + peer_name() + " to " +
-                          to_string(from.address(), from.port()));
+    util::log_limited(
+        log_, peer_moves_, util::LogLevel::info,
+        "client moved from " + peer_name() + " to " + to_string(from.address(), from.port()));
   }
   peer_ = from;
 }
@@ -267,8 +267,8 @@ void UdpTransport::set_up(bool up) {
     probe_backoff_.reset();
     unanswered_probes_ = 0;
     send_failure_logged_ = false;
-    std::string line = std::string(options_.server ? "client at " : "server at ") + peer_name() +
-                       " is up";
+    std::string line =
+        std::string(options_.server ? "client at " : "server at ") + peer_name() + " is up";
     if (options_.server)  // a plaintext stranger can make this repeat
       util::log_limited(log_, peer_moves_, util::LogLevel::info, line);
     else
@@ -412,11 +412,11 @@ void UdpTransport::send_raw(const std::byte* data, std::size_t size,
 void UdpTransport::wait_writable() {
   socket_.async_wait(asio::ip::udp::socket::wait_write,
                      [this, alive = alive_, generation = generation_](std::error_code ec) {
-    if (!*alive || generation != generation_ || ec || stopped_) return;
-    send_blocked_ = false;
-    send_batch();
-    if (!send_blocked_) notify_resume();
-  });
+                       if (!*alive || generation != generation_ || ec || stopped_) return;
+                       send_blocked_ = false;
+                       send_batch();
+                       if (!send_blocked_) notify_resume();
+                     });
 }
 
 void UdpTransport::notify_resume() {
@@ -472,7 +472,8 @@ void UdpTransport::check_peer_silence(Clock::time_point now) {
   }
   bool unanswered =
       unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > kStaleSession;
-  if (options_.server || !up_ || !(unanswered || now - last_rx_ > options_.keepalive + kStaleSession))
+  if (options_.server || !up_ ||
+      !(unanswered || now - last_rx_ > options_.keepalive + kStaleSession))
     return;
   // Our frames (or keepalives) went unanswered, though a live server answers each within
   // a second (passive keepalive): it restarted, lost our session, or moved. Probe (or

@@ -122,13 +122,13 @@ class UdpTransport final : public Transport {
 
   // Client only.
   std::optional<ServerLookup> server_;
-  std::size_t target_ = 0;          // index into server_->addresses()
-  bool connected_ = false;          // the socket is connected to target()
+  std::size_t target_ = 0;  // index into server_->addresses()
+  bool connected_ = false;  // the socket is connected to target()
   Clock::time_point next_connect_{}, target_since_{}, last_lookup_{};
-  std::string route_problem_;       // why connect failed, as logged ("" while it works)
+  std::string route_problem_;         // why connect failed, as logged ("" while it works)
   bool send_failure_logged_ = false;  // a send to target() failed; logged until it answers
-  std::string source_;              // the local address last logged
-  unsigned unanswered_probes_ = 0;  // plaintext probes sent without an answer
+  std::string source_;                // the local address last logged
+  unsigned unanswered_probes_ = 0;    // plaintext probes sent without an answer
 
   DatagramBatch batch_;  // frames (sealed in place) waiting for the next flush
   std::optional<DatagramReceiver> receiver_;

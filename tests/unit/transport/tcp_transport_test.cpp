@@ -176,6 +176,60 @@ TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
   ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
 }
 
+// Two plaintext clients on one server replace each other: each sees its connection closed
+// at once. That must not reset its backoff (else they swap several times a second), and
+// the warning must name the likelier cause. Here a server that closes every connection at
+// once plays the other client.
+TEST_F(TcpFixture, AConnectionClosedAtOnceDoesNotResetTheBackoff) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  int accepted = 0;
+  std::function<void()> accept_one = [&] {
+    acceptor.async_accept([&](std::error_code ec, tcp::socket s) {
+      if (ec) return;
+      ++accepted;
+      s.close();
+      accept_one();
+    });
+  };
+  accept_one();
+  std::vector<std::string> warnings;
+  util::Logger client_log(util::LogLevel::warn, [&](util::LogLevel, std::string_view text) {
+    warnings.emplace_back(text);
+  });
+  std::uint16_t port = acceptor.local_endpoint().port();
+  // Delays 10, 20, 40, 80, 160, 200, 200... ms if never reset; 10 ms each if reset.
+  transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, kMaxFrame,
+                              client_log, transport::Backoff(20ms, 400ms, [] { return 0.0; }));
+  client.start(client_sink);
+  run_until(
+      io, [] { return false; }, 1000ms);
+  client.stop();
+  EXPECT_GE(accepted, 4);
+  EXPECT_LE(accepted, 12) << "the backoff started over after connections that proved nothing";
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("another client"), std::string::npos) << warnings[0];
+}
+
+// Plaintext: anyone can connect, and each connection replaces the client. The lines about
+// it are bounded (a burst, then a count), not one per connection.
+TEST_F(TcpFixture, ConnectionLinesAreBounded) {
+  std::vector<std::string> lines;
+  util::Logger server_log(util::LogLevel::info,
+                          [&](util::LogLevel, std::string_view text) { lines.emplace_back(text); });
+  transport::TcpServer s(io, asio::ip::make_address("127.0.0.1"), 0, kMaxFrame, server_log);
+  s.start(server_sink);
+  std::vector<tcp::socket> sockets;
+  for (int i = 0; i < 50; ++i) {
+    sockets.emplace_back(io);
+    sockets.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.local_port()));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return s.stats().sessions == 50; }));
+  std::size_t about_clients = 0;
+  for (const auto& l : lines) about_clients += l.find("client") != std::string::npos;
+  EXPECT_LE(about_clients, 10u);
+  EXPECT_GE(about_clients, 1u);
+}
+
 TEST_F(TcpFixture, PortInUseIsAStartupError) {
   start_server();
   try {

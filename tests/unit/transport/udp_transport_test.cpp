@@ -94,6 +94,40 @@ TEST_F(UdpFixture, FramesAboveOurMtuAreDelivered) {
   EXPECT_EQ(server->stats().rx_oversize + client->stats().rx_oversize, 0u);
 }
 
+// The server's name has two addresses and only the second answers (AAAA + A, the server
+// on IPv4 only): the client moves on after a few seconds of silence, reopening its socket
+// for the other family.
+TEST_F(UdpFixture, ClientMovesOnToTheNextAddressWhenOneDoesNotAnswer) {
+  start_server();
+  transport::UdpOptions o;
+  std::uint16_t port = server->local_port();
+  o.remote = {"vpn.test",
+              port,
+              {{asio::ip::make_address("::1"), port}, {asio::ip::make_address("127.0.0.1"), port}}};
+  o.max_frame = kMaxFrame;
+  client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
+  client->start(client_sink);
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->peer_up() && server->peer_up(); }, 8s));
+  send_frame(*client, frame_of(100, 9));
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+}
+
+TEST(SendErrors, EachKindIsToldApart) {
+  using transport::SendFault;
+  auto kind = [](int e) {
+    return transport::classify_send_error(std::error_code(e, std::generic_category()));
+  };
+  EXPECT_EQ(kind(0), SendFault::none);
+  EXPECT_EQ(kind(EAGAIN), SendFault::would_block);
+  EXPECT_EQ(kind(ENOBUFS), SendFault::transient);
+  for (int e : {ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EDESTADDRREQ, ENETDOWN, EINVAL})
+    EXPECT_EQ(kind(e), SendFault::no_route) << e;
+  EXPECT_EQ(kind(ECONNREFUSED), SendFault::refused);
+  EXPECT_EQ(kind(EPERM), SendFault::other);
+  EXPECT_EQ(transport::classify_send_error(asio::error::network_unreachable), SendFault::no_route);
+}
+
 TEST_F(UdpFixture, ServerFollowsTheClientToANewAddress) {
   start_server();
   udp::socket before(io, udp::endpoint(udp::v4(), 0)), after(io, udp::endpoint(udp::v4(), 0));
