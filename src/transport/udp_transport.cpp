@@ -80,7 +80,9 @@ void UdpTransport::open_server() {
 void UdpTransport::start(FrameSink& sink) {
   sink_ = &sink;
   if (options_.server) {
-    log_.info("listening on ", to_string(options_.listen, local_port()), " (udp",
+    std::error_code ec;
+    auto local = socket_.local_endpoint(ec);
+    log_.info("listening on ", ec ? "?" : to_string(local.address(), local.port()), " (udp",
               security_ ? ", encrypted)" : ")");
     receive();
   } else {

@@ -230,6 +230,15 @@ TEST_F(TcpFixture, ConnectionLinesAreBounded) {
   EXPECT_GE(about_clients, 1u);
 }
 
+// The start-up lookup failed (no addresses yet): each attempt looks the name up itself.
+TEST_F(TcpFixture, ClientWithoutAddressesLooksTheNameUp) {
+  start_server();
+  transport::TcpClient client(io, transport::RemoteServer{"localhost", server->local_port(), {}},
+                              kMaxFrame, log, fast_backoff());
+  client.start(client_sink);
+  ASSERT_TRUE(run_until(io, [&] { return client.peer_up() && server->peer_up(); }));
+}
+
 TEST_F(TcpFixture, PortInUseIsAStartupError) {
   start_server();
   try {

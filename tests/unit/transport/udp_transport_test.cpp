@@ -113,6 +113,17 @@ TEST_F(UdpFixture, ClientMovesOnToTheNextAddressWhenOneDoesNotAnswer) {
   ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
 }
 
+// The start-up lookup failed (no addresses yet): the client looks the name up itself.
+TEST_F(UdpFixture, ClientWithoutAddressesLooksTheNameUp) {
+  start_server();
+  transport::UdpOptions o;
+  o.remote = {"127.0.0.1", server->local_port(), {}};
+  o.max_frame = kMaxFrame;
+  client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
+  client->start(client_sink);
+  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
+}
+
 TEST(SendErrors, EachKindIsToldApart) {
   using transport::SendFault;
   auto kind = [](int e) {
