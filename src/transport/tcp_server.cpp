@@ -1,6 +1,7 @@
 #include "tund/transport/tcp_server.hpp"
 
 #include <asio/ip/v6_only.hpp>
+#include <cerrno>
 
 #include "socket_flags.hpp"
 #include "tund/transport/endpoints.hpp"
@@ -14,8 +15,8 @@ namespace {
 constexpr auto kAcceptPause = std::chrono::seconds(1);
 
 bool out_of_resources(const std::error_code& ec) {
-  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+  int e = errno_of(ec);
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 }  // namespace

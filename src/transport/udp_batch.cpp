@@ -5,7 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string_view>
+
+#include "socket_flags.hpp"
 
 namespace tund::transport {
 namespace {

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <asio/ip/v6_only.hpp>
+#include <cerrno>
 #include <cstring>
 
 #include "socket_flags.hpp"
@@ -33,11 +34,19 @@ constexpr auto kReceivePause = std::chrono::milliseconds(100);
 bool is_icmp_report(const std::error_code& ec) {
   // ICMP errors surfaced on the socket (server not up yet, a route flapping): reported
   // once and cleared by the read that returned them. The tunnel outlives them.
-  // std::errc conditions match both the generic and the system category.
-  return ec == std::errc::connection_refused || ec == std::errc::network_unreachable ||
-         ec == std::errc::host_unreachable || ec == std::errc::connection_reset ||
-         ec == std::errc::message_size || ec == std::errc::network_down ||
-         ec == std::errc::timed_out || ec == std::errc::protocol_error;
+  switch (errno_of(ec)) {
+    case ECONNREFUSED:
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ECONNRESET:
+    case EMSGSIZE:
+    case ENETDOWN:
+    case ETIMEDOUT:
+    case EPROTO:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
