@@ -56,7 +56,6 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
     : options_(std::move(options)),
       log_(log),
       probe_backoff_(std::move(probe_backoff)),
-      io_(io),
       socket_(io),
       timer_(io),
       receive_pause_(io),

@@ -99,7 +99,6 @@ class UdpTransport final : public Transport {
   UdpOptions options_;
   util::Logger& log_;
   Backoff probe_backoff_;
-  asio::io_context& io_;
   asio::ip::udp::socket socket_;
   asio::steady_timer timer_, receive_pause_;
   FrameSink* sink_ = nullptr;
