@@ -4,8 +4,16 @@
 
 namespace tund::transport {
 
+namespace {
+
+// A lookup slower than this (a DNS server that does not answer) does not hold up a
+// reconnect when addresses are known: they are used, and the answer is kept for later.
+constexpr auto kPatience = std::chrono::seconds(3);
+
+}  // namespace
+
 ServerLookup::ServerLookup(asio::io_context& io, RemoteServer server, util::Logger& log)
-    : server_(std::move(server)), log_(log), resolver_(io) {
+    : server_(std::move(server)), log_(log), resolver_(io), patience_(io) {
   std::error_code ec;
   auto literal = asio::ip::make_address(server_.host, ec);
   literal_ = !ec;
@@ -24,8 +32,22 @@ void ServerLookup::refresh(std::function<void()> done) {
     return;
   }
   done_ = std::move(done);
-  resolver_.resolve(server_.host, server_.port,
-                    [this](std::error_code ec, auto found) { on_resolved(ec, std::move(found)); });
+  // One lookup at a time: a hanging one is waited for, not abandoned for another thread.
+  if (!resolver_.busy())
+    resolver_.resolve(server_.host, server_.port, [this](std::error_code ec, auto found) {
+      on_resolved(ec, std::move(found));
+    });
+  patience_.expires_after(kPatience);
+  patience_.async_wait([this](std::error_code ec) {
+    if (ec || server_.addresses.empty()) return;
+    if (auto pending = std::exchange(done_, nullptr)) pending();
+  });
+}
+
+void ServerLookup::cancel() {
+  resolver_.cancel();
+  patience_.cancel();
+  done_ = nullptr;
 }
 
 void ServerLookup::on_resolved(const std::error_code& ec, std::vector<Endpoint> found) {
@@ -46,6 +68,7 @@ void ServerLookup::on_resolved(const std::error_code& ec, std::vector<Endpoint> 
                 server_.addresses.empty() ? " resolves to " : " now resolves to ", describe(found));
     server_.addresses = std::move(found);
   }
+  patience_.cancel();
   if (auto done = std::exchange(done_, nullptr)) done();
 }
 

@@ -25,8 +25,8 @@ asio::ip::udp::endpoint UdpTransport::target() const {
 }
 
 void UdpTransport::client_tick(Clock::time_point now) {
-  if (server_->busy()) return;         // a lookup is in flight; on_lookup_done carries on
   if (server_->addresses().empty()) {  // the start-up lookup failed: try again
+    if (server_->busy()) return;
     if (now < last_lookup_ + kLookupInterval && last_lookup_ != Clock::time_point{}) return;
     last_lookup_ = now;
     server_->refresh([this] { on_lookup_done({}); });
@@ -36,7 +36,8 @@ void UdpTransport::client_tick(Clock::time_point now) {
     if (now >= next_connect_) connect_target();
     return;
   }
-  if (!up_ && now - target_since_ >= kAddressPatience) try_next_address(now);
+  // Not while a lookup is in flight: on_lookup_done carries on from its answer.
+  if (!up_ && !server_->busy() && now - target_since_ >= kAddressPatience) try_next_address(now);
 }
 
 // Connects to target(), or else to the first of the other addresses that has a route.

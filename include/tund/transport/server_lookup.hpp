@@ -5,6 +5,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,9 +23,11 @@ class ServerLookup {
 
   // Looks the name up again and then calls `done` on the loop's thread, with addresses()
   // as current as it can be (unchanged after a failure). A literal address needs no lookup:
-  // `done` runs at once. A new call abandons a lookup in flight.
+  // `done` runs at once. A lookup slower than 3 s (DNS unreachable) does not hold `done`
+  // back when addresses are known; its answer is kept for the next call, which waits for
+  // a lookup still in flight rather than start another.
   void refresh(std::function<void()> done);
-  void cancel() { resolver_.cancel(); }
+  void cancel();
   bool busy() const { return resolver_.busy(); }
 
   const std::vector<Endpoint>& addresses() const { return server_.addresses; }
@@ -37,6 +40,7 @@ class ServerLookup {
   RemoteServer server_;
   util::Logger& log_;
   Resolver resolver_;
+  asio::steady_timer patience_;
   std::string name_;
   bool literal_ = false;
   std::string last_failure_;  // logged once until a lookup succeeds again
