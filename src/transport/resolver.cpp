@@ -3,11 +3,13 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <asio/bind_allocator.hpp>
 #include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +27,24 @@ struct Resolver::Shared {
 };
 
 namespace {
+
+// Asio keeps freed handler memory in a per-thread cache. A handler posted from the lookup
+// thread (which has no cache) is allocated with aligned_alloc there and freed into the
+// loop thread's cache, which later releases it with operator delete: a mismatch that
+// ASan reports. A handler with an allocator of its own bypasses the cache.
+template <typename T>
+struct PlainAllocator {
+  using value_type = T;
+  PlainAllocator() = default;
+  template <typename U>
+  PlainAllocator(const PlainAllocator<U>&) {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+  template <typename U>
+  bool operator==(const PlainAllocator<U>&) const {
+    return true;
+  }
+};
 
 std::error_code lookup_error(int eai) {
   switch (eai) {
@@ -123,9 +143,11 @@ void Resolver::resolve(const std::string& host, std::uint16_t port, Handler hand
       std::error_code ec = lookup(host, port, found);
       std::lock_guard lock(shared->mutex);
       if (shared->io)
-        asio::post(*shared->io, [done = std::move(done), ec, found = std::move(found)]() mutable {
-          done(ec, std::move(found));
-        });
+        asio::post(*shared->io, asio::bind_allocator(PlainAllocator<void>(),
+                                                     [done = std::move(done), ec,
+                                                      found = std::move(found)]() mutable {
+                                                       done(ec, std::move(found));
+                                                     }));
       shared->work.reset();
     }).detach();
   } catch (const std::system_error& e) {
