@@ -55,18 +55,20 @@ void UdpTransport::connect_target() {
     }
     return;
   }
-  if (peer_ != target()) target_since_ = now;
+  // A new address, or the route back after an outage: give it the full patience.
+  if (peer_ != target() || !route_problem_.empty()) target_since_ = now;
   peer_ = target();
   connected_ = true;
   note_source();
   route_problem_.clear();
   next_probe_ = now;
-  // Back after longer than a keepalive interval (the route was gone): the server may have
-  // forgotten us or restarted meanwhile. Up again only once it answers: a probe now, or
-  // (encrypted) a fresh handshake now rather than at its next retry, up to 16 s away.
-  if (last_rx_ != Clock::time_point{} && now - last_rx_ > options_.keepalive) {
+  // After a lost path the tunnel is up again only once the server answers: it may have
+  // forgotten us or restarted meanwhile, and a host that is merely unreachable (ICMP)
+  // would otherwise flap up and down. Plaintext probes at once; encrypted handshakes at
+  // once rather than at its next retry, up to 16 s away.
+  if (path_lost_) {
+    path_lost_ = false;
     last_rx_ = {};
-    target_since_ = now;
     if (security_) security_->reset();
   }
   if (security_ && !security_->ready()) security_->reset();
@@ -129,6 +131,7 @@ void UdpTransport::note_source() {
 void UdpTransport::lose_route(const std::string& why) {
   if (!connected_) return;
   connected_ = false;
+  path_lost_ = true;
   next_connect_ = Clock::now() + kRouteRetry;
   if (!send_failure_logged_) {
     send_failure_logged_ = true;

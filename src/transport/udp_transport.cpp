@@ -283,6 +283,8 @@ void UdpTransport::set_up(bool up) {
       util::log_limited(log_, peer_moves_, util::LogLevel::info, line);
     else
       log_.info(line);
+  } else {
+    target_since_ = Clock::now();  // client: the patience with this address starts now
   }
   sink_->on_peer_state(up);
   notify_resume();

@@ -7,6 +7,13 @@
 require_tools prlimit
 FLOOD=${TUND_BUILD_DIR:-$(dirname "$TUND_BIN")}/tests/flood
 [ -x "$FLOOD" ] || skip_or_fail "flood tool not built at $FLOOD"
+# UBSan checks a member call's dynamic type with a probe that needs a spare descriptor
+# (a pipe): out of descriptors it reports a false "invalid vptr" and aborts. So this runs
+# on the normal build only (the suite runs both); grep -c, not -q (SIGPIPE under pipefail).
+if ldd "$TUND_BIN" 2>/dev/null | grep -c libubsan >/dev/null; then
+  echo "   (sanitizer build: UBSan cannot run out of descriptors; checked on the normal build)"
+  exit 0
+fi
 make_underlay
 make_keys
 make_attacker  # a third namespace, 198.18.1.2

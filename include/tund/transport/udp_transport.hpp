@@ -123,6 +123,7 @@ class UdpTransport final : public Transport {
   std::optional<ServerLookup> server_;
   std::size_t target_ = 0;  // index into server_->addresses()
   bool connected_ = false;  // the socket is connected to target()
+  bool path_lost_ = false;  // a send found no path since the last connect
   Clock::time_point next_connect_{}, target_since_{}, last_lookup_{};
   std::string route_problem_;         // why connect failed, as logged ("" while it works)
   bool send_failure_logged_ = false;  // a send to target() failed; logged until it answers
