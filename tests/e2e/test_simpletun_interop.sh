@@ -65,7 +65,8 @@ for mode in tun tap; do
   step "$mode: simpletun client -> tund server"
   start_tund "$NS_S" tund-server -s -i "${mode}s$ID" "$flag"
   TUND_PID=$LAST_PID
-  wait_until 5 grep -q listening "$WORK/tund-server.log"
+  # The peer gives up when its connect is refused: wait for the listener (slow under ASan).
+  wait_until 15 listening "$NS_S" 55555 || fail "$mode: the tund server did not start listening"
   start_peer "$NS_C" simpletun-client -i "${mode}c$ID" -c "$UNDER_S" "$flag"
   PEER_PID=$LAST_PID
   configure_link "$NS_S" "${mode}s$ID" "$TUN_S" "$TUN_C" "$mode"
