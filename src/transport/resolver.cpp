@@ -3,23 +3,48 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <asio/bind_allocator.hpp>
 #include <asio/error.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace tund::transport {
 
 // What a lookup thread and its Resolver share. The Resolver clears `io` when it is
 // destroyed or moves on, so a late result is dropped instead of posted to a dead loop.
+// While a lookup is in flight it counts as work of the loop (`work`), so a loop with
+// nothing else to do does not return before the answer is posted.
 struct Resolver::Shared {
   std::mutex mutex;
   asio::io_context* io = nullptr;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
 };
 
 namespace {
+
+// Asio keeps freed handler memory in a per-thread cache. A handler posted from the lookup
+// thread (which has no cache) is allocated with aligned_alloc there and freed into the
+// loop thread's cache, which later releases it with operator delete: a mismatch that
+// ASan reports. A handler with an allocator of its own bypasses the cache.
+template <typename T>
+struct PlainAllocator {
+  using value_type = T;
+  PlainAllocator() = default;
+  template <typename U>
+  PlainAllocator(const PlainAllocator<U>&) {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+  template <typename U>
+  bool operator==(const PlainAllocator<U>&) const {
+    return true;
+  }
+};
 
 std::error_code lookup_error(int eai) {
   switch (eai) {
@@ -87,6 +112,7 @@ void Resolver::cancel() {
   if (shared_) {
     std::lock_guard lock(shared_->mutex);
     shared_->io = nullptr;
+    shared_->work.reset();
   }
   shared_.reset();
   busy_ = false;
@@ -96,6 +122,7 @@ void Resolver::resolve(const std::string& host, std::uint16_t port, Handler hand
   cancel();
   shared_ = std::make_shared<Shared>();
   shared_->io = &io_;
+  shared_->work.emplace(io_.get_executor());
   busy_ = true;
   auto shared = shared_;
   auto done = [this, shared, handler = std::move(handler)](std::error_code ec,
@@ -110,15 +137,25 @@ void Resolver::resolve(const std::string& host, std::uint16_t port, Handler hand
     handler(ec, std::move(found));
   };
   // Detached: a hanging getaddrinfo cannot be interrupted, and must not hold up shutdown.
-  std::thread([shared, host, port, done = std::move(done)]() mutable {
-    std::vector<Endpoint> found;
-    std::error_code ec = lookup(host, port, found);
-    std::lock_guard lock(shared->mutex);
-    if (shared->io)
-      asio::post(*shared->io, [done = std::move(done), ec, found = std::move(found)]() mutable {
-        done(ec, std::move(found));
-      });
-  }).detach();
+  try {
+    std::thread([shared, host, port, done]() mutable {
+      std::vector<Endpoint> found;
+      std::error_code ec = lookup(host, port, found);
+      std::lock_guard lock(shared->mutex);
+      if (shared->io)
+        asio::post(*shared->io, asio::bind_allocator(PlainAllocator<void>(),
+                                                     [done = std::move(done), ec,
+                                                      found = std::move(found)]() mutable {
+                                                       done(ec, std::move(found));
+                                                     }));
+      shared->work.reset();
+    }).detach();
+  } catch (const std::system_error& e) {
+    // No thread to be had (EAGAIN: a process or memory limit): a temporary failure like
+    // any other, reported the usual way rather than thrown out of a handler.
+    asio::post(io_, [done, ec = e.code()]() mutable { done(ec, {}); });
+    shared_->work.reset();
+  }
 }
 
 bool is_permanent_lookup_error(const std::error_code& ec) {

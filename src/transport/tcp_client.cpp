@@ -1,13 +1,18 @@
 #include "tund/transport/tcp_client.hpp"
 
-#include <asio/connect.hpp>
 #include <cstdio>
+#include <memory>
+
+#include "socket_flags.hpp"
 
 namespace tund::transport {
 namespace {
 
 // A SYN into a black hole would otherwise wait for the kernel's ~2 minute SYN retries.
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
+// A plaintext connection closed by the server within this time, having received nothing,
+// was refused rather than lost.
+constexpr auto kClosedAtOnce = std::chrono::seconds(3);
 
 std::string seconds(std::chrono::milliseconds d) {
   char text[32];
@@ -17,21 +22,21 @@ std::string seconds(std::chrono::milliseconds d) {
 
 }  // namespace
 
-TcpClient::TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame,
+TcpClient::TcpClient(asio::io_context& io, RemoteServer server, std::size_t /*max_frame*/,
                      util::Logger& log, Backoff backoff, Security* security)
-    : TcpTransport(io, max_frame, log, security),
-      server_(std::move(server)),
-      server_name_(to_string(server_.addresses.front().address, server_.port)),
+    : TcpTransport(io, log, security),
+      server_(io, std::move(server), log),
       backoff_(std::move(backoff)),
       socket_(io),
       timer_(io) {}
 
 void TcpClient::begin() {
-  log_.info("connecting to ", server_name_, security_ ? " (tcp, encrypted)" : " (tcp)");
-  connect();
+  log_.info("connecting to ", server_.name(), security_ ? " (tcp, encrypted)" : " (tcp)");
+  attempt();
 }
 
 void TcpClient::end() {
+  server_.cancel();
   timer_.cancel();
   std::error_code ignored;
   socket_.close(ignored);
@@ -41,63 +46,117 @@ TcpClient::~TcpClient() {
   stop();
 }
 
-void TcpClient::connect() {
-  timed_out_ = false;
-  std::vector<asio::ip::tcp::endpoint> endpoints;
-  for (const auto& e : server_.addresses) endpoints.emplace_back(e.address, e.port);
-  socket_ = asio::ip::tcp::socket(io_);
-  asio::async_connect(
-      socket_, endpoints, [this](std::error_code ec, const asio::ip::tcp::endpoint& connected) {
-        timer_.cancel();
-        if (stopped()) return;
-        if (ec) {
-          retry_later(ec == asio::error::operation_aborted ? "timed out" : ec.message());
-          return;
-        }
-        std::string name = to_string(connected.address(), connected.port());
-        log_.info("connected to ", name);
-        connected_at_ = std::chrono::steady_clock::now();
-        rx_frames_at_connect_ = stats_.rx_frames;
-        adopt(std::move(socket_), name, false);
-      });
-  timer_.expires_after(kConnectTimeout);
-  timer_.async_wait([this](std::error_code ec) {
-    if (!ec) {
-      timed_out_ = true;
-      std::error_code ignored;
-      socket_.close(ignored);  // completes the connect with operation_aborted
+// Every attempt starts with a fresh lookup: the server may have moved since the last one.
+void TcpClient::attempt() {
+  server_.refresh([this] {
+    if (stopped()) return;
+    if (server_.addresses().empty()) {
+      retry_later("its name does not resolve");
+      return;
     }
+    connect_to(0);
   });
+}
+
+// Tries addresses[index]; on failure the next one at once, like getaddrinfo's users do.
+void TcpClient::connect_to(std::size_t index) {
+  const Endpoint& target = server_.addresses()[index];
+  asio::ip::tcp::endpoint endpoint(target.address, target.port);
+  socket_ = asio::ip::tcp::socket(io_);
+  std::error_code ec;
+  socket_.open(endpoint.protocol(), ec);
+  if (ec) {
+    on_connect(index, ec);
+    return;
+  }
+  set_close_on_exec(socket_.native_handle());
+  // Aborted is either our timeout (then `timed_out` is set) or the socket closed because
+  // the client is being destroyed: then `this` may be gone and nothing may be touched.
+  auto timed_out = std::make_shared<bool>(false);
+  socket_.async_connect(endpoint, [this, index, timed_out](std::error_code connect_ec) {
+    if (connect_ec == asio::error::operation_aborted && !*timed_out) return;
+    if (stopped()) return;
+    timer_.cancel();
+    on_connect(index, connect_ec);
+  });
+  timer_.expires_after(kConnectTimeout);
+  timer_.async_wait([this, timed_out](std::error_code wait_ec) {
+    if (wait_ec) return;
+    *timed_out = true;
+    std::error_code ignored;
+    socket_.close(ignored);
+  });
+}
+
+void TcpClient::on_connect(std::size_t index, const std::error_code& ec) {
+  const auto& addresses = server_.addresses();
+  std::string name = index < addresses.size()
+                         ? to_string(addresses[index].address, addresses[index].port)
+                         : server_.name();
+  if (ec) {
+    std::string why = ec == asio::error::operation_aborted ? "timed out" : ec.message();
+    if (index + 1 < addresses.size()) {
+      log_.info("cannot connect to ", name, ": ", why, "; trying the next address");
+      connect_to(index + 1);
+    } else {
+      retry_later(addresses.size() > 1 ? "no address answered (last: " + why + ")" : why);
+    }
+    return;
+  }
+  log_.info("connected to ", name);
+  connected_at_ = std::chrono::steady_clock::now();
+  rx_frames_at_connect_ = stats_.rx_frames;
+  adopt(std::move(socket_), name, false);
 }
 
 void TcpClient::retry_later(const std::string& why) {
   auto delay = backoff_.next();
-  log_.info("cannot connect to ", server_name_, ": ", why, "; retrying in ", seconds(delay));
+  log_.info("cannot connect to ", server_.name(), ": ", why, "; retrying in ", seconds(delay));
+  reconnect_after(delay);
+}
+
+void TcpClient::reconnect_after(std::chrono::milliseconds delay) {
   timer_.expires_after(delay);
   timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !stopped()) connect();
+    if (!ec && !stopped()) attempt();
   });
 }
 
 void TcpClient::on_link_closed(const std::string& peer, const std::string& reason, bool was_up) {
+  auto lived = std::chrono::steady_clock::now() - connected_at_;
+  bool received = stats_.rx_frames != rx_frames_at_connect_;
+  // Only a connection that proved itself starts the backoff over; one the server closes
+  // at once (another client took over, encryption required) keeps backing off.
+  if (lived >= kProvenAfter) backoff_.reset();
   auto delay = backoff_.next();
   if (security_ && !was_up)
     log_.warn("connection to ", peer, " closed before the handshake completed (", reason,
               "): wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
               "the server; reconnecting in ",
               seconds(delay));
-  else if (!security_ && stats_.rx_frames == rx_frames_at_connect_ &&
-           std::chrono::steady_clock::now() - connected_at_ < std::chrono::seconds(3))
-    // A plaintext client cut off at once, having received nothing: the usual cause is a
-    // server that requires encryption and refused our frames.
-    log_.warn("server ", peer, " closed the connection at once (", reason,
-              "); does it require encryption (--private-key)? reconnecting in ", seconds(delay));
+  else if (!security_ && !received && lived < kClosedAtOnce)
+    warn_closed_at_once(peer, reason, delay);
   else
     log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
-  timer_.expires_after(delay);
-  timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !stopped()) connect();
-  });
+  proven_once_ |= received || lived >= kProvenAfter;
+  reconnect_after(delay);
+}
+
+// A plaintext server closed our connection at once, before sending anything. A server
+// that carried our traffic before does not suddenly require encryption: most likely
+// another client connected and took our place (one client at a time).
+void TcpClient::warn_closed_at_once(const std::string& peer, const std::string& reason,
+                                    std::chrono::milliseconds delay) {
+  if (proven_once_)
+    log_.warn("server ", peer, " closed the connection at once (", reason,
+              "): another client probably took over (the server serves one client at a "
+              "time); reconnecting in ",
+              seconds(delay));
+  else
+    log_.warn("server ", peer, " closed the connection at once (", reason,
+              "): another client took over (the server serves one client at a time), or "
+              "the server requires encryption (--private-key); reconnecting in ",
+              seconds(delay));
 }
 
 }  // namespace tund::transport

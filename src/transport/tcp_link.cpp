@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "socket_flags.hpp"
 #include "tund/proto/wire.hpp"
 
 namespace tund::transport {
@@ -45,7 +46,12 @@ TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkCon
       decoder_(context.max_message, kReceiveBuffer),
       // Room behind the high-water mark for the largest packet a device read can return.
       out_(kHighWater + proto::kTcpLengthPrefix + proto::kMaxFrameAbsolute + context.max_message) {
-  socket_.non_blocking(true);
+  set_close_on_exec(socket_.native_handle());
+  // The error_code overload: this runs inside accept/connect handlers, where an exception
+  // would reach std::terminate. A socket that cannot be made non-blocking fails its first
+  // read and is closed like any broken connection.
+  std::error_code ignored;
+  socket_.non_blocking(true, ignored);
 }
 
 std::string TcpLink::peer_address() const {
@@ -105,8 +111,8 @@ bool TcpLink::handle_decoded(const proto::DecodeResult& result) {
     case proto::DecodeStatus::skipped:
       ++ctx_.stats->rx_oversize;
       complain("dropped a " + std::to_string(result.declared_size) +
-               "-byte frame: larger than MTU + link header (" + std::to_string(ctx_.max_message) +
-               ")");
+               "-byte frame: larger than the wire format allows (" +
+               std::to_string(ctx_.max_message) + ")");
       return true;
     case proto::DecodeStatus::error:
       ++ctx_.stats->rx_zero_length;

@@ -1,20 +1,35 @@
 #include "tund/transport/tcp_server.hpp"
 
 #include <asio/ip/v6_only.hpp>
+#include <cerrno>
 
+#include "socket_flags.hpp"
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/listen_socket.hpp"
 
 namespace tund::transport {
+namespace {
+
+// Out of descriptors or memory, accept fails again at once for the connection still
+// waiting in the backlog: pause rather than spin until something is freed.
+constexpr auto kAcceptPause = std::chrono::seconds(1);
+
+bool out_of_resources(const std::error_code& ec) {
+  int e = errno_of(ec);
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+}  // namespace
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-                     std::size_t max_frame, util::Logger& log, Security* security,
-                     std::size_t max_pending)
-    : TcpTransport(io, max_frame, log, security, max_pending), acceptor_(io) {
+                     std::size_t /*max_frame: receive limits are the wire format's*/,
+                     util::Logger& log, Security* security, std::size_t max_pending)
+    : TcpTransport(io, log, security, max_pending), acceptor_(io), pause_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {
     asio::ip::tcp::endpoint endpoint(address, port);
     if (acceptor_.is_open()) acceptor_.close();
     acceptor_.open(endpoint.protocol());
+    set_close_on_exec(acceptor_.native_handle());
     acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
     if (address.is_v6()) acceptor_.set_option(asio::ip::v6_only(false));
     acceptor_.bind(endpoint);
@@ -22,14 +37,22 @@ TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std:
   });
 }
 
+std::uint16_t TcpServer::local_port() const {
+  std::error_code ec;
+  auto local = acceptor_.local_endpoint(ec);
+  return ec ? 0 : local.port();
+}
+
 void TcpServer::begin() {
-  auto local = acceptor_.local_endpoint();
-  log_.info("listening on ", to_string(local.address(), local.port()),
+  std::error_code ec;
+  auto local = acceptor_.local_endpoint(ec);
+  log_.info("listening on ", ec ? "?" : to_string(local.address(), local.port()),
             security_ ? " (tcp, encrypted)" : " (tcp)");
   accept_next();
 }
 
 void TcpServer::end() {
+  pause_.cancel();
   std::error_code ignored;
   acceptor_.close(ignored);
 }
@@ -39,29 +62,42 @@ void TcpServer::accept_next() {
     // Aborted means the acceptor is closed and `this` may be gone: touch nothing.
     if (ec == asio::error::operation_aborted || stopped()) return;
     if (ec) {
-      // EMFILE and friends: say so and keep accepting rather than die.
-      log_.warn("accept failed: ", ec.message());
-    } else {
-      std::error_code peer_ec;
-      auto remote = socket.remote_endpoint(peer_ec);
-      std::string name = peer_ec ? "?" : to_string(remote.address(), remote.port());
-      if (security_) {
-        log_.info("connection from ", name, "; awaiting its handshake");
-      } else if (has_link()) {
-        ++stats_.peer_changes;
-        log_.info("client ", name, " connected; it replaces the current client");
-      } else {
-        log_.info("client connected from ", name);
-      }
-      adopt(std::move(socket), name, true);
+      on_accept_error(ec);
+      return;
     }
+    set_close_on_exec(socket.native_handle());
+    std::error_code peer_ec;
+    auto remote = socket.remote_endpoint(peer_ec);
+    std::string name = peer_ec ? "?" : to_string(remote.address(), remote.port());
+    if (security_) {
+      log_connection_event("connection from " + name + "; awaiting its handshake");
+    } else if (has_link()) {
+      ++stats_.peer_changes;
+      log_connection_event("client " + name + " connected; it replaces the current client");
+    } else {
+      log_connection_event("client connected from " + name);
+    }
+    adopt(std::move(socket), name, true);
     accept_next();
+  });
+}
+
+void TcpServer::on_accept_error(const std::error_code& ec) {
+  bool pause = out_of_resources(ec);
+  complain("accept failed: " + ec.message() + (pause ? "; pausing accepts for 1 s" : ""));
+  if (!pause) {  // e.g. a connection reset while queued: the next one is unaffected
+    accept_next();
+    return;
+  }
+  pause_.expires_after(kAcceptPause);
+  pause_.async_wait([this](std::error_code wait_ec) {
+    if (!wait_ec && !stopped()) accept_next();
   });
 }
 
 void TcpServer::on_link_closed(const std::string& peer, const std::string& reason,
                                bool /*was_up*/) {
-  log_.info("client ", peer, " disconnected (", reason, "); waiting for a client");
+  log_connection_event("client " + peer + " disconnected (" + reason + "); waiting for a client");
 }
 
 }  // namespace tund::transport

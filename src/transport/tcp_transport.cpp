@@ -15,12 +15,11 @@ constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 
 }  // namespace
 
-TcpTransport::TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log,
-                           Security* security, std::size_t max_pending)
+TcpTransport::TcpTransport(asio::io_context& io, util::Logger& log, Security* security,
+                           std::size_t max_pending)
     : io_(io),
       log_(log),
       security_(security),
-      max_frame_(max_frame),
       max_pending_(max_pending),
       handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
       timer_(io) {}
@@ -28,7 +27,7 @@ TcpTransport::TcpTransport(asio::io_context& io, std::size_t max_frame, util::Lo
 void TcpTransport::start(FrameSink& sink) {
   sink_ = &sink;
   begin();
-  if (security_) tick();
+  tick();
 }
 
 void TcpTransport::stop() {
@@ -44,7 +43,10 @@ void TcpTransport::stop() {
 std::shared_ptr<TcpLink> TcpTransport::make_link(asio::ip::tcp::socket socket,
                                                  const std::string& name) {
   configure_tunnel_socket(socket);
-  std::size_t max_message = max_frame_ + (security_ ? security_->overhead() : 0);
+  // What the wire format can carry, not our MTU: a peer with a larger MTU (simpletun's
+  // 1500 against our 1400) sends plausible packets that the device still accepts. The
+  // u16 length prefix bounds every message, sealed ones included.
+  std::size_t max_message = proto::kMaxFrameAbsolute;
   TcpLinkContext ctx{max_message, &stats_, &log_, &wire_complaints_};
   return std::make_shared<TcpLink>(
       std::move(socket), name, ctx,
@@ -61,6 +63,8 @@ void TcpTransport::adopt(asio::ip::tcp::socket socket, const std::string& peer_n
   if (security_ && accepted) {
     if (pending_.size() >= max_pending_) {
       ++stats_.rx_refused;
+      complain("dropped the connection from " + pending_.front().link->peer_name() +
+               ": too many connections awaiting a handshake");
       pending_.front().link->close("too many connections awaiting a handshake", false);
       pending_.erase(pending_.begin());
     }
@@ -202,6 +206,8 @@ void TcpTransport::tick() {
   std::erase_if(pending_, [](const Pending& p) { return p.link->closed(); });
   send_initiation_if_due();
   refresh_up();
+  util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
+  util::report_suppressed(log_, connection_log_, util::LogLevel::info, "connection events");
   timer_.expires_after(kTick);
   timer_.async_wait([this](std::error_code ec) {
     if (!ec && !stopped_) tick();
@@ -210,6 +216,10 @@ void TcpTransport::tick() {
 
 void TcpTransport::complain(const std::string& what) {
   util::warn_limited(log_, wire_complaints_, what);
+}
+
+void TcpTransport::log_connection_event(const std::string& what) {
+  util::log_limited(log_, connection_log_, util::LogLevel::info, what);
 }
 
 // A waiting engine is resumed whenever the picture changes: the socket drained, or the

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "socket_flags.hpp"
+
 namespace tund::transport {
 namespace {
 
@@ -21,19 +23,43 @@ std::error_code errno_code() {
   return {errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category()};
 }
 
-// A run: consecutive datagrams of one size (the last may be shorter) that fit one GSO send.
-std::size_t run_length(const std::vector<std::size_t>& sizes, std::size_t first) {
-  std::size_t seg = sizes[first], total = 0, n = 0;
-  for (std::size_t i = first; i < sizes.size() && n < kMaxSegments; ++i) {
-    if (sizes[i] > seg || total + sizes[i] > kMaxGsoBytes) break;
-    total += sizes[i];
-    ++n;
-    if (sizes[i] < seg) break;  // a shorter one can only be last
-  }
-  return n;
+// After this long a segment size GSO was refused for is tried again: the path MTU may
+// have grown back (a route change, an expired PMTU entry).
+constexpr auto kGsoReprobe = std::chrono::seconds(30);
+
+bool is_shape_error(int err) {
+  return err == EMSGSIZE || err == EINVAL || err == EIO;
 }
 
 }  // namespace
+
+SendFault classify_send_error(const std::error_code& ec) {
+  if (!ec) return SendFault::none;
+  // errno values, whether from a syscall here (generic) or from Asio (its own category).
+  const auto& category = ec.category();
+  bool errno_value = category == std::generic_category() || category == std::system_category() ||
+                     std::string_view(category.name()) == "asio.system";
+  if (!errno_value) return SendFault::other;
+  switch (ec.value()) {
+    case EAGAIN:
+      return SendFault::would_block;
+    case ENOBUFS:
+    case ENOMEM:
+      return SendFault::transient;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EADDRNOTAVAIL:
+    case EDESTADDRREQ:
+    case ENOTCONN:
+    case EINVAL:  // only returned for a plain datagram: see DatagramBatch::send
+      return SendFault::no_route;
+    case ECONNREFUSED:
+      return SendFault::refused;
+    default:
+      return SendFault::other;
+  }
+}
 
 DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso)
     : buffer_(kBatchBytes + max_datagram), max_datagram_(max_datagram), gso_(gso) {
@@ -58,16 +84,32 @@ void DatagramBatch::clear() {
   end_ = next_ = 0;
 }
 
+// A run: consecutive datagrams of one size (the last may be shorter) that fit one GSO
+// send; 1 without GSO or for a segment size GSO was refused for.
+std::size_t DatagramBatch::run_length(std::size_t first) const {
+  std::size_t seg = sizes_[first], total = 0, n = 0;
+  if (!gso_ || seg > gso_limit_) return 1;
+  for (std::size_t i = first; i < sizes_.size() && n < kMaxSegments; ++i) {
+    if (sizes_[i] > seg || total + sizes_[i] > kMaxGsoBytes) break;
+    total += sizes_[i];
+    ++n;
+    if (sizes_[i] < seg) break;  // a shorter one can only be last
+  }
+  return n;
+}
+
 std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_size) {
   constexpr std::size_t kMaxMsgs = kMaxQueued;
   mmsghdr msgs[kMaxMsgs];
   iovec iovs[kMaxMsgs];
   alignas(cmsghdr) char controls[kMaxMsgs][CMSG_SPACE(sizeof(std::uint16_t))];
+  if (gso_limit_ != SIZE_MAX && std::chrono::steady_clock::now() - gso_limited_at_ > kGsoReprobe)
+    gso_limit_ = SIZE_MAX;
   while (!empty()) {
     // One mmsghdr per run (GSO) or per datagram, then one sendmmsg for all of them.
     std::size_t count = 0, counts[kMaxMsgs];
     for (std::size_t i = next_; i < sizes_.size(); ++count) {
-      std::size_t n = gso_ ? run_length(sizes_, i) : 1;
+      std::size_t n = run_length(i);
       std::size_t bytes = 0;
       for (std::size_t k = i; k < i + n; ++k) bytes += sizes_[k];
       mmsghdr& m = msgs[count];
@@ -92,29 +134,55 @@ std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_siz
     }
     ++syscalls_;
     int sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(count), MSG_DONTWAIT);
-    if (sent < 0 && errno == EINTR) continue;
-    bool used_gso = false;
-    for (std::size_t k = 0; k < count; ++k) used_gso |= counts[k] > 1;
-    if (sent < 0 && (errno == EIO || errno == EINVAL) && used_gso) {
-      // The route's device or this kernel cannot segment UDP: send one by one from now on.
-      gso_ = false;
-      notice_ =
-          std::string("UDP GSO refused (") + strerror(errno) + "); sending datagrams one by one";
+    if (sent >= 0) {
+      refused_retried_ = false;
+      for (int k = 0; k < sent; ++k) next_ += counts[k];
       continue;
     }
-    if (sent < 0) {
-      std::error_code ec = errno_code();
-      if (ec != std::errc::operation_would_block) {  // drop the failed datagram(s)
-        dropped_ += counts[0];
-        next_ += counts[0];
-      }
-      if (empty()) clear();
-      return ec;
+    int err = errno;
+    if (handle_failure(err, counts[0])) continue;
+    std::error_code ec(err, std::generic_category());
+    if (ec != std::errc::operation_would_block) {  // drop the failed datagram(s)
+      dropped_ += counts[0];
+      next_ += counts[0];
     }
-    for (int k = 0; k < sent; ++k) next_ += counts[k];
+    if (empty()) clear();
+    return ec;
   }
   clear();
   return {};
+}
+
+// The first message of the last sendmmsg failed with `err` (sendmmsg reports an error
+// only when nothing was sent). Returns true when the batch can simply go on.
+bool DatagramBatch::handle_failure(int err, std::size_t first_count) {
+  if (err == EINTR) return true;
+  if (is_shape_error(err) && first_count > 1) {  // retried below without GSO
+    limit_gso(sizes_[next_], err);
+    return true;
+  }
+  if (err == EMSGSIZE) {  // one datagram larger than any UDP send can be
+    ++dropped_;
+    ++oversize_;
+    ++next_;
+    return true;
+  }
+  if (err == ECONNREFUSED && !refused_retried_) {
+    // The error belonged to an earlier datagram (an ICMP port unreachable reported late)
+    // and is now cleared; this one was not sent yet.
+    refused_retried_ = true;
+    return true;
+  }
+  return false;
+}
+
+void DatagramBatch::limit_gso(std::size_t segment, int err) {
+  gso_limit_ = segment - 1;
+  gso_limited_at_ = std::chrono::steady_clock::now();
+  if (gso_limit_ >= gso_limit_logged_) return;  // known already (a re-probe found the same)
+  gso_limit_logged_ = gso_limit_;
+  notice_ = "UDP GSO refused for " + std::to_string(segment) + "-byte datagrams (" + strerror(err) +
+            "; the path MTU is likely smaller): sending those one by one";
 }
 
 DatagramReceiver::DatagramReceiver(int fd, bool gro)

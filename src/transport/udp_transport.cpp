@@ -3,8 +3,10 @@
 #include <sys/socket.h>
 
 #include <asio/ip/v6_only.hpp>
+#include <cerrno>
 #include <cstring>
 
+#include "socket_flags.hpp"
 #include "tund/transport/listen_socket.hpp"
 
 namespace tund::transport {
@@ -25,12 +27,26 @@ constexpr auto kPassiveKeepalive = std::chrono::seconds(1);
 // Handshake initiations processed per source address: 5 at once, then 2 per second.
 constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
 
-bool is_transient(const std::error_code& ec) {
-  // ICMP errors surfaced on the socket (server not up yet, a route flapping): the tunnel
-  // outlives them, the frame is lost as it would be on any lossy link.
-  return ec == asio::error::connection_refused || ec == asio::error::network_unreachable ||
-         ec == asio::error::host_unreachable || ec == asio::error::connection_reset ||
-         ec == std::errc::message_size;
+// A receive error that is not would-block and not an ICMP report: wait this long before
+// reading again, so an error that persists cannot spin the loop.
+constexpr auto kReceivePause = std::chrono::milliseconds(100);
+
+bool is_icmp_report(const std::error_code& ec) {
+  // ICMP errors surfaced on the socket (server not up yet, a route flapping): reported
+  // once and cleared by the read that returned them. The tunnel outlives them.
+  switch (errno_of(ec)) {
+    case ECONNREFUSED:
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ECONNRESET:
+    case EMSGSIZE:
+    case ENETDOWN:
+    case ETIMEDOUT:
+    case EPROTO:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -42,6 +58,7 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       probe_backoff_(std::move(probe_backoff)),
       socket_(io),
       timer_(io),
+      receive_pause_(io),
       security_(options_.security),
       handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
       // Each slot has room for the largest packet a device read can return, so an oversize
@@ -52,9 +69,7 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
   if (options_.server)
     open_server();
   else
-    open_client();
-  socket_.non_blocking(true);
-  receiver_.emplace(socket_.native_handle(), options_.offload);
+    server_.emplace(io, options_.remote, log);
 }
 
 void UdpTransport::open_server() {
@@ -62,63 +77,76 @@ void UdpTransport::open_server() {
     asio::ip::udp::endpoint endpoint(address, options_.port);
     if (socket_.is_open()) socket_.close();
     socket_.open(endpoint.protocol());
+    set_close_on_exec(socket_.native_handle());
     if (address.is_v6()) socket_.set_option(asio::ip::v6_only(false));
     socket_.bind(endpoint);
+    socket_.non_blocking(true);
   });
-}
-
-void UdpTransport::open_client() {
-  const Endpoint& server = options_.remote.addresses.front();
-  asio::ip::udp::endpoint endpoint(server.address, server.port);
-  std::error_code ec;
-  socket_.open(endpoint.protocol(), ec);
-  // A connected UDP socket only accepts datagrams from the server: injected traffic from
-  // elsewhere never reaches the parser.
-  if (!ec) socket_.connect(endpoint, ec);
-  if (ec) throw TransportError("cannot open UDP socket to " + peer_name() + ": " + ec.message());
-  peer_ = endpoint;
+  receiver_.emplace(socket_.native_handle(), options_.offload);
 }
 
 void UdpTransport::start(FrameSink& sink) {
   sink_ = &sink;
   if (options_.server) {
-    auto local = socket_.local_endpoint();
-    log_.info("listening on ", to_string(local.address(), local.port()), " (udp",
+    std::error_code ec;
+    auto local = socket_.local_endpoint(ec);
+    log_.info("listening on ", ec ? "?" : to_string(local.address(), local.port()), " (udp",
               security_ ? ", encrypted)" : ")");
+    receive();
   } else {
-    log_.info("sending to ", peer_name(), " (udp", security_ ? ", encrypted" : "",
+    log_.info("sending to ", server_->name(), " (udp", security_ ? ", encrypted" : "",
               "); waiting for the server to answer");
-    next_probe_ = Clock::now();
   }
-  receive();
   tick();
+}
+
+std::uint16_t UdpTransport::local_port() const {
+  std::error_code ec;
+  auto local = socket_.local_endpoint(ec);
+  return ec ? 0 : local.port();
 }
 
 void UdpTransport::stop() {
   stopped_ = true;
+  *alive_ = false;
   timer_.cancel();
+  receive_pause_.cancel();
+  if (server_) server_->cancel();
   std::error_code ignored;
   socket_.close(ignored);
 }
 
 std::string UdpTransport::peer_name() const {
   if (peer_) return to_string(peer_->address(), peer_->port());
-  const Endpoint& e = options_.remote.addresses.front();
-  return to_string(e.address, e.port);
+  return server_ ? server_->name() : "?";
 }
 
 // ---- receive --------------------------------------------------------------------------
 
 void UdpTransport::receive() {
-  socket_.async_wait(asio::ip::udp::socket::wait_read, [this](std::error_code ec) {
-    // Aborted means the socket is closed and `this` may be gone: touch nothing.
-    if (ec == asio::error::operation_aborted || stopped_) return;
-    drain_socket();
-    receive();
+  socket_.async_wait(asio::ip::udp::socket::wait_read,
+                     [this, alive = alive_, generation = generation_](std::error_code ec) {
+                       // Closed (the transport stopped or the client reopened its socket):
+                       // `this` may be gone, so check the token first.
+                       if (!*alive || generation != generation_ || stopped_) return;
+                       if (ec == asio::error::operation_aborted) return;
+                       if (ec || !drain_socket()) {
+                         pause_receiving();
+                         return;
+                       }
+                       receive();
+                     });
+}
+
+void UdpTransport::pause_receiving() {
+  receive_pause_.expires_after(kReceivePause);
+  receive_pause_.async_wait([this, generation = generation_](std::error_code ec) {
+    if (!ec && !stopped_ && generation == generation_) receive();
   });
 }
 
-void UdpTransport::drain_socket() {
+// Returns false after an error that may persist (the caller waits a little).
+bool UdpTransport::drain_socket() {
   auto handle = [this](util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
                        bool truncated) {
     asio::ip::udp::endpoint sender;
@@ -133,15 +161,21 @@ void UdpTransport::drain_socket() {
     }
     on_datagram(datagram, sender);
   };
-  for (int i = 0; i < kReceiveBatches && !stopped_; ++i) {
+  for (int i = 0; i < kReceiveBatches && !stopped_ && receiver_; ++i) {
     std::error_code ec = receiver_->receive(handle);
-    if (ec == std::errc::operation_would_block) return;
-    if (ec && !is_transient(ec)) complain("receive failed: " + ec.message());
+    if (ec == std::errc::operation_would_block) return true;
+    if (ec && !is_icmp_report(ec)) {
+      complain("receive failed: " + ec.message());
+      return false;
+    }
   }
+  return true;
 }
 
 void UdpTransport::on_datagram(util::ByteSpan datagram, const asio::ip::udp::endpoint& from) {
-  std::size_t max_body = options_.max_frame + (security_ ? security_->overhead() : 0);
+  // The wire format's limit, not our MTU: a peer with a larger MTU sends plausible packets
+  // the device still takes (the engine decides).
+  std::size_t max_body = proto::kMaxFrameAbsolute + (security_ ? security_->overhead() : 0);
   auto parsed = proto::parse_udp_message(datagram, max_body);
   if (!parsed.message) {
     ++stats_.rx_bad_datagram;
@@ -220,16 +254,19 @@ void UdpTransport::note_peer(const asio::ip::udp::endpoint& from) {
   if (!options_.server || peer_ == from) return;
   if (peer_ && up_) {
     ++stats_.peer_changes;
-    log_.info("client moved from ", peer_name(), " to ", to_string(from.address(), from.port()));
+    // Limited: in plaintext anyone can send a valid datagram and "move" the client.
+    util::log_limited(
+        log_, peer_moves_, util::LogLevel::info,
+        "client moved from " + peer_name() + " to " + to_string(from.address(), from.port()));
   }
   peer_ = from;
-  if (up_) return;
 }
 
 // Up = we know where the peer is, have heard from it, and (encrypted) have a session.
 void UdpTransport::refresh_up() {
   bool heard = last_rx_ != Clock::time_point{};
-  set_up(peer_.has_value() && heard && (!security_ || security_->ready()));
+  bool path = options_.server || connected_;
+  set_up(path && peer_.has_value() && heard && (!security_ || security_->ready()));
 }
 
 void UdpTransport::set_up(bool up) {
@@ -239,7 +276,15 @@ void UdpTransport::set_up(bool up) {
     ++stats_.sessions;
     probe_backoff_.reset();
     unanswered_probes_ = 0;
-    log_.info(options_.server ? "client at " : "server at ", peer_name(), " is up");
+    send_failure_logged_ = false;
+    std::string line =
+        std::string(options_.server ? "client at " : "server at ") + peer_name() + " is up";
+    if (options_.server)  // a plaintext stranger can make this repeat
+      util::log_limited(log_, peer_moves_, util::LogLevel::info, line);
+    else
+      log_.info(line);
+  } else {
+    target_since_ = Clock::now();  // client: the patience with this address starts now
   }
   sink_->on_peer_state(up);
   notify_resume();
@@ -277,7 +322,8 @@ void UdpTransport::flush() {
 // Plaintext: a bare keepalive header. Encrypted: an empty sealed frame, so liveness is
 // authenticated too (and it confirms a fresh session to the responder).
 void UdpTransport::send_keepalive() {
-  if (send_blocked_ || !peer_) return;  // frames are waiting to go: they prove liveness too
+  // Frames waiting to go prove liveness too; without a path nothing can go.
+  if (send_blocked_ || !peer_ || (!options_.server && !connected_)) return;
   if (security_) {
     if (!security_->ready()) return;
     batch_.commit(security_->seal(batch_.slot(), 0));
@@ -289,7 +335,8 @@ void UdpTransport::send_keepalive() {
 }
 
 void UdpTransport::send_initiation_if_due() {
-  if (!security_ || !security_->initiator() || !security_->handshake_due()) return;
+  // Without a route nothing can go: the handshake's retry clock waits for one.
+  if (!security_ || !security_->initiator() || !connected_ || !security_->handshake_due()) return;
   std::vector<std::byte> message(security_->initiation_size());
   bool retry = security_->write_initiation(message.data());
   if (retry)
@@ -303,7 +350,8 @@ void UdpTransport::send_initiation_if_due() {
 // the device meanwhile: writable() is false).
 void UdpTransport::send_batch() {
   if (batch_.empty()) return;
-  if (!peer_) {
+  if (!peer_ || (!options_.server && !connected_)) {
+    stats_.tx_dropped += batch_.queued();
     batch_.clear();
     return;
   }
@@ -314,59 +362,73 @@ void UdpTransport::send_batch() {
   if (!notice.empty()) log_.info(notice);
   stats_.tx_dropped += batch_.dropped() - dropped_seen_;
   dropped_seen_ = batch_.dropped();
+  if (batch_.oversize() != oversize_seen_) {
+    oversize_seen_ = batch_.oversize();
+    complain("dropped a datagram too large for any UDP send (" + std::to_string(oversize_seen_) +
+             " so far)");
+  }
   if (ec == std::errc::operation_would_block) {
     send_blocked_ = true;
     wait_writable();
     return;
   }
   if (ec) {
-    if (!is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
-    // Client: the local address may be gone (DHCP, interface change); pick the current one.
-    // At most once a second, so a persistent error cannot turn into a busy loop.
-    if (!options_.server && Clock::now() - last_rebind_ > std::chrono::seconds(1))
-      rebind_source(ec.message().c_str());
-    stats_.tx_dropped += batch_.queued();  // the rest would most likely fail the same way
-    batch_.clear();
+    on_send_error(ec);
     return;
   }
   last_tx_ = Clock::now();
 }
 
-// Client: a connected UDP socket keeps the source address chosen at connect time, even
-// after that address disappears. Dissolving the association (AF_UNSPEC) and connecting
-// again lets the kernel pick the current source; the server follows the client to it as
-// soon as an authenticated (or, in plaintext, any valid) datagram arrives from there.
-void UdpTransport::rebind_source(const char* why) {
-  last_rebind_ = Clock::now();
-  sockaddr unspec{};
-  unspec.sa_family = AF_UNSPEC;
-  (void)::connect(socket_.native_handle(), &unspec, sizeof unspec);
-  std::error_code ec;
-  socket_.connect(*peer_, ec);
-  std::error_code local_ec;
-  auto local = socket_.local_endpoint(local_ec);
-  log_.info("re-connected the UDP socket (", why, ")",
-            local_ec ? "" : "; now sending from " + to_string(local.address(), local.port()));
+// Each kind of send error means something else (udp_batch.hpp): a lost path is a state
+// change of the client's (logged once), the rest loses this batch (counted, complained
+// about at a bounded rate). None of them is an address change.
+void UdpTransport::on_send_error(const std::error_code& ec) {
+  stats_.tx_dropped += batch_.queued();  // the rest would most likely fail the same way
+  batch_.clear();
+  SendFault fault = classify_send_error(ec);
+  if (fault == SendFault::no_route && !options_.server) {
+    lose_route(ec.message());
+    return;
+  }
+  if (fault == SendFault::refused && !options_.server) return;  // nobody listens yet: probing
+  complain("send to " + peer_name() + " failed: " + ec.message());
 }
 
 // Handshake messages: small, rare, best effort (a lost one is retried by the initiator).
 void UdpTransport::send_raw(const std::byte* data, std::size_t size,
                             const asio::ip::udp::endpoint& to) {
   std::error_code ec;
-  if (options_.server)
-    socket_.send_to(asio::buffer(data, size), to, 0, ec);
-  else
-    socket_.send(asio::buffer(data, size), 0, ec);
-  if (ec && !is_transient(ec)) complain("send to " + peer_name() + " failed: " + ec.message());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (options_.server)
+      socket_.send_to(asio::buffer(data, size), to, 0, ec);
+    else
+      socket_.send(asio::buffer(data, size), 0, ec);
+    // A late ICMP port unreachable fails the next send once and is cleared: retry once.
+    if (classify_send_error(ec) != SendFault::refused) break;
+  }
+  switch (classify_send_error(ec)) {
+    case SendFault::none:
+      return;
+    case SendFault::no_route:
+      if (!options_.server) return lose_route(ec.message());
+      break;
+    case SendFault::refused:
+      if (!options_.server) return;  // the server is not up yet: the initiator retries
+      break;
+    default:
+      break;
+  }
+  complain("send to " + to_string(to.address(), to.port()) + " failed: " + ec.message());
 }
 
 void UdpTransport::wait_writable() {
-  socket_.async_wait(asio::ip::udp::socket::wait_write, [this](std::error_code ec) {
-    if (ec || stopped_) return;
-    send_blocked_ = false;
-    send_batch();
-    if (!send_blocked_) notify_resume();
-  });
+  socket_.async_wait(asio::ip::udp::socket::wait_write,
+                     [this, alive = alive_, generation = generation_](std::error_code ec) {
+                       if (!*alive || generation != generation_ || ec || stopped_) return;
+                       send_blocked_ = false;
+                       send_batch();
+                       if (!send_blocked_) notify_resume();
+                     });
 }
 
 void UdpTransport::notify_resume() {
@@ -380,6 +442,35 @@ void UdpTransport::notify_resume() {
 
 void UdpTransport::tick() {
   auto now = Clock::now();
+  check_peer_silence(now);
+  if (!options_.server) client_tick(now);
+  refresh_up();
+  bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= kPassiveKeepalive;
+  if (up_ && (owe_answer || now - last_tx_ >= options_.keepalive)) send_keepalive();
+  if (security_) {
+    send_initiation_if_due();
+  } else if (!up_ && connected_ && now >= next_probe_) {
+    send_keepalive();
+    next_probe_ = now + probe_backoff_.next();
+    // Once, after a few seconds of silence: an encrypted server never answers plaintext.
+    if (++unanswered_probes_ == 5)
+      log_.warn("no answer from ", peer_name(),
+                " yet: server down, wrong port, or it "
+                "requires encryption (--private-key); still trying");
+  }
+  util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
+  util::report_suppressed(log_, peer_moves_, util::LogLevel::info, "client address changes");
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !stopped_) tick();
+  });
+}
+
+// Three keepalive intervals without a word: the peer is gone (a server forgets its client;
+// a client keeps probing, and its client_tick soon tries the next address or a new lookup).
+// Client: frames sent and nothing (encrypted: nothing authenticated) back for a few
+// seconds means the server is not answering: probe again rather than wait that long.
+void UdpTransport::check_peer_silence(Clock::time_point now) {
   auto dead_after = options_.keepalive * proto::kKeepalivesMissedBeforeDead;
   bool heard = last_rx_ != Clock::time_point{};
   if (heard && peer_ && now - last_rx_ > dead_after && (up_ || options_.server)) {
@@ -389,36 +480,26 @@ void UdpTransport::tick() {
     if (options_.server) peer_.reset();
     last_rx_ = {};
     next_probe_ = now;
+    target_since_ = now;
   }
   bool unanswered =
       unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > kStaleSession;
-  if (security_ && !options_.server && up_ &&
-      (unanswered || now - last_rx_ > options_.keepalive + kStaleSession)) {
-    log_.info("no authenticated traffic from ", peer_name(), " for ",
-              std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(),
-              " s; starting a new handshake");
+  if (options_.server || !up_ ||
+      !(unanswered || now - last_rx_ > options_.keepalive + kStaleSession))
+    return;
+  // Our frames (or keepalives) went unanswered, though a live server answers each within
+  // a second (passive keepalive): it restarted, lost our session, or moved. Probe (or
+  // handshake) again; client_tick moves on to the next address if that gets no answer.
+  log_.info("no answer from ", peer_name(), " for ",
+            std::chrono::duration_cast<std::chrono::seconds>(now - last_rx_).count(), " s; ",
+            security_ ? "starting a new handshake" : "probing");
+  if (security_)
     security_->reset();
-    unanswered_since_ = {};
-    rebind_source("no answer");
-  }
-  refresh_up();
-  bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= kPassiveKeepalive;
-  if (up_ && (owe_answer || now - last_tx_ >= options_.keepalive)) send_keepalive();
-  if (security_) {
-    send_initiation_if_due();
-  } else if (!up_ && !options_.server && now >= next_probe_) {
-    send_keepalive();
-    next_probe_ = now + probe_backoff_.next();
-    // Once, after a few seconds of silence: an encrypted server never answers plaintext.
-    if (++unanswered_probes_ == 5)
-      log_.warn("no answer from ", peer_name(),
-                " yet: server down, wrong port, or it "
-                "requires encryption (--private-key); still trying");
-  }
-  timer_.expires_after(kTick);
-  timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !stopped_) tick();
-  });
+  else
+    last_rx_ = {};
+  unanswered_since_ = {};
+  next_probe_ = now;
+  target_since_ = now;
 }
 
 void UdpTransport::complain(const std::string& what) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <utility>
 
 namespace tund::util {
 namespace {
@@ -61,10 +62,25 @@ bool LogLimiter::allow(Clock::time_point now, unsigned long& suppressed) {
   return false;
 }
 
+unsigned long LogLimiter::take_suppressed(Clock::time_point now) {
+  if (suppressed_ == 0 || now - window_start_ < window_) return 0;
+  return std::exchange(suppressed_, 0);
+}
+
 void warn_limited(Logger& log, LogLimiter& limiter, const std::string& what) {
+  log_limited(log, limiter, LogLevel::warn, what);
+}
+
+void log_limited(Logger& log, LogLimiter& limiter, LogLevel level, const std::string& what) {
   unsigned long suppressed = 0;
   if (!limiter.allow(LogLimiter::Clock::now(), suppressed)) return;
-  log.warn(what, suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  log.log(level, what,
+          suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+}
+
+void report_suppressed(Logger& log, LogLimiter& limiter, LogLevel level, const std::string& kind) {
+  if (unsigned long n = limiter.take_suppressed(LogLimiter::Clock::now()))
+    log.log(level, kind, ": ", n, " similar lines suppressed");
 }
 
 }  // namespace tund::util

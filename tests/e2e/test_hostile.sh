@@ -23,7 +23,10 @@ kill -0 "$SERVER_PID" || fail "server died on hostile input"
 line=$(stats_of "$SERVER_PID" server)
 echo "   $line"
 [ "$(counter "$line" zero-length)" -ge 1 ] || fail "zero-length frame not counted"
-[ "$(counter "$line" oversize)" -ge 1 ] || fail "oversize frame not counted"
+# A 65535-byte frame is within the wire format (frames above our MTU are delivered, as a
+# peer with a larger MTU sends them): its zeros are no packet, so the engine refuses it.
+[ $(($(counter "$line" oversize) + $(counter "$line" malformed))) -ge 1 ] ||
+  fail "the 65535-byte junk frame was not refused and counted"
 [ "$(counter "$line" truncated)" -ge 1 ] || fail "truncated frame not counted"
 start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID"
 CLIENT_PID=$LAST_PID

@@ -19,6 +19,7 @@ class TransportError : public std::runtime_error {
 struct Endpoint {
   asio::ip::address address;
   std::uint16_t port;
+  bool operator==(const Endpoint&) const = default;
 };
 
 // The server a client talks to: its name as given (resolved again whenever the client

@@ -1,5 +1,8 @@
 // TCP client: connects to the server (even if it is not up yet) and reconnects with capped,
-// jittered exponential backoff whenever the connection fails or drops.
+// jittered exponential backoff whenever the connection fails or drops. Each attempt looks
+// the server's name up again and tries its addresses in turn (a server that moved is
+// followed). The backoff starts over only after a connection proved itself, so a server
+// that closes each connection at once (another client took its place) is not hammered.
 #pragma once
 
 #include <asio/steady_timer.hpp>
@@ -7,32 +10,40 @@
 
 #include "tund/transport/backoff.hpp"
 #include "tund/transport/endpoints.hpp"
+#include "tund/transport/server_lookup.hpp"
 #include "tund/transport/tcp_transport.hpp"
 
 namespace tund::transport {
 
 class TcpClient final : public TcpTransport {
  public:
-  TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame,
-            util::Logger& log, Backoff backoff, Security* security = nullptr);
+  // `max_frame` is not a receive limit (the wire format's maximum is); kept for callers.
+  TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame, util::Logger& log,
+            Backoff backoff, Security* security = nullptr);
   ~TcpClient() override;
+
+  // A connection counts as proven (and the backoff starts over) once it has lived this long.
+  static constexpr auto kProvenAfter = std::chrono::seconds(5);
 
  private:
   void begin() override;
   void end() override;
   void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) override;
-  void on_up() override { backoff_.reset(); }
-  void connect();
+  void attempt();
+  void connect_to(std::size_t index);
+  void on_connect(std::size_t index, const std::error_code& ec);
   void retry_later(const std::string& why);
+  void reconnect_after(std::chrono::milliseconds delay);
+  void warn_closed_at_once(const std::string& peer, const std::string& reason,
+                           std::chrono::milliseconds delay);
 
-  RemoteServer server_;
-  std::string server_name_;
+  ServerLookup server_;
   Backoff backoff_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;  // reconnect delay, and the connect timeout while connecting
-  bool timed_out_ = false;
   std::chrono::steady_clock::time_point connected_at_{};
   std::uint64_t rx_frames_at_connect_ = 0;
+  bool proven_once_ = false;  // some connection to this server carried traffic before
 };
 
 }  // namespace tund::transport

@@ -17,7 +17,7 @@
 namespace tund::transport {
 
 struct TcpLinkContext {
-  std::size_t max_message;  // largest acceptable frame payload on the wire
+  std::size_t max_message;  // largest acceptable frame payload on the wire (bytes)
   TransportStats* stats;
   util::Logger* log;
   util::LogLimiter* wire_complaints;  // shared, so a reconnecting attacker cannot reset it

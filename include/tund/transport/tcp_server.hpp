@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "tund/transport/tcp_transport.hpp"
 
@@ -11,21 +12,25 @@ namespace tund::transport {
 
 class TcpServer final : public TcpTransport {
  public:
-  // Binds at once, so a port in use fails at start-up (TransportError).
+  // Binds at once, so a port in use fails at start-up (TransportError). `max_frame` is not
+  // a receive limit (frames up to the wire format's maximum are accepted); it stays for
+  // the caller's convenience.
   TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
             std::size_t max_frame, util::Logger& log, Security* security = nullptr,
             std::size_t max_pending = 16);
   ~TcpServer() override { stop(); }
 
-  std::uint16_t local_port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t local_port() const;  // 0 if the socket is gone
 
  private:
   void begin() override;
   void end() override;
   void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) override;
   void accept_next();
+  void on_accept_error(const std::error_code& ec);
 
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer pause_;  // accepting paused while out of descriptors
 };
 
 }  // namespace tund::transport

@@ -24,7 +24,9 @@ namespace tund::transport {
 
 class TcpTransport : public Transport {
  public:
-  TcpTransport(asio::io_context& io, std::size_t max_frame, util::Logger& log, Security* security,
+  // Frames of any size the wire format carries are accepted (up to 65535 bytes, sealed
+  // ones included): the engine decides what the device takes.
+  TcpTransport(asio::io_context& io, util::Logger& log, Security* security,
                std::size_t max_pending = 16);
 
   void start(FrameSink& sink) override;
@@ -54,6 +56,11 @@ class TcpTransport : public Transport {
   void adopt(asio::ip::tcp::socket socket, const std::string& peer_name, bool accepted);
   bool stopped() const { return stopped_; }
   bool has_link() const { return link_ != nullptr; }
+  // Connection events an outside party can repeat at will (accepted, replaced, closed):
+  // logged at info, a burst per window, then a count of what was suppressed.
+  void log_connection_event(const std::string& what);
+  // Refused input, a warning at a bounded rate.
+  void complain(const std::string& what);
 
   asio::io_context& io_;
   util::Logger& log_;
@@ -70,10 +77,8 @@ class TcpTransport : public Transport {
   void send_confirmation();
   void refresh_up();
   void tick();
-  void complain(const std::string& what);
   void notify_resume();
 
-  std::size_t max_frame_;
   std::size_t max_pending_;
   FrameSink* sink_ = nullptr;
   std::shared_ptr<TcpLink> link_;
@@ -84,6 +89,7 @@ class TcpTransport : public Transport {
   std::vector<Pending> pending_;
   std::function<void()> resume_;
   util::LogLimiter wire_complaints_;
+  util::LogLimiter connection_log_;
   util::RateLimiter handshake_limiter_;
   asio::steady_timer timer_;
   bool up_ = false;

@@ -2,6 +2,10 @@
 //   DatagramBatch    collects datagrams in one buffer; send() hands runs of equal-size
 //                    datagrams to the kernel as one UDP GSO send (UDP_SEGMENT), several
 //                    runs per sendmmsg. Without GSO every datagram is its own sendmmsg entry.
+//                    A GSO send the kernel refuses for its shape (a segment larger than the
+//                    path MTU: EMSGSIZE/EINVAL/EIO) is sent again datagram by datagram (the
+//                    kernel fragments those, as with --no-offload); GSO stays off for that
+//                    segment size and larger until a re-probe some time later.
 //   DatagramReceiver recvmmsg into a ring of 64 KB buffers, with UDP_GRO on: the kernel
 //                    may deliver many same-size datagrams of one sender as one buffer,
 //                    which is split back at the size it reports.
@@ -10,6 +14,7 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -21,6 +26,17 @@
 #include "tund/util/bytes.hpp"
 
 namespace tund::transport {
+
+// What a failed send means, and so what to do about it:
+//   would_block  the socket buffer is full: keep the datagrams, wait until writable
+//   transient    ENOBUFS/ENOMEM: the host is short of memory; drop the batch (counted)
+//   no_route     ENETUNREACH, EHOSTUNREACH, ENETDOWN, EADDRNOTAVAIL, EDESTADDRREQ, ENOTCONN,
+//                and EINVAL for a plain datagram (a connected socket whose source address
+//                vanished): the path is gone; a client re-connects when a route returns
+//   refused      ECONNREFUSED: an ICMP port unreachable reported late (nobody listens)
+//   other        anything else
+enum class SendFault { none, would_block, transient, no_route, refused, other };
+SendFault classify_send_error(const std::error_code& ec);
 
 class DatagramBatch {
  public:
@@ -34,23 +50,36 @@ class DatagramBatch {
   std::size_t queued() const { return sizes_.size() - next_; }
 
   // Sends what is queued to `to` (nullptr on a connected socket). Stops at EAGAIN (the rest
-  // stays queued: call again when writable) and returns would_block; any other error drops
-  // the datagrams of the failed call, returns the error and leaves the rest queued.
+  // stays queued: call again when writable) and returns would_block. Handles by itself a
+  // GSO send refused for its shape (sent again one by one), a datagram too large for any
+  // send (dropped, counted in oversize()), and one ECONNREFUSED (a stale ICMP error:
+  // retried once). Any other error drops the datagrams of the failed call, returns the
+  // error (see classify_send_error) and leaves the rest queued.
   std::error_code send(int fd, const sockaddr* to, socklen_t to_size);
   void clear();
   bool gso() const { return gso_; }
-  // Set when GSO was just found unusable (the caller logs it once).
+  // Set when GSO was refused for a segment size smaller than any before (log it).
   std::string take_notice() { return std::exchange(notice_, {}); }
   std::uint64_t syscalls() const { return syscalls_; }
-  std::uint64_t dropped() const { return dropped_; }  // datagrams lost to send errors
+  std::uint64_t dropped() const { return dropped_; }    // datagrams lost to send errors
+  std::uint64_t oversize() const { return oversize_; }  // of which too large to send at all
+  // The largest segment size GSO is used for now (SIZE_MAX: no limit learned).
+  std::size_t gso_limit() const { return gso_limit_; }
 
  private:
   std::vector<std::byte> buffer_;
   std::vector<std::size_t> sizes_, offsets_;
+  std::size_t run_length(std::size_t first) const;
+  bool handle_failure(int err, std::size_t first_count);
+  void limit_gso(std::size_t segment, int err);
+
   std::size_t end_ = 0, next_ = 0, max_datagram_;
   bool gso_ = true;
+  std::size_t gso_limit_ = SIZE_MAX, gso_limit_logged_ = SIZE_MAX;
+  std::chrono::steady_clock::time_point gso_limited_at_{};
+  bool refused_retried_ = false;
   std::string notice_;
-  std::uint64_t syscalls_ = 0, dropped_ = 0;
+  std::uint64_t syscalls_ = 0, dropped_ = 0, oversize_ = 0;
 };
 
 class DatagramReceiver {

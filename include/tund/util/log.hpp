@@ -65,6 +65,9 @@ class LogLimiter {
   // Returns true when this event may be logged; `suppressed` is set to how many events were
   // swallowed since the last logged one (to be mentioned in that line).
   bool allow(Clock::time_point now, unsigned long& suppressed);
+  // Once the window of a burst has passed with events swallowed, returns their count (and
+  // forgets it), so a summary is logged even when no later event comes; 0 otherwise.
+  unsigned long take_suppressed(Clock::time_point now);
 
  private:
   unsigned burst_;
@@ -77,5 +80,11 @@ class LogLimiter {
 // Logs `what` as a warning if `limiter` allows it now, mentioning how many similar lines
 // were suppressed since the last one. The one way refused input is reported.
 void warn_limited(Logger& log, LogLimiter& limiter, const std::string& what);
+// The same at any level (info for routine events an outside party can repeat at will,
+// such as connection attempts).
+void log_limited(Logger& log, LogLimiter& limiter, LogLevel level, const std::string& what);
+// Logs "<kind>: N similar lines suppressed" when take_suppressed() has a count. Called
+// from a periodic timer, so the count of a burst that ended is not lost.
+void report_suppressed(Logger& log, LogLimiter& limiter, LogLevel level, const std::string& kind);
 
 }  // namespace tund::util

@@ -101,19 +101,24 @@ TEST_F(TcpFixture, ZeroLengthClosesTheConnectionAndARealClientStillGetsIn) {
   ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
 }
 
-TEST_F(TcpFixture, OversizeFramesAreDroppedAndCountedWithoutLosingSync) {
+// A peer with a larger MTU (simpletun's 1500 against our 1400) sends frames above our
+// own MTU: they are delivered in sequence (the u16 length prefix is the only limit); the
+// engine decides what the device takes.
+TEST_F(TcpFixture, FramesAboveOurMtuAreDeliveredInSequence) {
   start_server();
   auto raw = raw_connection();
-  std::vector<unsigned char> stream = {0x05, 0x79};  // 1401 > MTU 1400
-  stream.resize(2 + 1401, 0xee);
-  auto good = frame_of(40, 5);
-  stream.push_back(0);
-  stream.push_back(40);
-  for (auto b : good) stream.push_back(std::to_integer<unsigned char>(b));
+  std::vector<unsigned char> stream;
+  std::vector<std::vector<std::byte>> sent = {frame_of(1500, 4), frame_of(65535, 5),
+                                              frame_of(40, 6)};
+  for (const auto& f : sent) {
+    stream.push_back(static_cast<unsigned char>(f.size() >> 8));
+    stream.push_back(static_cast<unsigned char>(f.size() & 0xff));
+    for (auto b : f) stream.push_back(std::to_integer<unsigned char>(b));
+  }
   asio::write(raw, asio::buffer(stream));
-  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
-  EXPECT_EQ(server_sink.frames[0], good);
-  EXPECT_EQ(server->stats().rx_oversize, 1u);
+  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 3; }));
+  EXPECT_EQ(server_sink.frames, sent);
+  EXPECT_EQ(server->stats().rx_oversize, 0u);
   EXPECT_TRUE(server->peer_up());
 }
 
@@ -169,6 +174,69 @@ TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
   ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
   send_frame(*client, frame_of(30, 8));
   ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+}
+
+// Two plaintext clients on one server replace each other: each sees its connection closed
+// at once. That must not reset its backoff (else they swap several times a second), and
+// the warning must name the likelier cause. Here a server that closes every connection at
+// once plays the other client.
+TEST_F(TcpFixture, AConnectionClosedAtOnceDoesNotResetTheBackoff) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  int accepted = 0;
+  std::function<void()> accept_one = [&] {
+    acceptor.async_accept([&](std::error_code ec, tcp::socket s) {
+      if (ec) return;
+      ++accepted;
+      s.close();
+      accept_one();
+    });
+  };
+  accept_one();
+  std::vector<std::string> warnings;
+  util::Logger client_log(util::LogLevel::warn, [&](util::LogLevel, std::string_view text) {
+    warnings.emplace_back(text);
+  });
+  std::uint16_t port = acceptor.local_endpoint().port();
+  // Delays 10, 20, 40, 80, 160, 200, 200... ms if never reset; 10 ms each if reset.
+  transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, kMaxFrame,
+                              client_log, transport::Backoff(20ms, 400ms, [] { return 0.0; }));
+  client.start(client_sink);
+  run_until(
+      io, [] { return false; }, 1000ms);
+  client.stop();
+  EXPECT_GE(accepted, 4);
+  EXPECT_LE(accepted, 12) << "the backoff started over after connections that proved nothing";
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("another client"), std::string::npos) << warnings[0];
+}
+
+// Plaintext: anyone can connect, and each connection replaces the client. The lines about
+// it are bounded (a burst, then a count), not one per connection.
+TEST_F(TcpFixture, ConnectionLinesAreBounded) {
+  std::vector<std::string> lines;
+  util::Logger server_log(util::LogLevel::info,
+                          [&](util::LogLevel, std::string_view text) { lines.emplace_back(text); });
+  transport::TcpServer s(io, asio::ip::make_address("127.0.0.1"), 0, kMaxFrame, server_log);
+  s.start(server_sink);
+  std::vector<tcp::socket> sockets;
+  for (int i = 0; i < 50; ++i) {
+    sockets.emplace_back(io);
+    sockets.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.local_port()));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return s.stats().sessions == 50; }));
+  std::size_t about_clients = 0;
+  for (const auto& l : lines) about_clients += l.find("client") != std::string::npos;
+  EXPECT_LE(about_clients, 10u);
+  EXPECT_GE(about_clients, 1u);
+}
+
+// The start-up lookup failed (no addresses yet): each attempt looks the name up itself.
+TEST_F(TcpFixture, ClientWithoutAddressesLooksTheNameUp) {
+  start_server();
+  transport::TcpClient client(io, transport::RemoteServer{"localhost", server->local_port(), {}},
+                              kMaxFrame, log, fast_backoff());
+  client.start(client_sink);
+  ASSERT_TRUE(run_until(io, [&] { return client.peer_up() && server->peer_up(); }));
 }
 
 TEST_F(TcpFixture, PortInUseIsAStartupError) {

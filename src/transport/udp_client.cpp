@@ -1,0 +1,183 @@
+// The UDP client's side of UdpTransport: which of the server's addresses it sends to,
+// connecting its socket there (and again when the route or its own address changes), and
+// moving on to the next address, or a fresh lookup, when one does not answer.
+#include <sys/socket.h>
+
+#include "socket_flags.hpp"
+#include "tund/transport/udp_transport.hpp"
+
+namespace tund::transport {
+namespace {
+
+// A connect() on a UDP socket sends nothing: checking for a route this often costs nothing
+// on the wire, and traffic resumes within about a second of the route coming back.
+constexpr auto kRouteRetry = std::chrono::seconds(1);
+// An address that has not answered (probes or handshake) for this long: try the next one.
+constexpr auto kAddressPatience = std::chrono::seconds(3);
+// The server's name is looked up again at most this often while nothing answers.
+constexpr auto kLookupInterval = std::chrono::seconds(5);
+
+}  // namespace
+
+asio::ip::udp::endpoint UdpTransport::target() const {
+  const Endpoint& e = server_->addresses()[target_];
+  return {e.address, e.port};
+}
+
+void UdpTransport::client_tick(Clock::time_point now) {
+  if (server_->addresses().empty()) {  // the start-up lookup failed: try again
+    if (server_->busy()) return;
+    if (now < last_lookup_ + kLookupInterval && last_lookup_ != Clock::time_point{}) return;
+    last_lookup_ = now;
+    server_->refresh([this] { on_lookup_done({}); });
+    return;
+  }
+  if (!connected_) {
+    if (now >= next_connect_) connect_target();
+    return;
+  }
+  // Not while a lookup is in flight: on_lookup_done carries on from its answer.
+  if (!up_ && !server_->busy() && now - target_since_ >= kAddressPatience) try_next_address(now);
+}
+
+// Connects to target(), or else to the first of the other addresses that has a route.
+void UdpTransport::connect_target() {
+  auto now = Clock::now();
+  std::size_t n = server_->addresses().size();
+  std::error_code ec;
+  for (std::size_t i = 0; i < n; ++i, target_ = (target_ + 1) % n)
+    if (connect_to(target(), ec)) break;
+  if (ec) {
+    next_connect_ = now + kRouteRetry;
+    if (ec.message() != route_problem_) {
+      route_problem_ = ec.message();
+      log_.warn("cannot reach ", server_->name(), ": ", route_problem_, "; retrying each second");
+    }
+    return;
+  }
+  // A new address, or the route back after an outage: give it the full patience.
+  if (peer_ != target() || !route_problem_.empty()) target_since_ = now;
+  peer_ = target();
+  connected_ = true;
+  note_source();
+  route_problem_.clear();
+  next_probe_ = now;
+  // After a lost path the tunnel is up again only once the server answers: it may have
+  // forgotten us or restarted meanwhile, and a host that is merely unreachable (ICMP)
+  // would otherwise flap up and down. Plaintext probes at once; encrypted handshakes at
+  // once rather than at its next retry, up to 16 s away.
+  if (path_lost_) {
+    path_lost_ = false;
+    last_rx_ = {};
+    if (security_) security_->reset();
+  }
+  if (security_ && !security_->ready()) security_->reset();
+  refresh_up();
+}
+
+// A connected UDP socket keeps the source address chosen at its first connect, even after
+// that address disappears: dissolve the association (AF_UNSPEC) first so the kernel picks
+// the current one. The socket is reopened when the address family changes.
+bool UdpTransport::connect_to(const asio::ip::udp::endpoint& to, std::error_code& ec) {
+  ec.clear();
+  if (!socket_.is_open() || socket_.local_endpoint(ec).protocol() != to.protocol() || ec) {
+    open_socket(to);
+  } else {
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    (void)::connect(socket_.native_handle(), &unspec, sizeof unspec);
+  }
+  ec.clear();
+  if (!socket_.is_open()) ec = std::make_error_code(std::errc::bad_file_descriptor);
+  if (!ec) socket_.connect(to, ec);
+  return !ec;
+}
+
+// A fresh socket for `like`'s family; handlers of the old one see a new generation.
+void UdpTransport::open_socket(const asio::ip::udp::endpoint& like) {
+  ++generation_;
+  receiver_.reset();
+  std::error_code ec;
+  socket_.close(ec);
+  stats_.tx_dropped += batch_.queued();
+  batch_.clear();
+  send_blocked_ = false;
+  socket_.open(like.protocol(), ec);
+  if (ec) {
+    complain("cannot open a UDP socket: " + ec.message());
+    return;
+  }
+  set_close_on_exec(socket_.native_handle());
+  socket_.non_blocking(true, ec);
+  receiver_.emplace(socket_.native_handle(), options_.offload);
+  receive();
+}
+
+// Logs where datagrams now leave from, when that changed (a new address after DHCP, the
+// route back after an outage); a new source port alone is not worth a line.
+void UdpTransport::note_source() {
+  std::error_code ec;
+  auto local = socket_.local_endpoint(ec);
+  std::string address = ec ? "?" : describe({{local.address(), 0}});
+  if (!route_problem_.empty())
+    log_.info("route to ", server_->name(), " is back; sending from ", address);
+  else if (!source_.empty() && address != source_)
+    log_.info("now sending from ", address);
+  source_ = address;
+}
+
+// A send found no path (no route, the source address gone). Re-connect after a moment;
+// one line until the server answers again, however many sends fail meanwhile.
+void UdpTransport::lose_route(const std::string& why) {
+  if (!connected_) return;
+  connected_ = false;
+  path_lost_ = true;
+  next_connect_ = Clock::now() + kRouteRetry;
+  if (!send_failure_logged_) {
+    send_failure_logged_ = true;
+    log_.warn("sending to ", peer_name(), " failed (", why, "); checking the route each second");
+  }
+  refresh_up();
+}
+
+// The current address has not answered: the next one, or after the last a new lookup (the
+// server may have moved).
+void UdpTransport::try_next_address(Clock::time_point now) {
+  target_since_ = now;
+  std::size_t n = server_->addresses().size();
+  bool last = target_ + 1 >= n;
+  if (last && now - last_lookup_ >= kLookupInterval) {
+    last_lookup_ = now;
+    auto before = server_->addresses();
+    server_->refresh([this, before] { on_lookup_done(before); });
+    return;
+  }
+  if (n < 2) return;
+  target_ = last ? 0 : target_ + 1;
+  start_on_target();
+}
+
+void UdpTransport::on_lookup_done(std::vector<Endpoint> before) {
+  const auto& addresses = server_->addresses();
+  if (addresses.empty()) return;
+  if (addresses == before && addresses.size() == 1) return;  // keep probing the one address
+  target_ = 0;
+  start_on_target();
+}
+
+// Sends to target() from now on: connects there and probes (or handshakes) at once.
+void UdpTransport::start_on_target() {
+  if (peer_ && *peer_ != target())
+    log_.info("no answer from ", peer_name(), "; trying ",
+              to_string(target().address(), target().port()));
+  target_since_ = Clock::now();
+  send_failure_logged_ = false;
+  unanswered_probes_ = 0;
+  connected_ = false;
+  peer_.reset();
+  if (security_) security_->reset();
+  refresh_up();
+  connect_target();
+}
+
+}  // namespace tund::transport
