@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -95,7 +96,9 @@ std::size_t DatagramBatch::run_length(std::size_t first) const {
     ++n;
     if (sizes_[i] < seg) break;  // a shorter one can only be last
   }
-  return n;
+  // A datagram too big for any GSO run still goes, on its own: a run of 0 never advanced
+  // the batch and overran the message array.
+  return std::max<std::size_t>(n, 1);
 }
 
 std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_size) {
