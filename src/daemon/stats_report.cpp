@@ -13,7 +13,9 @@ std::string format_stats(const tunnel::EngineStats& e, const transport::Transpor
       << e.dropped_malformed << " device-down " << e.dropped_device_down << " oversize "
       << t.rx_oversize << " zero-length " << t.rx_zero_length << " truncated " << t.rx_truncated
       << " bad-datagram " << t.rx_bad_datagram << " tx-failed " << t.tx_dropped
-      << " device-write-errors " << e.device_write_errors << "; sessions " << t.sessions
+      << " device-write-errors " << e.device_write_errors << " device-read-errors "
+      << e.device_read_errors << " too-big " << e.dropped_too_big << "; above-mtu "
+      << e.received_above_mtu << " (largest " << e.largest_received << "); sessions " << t.sessions
       << " peer-changes " << t.peer_changes;
   if (s)
     out << "; crypto: handshakes " << s->handshakes_completed << " handshake-failed "
@@ -29,7 +31,7 @@ std::string format_link_stats(const link::ResponderStats& l) {
   out << "link: arp-replies " << l.arp_replies << " echo-replies " << l.echo_replies
       << " unreachable-sent " << l.unreachable_sent << " too-big-sent " << l.too_big_sent
       << " rate-limited " << l.errors_rate_limited << " ignored-malformed " << l.ignored_malformed
-      << " dropped-too-big " << l.dropped_too_big;
+      << " dropped-too-big " << l.dropped_too_big << " errors-withheld " << l.errors_withheld;
   return out.str();
 }
 

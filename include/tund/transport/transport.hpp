@@ -24,7 +24,7 @@ class FrameSink {
 struct TransportStats {
   std::uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
   std::uint64_t rx_zero_length = 0;   // TCP frames with length 0 (connection closed)
-  std::uint64_t rx_oversize = 0;      // frames longer than MTU + link header (dropped)
+  std::uint64_t rx_oversize = 0;      // frames longer than the wire format allows (dropped)
   std::uint64_t rx_truncated = 0;     // connections that ended inside a frame
   std::uint64_t rx_bad_datagram = 0;  // UDP datagrams of the wrong shape
   std::uint64_t rx_refused = 0;       // encrypted mode: messages the session refused
