@@ -65,20 +65,19 @@ std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Confi
 
 std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const Config& cfg,
                                                      const transport::RemoteServer& remote,
-                                                     std::size_t max_frame, util::Logger& log,
+                                                     util::Logger& log,
                                                      transport::Security* security) {
   bool server = cfg.role == config::Role::server;
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
-    transport::UdpOptions options{server,    remote,        listen,   cfg.port,
-                                  max_frame, cfg.keepalive, security, cfg.offload};
+    transport::UdpOptions options{server,        remote,   listen,     cfg.port,
+                                  cfg.keepalive, security, cfg.offload};
     return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
   }
   if (server)
-    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, max_frame, log, security,
+    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, log, security,
                                                   cfg.max_pending);
-  return std::make_unique<transport::TcpClient>(io, remote, max_frame, log, make_backoff(),
-                                                security);
+  return std::make_unique<transport::TcpClient>(io, remote, log, make_backoff(), security);
 }
 
 // --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`).
@@ -168,9 +167,7 @@ std::optional<int> Daemon::build() {
     dev_ = open_device(io_, cfg_);
     configure_device(cfg_, *dev_);
     responder_ = make_responder(cfg_, *dev_);
-    bool tap = cfg_.device == config::DeviceKind::tap;
-    net_ = make_transport(io_, cfg_, remote_, proto::max_frame_size(dev_->mtu(), tap), log_,
-                          security_.get());
+    net_ = make_transport(io_, cfg_, remote_, log_, security_.get());
   } catch (const std::exception& e) {
     return start_error(e.what());
   }

@@ -22,8 +22,8 @@ std::string seconds(std::chrono::milliseconds d) {
 
 }  // namespace
 
-TcpClient::TcpClient(asio::io_context& io, RemoteServer server, std::size_t /*max_frame*/,
-                     util::Logger& log, Backoff backoff, Security* security)
+TcpClient::TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, Backoff backoff,
+                     Security* security)
     : TcpTransport(io, log, security),
       server_(io, std::move(server), log),
       backoff_(std::move(backoff)),
@@ -131,9 +131,7 @@ void TcpClient::on_link_closed(const std::string& peer, const std::string& reaso
   auto delay = backoff_.next();
   if (security_ && !was_up)
     log_.warn("connection to ", peer, " closed before the handshake completed (", reason,
-              "): wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
-              "the server; reconnecting in ",
-              seconds(delay));
+              "): ", kUnansweredHandshakeCauses, "; reconnecting in ", seconds(delay));
   else if (!security_ && !received && lived < kClosedAtOnce)
     warn_closed_at_once(peer, reason, delay);
   else

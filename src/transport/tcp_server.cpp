@@ -22,7 +22,6 @@ bool out_of_resources(const std::error_code& ec) {
 }  // namespace
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-                     std::size_t /*max_frame: receive limits are the wire format's*/,
                      util::Logger& log, Security* security, std::size_t max_pending)
     : TcpTransport(io, log, security, max_pending), acceptor_(io), pause_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {

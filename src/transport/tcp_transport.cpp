@@ -173,9 +173,8 @@ void TcpTransport::send_initiation_if_due() {
   if (!security_ || !security_->initiator() || !link_ || !security_->handshake_due()) return;
   std::vector<std::byte> message(security_->initiation_size());
   if (security_->write_initiation(message.data()))
-    complain("no handshake response from " + link_->peer_name() +
-             " (wrong --peer-key, client key not allowed, psk mismatch, or encryption off on "
-             "the server); retrying");
+    complain("no handshake response from " + link_->peer_name() + " (" +
+             kUnansweredHandshakeCauses + "); retrying");
   link_->send_message(message.data(), message.size());
 }
 

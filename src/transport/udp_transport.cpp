@@ -340,9 +340,8 @@ void UdpTransport::send_initiation_if_due() {
   std::vector<std::byte> message(security_->initiation_size());
   bool retry = security_->write_initiation(message.data());
   if (retry)
-    complain("no handshake response from " + peer_name() +
-             " (wrong --peer-key, client key not allowed, psk mismatch, or server down); "
-             "retrying");
+    complain("no handshake response from " + peer_name() + " (" + kUnansweredHandshakeCauses +
+             "); retrying");
   send_raw(message.data(), message.size(), *peer_);
 }
 

@@ -221,7 +221,9 @@ void Engine::on_frame(util::ConstByteSpan frame) {
     log_.debug("net>dev ", describe_frame(frame, device_.link_layer()));
   note_above_mtu(frame);
   if (!write_to_device(frame)) return;
-  if (device_down_) log_.info("device ", device_.name(), " is up; delivering packets");
+  if (device_down_)
+    util::log_limited(log_, device_state_log_, util::LogLevel::info,
+                      "device " + device_.name() + " is up; delivering packets");
   device_down_ = false;
   ++stats_.device_writes;
 }
@@ -262,7 +264,10 @@ void Engine::device_write_failed(std::error_code ec) {
     // The kernel refuses writes while the interface is down (not yet configured, or taken
     // down by the admin): expected, so one line per down period rather than a warning each.
     ++stats_.dropped_device_down;
-    if (!device_down_) log_.info("device ", device_.name(), " is down; dropping received packets");
+    // Bounded too: a flapping link must not fill the log (the count says what was skipped).
+    if (!device_down_)
+      util::log_limited(log_, device_state_log_, util::LogLevel::info,
+                        "device " + device_.name() + " is down; dropping received packets");
     device_down_ = true;
     return;
   }

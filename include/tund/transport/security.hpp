@@ -14,6 +14,14 @@
 
 namespace tund::transport {
 
+// What a client can say when its handshakes go unanswered or its connection is closed
+// before one completes: the server answers nothing it cannot authenticate, so the client
+// only knows the possible causes. (A clock stepped back: the server refuses handshake
+// timestamps older than the last one it accepted for this key, and logs it.)
+inline constexpr const char* kUnansweredHandshakeCauses =
+    "wrong --peer-key, client key not allowed, psk mismatch, this client's clock stepped "
+    "back (see the server's log), encryption off on the server, or server down";
+
 struct SecurityVerdict {
   enum class Action { drop, deliver, reply, none };
   Action action = Action::drop;

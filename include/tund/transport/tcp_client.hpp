@@ -17,9 +17,9 @@ namespace tund::transport {
 
 class TcpClient final : public TcpTransport {
  public:
-  // `max_frame` is not a receive limit (the wire format's maximum is); kept for callers.
-  TcpClient(asio::io_context& io, RemoteServer server, std::size_t max_frame, util::Logger& log,
-            Backoff backoff, Security* security = nullptr);
+  // Frames up to the wire format's maximum are accepted, whatever our MTU.
+  TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, Backoff backoff,
+            Security* security = nullptr);
   ~TcpClient() override;
 
   // A connection counts as proven (and the backoff starts over) once it has lived this long.

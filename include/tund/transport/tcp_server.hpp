@@ -12,12 +12,10 @@ namespace tund::transport {
 
 class TcpServer final : public TcpTransport {
  public:
-  // Binds at once, so a port in use fails at start-up (TransportError). `max_frame` is not
-  // a receive limit (frames up to the wire format's maximum are accepted); it stays for
-  // the caller's convenience.
+  // Binds at once, so a port in use fails at start-up (TransportError). Frames up to the
+  // wire format's maximum are accepted, whatever our MTU.
   TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-            std::size_t max_frame, util::Logger& log, Security* security = nullptr,
-            std::size_t max_pending = 16);
+            util::Logger& log, Security* security = nullptr, std::size_t max_pending = 16);
   ~TcpServer() override { stop(); }
 
   std::uint16_t local_port() const;  // 0 if the socket is gone

@@ -31,10 +31,9 @@ namespace tund::transport {
 
 struct UdpOptions {
   bool server = false;
-  RemoteServer remote;        // client: the server (addresses may be empty: looked up)
-  asio::ip::address listen;   // server: the local address ([::] = dual-stack)
-  std::uint16_t port = 0;     // server: the local port
-  std::size_t max_frame = 0;  // our largest frame; not a receive limit (the wire's is)
+  RemoteServer remote;       // client: the server (addresses may be empty: looked up)
+  asio::ip::address listen;  // server: the local address ([::] = dual-stack)
+  std::uint16_t port = 0;    // server: the local port
   std::chrono::milliseconds keepalive{10000};
   Security* security = nullptr;  // encrypted mode when set (not owned)
   bool offload = true;           // UDP GSO/GRO when the kernel has them (--no-offload: off)

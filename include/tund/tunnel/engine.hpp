@@ -114,6 +114,7 @@ class Engine final : public transport::FrameSink, private device::DeviceObserver
   std::size_t max_frame_;
   std::vector<std::byte> scratch_;  // where packets go when there is no peer
   util::LogLimiter complaints_;
+  util::LogLimiter device_state_log_;  // "device is down / up" lines
   util::LogLimiter too_big_log_;
   util::LogLimiter above_mtu_log_{1, std::chrono::seconds(10)};
   std::size_t largest_logged_ = 0;  // the above-MTU size last reported

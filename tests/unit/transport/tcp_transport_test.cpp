@@ -17,8 +17,6 @@ namespace {
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 
-constexpr std::size_t kMaxFrame = 1400;
-
 struct TcpFixture : ::testing::Test {
   asio::io_context io;
   util::Logger log{util::LogLevel::error};
@@ -26,15 +24,15 @@ struct TcpFixture : ::testing::Test {
   RecordingSink server_sink, client_sink;
 
   void start_server(std::uint16_t port = 0) {
-    server = std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), port,
-                                                    kMaxFrame, log);
+    server =
+        std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), port, log);
     server->start(server_sink);
   }
   std::unique_ptr<transport::TcpClient> make_client(std::uint16_t port) {
     auto c = std::make_unique<transport::TcpClient>(
         io,
         transport::RemoteServer{"127.0.0.1", port, {{asio::ip::make_address("127.0.0.1"), port}}},
-        kMaxFrame, log, fast_backoff());
+        log, fast_backoff());
     c->start(client_sink);
     return c;
   }
@@ -198,8 +196,8 @@ TEST_F(TcpFixture, AConnectionClosedAtOnceDoesNotResetTheBackoff) {
   });
   std::uint16_t port = acceptor.local_endpoint().port();
   // Delays 10, 20, 40, 80, 160, 200, 200... ms if never reset; 10 ms each if reset.
-  transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, kMaxFrame,
-                              client_log, transport::Backoff(20ms, 400ms, [] { return 0.0; }));
+  transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, client_log,
+                              transport::Backoff(20ms, 400ms, [] { return 0.0; }));
   client.start(client_sink);
   run_until(
       io, [] { return false; }, 1000ms);
@@ -216,7 +214,7 @@ TEST_F(TcpFixture, ConnectionLinesAreBounded) {
   std::vector<std::string> lines;
   util::Logger server_log(util::LogLevel::info,
                           [&](util::LogLevel, std::string_view text) { lines.emplace_back(text); });
-  transport::TcpServer s(io, asio::ip::make_address("127.0.0.1"), 0, kMaxFrame, server_log);
+  transport::TcpServer s(io, asio::ip::make_address("127.0.0.1"), 0, server_log);
   s.start(server_sink);
   std::vector<tcp::socket> sockets;
   for (int i = 0; i < 50; ++i) {
@@ -234,7 +232,7 @@ TEST_F(TcpFixture, ConnectionLinesAreBounded) {
 TEST_F(TcpFixture, ClientWithoutAddressesLooksTheNameUp) {
   start_server();
   transport::TcpClient client(io, transport::RemoteServer{"localhost", server->local_port(), {}},
-                              kMaxFrame, log, fast_backoff());
+                              log, fast_backoff());
   client.start(client_sink);
   ASSERT_TRUE(run_until(io, [&] { return client.peer_up() && server->peer_up(); }));
 }
@@ -242,8 +240,7 @@ TEST_F(TcpFixture, ClientWithoutAddressesLooksTheNameUp) {
 TEST_F(TcpFixture, PortInUseIsAStartupError) {
   start_server();
   try {
-    transport::TcpServer second(io, asio::ip::make_address("127.0.0.1"), server->local_port(),
-                                kMaxFrame, log);
+    transport::TcpServer second(io, asio::ip::make_address("127.0.0.1"), server->local_port(), log);
     FAIL() << "binding a used port must fail";
   } catch (const transport::TransportError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot listen on TCP 127.0.0.1:"), std::string::npos);

@@ -14,8 +14,6 @@ namespace {
 using asio::ip::udp;
 using namespace std::chrono_literals;
 
-constexpr std::size_t kMaxFrame = 1400;
-
 struct UdpFixture : ::testing::Test {
   asio::io_context io;
   util::Logger log{util::LogLevel::error};
@@ -27,7 +25,6 @@ struct UdpFixture : ::testing::Test {
     transport::UdpOptions o;
     o.server = true;
     o.listen = asio::ip::make_address("127.0.0.1");
-    o.max_frame = kMaxFrame;
     o.keepalive = keepalive;
     server = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
     server->start(server_sink);
@@ -37,7 +34,6 @@ struct UdpFixture : ::testing::Test {
     o.remote = {"127.0.0.1",
                 server->local_port(),
                 {{asio::ip::make_address("127.0.0.1"), server->local_port()}}};
-    o.max_frame = kMaxFrame;
     o.keepalive = keepalive;
     client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
     client->start(client_sink);
@@ -104,7 +100,6 @@ TEST_F(UdpFixture, ClientMovesOnToTheNextAddressWhenOneDoesNotAnswer) {
   o.remote = {"vpn.test",
               port,
               {{asio::ip::make_address("::1"), port}, {asio::ip::make_address("127.0.0.1"), port}}};
-  o.max_frame = kMaxFrame;
   client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
   client->start(client_sink);
   ASSERT_TRUE(run_until(
@@ -118,7 +113,6 @@ TEST_F(UdpFixture, ClientWithoutAddressesLooksTheNameUp) {
   start_server();
   transport::UdpOptions o;
   o.remote = {"127.0.0.1", server->local_port(), {}};
-  o.max_frame = kMaxFrame;
   client = std::make_unique<transport::UdpTransport>(io, o, log, fast_backoff());
   client->start(client_sink);
   ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
@@ -190,7 +184,6 @@ TEST_F(UdpFixture, PortInUseIsAStartupError) {
   o.server = true;
   o.listen = asio::ip::make_address("127.0.0.1");
   o.port = server->local_port();
-  o.max_frame = kMaxFrame;
   EXPECT_THROW(transport::UdpTransport(io, o, log, fast_backoff()), transport::TransportError);
 }
 
