@@ -1,5 +1,7 @@
-// The ARP/IPv4/ICMP/IPv6 link responder, in TUN and TAP mode, peer up and down. Replies
-// must stay within sane sizes; nothing may crash.
+// The ARP/IPv4/ICMP/IPv6 link responder, in TUN and TAP mode, peer up and down, with a
+// subnet on the device (for the ICMP manners) whose prefix length and explicit broadcast
+// come from the first byte too (so the seed corpus keeps its layout). Replies must stay
+// within sane sizes; nothing may crash.
 #include <cstdlib>
 
 #include "tund/link/responder.hpp"
@@ -12,6 +14,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.link_mac = {0x02, 0, 0, 0, 0, 1};
   config.tunnel_mtu = 1400;
   tund::link::Responder responder(config);
+  // Bit 1: a subnet 10.0.0.1/N, N from bits 3-7 (0-31); bit 2: with broadcast 10.0.0.128.
+  if (data[0] & 2) {
+    tund::link::Ipv4Subnet subnet{{10, 0, 0, 1}, static_cast<unsigned>(data[0] >> 3), {}};
+    if (data[0] & 4) subnet.broadcast = tund::link::Ipv4{10, 0, 0, 128};
+    responder.set_local_subnets({subnet});
+  }
   auto now = tund::link::Responder::Clock::time_point{};
   std::span<const std::uint8_t> frame(data + 1, size - 1);
   for (bool peer_up : {true, false}) {
