@@ -193,6 +193,14 @@ void TcpTransport::refresh_up() {
   sink_->on_peer_state(up);
   if (up) on_up();
   notify_resume();
+  // The server's session ended under a live connection (its client key was removed on
+  // SIGHUP, or it expired): a connection without a session carries nothing, and the
+  // client would only see its frames vanish. Closing it makes the client reconnect and
+  // handshake at once (and be told if its key is refused).
+  if (!up && link_ && security_ && !security_->initiator()) {
+    auto link = link_;  // close() ends in on_closed(), which lets go of link_
+    link->close("its session ended (client key no longer allowed, or expired)");
+  }
 }
 
 void TcpTransport::tick() {

@@ -110,6 +110,32 @@ ping_ok "$NS_C" "$TUN_S" 2 || fail "the tunnel stopped after a refused reload"
 tunnel_down
 pass "SIGHUP: a newly allowed key got in; a bad key file was refused and the old set kept"
 
+for proto in tcp udp; do
+  step "$proto: SIGHUP removes the client's key (the session ends), then allows it again"
+  cat "$WORK/client.pub" >"$WORK/allowed"
+  start_tund "$NS_S" "revoke-$proto" -s -i "rs$ID" -t "$proto" --private-key "$WORK/server.key" \
+    --allow-file "$WORK/allowed" --address "$TUN_S/32" --peer "$TUN_C"
+  SERVER_PID=$LAST_PID
+  start_tund "$NS_C" "revokec-$proto" -c "$UNDER_S" -i "rc$ID" -t "$proto" \
+    --private-key "$WORK/client.key" --peer-key "$WORK/server.pub" --address "$TUN_C/32" \
+    --peer "$TUN_S"
+  CLIENT_PID=$LAST_PID
+  wait_until 15 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: tunnel did not come up"
+  cat "$WORK/other.pub" >"$WORK/allowed"
+  kill -HUP "$SERVER_PID"
+  wait_until 5 grep -q "reloaded the key files.*(1 added, 1 removed)" "$WORK/revoke-$proto.log" ||
+    fail "$proto: no reload line"
+  sleep 1
+  ! ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: a removed key still carries traffic"
+  cat "$WORK/client.pub" >"$WORK/allowed"
+  kill -HUP "$SERVER_PID"
+  start=$SECONDS
+  # The client's retries (capped backoff, 5 s) find the key allowed again.
+  wait_until 15 ping_ok "$NS_C" "$TUN_S" 1 || fail "$proto: the client did not get back in"
+  tunnel_down
+  pass "$proto: a removed key lost its session; allowed again, back in $((SECONDS - start)) s"
+done
+
 step "SIGTERM while the server's name is being looked up (the DNS query hangs)"
 # The namespace's resolver is its own loopback, where nft drops every DNS query: the lookup
 # hangs for resolv.conf's timeouts (dropped on input: the sender sees no error). Nothing
