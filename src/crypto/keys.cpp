@@ -17,7 +17,18 @@ namespace {
 
 using util::trim;
 
+// A directory opens fine and reads as nothing, which would surface as "not a key" or "no
+// allowed keys": say what it is instead.
+void require_regular_file(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw KeyError("cannot read " + what + " " + path + ": " + strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw KeyError(what + " " + path + " is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) throw KeyError(what + " " + path + " is not a regular file");
+}
+
 std::string read_first_line(const std::string& path) {
+  require_regular_file(path, "key file");
   std::ifstream in(path);
   if (!in) throw KeyError("cannot read key file " + path + ": " + strerror(errno));
   std::string line;
@@ -72,6 +83,7 @@ Key key_from_base64(const std::string& text, const std::string& what) {
 }
 
 Key read_secret_key_file(const std::string& path) {
+  require_regular_file(path, "key file");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw KeyError("cannot read key file " + path + ": " + strerror(errno));
@@ -96,6 +108,7 @@ Key read_public_key(const std::string& key_or_file) {
 }
 
 std::vector<Key> read_allow_file(const std::string& path) {
+  require_regular_file(path, "allow file");
   std::ifstream in(path);
   if (!in) throw KeyError("cannot read allow file " + path + ": " + strerror(errno));
   std::stringstream text;

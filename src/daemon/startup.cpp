@@ -1,6 +1,7 @@
 // Start-up, in the order that keeps the system clean: everything that can be refused
 // (account, keys, option values, the server's name) is checked before the first side
 // effect; then the device (undone by closing it), the socket, --up, the switch to --user.
+#include <asio/ip/address.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -145,6 +146,10 @@ std::optional<int> Daemon::check_before_start() {
 std::optional<int> Daemon::resolve_server() {
   if (cfg_.role == config::Role::server) return std::nullopt;
   remote_ = {cfg_.remote_host, cfg_.port, {}};
+  std::error_code not_literal;
+  asio::ip::make_address(cfg_.remote_host, not_literal);
+  // A lookup can take many seconds (an unreachable DNS server): say what tund waits for.
+  if (not_literal) log_.info("looking up ", cfg_.remote_host);
   transport::Resolver resolver(io_);
   bool done = false;
   std::error_code error;

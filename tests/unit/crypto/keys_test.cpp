@@ -128,6 +128,26 @@ TEST_F(KeyFiles, MessagesNameTheKeyAndTheFault) {
   }
 }
 
+// A directory opens and reads as nothing: it must be named as such, not reported as "not
+// a key" or an empty allow-list.
+TEST_F(KeyFiles, ADirectoryIsNamedAsOne) {
+  auto message = [](auto read) {
+    try {
+      read();
+    } catch (const KeyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  chmod(dir.c_str(), 0700);
+  EXPECT_EQ(message([&] { read_allow_file(dir); }),
+            "allow file " + dir + " is a directory, not a file");
+  EXPECT_EQ(message([&] { read_secret_key_file(dir); }),
+            "key file " + dir + " is a directory, not a file");
+  EXPECT_EQ(message([&] { read_public_key(dir); }),
+            "key file " + dir + " is a directory, not a file");
+}
+
 TEST_F(KeyFiles, AllZeroSecretKeyIsRefused) {
   std::string path = write("zero.key", to_base64(Key{}) + "\n", 0600);
   EXPECT_THROW(read_secret_key_file(path), KeyError);
