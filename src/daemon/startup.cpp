@@ -1,7 +1,7 @@
 // Start-up, in the order that keeps the system clean: everything that can be refused
 // (account, keys, option values, the server's name) is checked before the first side
 // effect; then the device (undone by closing it), the socket, --up, the switch to --user.
-#include <asio/ip/address.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -146,11 +146,13 @@ std::optional<int> Daemon::check_before_start() {
 std::optional<int> Daemon::resolve_server() {
   if (cfg_.role == config::Role::server) return std::nullopt;
   remote_ = {cfg_.remote_host, cfg_.port, {}};
-  std::error_code not_literal;
-  asio::ip::make_address(cfg_.remote_host, not_literal);
-  // A lookup can take many seconds (an unreachable DNS server): say what tund waits for.
-  if (not_literal) log_.info("looking up ", cfg_.remote_host);
   transport::Resolver resolver(io_);
+  // A lookup can take many seconds (an unreachable DNS server): after one, say what tund
+  // waits for (an answer within it keeps a start-up error to its one line).
+  asio::steady_timer slow(io_, std::chrono::seconds(1));
+  slow.async_wait([this](std::error_code ec) {
+    if (!ec) log_.info("still looking up ", cfg_.remote_host, " (waiting for the resolver)");
+  });
   bool done = false;
   std::error_code error;
   resolver.resolve(cfg_.remote_host, cfg_.port, [&](std::error_code ec, auto addresses) {
@@ -158,7 +160,9 @@ std::optional<int> Daemon::resolve_server() {
     error = ec;
     remote_.addresses = std::move(addresses);
   });
-  if (!pump_until([&] { return done; })) return 0;
+  bool answered = pump_until([&] { return done; });
+  slow.cancel();
+  if (!answered) return 0;
   if (!error) return std::nullopt;
   if (transport::is_permanent_lookup_error(error))
     return start_error("cannot resolve host '" + cfg_.remote_host + "': " + error.message());
