@@ -19,10 +19,15 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Under AddressSanitizer the RSS includes shadow memory and the quarantine of freed blocks,
 # so the memory bound is checked on the normal build only (which the suite also runs).
 rss_bound_kb=32768
+# Pings that must get through: the flood fills the server's socket buffer at times, and the
+# kernel then drops whatever arrives, legitimate or not (no userspace program can choose);
+# under ASan each datagram costs several times more, so that happens more often there.
+min_pings=95
 # grep -c, not -q: -q exits at the first match, ldd (one write per line) then dies of
 # SIGPIPE and, under pipefail, the test took the sanitizer build for a normal one.
 if ldd "$TUND_BIN" 2>/dev/null | grep -c libasan >/dev/null; then
   rss_bound_kb=$((1024 * 1024))
+  min_pings=85
   echo "   (sanitizer build: the 32 MB RSS bound is checked on the normal build instead)"
 fi
 fds() { ls "/proc/$1/fd" | wc -l; }
@@ -45,7 +50,7 @@ check_live_traffic() {
   [ "$(sha256sum <"$WORK/received" | cut -d' ' -f1)" = "$want" ] || fail "$1: transfer corrupted"
   wait "$PING" || true
   received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.out")
-  [ "${received:-0}" -ge 95 ] || fail "$1: only ${received:-0}/100 pings answered during the flood"
+  [ "${received:-0}" -ge "$min_pings" ] || fail "$1: only ${received:-0}/100 pings answered during the flood"
 }
 
 step "udp: 100,000 random and 100,000 replayed/bit-flipped datagrams"
