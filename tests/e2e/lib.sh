@@ -150,7 +150,7 @@ tunnel_down() {
 }
 
 listening() {  # listening NS PORT: a TCP listener is up on PORT in NS
-  ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+  ip netns exec "$1" ss -Hltn "sport = :$2" | grep -c . >/dev/null
 }
 
 ping_ok() {  # ping_ok NS ADDR [count]: every one of the echo requests must be answered

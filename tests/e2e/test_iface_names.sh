@@ -29,8 +29,8 @@ for mode in tun tap; do
       name=$(cat "$WORK/up-$side" 2>/dev/null || true)
       [ -n "$name" ] || fail "$mode/$proto: the --up hook did not record TUND_IFACE"
       [[ "$name" =~ ^$mode[0-9]+$ ]] || fail "$mode/$proto: TUND_IFACE=$name is not a kernel-picked name"
-      ip -n "$ns" -o link show "$name" | grep -q "mtu 1400" || fail "$mode/$proto: $name has no MTU 1400"
-      ip -n "$ns" -o addr show dev "$name" | grep -q "10.77.0." || fail "$mode/$proto: no address on $name"
+      ip -n "$ns" -o link show "$name" | grep -c "mtu 1400" >/dev/null || fail "$mode/$proto: $name has no MTU 1400"
+      ip -n "$ns" -o addr show dev "$name" | grep -c "10.77.0." >/dev/null || fail "$mode/$proto: no address on $name"
       ! ip -n "$ns" link show "$mode%d" >/dev/null 2>&1 || fail "$mode/$proto: a device is literally named $mode%d"
     done
     [ "$(cat "$WORK/up-s")" != "${mode}0" ] || fail "$mode/$proto: the existing ${mode}0 was taken"

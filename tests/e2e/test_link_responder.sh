@@ -25,7 +25,7 @@ for mode in tun tap; do
     grep -q "From $LINK .*Destination Host Unreachable" <<<"$out" || fail "tun: no host unreachable from $LINK: $out"
   fi
   if [ "$mode" = tap ]; then
-    ip -n "$NS_C" neigh show "$LINK" | grep -q "lladdr 02:" \
+    ip -n "$NS_C" neigh show "$LINK" | grep -c "lladdr 02:" >/dev/null \
       || fail "tap: the link address was not resolved by ARP to a locally administered MAC"
   fi
   pass "$mode: ping $LINK answered locally with the peer down"

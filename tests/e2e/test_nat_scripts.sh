@@ -34,7 +34,7 @@ start_tund "$NS_C" client --config "$WORK/client.conf"
 CLIENT_PID=$LAST_PID
 wait_until 10 ping_ok "$NS_C" 10.0.0.1 1 || fail "tunnel from the example configs did not come up"
 grep -q "running up hook" "$WORK/server.log" || fail "server up hook did not run"
-ip netns exec "$NS_S" nft list table ip "tund_tuns$ID" | grep -q masquerade || fail "no NAT rule"
+ip netns exec "$NS_S" nft list table ip "tund_tuns$ID" | grep -c masquerade >/dev/null || fail "no NAT rule"
 seen=$(ip netns exec "$NS_C" socat -T 5 - TCP:198.19.0.2:7000 </dev/null)
 [ "$seen" = "198.19.0.1" ] || fail "internet saw '$seen', not the server's address 198.19.0.1"
 pass "client reached 198.19.0.2 through the tunnel; it saw the server (198.19.0.1) as source"
@@ -72,12 +72,12 @@ SERVER_PID=$LAST_PID
 start_tund "$NS_C" client2 --config "$WORK/client.conf"
 CLIENT_PID=$LAST_PID
 wait_until 10 ping_ok "$NS_C" 10.0.0.1 1 || fail "full-tunnel client did not come up"
-ip -n "$NS_C" route | grep -q "^0.0.0.0/1 via 10.0.0.1" || fail "no 0.0.0.0/1 route"
-ip -n "$NS_C" route | grep -q "^$UNDER_S dev" || fail "no host route keeping the server outside"
+ip -n "$NS_C" route | grep -c "^0.0.0.0/1 via 10.0.0.1" >/dev/null || fail "no 0.0.0.0/1 route"
+ip -n "$NS_C" route | grep -c "^$UNDER_S dev" >/dev/null || fail "no host route keeping the server outside"
 seen=$(ip netns exec "$NS_C" socat -T 5 - TCP:198.19.0.2:7000 </dev/null)
 [ "$seen" = "198.19.0.1" ] || fail "full tunnel: internet saw '$seen'"
 ping_ok "$NS_C" "$UNDER_S" 2 || fail "full tunnel: the server's own address became unreachable"
 ping_ok "$NS_C" 10.0.0.1 3 || fail "full tunnel: the tunnel stopped working"
 stop_pid "$CLIENT_PID"
-ip -n "$NS_C" route | grep -q "^$UNDER_S dev" && fail "client-down.sh left the host route"
+ip -n "$NS_C" route | grep -c "^$UNDER_S dev" >/dev/null && fail "client-down.sh left the host route"
 pass "full tunnel: internet reached with no route of its own, server kept outside, cleaned up"

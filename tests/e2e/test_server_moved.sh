@@ -35,7 +35,7 @@ for mode in tcp udp udp-encrypted; do
   # In place (same inode): the running client sees the file `ip netns exec` mounted.
   echo "$NEW_S vpn.test" | cat >"$HOSTS"
   [ "$(stat -c %i "$HOSTS")" = "$inode" ] || fail "hosts file was replaced, not rewritten"
-  ip netns exec "$NS_C" getent hosts vpn.test | grep -q "$NEW_S" || fail "hosts change not visible"
+  ip netns exec "$NS_C" getent hosts vpn.test | grep -c "$NEW_S" >/dev/null || fail "hosts change not visible"
   start_tund "$NS_S" server2-$mode -s -i "tuns$ID" -u -t "$proto" "${keys_s[@]}"
   SERVER_PID=$LAST_PID
   configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
