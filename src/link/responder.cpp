@@ -168,6 +168,12 @@ Decision Responder::on_ipv4(std::span<const std::uint8_t> frame, std::size_t l3,
     bool echo = h.valid && h.ihl == kIpv4Header && ip[9] == kProtoIcmp && !is_fragment(ip) &&
                 !unusable_ipv4(ip + 12) && h.total >= h.ihl + kIcmpHeader && ip[h.ihl] == 8 &&
                 ip[h.ihl + 1] == 0 && checksum(ip + h.ihl, h.total - h.ihl) == 0;
+    // A request larger than the link MTU (the device's MTU raised past the tunnel's) is
+    // dropped like any packet too big for the link, so no reply ever exceeds the MTU.
+    if (echo && h.total > config_.tunnel_mtu) {
+      ++stats_.dropped_too_big;
+      return Decision::drop;
+    }
     if (echo && (!config_.ethernet || !multicast_mac(frame.data() + 6)))
       return echo_reply(frame, l3, h.ihl, h.total);
     ++stats_.ignored_malformed;

@@ -1,7 +1,9 @@
 // The ARP/IPv4/ICMP/IPv6 link responder, in TUN and TAP mode, peer up and down, with a
 // subnet on the device (for the ICMP manners) whose prefix length and explicit broadcast
 // come from the first byte too (so the seed corpus keeps its layout). Replies must stay
-// within sane sizes; nothing may crash.
+// within sane sizes: an echo reply within the tunnel MTU, an ICMP error within the IPv6
+// minimum MTU (RFC 4443 2.4(c)), plus the Ethernet header in TAP mode; nothing may crash.
+#include <algorithm>
 #include <cstdlib>
 
 #include "tund/link/responder.hpp"
@@ -24,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::span<const std::uint8_t> frame(data + 1, size - 1);
   for (bool peer_up : {true, false}) {
     if (responder.on_device_frame(frame, peer_up, now) == tund::link::Decision::reply &&
-        (responder.reply().empty() || responder.reply().size() > 1280 + 14))
+        (responder.reply().empty() ||
+         responder.reply().size() > std::max<std::size_t>(config.tunnel_mtu, 1280) + 14))
       std::abort();
   }
   return 0;

@@ -88,6 +88,43 @@ TEST_F(ResponderTest, EchoReplyInTapMode) {
   EXPECT_EQ(reply_of(r), ethernet(kPeerMac, kLinkMac, 0x0800, kEchoReply));
 }
 
+// An echo request to the link address of TOTAL bytes, checksums valid.
+Bytes echo_request_of_size(std::size_t total) {
+  Bytes p = kEchoRequest;
+  p.resize(total, 0x5a);
+  p[2] = static_cast<std::uint8_t>(total >> 8);
+  p[3] = static_cast<std::uint8_t>(total);
+  p[10] = p[11] = 0;
+  std::uint16_t ip_sum = checksum(p.data(), 20);
+  p[10] = static_cast<std::uint8_t>(ip_sum >> 8);
+  p[11] = static_cast<std::uint8_t>(ip_sum);
+  p[22] = p[23] = 0;
+  std::uint16_t icmp_sum = checksum(p.data() + 20, total - 20);
+  p[22] = static_cast<std::uint8_t>(icmp_sum >> 8);
+  p[23] = static_cast<std::uint8_t>(icmp_sum);
+  return p;
+}
+
+// A reply never exceeds the link MTU: a request the tunnel could not carry (the device MTU
+// raised past it) is dropped and counted, in TUN and TAP mode; one of exactly the MTU is
+// answered in full.
+TEST_F(ResponderTest, EchoRequestLargerThanTheMtuIsNotAnswered) {
+  for (bool tap : {false, true}) {
+    Responder r(config(tap));
+    Bytes fits = echo_request_of_size(1400), too_big = echo_request_of_size(1401);
+    if (tap) {
+      fits = ethernet(kLinkMac, kPeerMac, 0x0800, fits);
+      too_big = ethernet(kLinkMac, kPeerMac, 0x0800, too_big);
+    }
+    ASSERT_EQ(r.on_device_frame(fits, true, now), Decision::reply);
+    EXPECT_EQ(r.reply().size(), fits.size());
+    EXPECT_EQ(r.on_device_frame(too_big, true, now), Decision::drop);
+    EXPECT_EQ(r.on_device_frame(too_big, false, now), Decision::drop);
+    EXPECT_EQ(r.stats().dropped_too_big, 2u);
+    EXPECT_EQ(r.stats().echo_replies, 1u);
+  }
+}
+
 TEST_F(ResponderTest, ArpReplyForTheLinkAddress) {
   Responder r(config(true));
   Bytes who_has =
