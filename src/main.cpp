@@ -1,4 +1,4 @@
-// tund: parse the command line, then hand over to the daemon.
+// tund: a key command, or parse the command line and hand over to the daemon.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -11,14 +11,14 @@
 #include "tund/daemon/signals.hpp"
 
 int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
   // The key commands are filters, which Ctrl-C may end; the daemon is not.
-  if (argc == 2 && tund::daemon::is_key_command(argv[1]))
-    return tund::daemon::run_key_command(argv[1]);
+  if (!args.empty() && tund::daemon::is_key_command(args[0]))
+    return tund::daemon::run_key_command(args);
   // A SIGINT/SIGTERM/SIGHUP from here on waits for the daemon's handlers instead of killing
   // tund by its default action (daemon/signals.hpp).
   tund::daemon::block_daemon_signals();
   std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
-  std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = tund::config::parse_command_line(args);
   if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {
     std::fputs(exit->output.c_str(), exit->status == 0 ? stdout : stderr);

@@ -1,12 +1,15 @@
+// The command line and the config file, combined: the command line is parsed alone first
+// (its errors keep their plain form), then each config file value alone (its errors name
+// the file and line), then the file's options the command line does not override followed
+// by the command line, into one Config whose origins are kept for every later message.
 #include "tund/config/cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <map>
-#include <sstream>
+#include <cctype>
+#include <cstdlib>
+#include <regex>
+#include <set>
 
 #include "tund/config/checks.hpp"
 #include "tund/config/config_file.hpp"
@@ -20,16 +23,47 @@ struct RawOptions {
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
 
-void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
+const char* const kUsage =
+    "tund -s -i IFNAME [OPTIONS]                   server\n"
+    "       tund -c HOST[:PORT] -i IFNAME [OPTIONS]       client\n"
+    "       tund --config FILE [OPTIONS]                  options from FILE too\n"
+    "       tund genkey|genpsk > KEY_FILE                 a new private key / preshared key\n"
+    "       tund pubkey < PRIVATE_KEY_FILE                its public key\n";
+
+// "Usage:" in --help shows the modes and the key commands, not only [OPTIONS].
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return std::string("Usage: ") + kUsage;
+  }
+};
+
+// CLI11's Range says "Value x not in range" for a word; this says what is wrong with it.
+CLI::Validator number_in(long min, long max) {
+  std::string range = std::to_string(min) + "-" + std::to_string(max);
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        bool digits =
+            !text.empty() && text.size() <= 9 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) return "'" + text + "' is not a number (" + range + ")";
+        long n = std::strtol(text.c_str(), nullptr, 10);
+        if (n < min || n > max) return text + " is out of range (" + range + ")";
+        return "";
+      },
+      "");
+}
+
+void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("-i,--iface", cfg.iface, "TUN/TAP interface to create or attach to")
-      ->required()
       ->type_name("IFNAME");
   auto* server = app.add_flag("-s,--server", raw.server, "run as server (listen for a client)");
-  auto* client = app.add_option("-c,--connect", raw.connect, "run as client, connect to HOST")
+  auto* client = app.add_option("-c,--connect", raw.connect,
+                                "run as client, connect to HOST (HOST:PORT, [IPv6]:PORT too)")
                      ->type_name("HOST");
   server->excludes(client);
   app.add_option("-p,--port", cfg.port, "TCP/UDP port (default 55555)")
-      ->check(CLI::Range(1, 65535))
+      ->check(number_in(1, 65535))
       ->type_name("PORT");
   auto* tun = app.add_flag("-u,--tun", raw.tun, "TUN mode: carry IP packets (default)");
   auto* tap = app.add_flag("-a,--tap", raw.tap, "TAP mode: carry Ethernet frames");
@@ -37,17 +71,21 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("-t,--transport", raw.transport, "tcp (default) or udp")
       ->check(CLI::IsMember({"tcp", "udp"}))
       ->type_name("PROTO");
-  app.add_option("--listen", raw.listen, "server: listen on this address only (default: all)")
+  app.add_option("--listen", raw.listen,
+                 "server: listen on this address only (ADDR:PORT too; default: all)")
       ->type_name("ADDR");
   app.add_option("--mtu", cfg.mtu, "device MTU (default 1400)")
-      ->check(CLI::Range(proto::kMinMtu, proto::kMaxMtu))
+      ->check(number_in(proto::kMinMtu, proto::kMaxMtu))
       ->type_name("N");
   app.add_option("--keepalive", raw.keepalive, "UDP keepalive interval in seconds (default 10)")
-      ->check(CLI::Range(1, 3600))
+      ->check(number_in(1, 3600))
       ->type_name("SEC");
   app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
   app.add_flag("--no-offload", raw.no_offload,
                "TUN: no segmentation/coalescing offloads (plain packet-at-a-time path)");
+}
+
+void define_key_options(CLI::App& app, Config& cfg) {
   app.add_option("--private-key", cfg.private_key_file,
                  "this side's private key file (turns encryption on)")
       ->type_name("FILE");
@@ -61,8 +99,11 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->type_name("FILE");
   app.add_option("--max-pending", cfg.max_pending,
                  "encrypted TCP server: connections awaiting a handshake (default 16)")
-      ->check(CLI::Range(1, 4096))
+      ->check(number_in(1, 4096))
       ->type_name("N");
+}
+
+void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--link-ip", cfg.link_ip,
                  "IPv4 address tund itself answers ARP and ping for on the tunnel link")
       ->type_name("ADDR");
@@ -78,104 +119,68 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->type_name("USER");
   app.add_option("--group", cfg.group, "switch to GROUP (default: USER's group)")
       ->type_name("GROUP");
-  app.add_option("--config", raw.config, "read options from FILE (the command line wins)")
+  app.add_option("--config", raw.config,
+                 "read options from FILE (the command line wins; relative paths in FILE are "
+                 "relative to its directory)")
       ->type_name("FILE");
+}
+
+void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
+  app.formatter(std::make_shared<Formatter>());
+  define_mode_options(app, cfg, raw);
+  define_key_options(app, cfg);
+  define_system_options(app, cfg, raw);
   app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
+  // A value given twice keeps the last one.
+  for (CLI::Option* opt : app.get_options())
+    if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-// Encryption needs a complete set of keys, or none at all: a half-configured side would
-// silently run in plaintext.
-void check_encryption_options(const Config& cfg) {
-  bool any_peer_keys = !cfg.peer_key.empty() || !cfg.allow.empty() || !cfg.allow_files.empty();
-  if (!cfg.encrypted()) {
-    if (any_peer_keys || !cfg.psk_file.empty())
-      throw CLI::ValidationError(
-          "--peer-key, --allow, --allow-file and --psk need --private-key (encryption)");
-    return;
-  }
-  if (cfg.role == Role::client) {
-    if (cfg.peer_key.empty())
-      throw CLI::ValidationError("--private-key on a client needs --peer-key (the server's key)");
-    if (!cfg.allow.empty() || !cfg.allow_files.empty())
-      throw CLI::ValidationError("--allow and --allow-file are for the server (-s)");
-  } else {
-    if (!cfg.peer_key.empty())
-      throw CLI::ValidationError("--peer-key is for the client; the server uses --allow");
-    if (cfg.allow.empty() && cfg.allow_files.empty())
-      throw CLI::ValidationError(
-          "--private-key on a server needs --allow KEY or --allow-file FILE (who may connect)");
-  }
-}
+const std::set<std::string> kPaths = {"private-key", "psk", "allow-file"};
+const std::set<std::string> kKeysOrPaths = {"peer-key", "allow"};
+const std::set<std::string> kRepeatable = {"allow", "allow-file"};
+// Options that exclude each other: one given on the command line drops the file's choice.
+const std::vector<std::set<std::string>> kExclusive = {{"server", "connect"}, {"tun", "tap"}};
 
-void check(const std::string& option, const std::string& error) {
-  if (!error.empty()) throw CLI::ValidationError(option + ": " + error);
-}
-
-// Values the kernel would refuse only after something was created (a device, a hook run).
-void check_values(const Config& cfg) {
-  check("--iface", interface_name_error(cfg.iface));
-  if (!cfg.address.empty()) check("--address", cidr_error(cfg.address));
-  if (!cfg.peer.empty()) {
-    check("--peer", ipv4_error(cfg.peer));
-    if (cfg.address.find(':') != std::string::npos)
-      throw CLI::ValidationError("--peer is supported with an IPv4 --address only");
-  }
-  if (!cfg.link_ip.empty()) check("--link-ip", ipv4_error(cfg.link_ip));
-}
-
-// Checks that need more than one option, after CLI11's own.
-void finish(Config& cfg, const RawOptions& raw) {
-  if (!raw.server && raw.connect.empty())
-    throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required");
-  cfg.role = raw.server ? Role::server : Role::client;
-  cfg.remote_host = raw.connect;
-  if (!raw.listen.empty() && cfg.role == Role::client)
-    throw CLI::ValidationError("--listen is for the server (-s)");
-  cfg.listen = raw.listen;
-  cfg.device = raw.tap ? DeviceKind::tap : DeviceKind::tun;
-  cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;
-  cfg.keepalive = std::chrono::seconds(raw.keepalive);
-  cfg.debug = raw.debug;
-  cfg.offload = !raw.no_offload;
-  check_encryption_options(cfg);
-  if (!cfg.peer.empty() && cfg.address.empty())
-    throw CLI::ValidationError("--peer goes with --address");
-  if (!cfg.link_mac.empty() && cfg.device != DeviceKind::tap)
-    throw CLI::ValidationError("--link-mac is for TAP mode (-a)");
-  if (!cfg.group.empty() && cfg.user.empty())
-    throw CLI::ValidationError("--group goes with --user");
-  check_values(cfg);
-}
-
-// The options the config file may set: every long option (help/version aside).
+// The options a config file may set: every long option (help/version aside).
 std::vector<OptionSpec> option_specs(const CLI::App& app) {
   std::vector<OptionSpec> specs;
   for (const CLI::Option* opt : app.get_options()) {
     for (const std::string& name : opt->get_lnames()) {
       if (name == "help" || name == "version") continue;
-      specs.push_back({name, opt->get_expected_min() == 0});
+      auto kind = opt->get_expected_min() == 0 ? OptionSpec::Kind::flag
+                  : kPaths.count(name)         ? OptionSpec::Kind::path
+                  : kKeysOrPaths.count(name)   ? OptionSpec::Kind::key_or_path
+                                               : OptionSpec::Kind::value;
+      specs.push_back({name, kind});
     }
   }
   return specs;
 }
 
-// --config FILE anywhere on the command line: its options go first, so the command line
-// (parsed after them, last value wins) overrides the file.
-std::vector<std::string> with_config_file(const CLI::App& app,
-                                          const std::vector<std::string>& args) {
-  std::string path;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
-    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+// CLI11 takes "-i" in `-c -i tun0` as the host; an option that needs a value followed by
+// another option is given no value.
+void check_missing_values(const CLI::App& app, const std::vector<std::string>& args) {
+  auto option_at = [&](const std::string& token) -> const CLI::Option* {
+    if (token.rfind("--", 0) == 0) return app.get_option_no_throw(token.substr(0, token.find('=')));
+    if (token.size() >= 2 && token[0] == '-' && std::isalpha(static_cast<unsigned char>(token[1])))
+      return app.get_option_no_throw(token.substr(0, 2));
+    return nullptr;
+  };
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    const CLI::Option* opt = option_at(args[i]);
+    bool separate_value = args[i].find('=') == std::string::npos &&
+                          (args[i].rfind("--", 0) == 0 || args[i].size() == 2);
+    if (opt && opt->get_expected_min() > 0 && separate_value && option_at(args[i + 1]))
+      throw CLI::ArgumentMismatch(opt->get_name() + ": 1 required " + opt->get_type_name() +
+                                  " missing");
   }
-  if (path.empty()) return args;
-  std::ifstream in(path);
-  if (!in) throw ConfigFileError("cannot read config file " + path + ": " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  std::vector<std::string> all = config_to_args(text.str(), path, option_specs(app));
-  all.insert(all.end(), args.begin(), args.end());
-  return all;
+}
+
+void parse_args(CLI::App& app, const std::vector<std::string>& args) {
+  app.clear();
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  app.parse(reversed);
 }
 
 // CLI11 messages can span lines; the user gets one line.
@@ -185,9 +190,274 @@ std::string one_line(std::string text) {
   return text;
 }
 
+std::string where(const std::string& path, int line) {
+  return path + " line " + std::to_string(line) + ": ";
+}
+
+// Each value of the file parsed alone, so that CLI11's own checks (a port out of range, an
+// unknown transport) name the line it is on.
+void check_file_values(const std::vector<FileOption>& entries, const std::string& path) {
+  Config scratch;
+  RawOptions raw;
+  CLI::App app;
+  define_options(app, scratch, raw);
+  for (const FileOption& e : entries) {
+    try {
+      parse_args(app, to_args({e}));
+    } catch (const CLI::ParseError& error) {
+      throw ConfigFileError(where(path, e.line) + one_line(error.what()));
+    }
+  }
+}
+
+// server and connect (or tun and tap) both set in the file; or a setting given twice.
+std::vector<std::string> check_file_conflicts(const std::vector<FileOption>& entries,
+                                              const std::string& path) {
+  std::vector<std::string> warnings;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const FileOption &a = entries[j], &b = entries[i];
+      bool exclusive = std::any_of(kExclusive.begin(), kExclusive.end(), [&](const auto& group) {
+        return a.name != b.name && group.count(a.name) && group.count(b.name);
+      });
+      if (exclusive)
+        throw ConfigFileError(where(path, b.line) + "'" + b.name + "' conflicts with '" + a.name +
+                              "' on line " + std::to_string(a.line) + " (one of them)");
+      if (a.name == b.name && !kRepeatable.count(a.name))
+        warnings.push_back(where(path, b.line) + "'" + b.name + "' is set again; line " +
+                           std::to_string(a.line) + "'s value is ignored");
+    }
+  }
+  return warnings;
+}
+
+std::set<std::string> given_names(const CLI::App& app) {
+  std::set<std::string> names;
+  for (const CLI::Option* opt : app.get_options())
+    if (opt->count() > 0)
+      for (const std::string& name : opt->get_lnames()) names.insert(name);
+  return names;
+}
+
+// The command line wins: the file's value of an option it gives (or of one excluding it,
+// the mode included) is dropped. Repeatable options add to the file's.
+bool overridden(const FileOption& e, const std::set<std::string>& command_line) {
+  if (kRepeatable.count(e.name)) return false;
+  if (command_line.count(e.name)) return true;
+  return std::any_of(kExclusive.begin(), kExclusive.end(), [&](const auto& group) {
+    return group.count(e.name) && std::any_of(group.begin(), group.end(), [&](const auto& n) {
+             return command_line.count(n) != 0;
+           });
+  });
+}
+
+Sources sources_of(const std::vector<FileOption>& kept, const std::string& path,
+                   const CLI::App& command_line) {
+  Sources sources;
+  for (const FileOption& e : kept) sources.by_option[e.name].push_back({path, e.line});
+  for (const CLI::Option* opt : command_line.get_options())
+    for (const std::string& name : opt->get_lnames())
+      for (std::size_t i = 0; i < opt->count(); ++i) sources.by_option[name].push_back({});
+  return sources;
+}
+
+// An error about `option`: from the config file it names the line; from the command line
+// it keeps the plain form (followed by "see tund --help").
+[[noreturn]] void fail(const Sources& sources, const std::string& option,
+                       const std::string& message, std::size_t index = Sources::kLast) {
+  std::string at = sources.prefix(option, index);
+  if (at.empty()) throw CLI::ValidationError(message);
+  throw ConfigFileError(at + message);
+}
+
+void check(const Sources& sources, const std::string& option, const std::string& error,
+           std::size_t index = Sources::kLast) {
+  if (!error.empty()) fail(sources, option, "--" + option + ": " + error, index);
+}
+
+// Encryption needs a complete set of keys, or none at all: a half-configured side would
+// silently run in plaintext.
+void check_encryption_options(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  if (!cfg.encrypted()) {
+    for (const char* option : {"peer-key", "allow", "allow-file", "psk"})
+      if (s.given(option))
+        fail(s, option,
+             "--peer-key, --allow, --allow-file and --psk need --private-key (encryption)", 0);
+    return;
+  }
+  if (cfg.role == Role::client) {
+    if (cfg.peer_key.empty())
+      fail(s, "private-key", "--private-key on a client needs --peer-key (the server's key)");
+    for (const char* option : {"allow", "allow-file"})
+      if (s.given(option)) fail(s, option, "--allow and --allow-file are for the server (-s)", 0);
+  } else {
+    if (!cfg.peer_key.empty())
+      fail(s, "peer-key", "--peer-key is for the client; the server uses --allow");
+    if (cfg.allow.empty() && cfg.allow_files.empty())
+      fail(s, "private-key",
+           "--private-key on a server needs --allow KEY or --allow-file FILE (who may connect)");
+  }
+}
+
+// Every file an option names, before anything starts: "is a directory" rather than a key
+// error or a chmod hint later.
+void check_files(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  if (!cfg.private_key_file.empty())
+    check(s, "private-key", file_error(cfg.private_key_file, "key file"));
+  if (!cfg.psk_file.empty()) check(s, "psk", file_error(cfg.psk_file, "key file"));
+  for (std::size_t i = 0; i < cfg.allow_files.size(); ++i)
+    check(s, "allow-file", file_error(cfg.allow_files[i], "allow file"), i);
+  if (!cfg.peer_key.empty() && !looks_like_key(cfg.peer_key))
+    check(s, "peer-key", file_error(cfg.peer_key, "public key file"));
+  for (std::size_t i = 0; i < cfg.allow.size(); ++i)
+    if (!looks_like_key(cfg.allow[i]))
+      check(s, "allow", file_error(cfg.allow[i], "public key file"), i);
+}
+
+// Values the kernel would refuse only after something was created (a device, a hook run).
+void check_values(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  check(s, "iface", interface_name_error(cfg.iface));
+  if (!cfg.address.empty()) check(s, "address", cidr_error(cfg.address));
+  if (!cfg.peer.empty()) {
+    check(s, "peer", ipv4_error(cfg.peer));
+    if (cfg.address.find(':') != std::string::npos)
+      fail(s, "peer", "--peer is supported with an IPv4 --address only");
+  }
+  if (!cfg.link_ip.empty()) check(s, "link-ip", ipv4_error(cfg.link_ip));
+  if (!cfg.link_mac.empty()) check(s, "link-mac", mac_error(cfg.link_mac));
+  check_files(cfg);
+}
+
+// -c HOST:PORT or --listen ADDR:PORT names the port -p sets: two different ports from the
+// same place are a conflict; from the file and the command line, the command line wins.
+void take_port(Config& cfg, const std::string& option, const std::string& value,
+               std::uint16_t port) {
+  const Sources& s = cfg.sources;
+  bool same_place = s.from_command_line("port") == s.from_command_line(option);
+  if (s.given("port") && same_place && cfg.port != port)
+    fail(s, option,
+         "--" + option + ": '" + value + "' names port " + std::to_string(port) +
+             ", but --port is " + std::to_string(cfg.port) + " (give one of them)");
+  if (s.given("port") && !same_place && s.from_command_line("port")) return;
+  cfg.port = port;
+}
+
+void take_endpoint(Config& cfg, const RawOptions& raw) {
+  bool server = cfg.role == Role::server;
+  std::string option = server ? "listen" : "connect";
+  const std::string& value = server ? raw.listen : raw.connect;
+  if (server && value.empty()) return;
+  HostPort hp;
+  check(cfg.sources, option, host_port_error(value, hp));
+  check(cfg.sources, option, server ? ip_error(hp.host) : host_error(hp.host));
+  if (hp.port) take_port(cfg, option, value, *hp.port);
+  (server ? cfg.listen : cfg.remote_host) = hp.host;
+}
+
+// Options that are accepted but change nothing in this combination: one warning each.
+std::vector<std::string> idle_options(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  std::vector<std::string> warnings;
+  auto warn = [&](const char* option, const std::string& why) {
+    if (s.given(option)) warnings.push_back(s.prefix(option) + "--" + option + " " + why);
+  };
+  bool tcp = cfg.transport == TransportKind::tcp;
+  if (tcp) warn("keepalive", "does nothing over TCP (it is the UDP keepalive interval)");
+  if (!(tcp && cfg.role == Role::server && cfg.encrypted()))
+    warn("max-pending",
+         "does nothing here (it limits an encrypted TCP server's connections "
+         "awaiting a handshake)");
+  if (tcp && cfg.device == DeviceKind::tap)
+    warn("no-offload", "does nothing with TAP over TCP (a TAP device has no offloads)");
+  return warnings;
+}
+
+void check_combinations(Config& cfg, const RawOptions& raw) {
+  const Sources& s = cfg.sources;
+  if (!raw.listen.empty() && cfg.role == Role::client)
+    fail(s, "listen", "--listen is for the server (-s)");
+  check_encryption_options(cfg);
+  if (!cfg.peer.empty() && cfg.address.empty()) fail(s, "peer", "--peer goes with --address");
+  if (!cfg.link_mac.empty() && cfg.device != DeviceKind::tap)
+    fail(s, "link-mac", "--link-mac is for TAP mode (-a)");
+  if (!cfg.group.empty() && cfg.user.empty()) fail(s, "group", "--group goes with --user");
+}
+
+// Checks that need more than one option, after CLI11's own.
+void finish(Config& cfg, const RawOptions& raw) {
+  const Sources& s = cfg.sources;
+  if (!s.given("iface")) throw CLI::ValidationError("--iface is required");
+  if (!raw.server && !s.given("connect"))
+    throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required");
+  cfg.role = raw.server ? Role::server : Role::client;
+  cfg.device = raw.tap ? DeviceKind::tap : DeviceKind::tun;
+  cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;
+  cfg.keepalive = std::chrono::seconds(raw.keepalive);
+  cfg.debug = raw.debug;
+  cfg.offload = !raw.no_offload;
+  check_combinations(cfg, raw);
+  take_endpoint(cfg, raw);
+  check_values(cfg);
+  auto idle = idle_options(cfg);
+  cfg.warnings.insert(cfg.warnings.end(), idle.begin(), idle.end());
+}
+
+// "--connect: 1 required HOST missing" -> "-c/--connect needs a HOST".
+std::string explain(const CLI::App& app, const CLI::ParseError& error) {
+  std::string text = one_line(error.what());
+  std::smatch m;
+  if (std::regex_match(text, m, std::regex(R"(--([a-z-]+): \d+ required .* missing)"))) {
+    const CLI::Option* opt = app.get_option_no_throw("--" + m[1].str());
+    if (opt) {
+      std::string names = opt->get_snames().empty() ? "" : "-" + opt->get_snames()[0] + "/";
+      std::string type = opt->get_type_name();
+      bool vowel = std::string("AEIOUN").find(type.empty() ? 'X' : type[0]) != std::string::npos;
+      return names + "--" + m[1].str() + " needs " + (vowel ? "an " : "a ") + type;
+    }
+  }
+  for (const char* command : {"genkey", "pubkey", "genpsk"})
+    if (text.find(std::string("expected: ") + command) != std::string::npos)
+      return text + " (a key command comes first and alone: tund " + command + ")";
+  return text;
+}
+
+Config parse_all(CLI::App& app, Config& cfg, RawOptions& raw,
+                 const std::vector<std::string>& args) {
+  check_missing_values(app, args);
+  parse_args(app, args);  // the command line alone: its own errors first
+  std::vector<FileOption> kept;
+  std::vector<std::string> warnings;
+  if (!raw.config.empty()) {
+    std::vector<FileOption> file = read_config_file(raw.config, option_specs(app));
+    check_file_values(file, raw.config);
+    std::set<std::string> command_line = given_names(app);
+    for (const FileOption& e : file)
+      if (!overridden(e, command_line)) kept.push_back(e);
+    warnings = check_file_conflicts(file, raw.config);
+  }
+  Sources sources = sources_of(kept, raw.config, app);
+  std::vector<std::string> all = to_args(kept);
+  all.insert(all.end(), args.begin(), args.end());
+  cfg = Config{};
+  raw = RawOptions{};
+  parse_args(app, all);
+  cfg.sources = std::move(sources);
+  cfg.warnings = std::move(warnings);
+  finish(cfg, raw);
+  return cfg;
+}
+
 }  // namespace
 
+std::string short_usage() {
+  return std::string("usage: ") + kUsage + "Run 'tund --help' for the options.\n";
+}
+
 CliResult parse_command_line(const std::vector<std::string>& args) {
+  if (args.empty()) return CliExit{2, short_usage()};
   CLI::App app{"tund: a TUN/TAP tunnel over TCP or UDP, simpletun-compatible", "tund"};
   app.footer(
       "Examples:\n  tund -s -i tun3                 server, TUN, TCP port 55555\n"
@@ -198,28 +468,23 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
       "  tund pubkey < server.key        its public key\n"
       "  tund genpsk > tunnel.psk        optional preshared key\n"
       "  tund -s -i tun3 --private-key server.key --allow CLIENT_PUBLIC_KEY\n"
-      "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY");
+      "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY\n\n"
+      "Exit status: 0 after SIGINT/SIGTERM, 2 for a command-line or config error, 1 for a "
+      "failure while starting or running.");
   Config cfg;
   RawOptions raw;
   define_options(app, cfg, raw);
-  // A value given twice (config file, then command line) keeps the last one.
-  for (CLI::Option* opt : app.get_options())
-    if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   try {
-    std::vector<std::string> all = with_config_file(app, args);
-    std::vector<std::string> reversed(all.rbegin(), all.rend());  // CLI11 consumes from the back
-    app.parse(reversed);
-    finish(cfg, raw);
+    return parse_all(app, cfg, raw, args);
   } catch (const CLI::CallForHelp&) {
     return CliExit{0, app.help()};
   } catch (const CLI::CallForVersion& v) {
     return CliExit{0, std::string(v.what()) + "\n"};
   } catch (const CLI::ParseError& e) {
-    return CliExit{2, "tund: error: " + one_line(e.what()) + " (see tund --help)\n"};
+    return CliExit{2, "tund: error: " + explain(app, e) + " (see tund --help)\n"};
   } catch (const ConfigFileError& e) {
     return CliExit{2, "tund: error: " + one_line(e.what()) + "\n"};
   }
-  return cfg;
 }
 
 }  // namespace tund::config

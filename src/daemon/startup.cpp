@@ -29,6 +29,13 @@ int start_error(const std::string& what) {
   return 1;
 }
 
+// What the configuration names is wrong (a key, an account): like every other
+// configuration error, exit status 2; retrying cannot help.
+int config_error(const std::string& what) {
+  std::fprintf(stderr, "tund: error: %s\n", what.c_str());
+  return 2;
+}
+
 transport::Backoff make_backoff() {
   return transport::Backoff(kBackoffInitial, kBackoffCap, transport::system_random());
 }
@@ -111,10 +118,20 @@ std::string describe(const Config& cfg, const device::TunDevice& dev) {
          (cfg.transport == config::TransportKind::udp ? "udp" : "tcp");
 }
 
+// Once the configuration is known to be usable: the options that do nothing here, and this
+// side's public key, so that a swapped or wrong key file shows before any handshake fails.
+void report_settings(util::Logger& log, const Config& cfg, const std::optional<KeyMaterial>& keys) {
+  for (const std::string& warning : cfg.warnings) log.warn(warning);
+  if (!keys) return;
+  log.info("public key: ", crypto::to_base64(keys->public_key));
+  for (const std::string& warning : key_warnings(cfg, *keys)) log.warn(warning);
+}
+
 }  // namespace
 
 std::optional<int> Daemon::start() {
   if (auto status = check_before_start()) return status;
+  report_settings(log_, cfg_, keys_);
   if (auto status = resolve_server()) return status;
   if (stop_pending()) return 0;
   if (auto status = build()) return status;
@@ -123,16 +140,23 @@ std::optional<int> Daemon::start() {
   return become_user();
 }
 
-// No side effect yet: every refusal here is one line and exit status 1.
+// No side effect yet: every refusal here is one line; an account or key that is not
+// what the configuration says is a configuration error (2), anything else 1.
 std::optional<int> Daemon::check_before_start() {
   try {
+    if (cfg_.encrypted()) crypto::init_sodium();
+  } catch (const std::exception& e) {
+    return start_error(e.what());
+  }
+  try {
     if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
-    if (cfg_.encrypted()) {
-      crypto::init_sodium();
-      keys_ = load_keys(cfg_);
-      security_ = make_security(cfg_, *keys_);
-    }
-    link_mac_option(cfg_);
+    if (cfg_.encrypted()) keys_ = load_keys(cfg_);
+  } catch (const std::exception& e) {
+    return config_error(cfg_.sources.locate(e.what()));
+  }
+  try {
+    if (keys_) security_ = make_security(cfg_, *keys_);
+    link_mac_option(cfg_);  // both checked by the parser already: kept as a guard
     if (cfg_.role == config::Role::server) transport::listen_address(cfg_.listen);
   } catch (const std::exception& e) {
     return start_error(e.what());

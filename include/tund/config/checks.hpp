@@ -3,6 +3,8 @@
 // empty string when the value is fine, else the one-line reason (without the option name).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tund::config {
@@ -16,5 +18,35 @@ std::string interface_name_error(const std::string& name);
 std::string cidr_error(const std::string& cidr);
 // A dotted-quad IPv4 address.
 std::string ipv4_error(const std::string& address);
+// An IPv4 or IPv6 address; an IPv6 one may name its scope (fe80::1%eth0), as asio's
+// make_address() accepts.
+std::string ip_error(const std::string& address);
+
+// HOST, HOST:PORT, [IPv6] or [IPv6]:PORT: the bracket form of RFC 3986 section 3.2.2,
+// which tund's own logs print. Two or more colons without brackets are a bare IPv6
+// address (no port). `port` is set only when the text names one.
+struct HostPort {
+  std::string host;
+  std::optional<std::uint16_t> port;
+};
+// Splits `text` into `out`; the reason when it cannot: an empty host, a port that is not
+// 1..65535, brackets around something that is not an IPv6 address.
+std::string host_port_error(const std::string& text, HostPort& out);
+// A host to connect to (after the split): a name or an IP literal, not a URL, no
+// whitespace or control characters, and with colons only as an IPv6 address.
+std::string host_error(const std::string& host);
+
+// A unicast MAC, six hex bytes separated by ':' (02:00:5e:10:00:01), as link::parse_mac
+// reads it.
+std::string mac_error(const std::string& mac);
+
+// A file an option names must be a regular file tund can open: the reason it is not
+// ("cannot read WHAT PATH: No such file or directory", "WHAT PATH is a directory, not a
+// file", "... is not a regular file"). Opening does not read; a FIFO is not opened.
+std::string file_error(const std::string& path, const std::string& what);
+// A --peer-key/--allow value is a key when it has the length and padding of a base64
+// 32-byte key (44 characters ending in '='), else a file name: the rule of
+// crypto::read_public_key, which config cannot include.
+bool looks_like_key(const std::string& value);
 
 }  // namespace tund::config

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,11 +17,39 @@ enum class Role { server, client };
 enum class TransportKind { tcp, udp };
 enum class DeviceKind { tun, tap };
 
+// Where a value came from: a config file line, or the command line (file empty).
+struct Origin {
+  std::string file;
+  int line = 0;
+};
+
+// The origin of every value, so that an error found after parsing (a key file that is not
+// a key, an account that does not exist) names the config file line as parse errors do.
+struct Sources {
+  // Long option name (no dashes) -> one origin per value, in the order of the values
+  // (`allow` may have several: the config file's first, then the command line's).
+  std::map<std::string, std::vector<Origin>> by_option;
+
+  static constexpr std::size_t kLast = static_cast<std::size_t>(-1);
+
+  // "FILE line N: " when value `index` of `option` (by default the last one, the one a
+  // single-valued option keeps) came from a config file, else "".
+  std::string prefix(const std::string& option, std::size_t index = kLast) const;
+  // `message` with the prefix of the option it starts with ("--user: no such user 'x'"
+  // -> "/etc/tund/x.conf line 4: --user: no such user 'x'"); unchanged otherwise.
+  std::string locate(const std::string& message) const;
+  bool given(const std::string& option) const { return by_option.count(option) != 0; }
+  // The option's (last) value came from the command line.
+  bool from_command_line(const std::string& option) const {
+    return given(option) && prefix(option).empty();
+  }
+};
+
 struct Config {
   Role role = Role::server;
-  std::string remote_host;  // client: the server to connect to
-  std::uint16_t port = proto::kDefaultPort;
-  std::string listen;  // server: local address; empty = all (dual-stack)
+  std::string remote_host;  // client: the server to connect to (a name or an IP, no port)
+  std::uint16_t port = proto::kDefaultPort;  // also from -c HOST:PORT or --listen ADDR:PORT
+  std::string listen;  // server: local IP address (no port); empty = all (dual-stack)
   std::string iface;
   DeviceKind device = DeviceKind::tun;
   TransportKind transport = TransportKind::tcp;
@@ -51,6 +80,11 @@ struct Config {
   std::string up_command, down_command;
   // Privileges: switch to this user/group once the device and socket are open.
   std::string user, group;
+
+  // Where each value came from, and the options that do nothing in this combination (one
+  // line each, already located; the daemon logs them as warnings at start).
+  Sources sources;
+  std::vector<std::string> warnings;
 };
 
 }  // namespace tund::config
