@@ -112,6 +112,18 @@ std::string ip_error(const std::string& address) {
   return "'" + address + "' is not an IPv4 or IPv6 address";
 }
 
+bool same_address(const std::string& a, const std::string& b) {
+  auto bytes = [](const std::string& text) {
+    std::string ip = text.substr(0, text.find('/'));
+    unsigned char buffer[16] = {};
+    if (inet_pton(AF_INET, ip.c_str(), buffer) == 1) return std::string(buffer, buffer + 4);
+    if (inet_pton(AF_INET6, ip.c_str(), buffer) == 1) return std::string(buffer, buffer + 16);
+    return std::string();
+  };
+  std::string x = bytes(a);
+  return !x.empty() && x == bytes(b);
+}
+
 std::string host_port_error(const std::string& text, HostPort& out) {
   out = HostPort{};
   if (text.find("://") != std::string::npos)

@@ -375,6 +375,25 @@ std::vector<std::string> idle_options(const Config& cfg) {
   return warnings;
 }
 
+// Addressing that works differently from what it says.
+std::vector<std::string> link_warnings(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  std::vector<std::string> warnings;
+  if (!cfg.peer.empty() && cfg.device == DeviceKind::tap)
+    warnings.push_back(s.prefix("peer") +
+                       "--peer on a TAP (Ethernet) link only adds a route to that address; for "
+                       "a shared subnet give --address a prefix (10.0.0.1/24) instead");
+  if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.address))
+    warnings.push_back(s.prefix("link-ip") +
+                       "--link-ip does nothing: it is the --address the kernel itself answers for "
+                       "(give tund an unused address on the link)");
+  if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.peer))
+    warnings.push_back(s.prefix("link-ip") +
+                       "--link-ip is the --peer address: tund answers pings to it itself, so "
+                       "they never reach the peer");
+  return warnings;
+}
+
 void check_combinations(Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
   if (!raw.listen.empty() && cfg.role == Role::client)
@@ -401,8 +420,8 @@ void finish(Config& cfg, const RawOptions& raw) {
   check_combinations(cfg, raw);
   take_endpoint(cfg, raw);
   check_values(cfg);
-  auto idle = idle_options(cfg);
-  cfg.warnings.insert(cfg.warnings.end(), idle.begin(), idle.end());
+  for (const auto& list : {idle_options(cfg), link_warnings(cfg)})
+    cfg.warnings.insert(cfg.warnings.end(), list.begin(), list.end());
 }
 
 // "--connect: 1 required HOST missing" -> "-c/--connect needs a HOST".

@@ -36,6 +36,10 @@ std::string host_port_error(const std::string& text, HostPort& out);
 // whitespace or control characters, and with colons only as an IPv6 address.
 std::string host_error(const std::string& host);
 
+// Two addresses (each ADDR or ADDR/PREFIX, IPv4 or IPv6) are the same address; false when
+// either does not parse.
+bool same_address(const std::string& a, const std::string& b);
+
 // A unicast MAC, six hex bytes separated by ':' (02:00:5e:10:00:01), as link::parse_mac
 // reads it.
 std::string mac_error(const std::string& mac);

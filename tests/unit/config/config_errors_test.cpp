@@ -227,6 +227,21 @@ TEST_F(ConfigErrors, OptionsThatDoNothingAreWarnedAbout) {
                 "--no-offload does nothing with TAP over TCP (a TAP device has no offloads)"});
   EXPECT_TRUE(warnings({"-s", "-i", "t", "-a", "--no-offload", "-t", "udp"}).empty());
   EXPECT_TRUE(warnings({"-s", "-i", "t", "--no-offload"}).empty());
+  EXPECT_EQ(
+      warnings({"-s", "-i", "t", "-a", "--address", "10.0.0.1/32", "--peer", "10.0.0.2"}).size(),
+      1u);
+  EXPECT_TRUE(
+      warnings({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2"}).empty());
+  EXPECT_EQ(warnings({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.1"}),
+            std::vector<std::string>{
+                "--link-ip does nothing: it is the --address the kernel itself answers for (give "
+                "tund an unused address on the link)"});
+  EXPECT_EQ(warnings({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2",
+                      "--link-ip", "10.0.0.2"})
+                .size(),
+            1u);
+  EXPECT_TRUE(
+      warnings({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.254"}).empty());
   std::string path = conf(kBase + "keepalive = 5\nport = 1\nport = 2\n");
   Config c = parse_ok({"--config", path});
   EXPECT_EQ(c.port, 2);
