@@ -49,6 +49,7 @@ CLI::Validator number_in(long min, long max) {
         if (!digits) return "'" + text + "' is not a number (" + range + ")";
         long n = std::strtol(text.c_str(), nullptr, 10);
         if (n < min || n > max) return text + " is out of range (" + range + ")";
+        text = std::to_string(n);  // CLI11 would read "010" as octal 8
         return "";
       },
       "");
@@ -63,7 +64,7 @@ void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
                      ->type_name("HOST");
   server->excludes(client);
   app.add_option("-p,--port", cfg.port, "TCP/UDP port (default 55555)")
-      ->check(number_in(1, 65535))
+      ->transform(number_in(1, 65535))
       ->type_name("PORT");
   auto* tun = app.add_flag("-u,--tun", raw.tun, "TUN mode: carry IP packets (default)");
   auto* tap = app.add_flag("-a,--tap", raw.tap, "TAP mode: carry Ethernet frames");
@@ -75,10 +76,10 @@ void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
                  "server: listen on this address only (ADDR:PORT too; default: all)")
       ->type_name("ADDR");
   app.add_option("--mtu", cfg.mtu, "device MTU (default 1400)")
-      ->check(number_in(proto::kMinMtu, proto::kMaxMtu))
+      ->transform(number_in(proto::kMinMtu, proto::kMaxMtu))
       ->type_name("N");
   app.add_option("--keepalive", raw.keepalive, "UDP keepalive interval in seconds (default 10)")
-      ->check(number_in(1, 3600))
+      ->transform(number_in(1, 3600))
       ->type_name("SEC");
   app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
   app.add_flag("--no-offload", raw.no_offload,
@@ -99,7 +100,7 @@ void define_key_options(CLI::App& app, Config& cfg) {
       ->type_name("FILE");
   app.add_option("--max-pending", cfg.max_pending,
                  "encrypted TCP server: connections awaiting a handshake (default 16)")
-      ->check(number_in(1, 4096))
+      ->transform(number_in(1, 4096))
       ->type_name("N");
 }
 
@@ -181,6 +182,12 @@ void parse_args(CLI::App& app, const std::vector<std::string>& args) {
   app.clear();
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   app.parse(reversed);
+}
+
+// "a HOST", "an IFNAME", "an N".
+std::string with_article(const std::string& type) {
+  bool vowel = !type.empty() && std::string("AEIOUN").find(type[0]) != std::string::npos;
+  return (vowel ? "an " : "a ") + type;
 }
 
 // CLI11 messages can span lines; the user gets one line.
@@ -432,9 +439,7 @@ std::string explain(const CLI::App& app, const CLI::ParseError& error) {
     const CLI::Option* opt = app.get_option_no_throw("--" + m[1].str());
     if (opt) {
       std::string names = opt->get_snames().empty() ? "" : "-" + opt->get_snames()[0] + "/";
-      std::string type = opt->get_type_name();
-      bool vowel = std::string("AEIOUN").find(type.empty() ? 'X' : type[0]) != std::string::npos;
-      return names + "--" + m[1].str() + " needs " + (vowel ? "an " : "a ") + type;
+      return names + "--" + m[1].str() + " needs " + with_article(opt->get_type_name());
     }
   }
   for (const char* command : {"genkey", "pubkey", "genpsk"})
@@ -443,10 +448,25 @@ std::string explain(const CLI::App& app, const CLI::ParseError& error) {
   return text;
 }
 
+// `--private-key "$KEY"` with KEY unset is not "no --private-key" (a tunnel without
+// encryption): an empty value is an error, as in the config file.
+void check_empty_values(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    const auto& results = opt->results();
+    if (opt->get_expected_min() == 0 || opt->count() == 0 ||
+        std::none_of(results.begin(), results.end(), [](const auto& v) { return v.empty(); }))
+      continue;
+    std::string names = opt->get_snames().empty() ? "" : "-" + opt->get_snames()[0] + "/";
+    throw CLI::ValidationError(names + "--" + opt->get_lnames()[0] + " needs " +
+                               with_article(opt->get_type_name()) + " (an empty value was given)");
+  }
+}
+
 Config parse_all(CLI::App& app, Config& cfg, RawOptions& raw,
                  const std::vector<std::string>& args) {
   check_missing_values(app, args);
   parse_args(app, args);  // the command line alone: its own errors first
+  check_empty_values(app);
   std::vector<FileOption> kept;
   std::vector<std::string> warnings;
   if (!raw.config.empty()) {

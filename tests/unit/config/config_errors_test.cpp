@@ -214,6 +214,29 @@ TEST_F(ConfigErrors, UsageErrorsOfTheCommandLine) {
   EXPECT_NE(std::get<CliExit>(help).output.find("tund genkey|genpsk"), std::string::npos);
 }
 
+// Numbers are decimal, whatever C's strtol(..., 0) would make of a leading zero.
+TEST_F(ConfigErrors, NumbersAreDecimal) {
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "-p", "010"}).port, 10);
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "-p", "080"}).port, 80);
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--mtu", "01400"}).mtu, 1400u);
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--keepalive", "010", "-t", "udp"}).keepalive,
+            std::chrono::seconds(10));
+  EXPECT_EQ(parse_ok({"--config", conf(kBase + "mtu = 01400\nmax-pending = 010\n")}).mtu, 1400u);
+  EXPECT_EQ(parse_ok({"--config", conf(kBase + "max-pending = 010\n")}).max_pending, 10u);
+}
+
+// An empty value (an unset shell variable: --private-key "$KEY") is not "no option": a
+// missing --private-key would otherwise mean a tunnel without encryption.
+TEST_F(ConfigErrors, EmptyValuesAreErrors) {
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--private-key", ""}),
+            "--private-key needs a FILE (an empty value was given) (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--config="}), "--config needs a FILE (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--up", ""}),
+            "--up needs a CMD (an empty value was given) (see tund --help)");
+  EXPECT_EQ(error_of({"-c", "", "-i", "t"}),
+            "-c/--connect needs a HOST (an empty value was given) (see tund --help)");
+}
+
 TEST_F(ConfigErrors, OptionsThatDoNothingAreWarnedAbout) {
   auto warnings = [](const std::vector<std::string>& args) { return parse_ok(args).warnings; };
   EXPECT_EQ(warnings({"-s", "-i", "t", "--keepalive", "5"}),
