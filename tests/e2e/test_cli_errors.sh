@@ -69,6 +69,9 @@ expect_usage_error "$NS_S" "--peer: 'x'" "$TUND_BIN" -s -i "t$ID" --address 10.9
 expect_usage_error "$NS_S" "--peer: 'fd00::2' is not an IPv4 address" "$TUND_BIN" -s -i "t$ID" --address fd00::1/64 \
   --peer fd00::2
 expect_usage_error "$NS_S" "--link-ip: '10.9'" "$TUND_BIN" -s -i "t$ID" --link-ip 10.9
+# An unset variable (--private-key "$KEY") must not mean a tunnel without encryption.
+expect_usage_error "$NS_S" "--private-key needs a FILE (an empty value was given)" \
+  "$TUND_BIN" -s -i "t$ID" --private-key ""
 # Checked after parsing until now (exit 1): syntax all the same.
 expect_usage_error "$NS_S" "--listen: 'nope' is not an IPv4 or IPv6 address" \
   "$TUND_BIN" -s -i "t$ID" --listen nope

@@ -50,7 +50,8 @@ grep -qF "public key: $(cat "$ETC/clients")" "$WORK/client-v6.log" || fail "clie
 stop_pid "$SERVER_PID"
 
 step "the command line wins over the file, the mode included"
-printf 'server = true\niface = tuns%s\nport = 4001\ntap = yes\n' "$ID" >"$ETC/plain.conf"
+# 04001 is decimal 4001 (C's strtol(..., 0) would make it octal 2049).
+printf 'server = true\niface = tuns%s\nport = 04001\ntap = yes\n' "$ID" >"$ETC/plain.conf"
 start_tund "$NS_S" server2 --config "$ETC/plain.conf" -u --address "$TUN_S/32" --peer "$TUN_C"
 SERVER_PID=$LAST_PID
 wait_until 5 grep -q "listening on .*:4001" "$WORK/server2.log" || fail "server did not start"
