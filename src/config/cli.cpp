@@ -4,6 +4,8 @@
 // by the command line, into one Config whose origins are kept for every later message.
 #include "tund/config/cli.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -307,6 +309,18 @@ void check_encryption_options(const Config& cfg) {
   }
 }
 
+// --peer-key/--allow KEY|FILE: a mistyped key (a character lost in copying) is taken for a
+// file name; say it is neither.
+std::string key_or_file_error(const std::string& value) {
+  std::string error = file_error(value, "public key file");
+  bool base64ish =
+      value.size() >= 40 && std::all_of(value.begin(), value.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+      });
+  if (error.empty() || !base64ish || access(value.c_str(), F_OK) == 0) return error;
+  return "'" + value + "' is neither a base64 key (44 characters ending in '=') nor a file";
+}
+
 // Every file an option names, before anything starts: "is a directory" rather than a key
 // error or a chmod hint later.
 void check_files(const Config& cfg) {
@@ -317,10 +331,9 @@ void check_files(const Config& cfg) {
   for (std::size_t i = 0; i < cfg.allow_files.size(); ++i)
     check(s, "allow-file", file_error(cfg.allow_files[i], "allow file"), i);
   if (!cfg.peer_key.empty() && !looks_like_key(cfg.peer_key))
-    check(s, "peer-key", file_error(cfg.peer_key, "public key file"));
+    check(s, "peer-key", key_or_file_error(cfg.peer_key));
   for (std::size_t i = 0; i < cfg.allow.size(); ++i)
-    if (!looks_like_key(cfg.allow[i]))
-      check(s, "allow", file_error(cfg.allow[i], "public key file"), i);
+    if (!looks_like_key(cfg.allow[i])) check(s, "allow", key_or_file_error(cfg.allow[i]), i);
 }
 
 // Values the kernel would refuse only after something was created (a device, a hook run).

@@ -188,6 +188,11 @@ TEST_F(ConfigErrors, FilesThatAreNotFiles) {
   EXPECT_EQ(error_of({"-s", "-i", "t", "--private-key", dir_ + "/missing.key", "--allow", pub}),
             "--private-key: cannot read key file " + dir_ +
                 "/missing.key: No such file or directory (see tund --help)");
+  std::string typo = pub.substr(1);  // a character lost in copying
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--private-key", key, "--allow", typo}),
+            "--allow: '" + typo +
+                "' is neither a base64 key (44 characters ending in '=') nor a file (see tund "
+                "--help)");
   std::string path = conf(kBase + "private-key = .\nallow = " + pub + "\n");
   EXPECT_EQ(error_of({"--config", path}),
             path + " line 3: --private-key: key file " + dir_ + "/. is a directory, not a file");
