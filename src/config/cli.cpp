@@ -123,8 +123,7 @@ void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--group", cfg.group, "switch to GROUP (default: USER's group)")
       ->type_name("GROUP");
   app.add_option("--config", raw.config,
-                 "read options from FILE (the command line wins; relative paths in FILE are "
-                 "relative to its directory)")
+                 "read options from FILE, name = value a line (the command line wins)")
       ->type_name("FILE");
 }
 
@@ -521,8 +520,9 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
       "  tund genpsk > tunnel.psk        optional preshared key\n"
       "  tund -s -i tun3 --private-key server.key --allow CLIENT_PUBLIC_KEY\n"
       "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY\n\n"
-      "Exit status: 0 after SIGINT/SIGTERM, 2 for a command-line or config error, 1 for a "
-      "failure while starting or running.");
+      "Config files: relative paths in one are relative to its directory (tund.conf(5)).\n"
+      "Exit status: 0 after SIGINT/SIGTERM; 2 for a command-line or config error (nothing\n"
+      "was started); 1 for a failure while starting or running.");
   Config cfg;
   RawOptions raw;
   define_options(app, cfg, raw);
