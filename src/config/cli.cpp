@@ -427,9 +427,10 @@ void check_combinations(Config& cfg, const RawOptions& raw) {
 // Checks that need more than one option, after CLI11's own.
 void finish(Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
-  if (!s.given("iface")) throw CLI::ValidationError("--iface is required");
+  std::string nor_file = raw.config.empty() ? "" : " (" + raw.config + " does not set it)";
+  if (!s.given("iface")) throw CLI::ValidationError("--iface is required" + nor_file);
   if (!raw.server && !s.given("connect"))
-    throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required");
+    throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required" + nor_file);
   cfg.role = raw.server ? Role::server : Role::client;
   cfg.device = raw.tap ? DeviceKind::tap : DeviceKind::tun;
   cfg.transport = raw.transport == "udp" ? TransportKind::udp : TransportKind::tcp;

@@ -198,6 +198,15 @@ TEST_F(ConfigErrors, FilesThatAreNotFiles) {
             path + " line 3: --private-key: key file " + dir_ + "/. is a directory, not a file");
 }
 
+TEST_F(ConfigErrors, RequiredOptionsNameTheFileThatLacksThem) {
+  std::string path = conf("# nothing yet\n");
+  EXPECT_EQ(error_of({"--config", path, "-s"}),
+            "--iface is required (" + path + " does not set it) (see tund --help)");
+  EXPECT_EQ(error_of({"--config", path, "-i", "t"}),
+            "one of -s/--server or -c/--connect HOST is required (" + path +
+                " does not set it) (see tund --help)");
+}
+
 TEST_F(ConfigErrors, UsageErrorsOfTheCommandLine) {
   EXPECT_EQ(error_of({"-c", "-i", "x"}), "-c/--connect needs a HOST (see tund --help)");
   EXPECT_EQ(error_of({"-i", "x", "-c"}), "-c/--connect needs a HOST (see tund --help)");
