@@ -90,6 +90,10 @@ void check_text(const std::string& line, const std::string& where) {
 // A value may be quoted ("..." or '...'); a '#' outside quotes starts a comment.
 std::string value_of(const std::string& raw, const std::string& where) {
   std::string v = trim(raw);
+  // A word processor's quotes would become part of the value (a shell command, a path).
+  for (const char* curly : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99"})
+    if (v.rfind(curly, 0) == 0)
+      throw ConfigFileError(where + ": a typographic quote (" + curly + "); quote with \" or '");
   if (!v.empty() && (v[0] == '"' || v[0] == '\'')) {
     auto close = v.find(v[0], 1);
     if (close == std::string::npos) throw ConfigFileError(where + ": unterminated quote");
@@ -161,6 +165,8 @@ std::string resolve(const std::string& value, const std::string& config_path) {
 FileOption parse_line(const std::string& t, const std::string& path, const std::string& where,
                       const std::vector<OptionSpec>& options) {
   auto eq = t.find('=');
+  if (eq == std::string::npos && t[0] == '[')
+    throw ConfigFileError(where + ": sections ([...]) are not used; expected 'name = value'");
   if (eq == std::string::npos) throw ConfigFileError(where + ": expected 'name = value'");
   FileOption entry;
   entry.name = trim(t.substr(0, eq));

@@ -58,6 +58,16 @@ TEST(ConfigFile, ErrorsNameTheKeyAndTheLine) {
             "t.conf line 1: 'config' cannot be used inside a config file");
 }
 
+TEST(ConfigFile, WhatOtherFormatsWouldWriteIsNamed) {
+  EXPECT_EQ(message("[tund]\niface = t\n"),
+            "t.conf line 1: sections ([...]) are not used; expected 'name = value'");
+  EXPECT_EQ(message("up = \xE2\x80\x9C/x/up.sh\xE2\x80\x9D\n"),
+            "t.conf line 1: a typographic quote (\xE2\x80\x9C); quote with \" or '");
+  EXPECT_EQ(message("Port = 1\n"), "t.conf line 1: unknown key 'Port' (did you mean 'port'?)");
+  EXPECT_EQ(message("allow_file = x\n"),
+            "t.conf line 1: unknown key 'allow_file' (did you mean 'allow-file'?)");
+}
+
 TEST(ConfigFile, MisspeltNamesGetAHint) {
   EXPECT_EQ(message("--port = 4000\n"), "t.conf line 1: write 'port' without dashes");
   EXPECT_EQ(message("listn = ::\n"), "t.conf line 1: unknown key 'listn' (did you mean 'listen'?)");
