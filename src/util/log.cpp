@@ -140,12 +140,16 @@ std::string format_log_lines(LogStyle style, LogLevel level, std::string_view te
   return prefix_each_line(prefix, text);
 }
 
-std::string format_error_lines(LogStyle style, std::string_view text) {
-  return prefix_each_line(style == LogStyle::journal ? "<3>tund: error: " : "tund: error: ", text);
+std::string format_stderr_lines(LogStyle style, LogLevel level, std::string_view text) {
+  return prefix_each_line(style == LogStyle::journal ? journal_prefix(level) : "", text);
+}
+
+void print_stderr(LogLevel level, std::string_view text) {
+  write_text(format_stderr_lines(stderr_log_style(), level, text));
 }
 
 void print_error(std::string_view text) {
-  write_text(format_error_lines(stderr_log_style(), text));
+  print_stderr(LogLevel::error, "tund: error: " + std::string(text));
 }
 
 Logger::Logger(LogLevel min_level, Sink sink)

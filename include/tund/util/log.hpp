@@ -39,11 +39,13 @@ LogStyle stderr_log_style();
 std::string format_log_lines(LogStyle style, LogLevel level, std::string_view text,
                              std::chrono::system_clock::time_point now);
 
-// A failure reported before or outside the Logger, in the one-line form users know from
-// the command line: "tund: error: <text>", or "<3>tund: error: <text>" for the journal, so
-// that `journalctl -p err` shows why a service did not start. format_error_lines() is
-// the text; print_error() writes it to stderr in stderr_log_style().
-std::string format_error_lines(LogStyle style, std::string_view text);
+// Text written to stderr outside the Logger: command-line and config errors, usage, and
+// start-up failures ("tund: error: <text>"), in the form users know from a terminal. For
+// the journal each line gets `level`'s priority prefix, so that `journalctl -p err` shows
+// why a service did not start. Lines are split and escaped as in format_log_lines().
+std::string format_stderr_lines(LogStyle style, LogLevel level, std::string_view text);
+void print_stderr(LogLevel level, std::string_view text);
+// print_stderr(LogLevel::error, "tund: error: <text>").
 void print_error(std::string_view text);
 
 class Logger {

@@ -76,10 +76,13 @@ TEST(LogFormat, ControlCharactersAreEscapedNotWritten) {
             "<6>info: a\\x0db\\x1b[2Jc\td\\x7f\\x00\xc3\xa9\n");
 }
 
-TEST(LogFormat, ErrorsOutsideTheLoggerKeepTheirFormAndGetPriorityForTheJournal) {
-  EXPECT_EQ(format_error_lines(LogStyle::plain, "port in use"), "tund: error: port in use\n");
-  EXPECT_EQ(format_error_lines(LogStyle::journal, "port in use\nsecond"),
-            "<3>tund: error: port in use\n<3>tund: error: second\n");
+TEST(LogFormat, TextOutsideTheLoggerKeepsItsFormAndGetsPriorityForTheJournal) {
+  EXPECT_EQ(format_stderr_lines(LogStyle::plain, LogLevel::error, "tund: error: port in use\n"),
+            "tund: error: port in use\n");
+  EXPECT_EQ(format_stderr_lines(LogStyle::journal, LogLevel::error, "tund: error: x\nUsage: y"),
+            "<3>tund: error: x\n<3>Usage: y\n");
+  EXPECT_EQ(format_stderr_lines(LogStyle::journal, LogLevel::warn, "tund: warning: z"),
+            "<4>tund: warning: z\n");
 }
 
 TEST(JournalStream, MatchesOnlyTheDeviceAndInodeOfStderr) {
