@@ -22,16 +22,6 @@ if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage; fi
 PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
 
-# The address as tund's --address/--peer set it (replace: harmless when tund already did).
-ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
-if [ -n "$PEER" ]; then
-  ip addr replace "$ADDR" peer "$PEER" dev "$TUND_IFACE"
-else
-  ip addr replace "$ADDR" dev "$TUND_IFACE"
-fi
-if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
-ip link set dev "$TUND_IFACE" up
-
 # A TUN link carries IP packets with no link-layer address: a route needs only the device
 # (a "via" would change nothing), so it works with a peer, a prefix or IPv6 alike. A TAP
 # link is Ethernet: the next hop's MAC comes from its address, GATEWAY.
@@ -43,6 +33,21 @@ if [ "${TUND_MODE:-tun}" = tap ]; then
     exit 2
   fi
 fi
+if [ "${FULL_TUNNEL:-no}" = yes ] && [ -z "${TUND_REMOTE:-}" ]; then
+  echo "$0: FULL_TUNNEL needs TUND_REMOTE (the server)" >&2
+  exit 2
+fi
+
+# The address as tund's --address/--peer set it (replace: harmless when tund already did).
+ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
+if [ -n "$PEER" ]; then
+  ip addr replace "$ADDR" peer "$PEER" dev "$TUND_IFACE"
+else
+  ip addr replace "$ADDR" dev "$TUND_IFACE"
+fi
+if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
+ip link set dev "$TUND_IFACE" up
+
 tunnel_route() {
   if [ -n "$VIA" ]; then
     ip route replace "$1" via "$VIA" dev "$TUND_IFACE"
@@ -65,7 +70,6 @@ keep_outside() {
 }
 
 [ "${FULL_TUNNEL:-no}" = yes ] || exit 0
-[ -n "${TUND_REMOTE:-}" ] || { echo "$0: FULL_TUNNEL needs TUND_REMOTE (the server)" >&2; exit 2; }
 servers=$(getent ahosts "$TUND_REMOTE" | awk '{print $1}' | sort -u)
 [ -n "$servers" ] || { echo "$0: cannot resolve $TUND_REMOTE" >&2; exit 1; }
 case $TUND_LOCAL_ADDR in

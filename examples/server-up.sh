@@ -22,6 +22,19 @@ PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
 TABLE=tund_${TUND_IFACE}
 
+# Which sources to masquerade: the clients' addresses on the tunnel (checked before
+# anything changes).
+if [ -z "$NAT_IFACE" ]; then
+  NET=
+elif [ -n "$PEER" ]; then
+  NET=$PEER/${PREFIX:-32}
+elif [ -n "$PREFIX" ]; then
+  NET=$TUND_LOCAL_ADDR/$PREFIX
+else
+  echo "$0: NAT needs TUND_PREFIX or TUND_PEER_ADDR (which addresses are the clients'?)" >&2
+  exit 2
+fi
+
 # The address as tund's --address/--peer set it (replace: harmless when tund already did).
 ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
 if [ -n "$PEER" ]; then
@@ -33,15 +46,6 @@ if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; f
 ip link set dev "$TUND_IFACE" up
 
 [ -n "$NAT_IFACE" ] || exit 0
-# Which sources to masquerade: the clients' addresses on the tunnel.
-if [ -n "$PEER" ]; then
-  NET=$PEER/${PREFIX:-32}
-elif [ -n "$PREFIX" ]; then
-  NET=$TUND_LOCAL_ADDR/$PREFIX
-else
-  echo "$0: NAT needs TUND_PREFIX or TUND_PEER_ADDR (which addresses are the clients'?)" >&2
-  exit 2
-fi
 case $TUND_LOCAL_ADDR in
   *:*)
     FAMILY=ip6 IPT=ip6tables

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The shipped example configs and scripts, end to end, in three namespaces:
 #   client  --tunnel over 198.18.0.0/24-->  server  --NAT out of eth0-->  "internet"
 # (198.19.0.2 and fd00:19::2). Sourced after lib.sh; the package test calls it with the
@@ -11,7 +12,7 @@
 
 # nat_scenario TUND CONFIG_DIR SCRIPTS_DIR
 nat_scenario() {
-  TUND_BIN=$1
+  TUND_BIN=$1  # used by start_tund (lib.sh)
   NS_CONFIGS=$2
   NS_SCRIPTS=$3
   local f

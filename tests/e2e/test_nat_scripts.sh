@@ -26,17 +26,44 @@ expect_refusal() {
 for script in server-up.sh server-down.sh client-up.sh client-down.sh; do
   expect_refusal usage "$NS_S" sh "$EXAMPLES/$script"
 done
-ip -n "$NS_S" tuntap add dev tunr$ID mode tun
-expect_refusal "NAT needs TUND_PREFIX or TUND_PEER_ADDR" "$NS_S" TUND_IFACE=tunr$ID \
+ip -n "$NS_S" tuntap add dev tunr"$ID" mode tun
+expect_refusal "NAT needs TUND_PREFIX or TUND_PEER_ADDR" "$NS_S" TUND_IFACE=tunr"$ID" \
   TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX= NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
 if ip netns exec "$NS_S" nft list table inet "tund_tunr$ID" >/dev/null 2>&1; then
   fail "a refused server-up.sh left a NAT table"
 fi
-ip -n "$NS_C" tuntap add dev tapr$ID mode tap
-expect_refusal "GATEWAY" "$NS_C" TUND_IFACE=tapr$ID TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
+[ -z "$(ip -n "$NS_S" addr show tunr"$ID" | grep inet)" ] || fail "a refused server-up.sh set an address"
+ip -n "$NS_C" tuntap add dev tapr"$ID" mode tap
+expect_refusal "GATEWAY" "$NS_C" TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
   TUND_PREFIX=24 ROUTES=198.19.0.0/24 sh "$EXAMPLES/client-up.sh"
-ip netns exec "$NS_C" env TUND_IFACE=tapr$ID TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
+expect_refusal "FULL_TUNNEL needs TUND_REMOTE" "$NS_C" TUND_IFACE=tapr"$ID" \
+  TUND_LOCAL_ADDR=10.0.0.2 TUND_PREFIX=24 FULL_TUNNEL=yes sh "$EXAMPLES/client-up.sh"
+[ -z "$(ip -n "$NS_C" addr show tapr"$ID" | grep inet)" ] || fail "a refused client-up.sh set an address"
+ip netns exec "$NS_C" env TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
   TUND_PREFIX=24 ROUTES=198.19.0.0/24 GATEWAY=10.0.0.1 sh "$EXAMPLES/client-up.sh"
 ip -n "$NS_C" route | grep -c "^198.19.0.0/24 via 10.0.0.1 dev tapr$ID" >/dev/null ||
   fail "TAP: no route via GATEWAY"
-pass "usage without settings; NAT without a subnet and TAP routes without GATEWAY refused"
+pass "usage without settings; NAT without a subnet, TAP routes without GATEWAY, FULL_TUNNEL without server: refused, nothing changed"
+
+step "without nft: the iptables fallback, IPv4 and IPv6, idempotent and undone"
+# A PATH with everything the scripts use but nft.
+mkdir "$WORK/nonft"
+for tool in ip sysctl iptables ip6tables getent awk sort sed; do
+  ln -s "$(command -v "$tool")" "$WORK/nonft/$tool"
+done
+# nat_rules FAMILY: the MASQUERADE rules of iptables or ip6tables in the server namespace.
+nat_rules() { ip netns exec "$NS_S" "$1" -t nat -S POSTROUTING | grep MASQUERADE || true; }
+for addressing in "iptables 10.0.0.1 24 10.0.0.0/24" "ip6tables fd00::1 64 fd00::/64"; do
+  read -r ipt local prefix net <<<"$addressing"
+  for script in server-up.sh server-up.sh server-down.sh; do
+    ip netns exec "$NS_S" env PATH="$WORK/nonft" TUND_IFACE="tunr$ID" TUND_LOCAL_ADDR="$local" \
+      TUND_PREFIX="$prefix" NAT_IFACE=eth0 /bin/sh "$EXAMPLES/$script"
+    [ "$script" = server-down.sh ] || rules=$(nat_rules "$ipt")
+  done
+  [ "$(grep -c . <<<"$rules")" -eq 1 ] || fail "$ipt: not one MASQUERADE rule after two runs: $rules"
+  grep -c -e "-s $net .*-o eth0" <<<"$rules" >/dev/null || fail "$ipt: not the subnet: $rules"
+  [ -z "$(nat_rules "$ipt")" ] || fail "$ipt: server-down.sh left $(nat_rules "$ipt")"
+  left=$(ip netns exec "$NS_S" "$ipt" -S FORWARD | grep -c "tunr$ID" || true)
+  [ "$left" -eq 0 ] || fail "$ipt: server-down.sh left $left forward rules"
+done
+pass "iptables and ip6tables: one masquerade rule of the subnet after two runs, none after down"
