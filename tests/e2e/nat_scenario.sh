@@ -174,4 +174,17 @@ nat_full_tunnel() {
   ip -n "$NS_C" route | grep -c "^$UNDER_S dev" >/dev/null && fail "client-down.sh left the host route"
   stop_pid "$SERVER_PID"
   pass "full tunnel: internet reached with no route of its own, server kept outside, cleaned up"
+
+  step "full-tunnel mode over an IPv6 tunnel: ::/1 and 8000::/1 through it"
+  nat_pair full6 --address fd00::1/64 -- --address fd00::2/64 \
+    --up "$full $NS_SCRIPTS/client-up.sh" --down "$full $NS_SCRIPTS/client-down.sh"
+  wait_until 10 ping_ok "$NS_C" fd00::1 1 || fail "IPv6 full-tunnel client did not come up"
+  ip -n "$NS_C" -6 route | grep -c "^::/1 dev tun11" >/dev/null || fail "no ::/1 route"
+  seen=$(seen_from "$NS_C" "[fd00:19::2]" 7006)
+  [ "$seen" = "[fd00:0019:0000:0000:0000:0000:0000:0001]" ] || fail "IPv6 full tunnel: internet saw '$seen'"
+  ping_ok "$NS_C" "$UNDER_S" 2 || fail "IPv6 full tunnel: the server (IPv4) became unreachable"
+  stop_pid "$CLIENT_PID"
+  ip -n "$NS_C" -6 route | grep -c "^::/1" >/dev/null && fail "client-down.sh left ::/1"
+  stop_pid "$SERVER_PID"
+  pass "IPv6 full tunnel: fd00:19::2 reached with no route of its own, IPv4 server untouched"
 }
