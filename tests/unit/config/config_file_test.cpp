@@ -66,7 +66,7 @@ TEST(ConfigFile, UnknownKeyInARealFileIsAOneLineExitTwo) {
 }
 
 TEST(ConfigFile, ExampleConfigsParse) {
-  for (const char* name : {"server.conf", "client.conf"}) {
+  for (const char* name : {"server.conf.in", "client.conf.in"}) {
     auto r = parse_command_line({"--config", std::string(TUND_SOURCE_DIR) + "/examples/" + name});
     ASSERT_TRUE(std::holds_alternative<Config>(r)) << name << ": " << std::get<CliExit>(r).output;
     EXPECT_FALSE(std::get<Config>(r).address.empty()) << name;
