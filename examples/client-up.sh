@@ -1,40 +1,87 @@
 #!/bin/sh
 # Client side of a tund tunnel: address, link up, routes through the tunnel.
 #   ROUTES="198.51.100.0/24 203.0.113.0/24"   networks to reach through the tunnel
-#   FULL_TUNNEL=yes                             everything through the tunnel (0/1 + 128/1),
-#                                               keeping the server itself on the old route
-# Works as a tund --up hook (TUND_* from tund) and by hand; idempotent.
+#   FULL_TUNNEL=yes                             everything of the tunnel's address family
+#                                               through it (0.0.0.0/1 + 128.0.0.0/1, or
+#                                               ::/1 + 8000::/1), keeping the server's own
+#                                               addresses on the route they have now
+#   GATEWAY=10.0.0.1                            TAP mode only: the server's tunnel address
+#                                               (default: TUND_PEER_ADDR)
+# Every addressing tund's --address takes: a prefix (TUND_PREFIX=24), a point-to-point
+# peer (TUND_PEER_ADDR), IPv6. Works as a tund --up hook (TUND_* from tund) and by hand;
+# idempotent. client-down.sh undoes it.
 set -eu
 
 usage() {
-  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A TUND_PEER_ADDR=B [TUND_REMOTE=server]" >&2
-  echo "       [ROUTES='net/len ...'] [FULL_TUNNEL=yes] $0" >&2
+  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B]" >&2
+  echo "       [TUND_REMOTE=server] [ROUTES='net/len ...'] [FULL_TUNNEL=yes] [GATEWAY=G] $0" >&2
   exit 2
 }
-[ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] && usage
-[ -n "${TUND_IFACE:-}" ] && [ -n "${TUND_LOCAL_ADDR:-}" ] && [ -n "${TUND_PEER_ADDR:-}" ] || usage
+case "${1:-}" in -h | --help) usage ;; esac
+if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage; fi
+PREFIX=${TUND_PREFIX:-}
+PEER=${TUND_PEER_ADDR:-}
 
-ip addr replace "$TUND_LOCAL_ADDR" peer "$TUND_PEER_ADDR" dev "$TUND_IFACE"
-[ -n "${TUND_MTU:-}" ] && ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"
+# A TUN link carries IP packets with no link-layer address: a route needs only the device
+# (a "via" would change nothing), so it works with a peer, a prefix or IPv6 alike. A TAP
+# link is Ethernet: the next hop's MAC comes from its address, GATEWAY.
+VIA=
+if [ "${TUND_MODE:-tun}" = tap ]; then
+  VIA=${GATEWAY:-$PEER}
+  if [ -z "$VIA" ] && { [ -n "${ROUTES:-}" ] || [ "${FULL_TUNNEL:-no}" = yes ]; }; then
+    echo "$0: TAP mode: set GATEWAY to the server's tunnel address for the routes" >&2
+    exit 2
+  fi
+fi
+if [ "${FULL_TUNNEL:-no}" = yes ] && [ -z "${TUND_REMOTE:-}" ]; then
+  echo "$0: FULL_TUNNEL needs TUND_REMOTE (the server)" >&2
+  exit 2
+fi
+
+# The address as tund's --address/--peer set it (replace: harmless when tund already did).
+ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
+if [ -n "$PEER" ]; then
+  ip addr replace "$ADDR" peer "$PEER" dev "$TUND_IFACE"
+else
+  ip addr replace "$ADDR" dev "$TUND_IFACE"
+fi
+if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
 ip link set dev "$TUND_IFACE" up
 
-for net in ${ROUTES:-}; do
-  ip route replace "$net" via "$TUND_PEER_ADDR" dev "$TUND_IFACE"
-done
-
-if [ "${FULL_TUNNEL:-no}" = yes ]; then
-  [ -n "${TUND_REMOTE:-}" ] || { echo "FULL_TUNNEL needs TUND_REMOTE (the server)" >&2; exit 2; }
-  # The server's own address must stay on the path it has now, or the tunnel would try
-  # to carry itself.
-  server=$(getent ahostsv4 "$TUND_REMOTE" | awk 'NR == 1 {print $1}')
-  [ -n "$server" ] || { echo "cannot resolve $TUND_REMOTE" >&2; exit 1; }
-  via=$(ip route get "$server" | sed -n 's/.* via \([^ ]*\).*/\1/p')
-  dev=$(ip route get "$server" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
-  if [ -n "$via" ]; then
-    ip route replace "$server/32" via "$via" dev "$dev"
+tunnel_route() {
+  if [ -n "$VIA" ]; then
+    ip route replace "$1" via "$VIA" dev "$TUND_IFACE"
   else
-    ip route replace "$server/32" dev "$dev"
+    ip route replace "$1" dev "$TUND_IFACE"
   fi
-  ip route replace 0.0.0.0/1 via "$TUND_PEER_ADDR" dev "$TUND_IFACE"
-  ip route replace 128.0.0.0/1 via "$TUND_PEER_ADDR" dev "$TUND_IFACE"
-fi
+}
+for net in ${ROUTES:-}; do tunnel_route "$net"; done
+
+# keep_outside ADDR/LEN: the route ADDR has now becomes a host route of its own.
+keep_outside() {
+  now=$(ip route get "${1%/*}")
+  via=$(echo "$now" | sed -n 's/.* via \([^ ]*\).*/\1/p')
+  dev=$(echo "$now" | sed -n 's/.* dev \([^ ]*\).*/\1/p')
+  if [ -n "$via" ]; then
+    ip route replace "$1" via "$via" dev "$dev"
+  else
+    ip route replace "$1" dev "$dev"
+  fi
+}
+
+[ "${FULL_TUNNEL:-no}" = yes ] || exit 0
+servers=$(getent ahosts "$TUND_REMOTE" | awk '{print $1}' | sort -u)
+[ -n "$servers" ] || { echo "$0: cannot resolve $TUND_REMOTE" >&2; exit 1; }
+case $TUND_LOCAL_ADDR in
+  *:*) family=6 halves="::/1 8000::/1" ;;
+  *) family=4 halves="0.0.0.0/1 128.0.0.0/1" ;;
+esac
+# Each of the server's addresses in the family the tunnel takes over (tund tries each in
+# turn) stays on its current path, or the tunnel would try to carry itself.
+for server in $servers; do
+  case $server in
+    *:*) if [ "$family" = 6 ]; then keep_outside "$server/128"; fi ;;
+    *) if [ "$family" = 4 ]; then keep_outside "$server/32"; fi ;;
+  esac
+done
+for half in $halves; do tunnel_route "$half"; done

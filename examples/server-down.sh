@@ -1,13 +1,33 @@
 #!/bin/sh
-# Undoes server-up.sh: NAT and forward rules (the address goes with the device).
-# Works as a tund --down hook and by hand; running it twice is harmless.
+# Undoes server-up.sh: NAT and forward rules (the address goes with the device). IP
+# forwarding stays on: other services may rely on it. Works as a tund --down hook and by
+# hand (the same settings as server-up.sh); running it twice is harmless.
 set -eu
-[ -n "${TUND_IFACE:-}" ] || { echo "usage: TUND_IFACE=tunX [TUND_PEER_ADDR=B NAT_IFACE=ethX] $0" >&2; exit 2; }
+[ -n "${TUND_IFACE:-}" ] || {
+  echo "usage: TUND_IFACE=tunX [TUND_LOCAL_ADDR=A TUND_PREFIX=N TUND_PEER_ADDR=B NAT_IFACE=ethX] $0" >&2
+  exit 2
+}
 NAT_IFACE=${NAT_IFACE:-}
+PREFIX=${TUND_PREFIX:-}
+PEER=${TUND_PEER_ADDR:-}
+LOCAL=${TUND_LOCAL_ADDR:-}
 if command -v nft >/dev/null 2>&1; then
+  nft delete table inet "tund_${TUND_IFACE}" 2>/dev/null || true
   nft delete table ip "tund_${TUND_IFACE}" 2>/dev/null || true
-elif [ -n "$NAT_IFACE" ] && [ -n "${TUND_PEER_ADDR:-}" ]; then
-  iptables -t nat -D POSTROUTING -s "$TUND_PEER_ADDR" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null || true
-  iptables -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null || true
-  iptables -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null || true
+  exit 0
+fi
+# iptables: the same subnet server-up.sh computed.
+if [ -n "$PEER" ]; then
+  NET=$PEER/${PREFIX:-32}
+elif [ -n "$PREFIX" ] && [ -n "$LOCAL" ]; then
+  NET=$LOCAL/$PREFIX
+else
+  NET=
+fi
+IPT=iptables
+case $LOCAL in *:*) IPT=ip6tables ;; esac
+if [ -n "$NAT_IFACE" ] && [ -n "$NET" ]; then
+  $IPT -t nat -D POSTROUTING -s "$NET" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null || true
+  $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null || true
+  $IPT -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null || true
 fi

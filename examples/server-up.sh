@@ -1,33 +1,72 @@
 #!/bin/sh
-# Server side of a tund tunnel: address, link up, IPv4 forwarding, NAT out of NAT_IFACE.
-# Works as a tund --up hook (tund sets the TUND_* variables) and by hand:
+# Server side of a tund tunnel: address, link up, forwarding, NAT of the tunnel's clients
+# out of NAT_IFACE. Works as a tund --up hook (tund sets the TUND_* variables) and by hand,
+# with every addressing tund's --address takes:
+#   TUND_IFACE=tun3 TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=24 NAT_IFACE=eth0 server-up.sh
 #   TUND_IFACE=tun3 TUND_LOCAL_ADDR=10.0.0.1 TUND_PEER_ADDR=10.0.0.2 NAT_IFACE=eth0 server-up.sh
-# Idempotent: running it twice leaves the same state. server-down.sh undoes it.
+#   TUND_IFACE=tun3 TUND_LOCAL_ADDR=fd00::1 TUND_PREFIX=64 NAT_IFACE=eth0 server-up.sh
+# NAT masquerades the tunnel's subnet (the peer's address/prefix with a point-to-point
+# peer, else the local address's subnet), IPv4 or IPv6 (nftables table inet tund_<iface>;
+# iptables/ip6tables if nft is missing). Idempotent; server-down.sh undoes it.
 set -eu
 
 usage() {
-  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A TUND_PEER_ADDR=B [NAT_IFACE=ethX] $0" >&2
-  echo "  NAT_IFACE: masquerade the tunnel's addresses out of this interface (optional)" >&2
+  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B] [NAT_IFACE=ethX] $0" >&2
+  echo "  NAT_IFACE: masquerade the tunnel's subnet out of this interface (optional)" >&2
   exit 2
 }
-[ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] && usage
-[ -n "${TUND_IFACE:-}" ] && [ -n "${TUND_LOCAL_ADDR:-}" ] && [ -n "${TUND_PEER_ADDR:-}" ] || usage
+case "${1:-}" in -h | --help) usage ;; esac
+if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage; fi
 NAT_IFACE=${NAT_IFACE:-}
+PREFIX=${TUND_PREFIX:-}
+PEER=${TUND_PEER_ADDR:-}
 TABLE=tund_${TUND_IFACE}
 
-# Address with peer (replace: harmless when tund --address already set it), link up.
-ip addr replace "$TUND_LOCAL_ADDR" peer "$TUND_PEER_ADDR" dev "$TUND_IFACE"
-[ -n "${TUND_MTU:-}" ] && ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"
+# Which sources to masquerade: the clients' addresses on the tunnel (checked before
+# anything changes).
+if [ -z "$NAT_IFACE" ]; then
+  NET=
+elif [ -n "$PEER" ]; then
+  NET=$PEER/${PREFIX:-32}
+elif [ -n "$PREFIX" ]; then
+  NET=$TUND_LOCAL_ADDR/$PREFIX
+else
+  echo "$0: NAT needs TUND_PREFIX or TUND_PEER_ADDR (which addresses are the clients'?)" >&2
+  exit 2
+fi
+
+# The address as tund's --address/--peer set it (replace: harmless when tund already did).
+ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
+if [ -n "$PEER" ]; then
+  ip addr replace "$ADDR" peer "$PEER" dev "$TUND_IFACE"
+else
+  ip addr replace "$ADDR" dev "$TUND_IFACE"
+fi
+if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
 ip link set dev "$TUND_IFACE" up
 
 [ -n "$NAT_IFACE" ] || exit 0
-sysctl -q -w net.ipv4.ip_forward=1
+case $TUND_LOCAL_ADDR in
+  *:*)
+    FAMILY=ip6 IPT=ip6tables
+    # Note: with forwarding on, an interface with accept_ra=1 ignores router
+    # advertisements; an uplink configured by SLAAC needs accept_ra=2.
+    sysctl -q -w net.ipv6.conf.all.forwarding=1
+    ;;
+  *)
+    FAMILY=ip IPT=iptables
+    sysctl -q -w net.ipv4.ip_forward=1
+    ;;
+esac
 
 if command -v nft >/dev/null 2>&1; then
-  # One table per tunnel, rebuilt whole each time: idempotent by construction.
+  # One table per tunnel, replaced whole in one transaction: idempotent by construction,
+  # and no moment without rules. (table ip: what older versions of this script made.)
   nft delete table ip "$TABLE" 2>/dev/null || true
   nft -f - <<NFT
-table ip $TABLE {
+table inet $TABLE {}
+delete table inet $TABLE
+table inet $TABLE {
   chain forward {
     type filter hook forward priority 0; policy accept;
     iifname "$TUND_IFACE" oifname "$NAT_IFACE" accept
@@ -36,16 +75,16 @@ table ip $TABLE {
   }
   chain postrouting {
     type nat hook postrouting priority 100; policy accept;
-    ip saddr $TUND_PEER_ADDR oifname "$NAT_IFACE" masquerade
+    $FAMILY saddr $NET oifname "$NAT_IFACE" masquerade
   }
 }
 NFT
 else
   # iptables fallback: -C checks first so rules are never added twice.
-  iptables -t nat -C POSTROUTING -s "$TUND_PEER_ADDR" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null ||
-    iptables -t nat -A POSTROUTING -s "$TUND_PEER_ADDR" -o "$NAT_IFACE" -j MASQUERADE
-  iptables -C FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null ||
-    iptables -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT
-  iptables -C FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null ||
-    iptables -A FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT
+  $IPT -t nat -C POSTROUTING -s "$NET" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null ||
+    $IPT -t nat -A POSTROUTING -s "$NET" -o "$NAT_IFACE" -j MASQUERADE
+  $IPT -C FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null ||
+    $IPT -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT
+  $IPT -C FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null ||
+    $IPT -A FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT
 fi

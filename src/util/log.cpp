@@ -1,5 +1,8 @@
 #include "tund/util/log.hpp"
 
+#include <sys/stat.h>
+
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -22,26 +25,135 @@ const char* level_name(LogLevel level) {
   return "?";
 }
 
-// Under systemd the journal stamps lines itself; elsewhere a UTC timestamp helps to line
-// up the two ends of a tunnel.
-void write_stderr(LogLevel level, std::string_view text) {
-  char stamp[32] = "";
-  if (std::getenv("JOURNAL_STREAM") == nullptr) {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm utc{};
-    gmtime_r(&ts.tv_sec, &utc);
-    std::size_t n = std::strftime(stamp, sizeof stamp, "%H:%M:%S", &utc);
-    std::snprintf(stamp + n, sizeof stamp - n, ".%03ld ", ts.tv_nsec / 1000000);
+// sd-daemon(3) / syslog(3) priorities: LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6, LOG_DEBUG 7.
+const char* journal_prefix(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug:
+      return "<7>";
+    case LogLevel::info:
+      return "<6>";
+    case LogLevel::warn:
+      return "<4>";
+    case LogLevel::error:
+      return "<3>";
   }
-  std::fprintf(stderr, "%stund %s: %.*s\n", stamp, level_name(level), static_cast<int>(text.size()),
-               text.data());
+  return "<6>";
+}
+
+// "2026-11-30T16:55:02.123Z": RFC 3339 in UTC, so lines from both ends of a tunnel (and
+// from different days) line up without knowing either host's time zone.
+std::string rfc3339_utc(std::chrono::system_clock::time_point now) {
+  using namespace std::chrono;
+  auto whole = floor<seconds>(now);
+  auto millis = static_cast<int>(duration_cast<milliseconds>(now - whole).count());
+  std::time_t secs = system_clock::to_time_t(whole);
+  std::tm utc{};
+  gmtime_r(&secs, &utc);
+  char stamp[40];
+  std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", millis);
+  return stamp;
+}
+
+// Appends `line` (no newline in it) with control characters other than tab as \xNN.
+void append_escaped(std::string& out, std::string_view line) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : line) {
+    auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 0x20 && byte != 0x7f) || c == '\t') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+}
+
+// Every line of `text` as `prefix` + line + '\n'; a trailing newline adds no empty line.
+std::string prefix_each_line(std::string_view prefix, std::string_view text) {
+  std::string out;
+  out.reserve(prefix.size() + text.size() + 1);
+  std::size_t start = 0;
+  do {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    out += prefix;
+    append_escaped(out, text.substr(start, end - start));
+    out += '\n';
+    start = end + 1;
+  } while (start < text.size());
+  return out;
+}
+
+// One write for the whole event, so lines of concurrent writers (a hook's output) cannot
+// land inside it.
+void write_text(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+LogStyle detect_stderr_style() {
+  struct stat st {};
+  if (fstat(2, &st) != 0) return LogStyle::plain;
+  bool journal =
+      journal_stream_matches(std::getenv("JOURNAL_STREAM"), static_cast<std::uint64_t>(st.st_dev),
+                             static_cast<std::uint64_t>(st.st_ino));
+  return journal ? LogStyle::journal : LogStyle::plain;
+}
+
+Logger::Sink stderr_sink() {
+  LogStyle style = stderr_log_style();
+  return [style](LogLevel level, std::string_view text) {
+    write_text(format_log_lines(style, level, text, std::chrono::system_clock::now()));
+  };
 }
 
 }  // namespace
 
+bool journal_stream_matches(const char* journal_stream, std::uint64_t dev, std::uint64_t ino) {
+  if (journal_stream == nullptr) return false;
+  std::string_view value(journal_stream);
+  std::size_t colon = value.find(':');
+  if (colon == std::string_view::npos) return false;
+  // from_chars accepts no sign, space or base prefix: only what systemd writes.
+  auto parse = [](std::string_view digits, std::uint64_t& number) {
+    const char* end = digits.data() + digits.size();
+    auto [ptr, ec] = std::from_chars(digits.data(), end, number);
+    return !digits.empty() && ec == std::errc() && ptr == end;
+  };
+  std::uint64_t want_dev = 0, want_ino = 0;
+  return parse(value.substr(0, colon), want_dev) && parse(value.substr(colon + 1), want_ino) &&
+         want_dev == dev && want_ino == ino;
+}
+
+LogStyle stderr_log_style() {
+  static const LogStyle style = detect_stderr_style();
+  return style;
+}
+
+std::string format_log_lines(LogStyle style, LogLevel level, std::string_view text,
+                             std::chrono::system_clock::time_point now) {
+  std::string prefix = style == LogStyle::journal
+                           ? std::string(journal_prefix(level)) + level_name(level) + ": "
+                           : rfc3339_utc(now) + " tund " + level_name(level) + ": ";
+  return prefix_each_line(prefix, text);
+}
+
+std::string format_stderr_lines(LogStyle style, LogLevel level, std::string_view text) {
+  return prefix_each_line(style == LogStyle::journal ? journal_prefix(level) : "", text);
+}
+
+void print_stderr(LogLevel level, std::string_view text) {
+  write_text(format_stderr_lines(stderr_log_style(), level, text));
+}
+
+void print_error(std::string_view text) {
+  print_stderr(LogLevel::error, "tund: error: " + std::string(text));
+}
+
 Logger::Logger(LogLevel min_level, Sink sink)
-    : min_level_(min_level), sink_(sink ? std::move(sink) : Sink(write_stderr)) {}
+    : min_level_(min_level), sink_(sink ? std::move(sink) : stderr_sink()) {}
 
 void Logger::write(LogLevel level, std::string_view text) {
   sink_(level, text);

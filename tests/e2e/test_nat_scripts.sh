@@ -1,83 +1,69 @@
 #!/usr/bin/env bash
-# The example scripts and configs, end to end, in three namespaces:
-#   client  --tunnel-->  server  --NAT-->  "internet" (198.19.0.2)
-# The internet host must see the server's address as the source; the full-tunnel mode must
-# reach it without a route for it, while the server stays reachable outside the tunnel.
+# The example configs and scripts, end to end (nat_scenario.sh): the configs configured
+# from their templates as `cmake --install` does, pointing at the scripts in examples/.
+# Then what the scripts refuse: no settings, NAT without knowing the clients' subnet, TAP
+# routes without a gateway (usage or a one-line reason, exit 2, nothing changed).
 . "$(dirname "$0")/lib.sh"
-require_tools nft socat
+. "$(dirname "$0")/nat_scenario.sh"
+require_tools nft socat getent
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
-make_underlay
-NET="tundi$ID"
-EXTRA_NS+=("$NET")
-ip netns add "$NET"
-ip link add "vn$ID" netns "$NS_S" type veth peer name "vi$ID" netns "$NET"
-ip -n "$NS_S" addr add 198.19.0.1/24 dev "vn$ID"
-ip -n "$NET" addr add 198.19.0.2/24 dev "vi$ID"
-ip -n "$NS_S" link set "vn$ID" up
-ip -n "$NET" link set "vi$ID" up
-ip -n "$NET" link set lo up
-# The internet host answers with the address it saw the connection come from.
-ip netns exec "$NET" socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
-PIDS+=($!)
-wait_until 5 listening "$NET" 7000 || fail "the internet listener did not start"
+mkdir "$WORK/examples"
+for f in server client; do
+  sed "s|@TUND_SCRIPTS_DIR@|$EXAMPLES|g" "$EXAMPLES/$f.conf.in" >"$WORK/examples/$f.conf"
+done
 
-# The example configs as shipped, with only this test's names and paths substituted.
-sed -e "s|^iface = .*|iface = tuns$ID|" -e "s|/usr/local/share/tund/examples|$EXAMPLES|g" \
-    -e "s|NAT_IFACE=eth0|NAT_IFACE=vn$ID|g" "$EXAMPLES/server.conf" >"$WORK/server.conf"
-sed -e "s|^iface = .*|iface = tunc$ID|" -e "s|/usr/local/share/tund/examples|$EXAMPLES|g" \
-    "$EXAMPLES/client.conf" >"$WORK/client.conf"
+nat_scenario "$TUND_BIN" "$WORK/examples" "$EXAMPLES"
 
-step "routed mode: ROUTES=198.19.0.0/24 through the tunnel, NAT on the server"
-start_tund "$NS_S" server --config "$WORK/server.conf"
-SERVER_PID=$LAST_PID
-start_tund "$NS_C" client --config "$WORK/client.conf"
-CLIENT_PID=$LAST_PID
-wait_until 10 ping_ok "$NS_C" 10.0.0.1 1 || fail "tunnel from the example configs did not come up"
-grep -q "running up hook" "$WORK/server.log" || fail "server up hook did not run"
-ip netns exec "$NS_S" nft list table ip "tund_tuns$ID" | grep -c masquerade >/dev/null || fail "no NAT rule"
-seen=$(ip netns exec "$NS_C" socat -T 5 - TCP:198.19.0.2:7000 </dev/null)
-[ "$seen" = "198.19.0.1" ] || fail "internet saw '$seen', not the server's address 198.19.0.1"
-pass "client reached 198.19.0.2 through the tunnel; it saw the server (198.19.0.1) as source"
-
-step "the scripts are idempotent"
-before=$(ip netns exec "$NS_S" nft list table ip "tund_tuns$ID")
-ip netns exec "$NS_S" env TUND_IFACE="tuns$ID" TUND_LOCAL_ADDR=10.0.0.1 TUND_PEER_ADDR=10.0.0.2 \
-  NAT_IFACE="vn$ID" sh "$EXAMPLES/server-up.sh"
-ip netns exec "$NS_S" env TUND_IFACE="tuns$ID" TUND_LOCAL_ADDR=10.0.0.1 TUND_PEER_ADDR=10.0.0.2 \
-  NAT_IFACE="vn$ID" sh "$EXAMPLES/server-up.sh"
-after=$(ip netns exec "$NS_S" nft list table ip "tund_tuns$ID")
-[ "$before" = "$after" ] || fail "running server-up.sh again changed the rules"
-ip netns exec "$NS_C" env TUND_IFACE="tunc$ID" TUND_LOCAL_ADDR=10.0.0.2 TUND_PEER_ADDR=10.0.0.1 \
-  ROUTES=198.19.0.0/24 sh "$EXAMPLES/client-up.sh"
-[ "$(ip -n "$NS_C" -4 addr show "tunc$ID" | grep -c inet)" -eq 1 ] || fail "address added twice"
-ping_ok "$NS_C" 198.19.0.2 2 || fail "routing broken after re-running the scripts"
-if sh "$EXAMPLES/server-up.sh" >/dev/null 2>&1; then fail "server-up.sh without settings succeeded"; fi
-out=$(sh "$EXAMPLES/server-up.sh" 2>&1 || true)
-grep -q usage <<<"$out" || fail "no usage message: $out"
-pass "server-up.sh and client-up.sh twice: same state; without settings: usage and exit 2"
-
-step "shutdown runs the down hooks"
-stop_pid "$CLIENT_PID"
-stop_pid "$SERVER_PID"
-grep -q "running down hook" "$WORK/server.log" || fail "server down hook did not run"
-if ip netns exec "$NS_S" nft list table ip "tund_tuns$ID" >/dev/null 2>&1; then
-  fail "the NAT table is still there after server-down.sh"
+step "the scripts refuse what they cannot do, with exit status 2"
+# expect_refusal PATTERN NS ENV... : the script (last argument) exits 2 saying PATTERN.
+expect_refusal() {
+  local pattern=$1 ns=$2 out status=0
+  shift 2
+  out=$(ip netns exec "$ns" env "$@" 2>&1) || status=$?
+  [ "$status" -eq 2 ] || fail "exit status $status, not 2, for: $* ($out)"
+  grep -c -e "$pattern" <<<"$out" >/dev/null || fail "no '$pattern' from $*: $out"
+}
+for script in server-up.sh server-down.sh client-up.sh client-down.sh; do
+  expect_refusal usage "$NS_S" sh "$EXAMPLES/$script"
+done
+ip -n "$NS_S" tuntap add dev tunr"$ID" mode tun
+expect_refusal "NAT needs TUND_PREFIX or TUND_PEER_ADDR" "$NS_S" TUND_IFACE=tunr"$ID" \
+  TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX= NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
+if ip netns exec "$NS_S" nft list table inet "tund_tunr$ID" >/dev/null 2>&1; then
+  fail "a refused server-up.sh left a NAT table"
 fi
-pass "server-down.sh removed the NAT table"
+[ -z "$(ip -n "$NS_S" addr show tunr"$ID" | grep inet)" ] || fail "a refused server-up.sh set an address"
+ip -n "$NS_C" tuntap add dev tapr"$ID" mode tap
+expect_refusal "GATEWAY" "$NS_C" TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
+  TUND_PREFIX=24 ROUTES=198.19.0.0/24 sh "$EXAMPLES/client-up.sh"
+expect_refusal "FULL_TUNNEL needs TUND_REMOTE" "$NS_C" TUND_IFACE=tapr"$ID" \
+  TUND_LOCAL_ADDR=10.0.0.2 TUND_PREFIX=24 FULL_TUNNEL=yes sh "$EXAMPLES/client-up.sh"
+[ -z "$(ip -n "$NS_C" addr show tapr"$ID" | grep inet)" ] || fail "a refused client-up.sh set an address"
+ip netns exec "$NS_C" env TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
+  TUND_PREFIX=24 ROUTES=198.19.0.0/24 GATEWAY=10.0.0.1 sh "$EXAMPLES/client-up.sh"
+ip -n "$NS_C" route | grep -c "^198.19.0.0/24 via 10.0.0.1 dev tapr$ID" >/dev/null ||
+  fail "TAP: no route via GATEWAY"
+pass "usage without settings; NAT without a subnet, TAP routes without GATEWAY, FULL_TUNNEL without server: refused, nothing changed"
 
-step "full-tunnel mode"
-sed -i -e 's|ROUTES="198.19.0.0/24"|FULL_TUNNEL=yes|g' "$WORK/client.conf"
-start_tund "$NS_S" server2 --config "$WORK/server.conf"
-SERVER_PID=$LAST_PID
-start_tund "$NS_C" client2 --config "$WORK/client.conf"
-CLIENT_PID=$LAST_PID
-wait_until 10 ping_ok "$NS_C" 10.0.0.1 1 || fail "full-tunnel client did not come up"
-ip -n "$NS_C" route | grep -c "^0.0.0.0/1 via 10.0.0.1" >/dev/null || fail "no 0.0.0.0/1 route"
-ip -n "$NS_C" route | grep -c "^$UNDER_S dev" >/dev/null || fail "no host route keeping the server outside"
-seen=$(ip netns exec "$NS_C" socat -T 5 - TCP:198.19.0.2:7000 </dev/null)
-[ "$seen" = "198.19.0.1" ] || fail "full tunnel: internet saw '$seen'"
-ping_ok "$NS_C" "$UNDER_S" 2 || fail "full tunnel: the server's own address became unreachable"
-ping_ok "$NS_C" 10.0.0.1 3 || fail "full tunnel: the tunnel stopped working"
-stop_pid "$CLIENT_PID"
-ip -n "$NS_C" route | grep -c "^$UNDER_S dev" >/dev/null && fail "client-down.sh left the host route"
-pass "full tunnel: internet reached with no route of its own, server kept outside, cleaned up"
+step "without nft: the iptables fallback, IPv4 and IPv6, idempotent and undone"
+# A PATH with everything the scripts use but nft.
+mkdir "$WORK/nonft"
+for tool in ip sysctl iptables ip6tables getent awk sort sed; do
+  ln -s "$(command -v "$tool")" "$WORK/nonft/$tool"
+done
+# nat_rules FAMILY: the MASQUERADE rules of iptables or ip6tables in the server namespace.
+nat_rules() { ip netns exec "$NS_S" "$1" -t nat -S POSTROUTING | grep MASQUERADE || true; }
+for addressing in "iptables 10.0.0.1 24 10.0.0.0/24" "ip6tables fd00::1 64 fd00::/64"; do
+  read -r ipt local prefix net <<<"$addressing"
+  for script in server-up.sh server-up.sh server-down.sh; do
+    ip netns exec "$NS_S" env PATH="$WORK/nonft" TUND_IFACE="tunr$ID" TUND_LOCAL_ADDR="$local" \
+      TUND_PREFIX="$prefix" NAT_IFACE=eth0 /bin/sh "$EXAMPLES/$script"
+    [ "$script" = server-down.sh ] || rules=$(nat_rules "$ipt")
+  done
+  [ "$(grep -c . <<<"$rules")" -eq 1 ] || fail "$ipt: not one MASQUERADE rule after two runs: $rules"
+  grep -c -e "-s $net .*-o eth0" <<<"$rules" >/dev/null || fail "$ipt: not the subnet: $rules"
+  [ -z "$(nat_rules "$ipt")" ] || fail "$ipt: server-down.sh left $(nat_rules "$ipt")"
+  left=$(ip netns exec "$NS_S" "$ipt" -S FORWARD | grep -c "tunr$ID" || true)
+  [ "$left" -eq 0 ] || fail "$ipt: server-down.sh left $left forward rules"
+done
+pass "iptables and ip6tables: one masquerade rule of the subnet after two runs, none after down"

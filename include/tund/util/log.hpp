@@ -1,8 +1,14 @@
 // One log line per event on stderr. Components receive a Logger& instead of reaching for
 // a global, so tests can capture output and two engines in one process keep apart.
+//
+// Two line formats, chosen once per process (stderr_log_style()):
+//   for people:   "2026-11-30T16:55:02.123Z tund warn: text"  (RFC 3339, UTC, milliseconds)
+//   for journald: "<4>warn: text"  (sd-daemon(3) priority prefix: <3> error, <4> warn,
+//                 <6> info, <7> debug; no timestamp, the journal stamps each line itself)
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -11,6 +17,36 @@
 namespace tund::util {
 
 enum class LogLevel { debug, info, warn, error };
+
+enum class LogStyle { plain, journal };
+
+// True when `journal_stream` (the JOURNAL_STREAM variable, "<st_dev>:<st_ino>" in decimal,
+// which systemd sets when stdout/stderr go to the journal: systemd.exec(5)) names the file
+// whose fstat(2) gave `dev` and `ino`. Null, malformed (signs, spaces, trailing text,
+// overflow) or naming another file: false. The check against the actual descriptor matters:
+// a service's child with stderr redirected elsewhere still inherits the variable.
+bool journal_stream_matches(const char* journal_stream, std::uint64_t dev, std::uint64_t ino);
+
+// The style for stderr: journal when JOURNAL_STREAM matches fstat(2) of descriptor 2.
+// Decided at the first call and then fixed for the process.
+LogStyle stderr_log_style();
+
+// The text written for one event: each line of `text` becomes a full line with the style's
+// prefix and a trailing '\n', so a newline inside a message never starts a line without a
+// priority (journald reads one entry per line) or timestamp. A trailing newline adds no
+// empty line. Other control characters (a NUL ends a journal line too; CR and escapes
+// garble terminals) are written as \xNN. `now` is used by the plain style only.
+std::string format_log_lines(LogStyle style, LogLevel level, std::string_view text,
+                             std::chrono::system_clock::time_point now);
+
+// Text written to stderr outside the Logger: command-line and config errors, usage, and
+// start-up failures ("tund: error: <text>"), in the form users know from a terminal. For
+// the journal each line gets `level`'s priority prefix, so that `journalctl -p err` shows
+// why a service did not start. Lines are split and escaped as in format_log_lines().
+std::string format_stderr_lines(LogStyle style, LogLevel level, std::string_view text);
+void print_stderr(LogLevel level, std::string_view text);
+// print_stderr(LogLevel::error, "tund: error: <text>").
+void print_error(std::string_view text);
 
 class Logger {
  public:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
 #include <vector>
 
 namespace tund::util {
@@ -25,6 +27,78 @@ TEST(LogLimiter, AllowsABurstPerWindowAndCountsTheRest) {
   EXPECT_EQ(allowed, 3);
   EXPECT_TRUE(limiter.allow(t0 + std::chrono::seconds(11), suppressed));
   EXPECT_EQ(suppressed, 97u);
+}
+
+using std::chrono::system_clock;
+
+// 2026-11-30T16:55:02.123Z
+system_clock::time_point sample_time() {
+  return system_clock::time_point(std::chrono::seconds(1796057702)) +
+         std::chrono::milliseconds(123);
+}
+
+TEST(LogFormat, PlainLinesCarryAnRfc3339UtcTimestampWithTheDate) {
+  EXPECT_EQ(format_log_lines(LogStyle::plain, LogLevel::info, "listening", sample_time()),
+            "2026-11-30T16:55:02.123Z tund info: listening\n");
+  EXPECT_EQ(format_log_lines(LogStyle::plain, LogLevel::warn, "w", sample_time()),
+            "2026-11-30T16:55:02.123Z tund warn: w\n");
+  // Milliseconds are zero-padded, and the epoch itself formats.
+  EXPECT_EQ(format_log_lines(LogStyle::plain, LogLevel::error, "e",
+                             system_clock::time_point() + std::chrono::milliseconds(7)),
+            "1970-01-01T00:00:00.007Z tund error: e\n");
+}
+
+TEST(LogFormat, JournalLinesCarryThePriorityPrefixAndNoTimestamp) {
+  auto now = sample_time();
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::error, "x", now), "<3>error: x\n");
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::warn, "x", now), "<4>warn: x\n");
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::info, "x", now), "<6>info: x\n");
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::debug, "x", now), "<7>debug: x\n");
+}
+
+TEST(LogFormat, EveryLineOfAMultiLineMessageGetsThePrefix) {
+  auto now = sample_time();
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::warn, "one\ntwo\n\nfour", now),
+            "<4>warn: one\n<4>warn: two\n<4>warn: \n<4>warn: four\n");
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::info, "ends in newline\n", now),
+            "<6>info: ends in newline\n");
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::info, "", now), "<6>info: \n");
+  EXPECT_EQ(format_log_lines(LogStyle::plain, LogLevel::error, "a\nb", now),
+            "2026-11-30T16:55:02.123Z tund error: a\n2026-11-30T16:55:02.123Z tund error: b\n");
+}
+
+TEST(LogFormat, ControlCharactersAreEscapedNotWritten) {
+  // A NUL would end a journal entry; CR and ESC garble a terminal. Tab and UTF-8 stay.
+  std::string text("a\rb\x1b[2Jc\td\x7f");
+  text += '\0';
+  text += "\xc3\xa9";
+  EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::info, text, sample_time()),
+            "<6>info: a\\x0db\\x1b[2Jc\td\\x7f\\x00\xc3\xa9\n");
+}
+
+TEST(LogFormat, TextOutsideTheLoggerKeepsItsFormAndGetsPriorityForTheJournal) {
+  EXPECT_EQ(format_stderr_lines(LogStyle::plain, LogLevel::error, "tund: error: port in use\n"),
+            "tund: error: port in use\n");
+  EXPECT_EQ(format_stderr_lines(LogStyle::journal, LogLevel::error, "tund: error: x\nUsage: y"),
+            "<3>tund: error: x\n<3>Usage: y\n");
+  EXPECT_EQ(format_stderr_lines(LogStyle::journal, LogLevel::warn, "tund: warning: z"),
+            "<4>tund: warning: z\n");
+}
+
+TEST(JournalStream, MatchesOnlyTheDeviceAndInodeOfStderr) {
+  EXPECT_TRUE(journal_stream_matches("8:1234", 8, 1234));
+  EXPECT_TRUE(journal_stream_matches("18446744073709551615:0", UINT64_MAX, 0));
+  EXPECT_FALSE(journal_stream_matches(nullptr, 8, 1234)) << "not under systemd";
+  EXPECT_FALSE(journal_stream_matches("8:1235", 8, 1234)) << "another file";
+  EXPECT_FALSE(journal_stream_matches("9:1234", 8, 1234)) << "another device";
+  EXPECT_FALSE(journal_stream_matches("1234:8", 8, 1234)) << "swapped";
+}
+
+TEST(JournalStream, GarbageNeverMatches) {
+  for (const char* bad :
+       {"", ":", "8", "8:", ":1234", "8:1234:", "8:1234x", " 8:1234", "8: 1234", "+8:1234",
+        "-8:1234", "0x8:1234", "8;1234", "8:1234\n", "18446744073709551616:1234", "garbage"})
+    EXPECT_FALSE(journal_stream_matches(bad, 8, 1234)) << "'" << bad << "'";
 }
 
 }  // namespace
