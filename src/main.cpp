@@ -9,6 +9,7 @@
 #include "tund/daemon/daemon.hpp"
 #include "tund/daemon/keytool.hpp"
 #include "tund/daemon/signals.hpp"
+#include "tund/util/log.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -21,7 +22,12 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a dead peer is an error code, not a killed process
   auto parsed = tund::config::parse_command_line(args);
   if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {
-    std::fputs(exit->output.c_str(), exit->status == 0 ? stdout : stderr);
+    // Errors and usage on stderr carry a priority under journald (a config error is the
+    // usual reason a service does not start).
+    if (exit->status == 0)
+      std::fputs(exit->output.c_str(), stdout);
+    else
+      tund::util::print_stderr(tund::util::LogLevel::error, exit->output);
     return exit->status;
   }
   return tund::daemon::run(std::get<tund::config::Config>(parsed));

@@ -1,6 +1,6 @@
 #include "tund/daemon/daemon.hpp"
 
-#include <cstdio>
+#include <string>
 
 #include "daemon_impl.hpp"
 
@@ -29,7 +29,7 @@ int run(const config::Config& config) {
     Daemon daemon(config);
     return daemon.run();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tund: internal error: %s\n", e.what());
+    util::print_stderr(util::LogLevel::error, std::string("tund: internal error: ") + e.what());
     return 1;
   }
 }

@@ -25,14 +25,14 @@ constexpr auto kBackoffInitial = std::chrono::milliseconds(250);
 constexpr auto kBackoffCap = std::chrono::seconds(5);
 
 int start_error(const std::string& what) {
-  std::fprintf(stderr, "tund: error: %s\n", what.c_str());
+  util::print_error(what);
   return 1;
 }
 
 // What the configuration names is wrong (a key, an account): like every other
 // configuration error, exit status 2; retrying cannot help.
 int config_error(const std::string& what) {
-  std::fprintf(stderr, "tund: error: %s\n", what.c_str());
+  util::print_error(what);
   return 2;
 }
 
@@ -224,7 +224,7 @@ std::optional<int> Daemon::run_up_hook() {
     return 0;
   }
   if (status == 0) return std::nullopt;
-  std::fprintf(stderr, "tund: error: the --up hook failed (status %d); not starting\n", status);
+  util::print_error("the --up hook failed (status " + std::to_string(status) + "); not starting");
   run_down_hook();
   return 1;
 }
