@@ -8,16 +8,17 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "tund maintainers <maintainers@users.noreply.b-seed-7b6c0a74.example>")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "TUN/TAP tunnel daemon with optional Noise encryption")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "TUN/TAP tunnel daemon with optional Noise encryption
- tund connects two Linux hosts with a virtual network link: each side attaches
- to a TUN device (IP packets) or a TAP device (Ethernet frames) and relays every
- packet to the other side over one TCP connection or over UDP.
- .
- It is the successor of simpletun (same flags, same plaintext TCP wire format),
- with reconnection, keepalives, counters, TUN offloads and batched UDP I/O,
- up/down hook scripts for NAT and routes, config files, a hardened Type=notify
- systemd unit (tund@NAME reads /etc/tund/NAME.conf) and optional authenticated
- encryption (the Noise IK handshake on libsodium).")
+# The extended description: CPack puts the summary first, indents each line and turns an
+# empty line into " .".
+set(CPACK_PACKAGE_DESCRIPTION "tund connects two Linux hosts with a virtual network link: each side
+attaches to a TUN device (IP packets) or a TAP device (Ethernet frames) and
+relays every packet to the other side over one TCP connection or over UDP.
+
+It is the successor of simpletun (same flags, same plaintext TCP wire
+format), with reconnection, keepalives, counters, TUN offloads and batched
+UDP I/O, up/down hook scripts for NAT and routes, config files, a hardened
+Type=notify systemd unit (tund@NAME reads /etc/tund/NAME.conf) and optional
+authenticated encryption (the Noise IK handshake on libsodium).")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # tund_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
