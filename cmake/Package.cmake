@@ -26,7 +26,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-set(CPACK_STRIP_FILES ON)
+# Stripped by packaging/debian-policy.cmake, the way dh_strip does it.
 configure_file(packaging/postinst packaging/postinst COPYONLY)
 configure_file(packaging/postrm packaging/postrm COPYONLY)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
