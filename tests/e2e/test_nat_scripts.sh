@@ -21,11 +21,11 @@ ip netns exec "$NET" socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:'echo $SOCAT_PE
 PIDS+=($!)
 wait_until 5 listening "$NET" 7000 || fail "the internet listener did not start"
 
-# The example configs as shipped, with only this test's names and paths substituted.
-sed -e "s|^iface = .*|iface = tuns$ID|" -e "s|/usr/local/share/tund/examples|$EXAMPLES|g" \
-    -e "s|NAT_IFACE=eth0|NAT_IFACE=vn$ID|g" "$EXAMPLES/server.conf" >"$WORK/server.conf"
-sed -e "s|^iface = .*|iface = tunc$ID|" -e "s|/usr/local/share/tund/examples|$EXAMPLES|g" \
-    "$EXAMPLES/client.conf" >"$WORK/client.conf"
+# The example config templates, with only this test's names and paths substituted.
+sed -e "s|^iface = .*|iface = tuns$ID|" -e "s|@TUND_SCRIPTS_DIR@|$EXAMPLES|g" \
+    -e "s|NAT_IFACE=eth0|NAT_IFACE=vn$ID|g" "$EXAMPLES/server.conf.in" >"$WORK/server.conf"
+sed -e "s|^iface = .*|iface = tunc$ID|" -e "s|@TUND_SCRIPTS_DIR@|$EXAMPLES|g" \
+    "$EXAMPLES/client.conf.in" >"$WORK/client.conf"
 
 step "routed mode: ROUTES=198.19.0.0/24 through the tunnel, NAT on the server"
 start_tund "$NS_S" server --config "$WORK/server.conf"
