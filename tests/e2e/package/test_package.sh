@@ -46,16 +46,24 @@ step "man pages and bash completion (when the package has them)"
 # /usr/share/man, and then `man -w` cannot find a page the package does ship.
 contents=$(dpkg-deb -c "$PKG_DEB")
 man_excluded=no
-grep -hs "^path-exclude=*/usr/share/man" /etc/dpkg/dpkg.cfg.d/* | grep -c . >/dev/null && man_excluded=yes
+grep -hsE "^path-exclude[= ]+/usr/share/man" /etc/dpkg/dpkg.cfg.d/* | grep -c . >/dev/null && man_excluded=yes
 checked=()
 for page in tund:8 tund.conf:5; do
   name=${page%:*} sec=${page#*:}
-  echo "$contents" | grep -c "/usr/share/man/man$sec/$name.$sec.gz$" >/dev/null || continue
+  if ! echo "$contents" | grep -c "/usr/share/man/man$sec/$name.$sec.gz$" >/dev/null; then
+    # The checkout has the page's source, so the package must have the page.
+    [ ! -f "$PKG_ROOT/docs/man/$name.$sec.scd" ] || fail "the package lacks man page $name($sec)"
+    continue
+  fi
   if [ $man_excluded = yes ]; then checked+=("$name($sec) shipped, not installed: dpkg path-exclude"); continue; fi
   man -w "$sec" "$name" >/dev/null 2>&1 || fail "man -w $sec $name finds nothing"
   checked+=("$name($sec)")
 done
-if echo "$contents" | grep -c "/usr/share/bash-completion/completions/tund$" >/dev/null; then
+if ! echo "$contents" | grep -c "/usr/share/bash-completion/completions/tund$" >/dev/null; then
+  for src in completion/tund.bash contrib/bash-completion/tund; do
+    [ ! -f "$PKG_ROOT/$src" ] || fail "the package lacks the bash completion ($src)"
+  done
+else
   [ -s /usr/share/bash-completion/completions/tund ] || fail "completion file empty or missing"
   checked+=("completion")
 fi
