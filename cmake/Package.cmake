@@ -1,7 +1,10 @@
-# The Debian package, built by CPack from the install rules above (one source of truth for
-# what goes where): `cmake --build BUILD --target package` or packaging/build-deb.sh.
-# Debian specifics that CPack does not do itself (compressed man pages and changelog) are
-# done on the staged tree by packaging/debian-policy.cmake before the archive is made.
+# The Debian package, built by CPack from the install rules (cmake/Install.cmake,
+# docs/CMakeLists.txt: one source of truth for what goes where). packaging/build-deb.sh
+# configures a Release build for prefix /usr and runs it; by hand:
+# `cmake --build BUILD --target package` in a build configured with -DCMAKE_INSTALL_PREFIX=/usr.
+# Debian specifics that CPack does not do itself (man pages and changelog compressed,
+# binaries stripped as dh_strip does) are done on the staged tree by
+# packaging/debian-policy.cmake before the archive is made.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tund)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
@@ -26,7 +29,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# Stripped by packaging/debian-policy.cmake, the way dh_strip does it.
+# Maintainer scripts: only `systemctl daemon-reload` (see the scripts).
 configure_file(packaging/postinst packaging/postinst COPYONLY)
 configure_file(packaging/postrm packaging/postrm COPYONLY)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

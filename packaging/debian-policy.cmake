@@ -2,6 +2,13 @@
 # made: what Debian policy asks beyond the install rules (policy 12.1 and 12.7): man pages
 # and the changelog compressed with `gzip -9n` (no timestamp, so builds are reproducible),
 # and the binaries stripped as dh_strip does (debug symbols, .comment and .note sections).
+if(NOT CPACK_PACKAGING_INSTALL_PREFIX STREQUAL "/usr")
+  # A Debian package installs under /usr (policy 9.1.2: never /usr/local), and the paths
+  # configured into the unit and configs come from CMAKE_INSTALL_PREFIX.
+  message(FATAL_ERROR "the Debian package needs a build configured with "
+                      "-DCMAKE_INSTALL_PREFIX=/usr (this one: ${CPACK_PACKAGING_INSTALL_PREFIX}); "
+                      "packaging/build-deb.sh does that")
+endif()
 set(stage ${CPACK_TEMPORARY_INSTALL_DIRECTORY})
 file(GLOB_RECURSE manpages ${stage}/*/share/man/man*/*.[0-9])
 file(GLOB_RECURSE changelogs ${stage}/*/share/doc/tund/changelog)
