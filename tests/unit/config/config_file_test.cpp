@@ -66,8 +66,9 @@ TEST(ConfigFile, UnknownKeyInARealFileIsAOneLineExitTwo) {
 }
 
 TEST(ConfigFile, ExampleConfigsParse) {
+  // The examples as installed: configured from examples/*.conf.in into the build tree.
   for (const char* name : {"server.conf", "client.conf"}) {
-    auto r = parse_command_line({"--config", std::string(TUND_SOURCE_DIR) + "/examples/" + name});
+    auto r = parse_command_line({"--config", std::string(TUND_BINARY_DIR) + "/examples/" + name});
     ASSERT_TRUE(std::holds_alternative<Config>(r)) << name << ": " << std::get<CliExit>(r).output;
     EXPECT_FALSE(std::get<Config>(r).address.empty()) << name;
   }
