@@ -4,6 +4,8 @@
 # installed, cmake rebuilds only what changed).
 #   BUILD_DIR   where to build (default: build)
 #   CMAKE_ARGS  extra arguments for cmake configure
+# Warnings are errors here (TUND_WERROR=ON): these builds are development and CI, with the
+# compiler the code is checked against (Debian 12's g++).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +19,9 @@ PACKAGES=(
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
   iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables iptables systemd
   libnetfilter-queue-dev
+  # man pages (scdoc), completion, the Debian package (dpkg-shlibdeps, dpkg-buildflags),
+  # its checks (lintian, man -w)
+  scdoc bash-completion dpkg-dev lintian man-db
 )
 
 install_packages() {
@@ -38,7 +43,7 @@ install_packages() {
 }
 
 build() {
-  cmake -S "$ROOT" -B "$BUILD_DIR" ${CMAKE_ARGS:-} >/dev/null
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DTUND_WERROR=ON ${CMAKE_ARGS:-} >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it (as root):
 #   1. install dependencies and build, normally and with ASan + UBSan (tests/bootstrap.sh)
-#   2. unit and end-to-end tests against the sanitizer build (a sanitizer report fails)
-#   3. unit and end-to-end tests against the normal build, then the end-to-end tests
+#   2. a Release build made into the Debian package (packaging/build-deb.sh), lintian on it
+#      (an error fails), and the package test: install it, run the installed tund, purge
+#      (tests/e2e/package/test_package.sh; it changes the machine, so outside CI it runs
+#      only with TUND_TEST_INSTALL=1)
+#   3. unit and end-to-end tests against the sanitizer build (a sanitizer report fails)
+#   4. unit and end-to-end tests against the normal build, then the end-to-end tests
 #      again with the TUN offloads off (--no-offload), the plain packet-at-a-time path
-#   4. every libFuzzer target for FUZZ_SECONDS (default 30) from its seed corpus
+#   5. every libFuzzer target for FUZZ_SECONDS (default 30) from its seed corpus
 # End-to-end tests need root and /dev/net/tun (skipped without, failing under CI=true).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +19,18 @@ BUILD_DIR=$ROOT/build "$ROOT/tests/bootstrap.sh"
 echo "=== sanitizer build (ASan + UBSan)"
 BUILD_DIR=$ROOT/build-asan CMAKE_ARGS="-DTUND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
   "$ROOT/tests/bootstrap.sh"
+
+echo "=== Release build (warnings are errors) and the Debian package"
+CMAKE_ARGS=-DTUND_WERROR=ON "$ROOT/packaging/build-deb.sh" "$ROOT/build-release"
+DEB=$(ls "$ROOT"/build-release/tund_*.deb | tail -n 1)
+
+echo "=== lintian $(basename "$DEB") (errors fail; warnings are explained in the README)"
+lintian --fail-on error "$DEB"
+
+echo "=== package test: install, run the installed tund, purge"
+status=0
+bash "$ROOT/tests/e2e/package/test_package.sh" "$DEB" || status=$?
+[ $status -eq 0 ] || [ $status -eq 77 ] || exit $status
 
 echo "=== all tests under ASan + UBSan"
 (cd "$ROOT/build-asan" && ctest --output-on-failure)

@@ -4,14 +4,17 @@
 # reached the server); --user drops root but keeps CAP_NET_ADMIN only.
 . "$(dirname "$0")/lib.sh"
 require_tools systemd-analyze socat
-UNIT=$(cd "$(dirname "$0")/../../systemd" && pwd)/tund@.service
+# The unit as configured by CMake for the build under test (systemd/tund@.service.in).
+UNIT=${TUND_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}/systemd/tund@.service
+[ -f "$UNIT" ] || fail "no configured unit at $UNIT (build with cmake first)"
 make_underlay
 
 step "systemd-analyze verify"
 mkdir -p "$WORK/units"
-# The unit as shipped, pointing at the binary under test instead of /usr/local/sbin.
-sed "s|/usr/local/sbin/tund|$TUND_BIN|" "$UNIT" >"$WORK/units/tund@office.service"
-out=$(systemd-analyze verify "$WORK/units/tund@office.service" 2>&1) || fail "verify failed: $out"
+# The unit as installed, pointing at the binary under test instead of the install prefix's.
+# --man=no: the man pages it names are not installed here (the package test checks them).
+sed "s|^ExecStart=[^ ]*|ExecStart=$TUND_BIN|" "$UNIT" >"$WORK/units/tund@office.service"
+out=$(systemd-analyze verify --man=no "$WORK/units/tund@office.service" 2>&1) || fail "verify failed: $out"
 grep -q "^Type=notify" "$UNIT" || fail "the unit is not Type=notify"
 pass "systemd-analyze verify passes on tund@.service"
 

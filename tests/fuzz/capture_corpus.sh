@@ -101,8 +101,8 @@ for path in sorted(glob.glob(os.path.join(work, '*-dev.pcap'))):
         save('fuzz_link_responder', f'{tag}-{i:03d}', (b'\x01' if tap else b'\x00') + frame)
 PY
 mkdir -p "$OUT/fuzz_config_file" "$OUT/fuzz_keys"
-cp "$ROOT/examples/server.conf" "$OUT/fuzz_config_file/server.conf"
-cp "$ROOT/examples/client.conf" "$OUT/fuzz_config_file/client.conf"
+cp "$ROOT/examples/server.conf.in" "$OUT/fuzz_config_file/server.conf"
+cp "$ROOT/examples/client.conf.in" "$OUT/fuzz_config_file/client.conf"
 cp "$WORK/s.pub" "$OUT/fuzz_keys/public.key"
 { echo "# allowed clients"; cat "$WORK/c.pub"; echo; cat "$WORK/s.pub"; } >"$OUT/fuzz_keys/allow.list"
 find "$OUT" -type f | sed "s|$OUT/||" | cut -d/ -f1 | sort | uniq -c
