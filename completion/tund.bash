@@ -1,0 +1,102 @@
+# bash completion for tund(8): its options, their values, and the key commands.
+# Installed as $datadir/bash-completion/completions/tund, which bash-completion loads the
+# first time `tund` is completed; it also works sourced on its own (`. tund.bash`) in a
+# bash without the bash-completion package, with simpler file and host completion.
+# The option lists below mirror `tund --help`: tests/e2e/test_completion.sh fails when
+# they drift apart, in either direction.
+
+# The key commands: only as the first word, and they take no arguments.
+_tund_commands='genkey pubkey genpsk'
+
+# Every option of `tund --help`, long and short.
+_tund_options='-i --iface -s --server -c --connect -p --port -u --tun -a --tap
+  -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
+  --peer-key --allow --allow-file --psk --max-pending --link-ip --link-mac --address
+  --peer --up --down --user --group --config -h --help -V --version'
+
+# _tund_reply WORD...: COMPREPLY = the WORDs that start with $cur (one per line, so a
+# word with spaces stays one reply).
+_tund_reply() {
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -W "$*" -- "$cur"))
+}
+
+_tund_files() {
+    if declare -F _filedir >/dev/null; then
+        _filedir
+    else
+        compopt -o filenames 2>/dev/null
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+
+# The network interfaces that exist now (tund attaches to one, or creates a new name).
+_tund_interfaces() {
+    local path names=()
+    for path in /sys/class/net/*; do
+        [[ -e $path ]] && names+=("${path##*/}")
+    done
+    _tund_reply "${names[@]}"
+}
+
+_tund_hosts() {
+    if declare -F _known_hosts_real >/dev/null; then
+        _known_hosts_real -- "$cur"
+    else
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -A hostname -- "$cur"))
+    fi
+}
+
+# _tund_value OPTION: completes the value of OPTION into COMPREPLY; false (nothing done)
+# when OPTION takes no value. Values that cannot be guessed (ports, addresses) get none.
+_tund_value() {
+    case $1 in
+        -t | --transport) _tund_reply tcp udp ;;
+        -i | --iface) _tund_interfaces ;;
+        -c | --connect) _tund_hosts ;;
+        --config | --private-key | --peer-key | --allow | --allow-file | --psk | --up | --down)
+            _tund_files ;;
+        --user) COMPREPLY=($(compgen -u -- "$cur")) ;;
+        --group) COMPREPLY=($(compgen -g -- "$cur")) ;;
+        -p | --port | --listen | --mtu | --keepalive | --max-pending | --link-ip | \
+            --link-mac | --address | --peer) COMPREPLY=() ;;
+        *) return 1 ;;
+    esac
+}
+
+# Without bash-completion: cur, prev, words and cword from COMP_WORDS. bash splits
+# `--transport=u` into `--transport` `=` `u`, so an `=` joins the option to its value.
+_tund_init_plain() {
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+    cur=${words[cword]-}
+    prev=${words[cword - 1]-}
+    if [[ $cur == = ]]; then
+        cur=''
+    elif [[ $prev == = ]]; then
+        prev=${words[cword - 2]-}
+    fi
+}
+
+_tund() {
+    local cur prev words cword split
+    COMPREPLY=()
+    if declare -F _init_completion >/dev/null; then
+        _init_completion -s || return
+    else
+        _tund_init_plain
+    fi
+    _tund_value "$prev" && return
+    if ((cword == 1)) && [[ $cur != -* ]]; then
+        _tund_reply $_tund_commands
+        return
+    fi
+    case ${words[1]} in
+        genkey | pubkey | genpsk) return ;;
+    esac
+    [[ $cur == -* ]] && _tund_reply $_tund_options
+}
+
+complete -F _tund tund
