@@ -51,6 +51,7 @@ _tund_hosts() {
 
 # _tund_value OPTION: completes the value of OPTION into COMPREPLY; false (nothing done)
 # when OPTION takes no value. Values that cannot be guessed (ports, addresses) get none.
+# True whenever OPTION takes a value, even if nothing matched (compgen's status is not).
 _tund_value() {
     case $1 in
         -t | --transport) _tund_reply tcp udp ;;
@@ -64,6 +65,7 @@ _tund_value() {
             --link-mac | --address | --peer) COMPREPLY=() ;;
         *) return 1 ;;
     esac
+    return 0
 }
 
 # Without bash-completion: cur, prev, words and cword from COMP_WORDS. bash splits
