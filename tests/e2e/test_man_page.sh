@@ -67,7 +67,7 @@ for command in $(help_commands); do
 done
 PRIVATE=$("$TUND_BIN" genkey) || fail "tund genkey failed"
 for command in $(terms "$PAGE8" COMMANDS); do
-  out=$(printf '%s\n' "$PRIVATE" | "$TUND_BIN" "$command") && [ -n "$out" ] ||
+  out=$("$TUND_BIN" "$command" <<<"$PRIVATE") && [ -n "$out" ] ||
     fail "tund(8) documents the command '$command', which the binary does not run"
   grep -qE "tund $command" <<<"$(section_text "$PAGE8" SYNOPSIS)" || fail "the SYNOPSIS lacks tund $command"
 done
