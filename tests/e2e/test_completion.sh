@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bash completion for tund (completion/tund.bash), driven the way bash drives it: the
 # function `complete` registers is called with COMP_WORDS/COMP_CWORD/COMP_LINE/COMP_POINT
-# set, and COMPREPLY is checked. Twice: with bash-completion's helpers loaded (as when
-# installed) and in a bare bash without them. The options it offers must be exactly those
+# set, and COMPREPLY is checked. Twice: installed by `cmake --install` and loaded on demand
+# by bash-completion, as in a user's shell; and sourced in a bare bash without
+# bash-completion's helpers. The options it offers must be exactly those
 # of the real binary's `tund --help`, and every option must take a value in the completion
 # exactly when it takes one in tund. Needs no root.
 source "$(dirname "$0")/help_options.sh"
@@ -14,6 +15,10 @@ WORK=$(mktemp -d /tmp/tund-completion.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 mkdir "$WORK/empty" "$WORK/conf" "$WORK/conf/sub"
 touch "$WORK/conf/a.conf" "$WORK/conf/b.key" "$WORK/conf/with space.conf"
+DESTDIR=$WORK/root cmake --install "$TUND_BUILD_DIR" --prefix /usr >"$WORK/install.log" 2>&1 ||
+  fail "cmake --install failed: $(tail -5 "$WORK/install.log")"
+INSTALLED=$WORK/root/usr/share/bash-completion/completions/tund
+cmp -s "$INSTALLED" "$COMPLETION" || fail "$COMPLETION is not installed as $INSTALLED"
 
 # complete_line LINE: COMPREPLY for the cursor at the end of LINE, with the words split as
 # bash splits them (`--opt=value` is `--opt` `=` `value`; a trailing space starts a new,
@@ -109,14 +114,15 @@ check_completion() {
 
 # Completion functions run in an interactive shell, never under set -eu; the checks stop
 # the test through fail().
-echo "== with bash-completion's helpers (as installed)"
+echo "== installed, loaded by bash-completion when tund is first completed"
 (
   set +euo pipefail
   MODE=bash-completion
-  # shellcheck disable=SC1090
   source "$BASH_COMPLETION"
-  source "$COMPLETION"
   declare -F _init_completion >/dev/null || fail "bash-completion did not load"
+  # Only the installed tree: not the user's completions nor an installed tund package's.
+  BASH_COMPLETION_USER_DIR=$WORK/none XDG_DATA_DIRS=$WORK/root/usr/share __load_completion tund ||
+    fail "bash-completion finds no completion for tund in $WORK/root/usr/share"
   check_completion
 ) || exit 1
 echo "== in a bash without bash-completion"
