@@ -70,6 +70,8 @@ _tund_value() {
 
 # Without bash-completion: cur, prev, words and cword from COMP_WORDS. bash splits
 # `--transport=u` into `--transport` `=` `u`, so an `=` joins the option to its value.
+# After a redirection (`tund pubkey < FILE`) it completes the file and returns false, as
+# bash-completion's _init_completion does.
 _tund_init_plain() {
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
@@ -79,6 +81,9 @@ _tund_init_plain() {
         cur=''
     elif [[ $prev == = ]]; then
         prev=${words[cword - 2]-}
+    elif [[ $prev == [\<\>] ]]; then
+        _tund_files
+        return 1
     fi
 }
 
@@ -88,7 +93,7 @@ _tund() {
     if declare -F _init_completion >/dev/null; then
         _init_completion -s || return
     else
-        _tund_init_plain
+        _tund_init_plain || return
     fi
     _tund_value "$prev" && return
     if ((cword == 1)) && [[ $cur != -* ]]; then

@@ -85,6 +85,8 @@ check_completion() {
   for option in --private-key --psk --allow-file --peer-key --allow; do
     offers "tund -s $option $WORK/conf/b" "$WORK/conf/b.key"
   done
+  offers "tund pubkey < $WORK/conf/b" "$WORK/conf/b.key"
+  offers "tund genkey > $WORK/conf/a" "$WORK/conf/a.conf"
   offers "tund --user ro" root
   offers "tund --group ro" root
   offers "tund -c localh" localhost
