@@ -6,19 +6,24 @@
 # they drift apart, in either direction.
 
 # The key commands: only as the first word, and they take no arguments.
-_tund_commands='genkey pubkey genpsk'
+_tund_commands=(genkey pubkey genpsk)
 
 # Every option of `tund --help`, long and short.
-_tund_options='-i --iface -s --server -c --connect -p --port -u --tun -a --tap
-  -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
-  --peer-key --allow --allow-file --psk --max-pending --link-ip --link-mac --address
-  --peer --up --down --user --group --config -h --help -V --version'
+_tund_options=(-i --iface -s --server -c --connect -p --port -u --tun -a --tap
+    -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
+    --peer-key --allow --allow-file --psk --max-pending --link-ip --link-mac --address
+    --peer --up --down --user --group --config -h --help -V --version)
 
-# _tund_reply WORD...: COMPREPLY = the WORDs that start with $cur (one per line, so a
-# word with spaces stays one reply).
+# _tund_compgen ARG...: COMPREPLY = `compgen ARG... -- "$cur"`, one reply per line (so a
+# file name with spaces stays one reply).
+_tund_compgen() {
+    mapfile -t COMPREPLY < <(compgen "$@" -- "$cur")
+}
+
+# _tund_reply WORD...: the WORDs that start with $cur.
 _tund_reply() {
     local IFS=$'\n'
-    COMPREPLY=($(compgen -W "$*" -- "$cur"))
+    _tund_compgen -W "$*"
 }
 
 _tund_files() {
@@ -26,8 +31,7 @@ _tund_files() {
         _filedir
     else
         compopt -o filenames 2>/dev/null
-        local IFS=$'\n'
-        COMPREPLY=($(compgen -f -- "$cur"))
+        _tund_compgen -f
     fi
 }
 
@@ -44,8 +48,7 @@ _tund_hosts() {
     if declare -F _known_hosts_real >/dev/null; then
         _known_hosts_real -- "$cur"
     else
-        local IFS=$'\n'
-        COMPREPLY=($(compgen -A hostname -- "$cur"))
+        _tund_compgen -A hostname
     fi
 }
 
@@ -59,8 +62,8 @@ _tund_value() {
         -c | --connect) _tund_hosts ;;
         --config | --private-key | --peer-key | --allow | --allow-file | --psk | --up | --down)
             _tund_files ;;
-        --user) COMPREPLY=($(compgen -u -- "$cur")) ;;
-        --group) COMPREPLY=($(compgen -g -- "$cur")) ;;
+        --user) _tund_compgen -u ;;
+        --group) _tund_compgen -g ;;
         -p | --port | --listen | --mtu | --keepalive | --max-pending | --link-ip | \
             --link-mac | --address | --peer) COMPREPLY=() ;;
         *) return 1 ;;
@@ -88,6 +91,7 @@ _tund_init_plain() {
 }
 
 _tund() {
+    # shellcheck disable=SC2034 # split: set by _init_completion -s, kept local here
     local cur prev words cword split
     COMPREPLY=()
     if declare -F _init_completion >/dev/null; then
@@ -97,13 +101,13 @@ _tund() {
     fi
     _tund_value "$prev" && return
     if ((cword == 1)) && [[ $cur != -* ]]; then
-        _tund_reply $_tund_commands
+        _tund_reply "${_tund_commands[@]}"
         return
     fi
     case ${words[1]} in
         genkey | pubkey | genpsk) return ;;
     esac
-    [[ $cur == -* ]] && _tund_reply $_tund_options
+    [[ $cur == -* ]] && _tund_reply "${_tund_options[@]}"
 }
 
 complete -F _tund tund

@@ -53,7 +53,7 @@ expect() {
   local got want
   got=$(printf '%s\n' "${COMPREPLY[@]}" | sort)
   want=$(printf '%s\n' "$@" | sort)
-  [ "$got" = "$want" ] || fail "[$MODE] '$line<TAB>' gave [$(echo $got)], expected [$(echo $want)]"
+  [ "$got" = "$want" ] || fail "[$MODE] '$line<TAB>' gave [${got//$'\n'/ }], expected [${want//$'\n'/ }]"
 }
 
 # offers LINE WORD...: the replies to LINE include every WORD.
@@ -68,7 +68,7 @@ offers() {
 }
 
 check_completion() {
-  cd "$WORK/empty"  # files completed for a value never look like options here
+  cd "$WORK/empty" || exit 1  # files completed for a value never look like options here
   expect "tund --tr" --transport
   expect "tund -t " tcp udp
   expect "tund --transport u" udp

@@ -67,8 +67,9 @@ for command in $(help_commands); do
 done
 PRIVATE=$("$TUND_BIN" genkey) || fail "tund genkey failed"
 for command in $(terms "$PAGE8" COMMANDS); do
-  out=$("$TUND_BIN" "$command" <<<"$PRIVATE") && [ -n "$out" ] ||
+  if ! out=$("$TUND_BIN" "$command" <<<"$PRIVATE") || [ -z "$out" ]; then
     fail "tund(8) documents the command '$command', which the binary does not run"
+  fi
   grep -qE "tund $command" <<<"$(section_text "$PAGE8" SYNOPSIS)" || fail "the SYNOPSIS lacks tund $command"
 done
 
