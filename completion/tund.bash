@@ -104,9 +104,7 @@ _tund() {
         _tund_reply "${_tund_commands[@]}"
         return
     fi
-    case ${words[1]} in
-        genkey | pubkey | genpsk) return ;;
-    esac
+    [[ " ${_tund_commands[*]} " == *" ${words[1]} "* ]] && return  # they take no arguments
     [[ $cur == -* ]] && _tund_reply "${_tund_options[@]}"
 }
 
