@@ -3,8 +3,9 @@
 #   1. install dependencies and build, normally and with ASan + UBSan (tests/bootstrap.sh)
 #   2. a Release build made into the Debian package (packaging/build-deb.sh), lintian on it
 #      (an error fails), and the package test: install it, run the installed tund, purge
-#      (tests/e2e/package/test_package.sh; it changes the machine, so outside CI it runs
-#      only with TUND_TEST_INSTALL=1)
+#      (tests/e2e/package/test_package.sh), and the NAT example configs and scripts run
+#      exactly as installed (test_package_nat.sh); these change the machine, so outside
+#      CI they run only with TUND_TEST_INSTALL=1
 #   3. unit and end-to-end tests against the sanitizer build (a sanitizer report fails)
 #   4. unit and end-to-end tests against the normal build, then the end-to-end tests
 #      again with the TUN offloads off (--no-offload), the plain packet-at-a-time path
@@ -27,10 +28,12 @@ DEB=$(ls "$ROOT"/build-release/tund_*.deb | tail -n 1)
 echo "=== lintian $(basename "$DEB") (errors fail; warnings are explained in the README)"
 lintian --fail-on error "$DEB"
 
-echo "=== package test: install, run the installed tund, purge"
-status=0
-bash "$ROOT/tests/e2e/package/test_package.sh" "$DEB" || status=$?
-[ $status -eq 0 ] || [ $status -eq 77 ] || exit $status
+echo "=== package tests: install, run the installed tund and the installed examples, purge"
+for t in test_package.sh test_package_nat.sh; do
+  status=0
+  bash "$ROOT/tests/e2e/package/$t" "$DEB" || status=$?
+  [ $status -eq 0 ] || [ $status -eq 77 ] || exit $status
+done
 
 echo "=== all tests under ASan + UBSan"
 (cd "$ROOT/build-asan" && ctest --output-on-failure)

@@ -192,9 +192,9 @@ reset_markers
 status=0
 timeout 10 ip netns exec "$NS_S" "$TUND_BIN" -s -i "user$ID" --user "nosuchuser$ID" \
   "${HOOKS[@]}" >"$WORK/out" 2>"$WORK/err" || status=$?
-[ $status = 1 ] || fail "--user nosuchuser: exit status $status"
+[ $status = 2 ] || fail "--user nosuchuser: exit status $status"
 [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "--user nosuchuser: more than one line: $(cat "$WORK/err")"
 grep -q "no such user" "$WORK/err" || fail "unexpected message: $(cat "$WORK/err")"
 [ ! -e "$WORK/up-ran" ] && ! has_table || fail "--up ran although --user was bad"
 ! ip -n "$NS_S" link show "user$ID" 2>/dev/null || fail "a device was left behind"
-pass "bad --user: one line, exit 1, --up never ran, no device"
+pass "bad --user: one line, exit 2 (a configuration error), --up never ran, no device"
