@@ -54,7 +54,7 @@ install(TARGETS tund RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(FILES ${PROJECT_BINARY_DIR}/systemd/tund@.service DESTINATION ${_unitdir})
 # examples/demo.sh is not installed: it builds tund from a checkout (tests/bootstrap.sh).
 install(PROGRAMS examples/server-up.sh examples/server-down.sh examples/client-up.sh
-                 examples/client-down.sh
+                 examples/client-down.sh examples/link-up.sh
         DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/tund)
 install(FILES ${PROJECT_BINARY_DIR}/examples/server.conf ${PROJECT_BINARY_DIR}/examples/client.conf
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

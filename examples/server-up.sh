@@ -35,15 +35,9 @@ else
   exit 2
 fi
 
-# The address as tund's --address/--peer set it (replace: harmless when tund already did).
-ADDR=$TUND_LOCAL_ADDR${PREFIX:+/$PREFIX}
-if [ -n "$PEER" ]; then
-  ip addr replace "$ADDR" peer "$PEER" dev "$TUND_IFACE"
-else
-  ip addr replace "$ADDR" dev "$TUND_IFACE"
-fi
-if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
-ip link set dev "$TUND_IFACE" up
+# The address as tund's --address/--peer set it, link up: link-up.sh, next to this script.
+case "$0" in */*) HERE=${0%/*} ;; *) HERE=. ;; esac
+. "$HERE/link-up.sh"
 
 [ -n "$NAT_IFACE" ] || exit 0
 case $TUND_LOCAL_ADDR in
