@@ -28,8 +28,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends from the binary's ELF needs (libsodium23, libc6, libstdc++6, libgcc-s1).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
+# The hook scripts in libexec/tund (which the example configs use) need ip and sysctl, and
+# nft or iptables for NAT; tund itself does not, so these are recommended, not required.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "iproute2, procps, nftables | iptables")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# Maintainer scripts: only `systemctl daemon-reload` (see the scripts).
+# Maintainer scripts: `systemctl daemon-reload`, and /etc/tund private on first install.
 configure_file(packaging/postinst packaging/postinst COPYONLY)
 configure_file(packaging/postrm packaging/postrm COPYONLY)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

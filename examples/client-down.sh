@@ -3,10 +3,12 @@
 # it; the host routes keeping the server outside the tunnel (FULL_TUNNEL) are removed here.
 # Running it twice is harmless.
 set -eu
-[ -n "${TUND_IFACE:-}" ] || {
-  echo "usage: TUND_IFACE=tunX [ROUTES='net/len ...'] [TUND_REMOTE=server FULL_TUNNEL=yes] $0" >&2
-  exit 2
+usage() {
+  echo "usage: TUND_IFACE=tunX [ROUTES='net/len ...'] [TUND_REMOTE=server FULL_TUNNEL=yes] $0"
 }
+# --help: usage on stdout, status 0; settings missing: usage on stderr, status 2.
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ -z "${TUND_IFACE:-}" ]; then usage >&2; exit 2; fi
 for net in ${ROUTES:-}; do ip route del "$net" dev "$TUND_IFACE" 2>/dev/null || true; done
 for half in 0.0.0.0/1 128.0.0.0/1 ::/1 8000::/1; do
   ip route del "$half" dev "$TUND_IFACE" 2>/dev/null || true

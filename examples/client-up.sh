@@ -13,12 +13,12 @@
 set -eu
 
 usage() {
-  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B]" >&2
-  echo "       [TUND_REMOTE=server] [ROUTES='net/len ...'] [FULL_TUNNEL=yes] [GATEWAY=G] $0" >&2
-  exit 2
+  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B]"
+  echo "       [TUND_REMOTE=server] [ROUTES='net/len ...'] [FULL_TUNNEL=yes] [GATEWAY=G] $0"
 }
-case "${1:-}" in -h | --help) usage ;; esac
-if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage; fi
+# --help: usage on stdout, status 0; settings missing: usage on stderr, status 2.
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage >&2; exit 2; fi
 PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
 

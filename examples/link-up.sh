@@ -6,10 +6,12 @@
 # `ip addr replace` makes it idempotent, and harmless when tund already set the address.
 set -eu
 
-if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then
-  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B] [TUND_MTU=M] $0" >&2
-  exit 2
-fi
+usage() {
+  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B] [TUND_MTU=M] $0"
+}
+# Sourced by the up scripts, which have checked their settings and take no arguments.
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage >&2; exit 2; fi
 ADDR=$TUND_LOCAL_ADDR${TUND_PREFIX:+/$TUND_PREFIX}
 if [ -n "${TUND_PEER_ADDR:-}" ]; then
   ip addr replace "$ADDR" peer "$TUND_PEER_ADDR" dev "$TUND_IFACE"

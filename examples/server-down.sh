@@ -3,10 +3,12 @@
 # forwarding stays on: other services may rely on it. Works as a tund --down hook and by
 # hand (the same settings as server-up.sh); running it twice is harmless.
 set -eu
-[ -n "${TUND_IFACE:-}" ] || {
-  echo "usage: TUND_IFACE=tunX [TUND_LOCAL_ADDR=A TUND_PREFIX=N TUND_PEER_ADDR=B NAT_IFACE=ethX] $0" >&2
-  exit 2
+usage() {
+  echo "usage: TUND_IFACE=tunX [TUND_LOCAL_ADDR=A TUND_PREFIX=N TUND_PEER_ADDR=B NAT_IFACE=ethX] $0"
 }
+# --help: usage on stdout, status 0; settings missing: usage on stderr, status 2.
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ -z "${TUND_IFACE:-}" ]; then usage >&2; exit 2; fi
 NAT_IFACE=${NAT_IFACE:-}
 PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
@@ -17,9 +19,10 @@ if command -v nft >/dev/null 2>&1; then
   exit 0
 fi
 # iptables: the same subnet server-up.sh computed.
+case $LOCAL in *:*) HOST_PREFIX=128 ;; *) HOST_PREFIX=32 ;; esac
 if [ -n "$PEER" ]; then
   NET=$PEER/${PREFIX:-32}
-elif [ -n "$PREFIX" ] && [ -n "$LOCAL" ]; then
+elif [ -n "$PREFIX" ] && [ -n "$LOCAL" ] && [ "$PREFIX" != "$HOST_PREFIX" ]; then
   NET=$LOCAL/$PREFIX
 else
   NET=
@@ -30,4 +33,5 @@ if [ -n "$NAT_IFACE" ] && [ -n "$NET" ]; then
   $IPT -t nat -D POSTROUTING -s "$NET" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null || true
   $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null || true
   $IPT -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null || true
+  $IPT -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -j DROP 2>/dev/null || true
 fi

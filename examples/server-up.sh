@@ -11,12 +11,12 @@
 set -eu
 
 usage() {
-  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B] [NAT_IFACE=ethX] $0" >&2
-  echo "  NAT_IFACE: masquerade the tunnel's subnet out of this interface (optional)" >&2
-  exit 2
+  echo "usage: TUND_IFACE=tunX TUND_LOCAL_ADDR=A [TUND_PREFIX=N] [TUND_PEER_ADDR=B] [NAT_IFACE=ethX] $0"
+  echo "  NAT_IFACE: masquerade the tunnel's subnet out of this interface (optional)"
 }
-case "${1:-}" in -h | --help) usage ;; esac
-if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage; fi
+# --help: usage on stdout, status 0; settings missing: usage on stderr, status 2.
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage >&2; exit 2; fi
 NAT_IFACE=${NAT_IFACE:-}
 PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
@@ -24,14 +24,22 @@ TABLE=tund_${TUND_IFACE}
 
 # Which sources to masquerade: the clients' addresses on the tunnel (checked before
 # anything changes).
+# A host prefix (/32, or /128 for IPv6) without a peer names only this side's own
+# address: no client could be masqueraded.
+case $TUND_LOCAL_ADDR in *:*) HOST_PREFIX=128 ;; *) HOST_PREFIX=32 ;; esac
 if [ -z "$NAT_IFACE" ]; then
   NET=
 elif [ -n "$PEER" ]; then
   NET=$PEER/${PREFIX:-32}
-elif [ -n "$PREFIX" ]; then
+elif [ -n "$PREFIX" ] && [ "$PREFIX" != "$HOST_PREFIX" ]; then
   NET=$TUND_LOCAL_ADDR/$PREFIX
 else
-  echo "$0: NAT needs TUND_PREFIX or TUND_PEER_ADDR (which addresses are the clients'?)" >&2
+  echo "$0: NAT needs TUND_PREFIX (a subnet, not /$HOST_PREFIX) or TUND_PEER_ADDR (which addresses are the clients'?)" >&2
+  exit 2
+fi
+# Masquerading out of an interface that does not exist would quietly do nothing.
+if [ -n "$NAT_IFACE" ] && ! ip link show dev "$NAT_IFACE" >/dev/null 2>&1; then
+  echo "$0: NAT_IFACE=$NAT_IFACE: no such interface (set it to the uplink, e.g. NAT_IFACE=ens3)" >&2
   exit 2
 fi
 
@@ -81,4 +89,8 @@ else
     $IPT -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT
   $IPT -C FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null ||
     $IPT -A FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT
+  # Only answers come in from the uplink, as in the nftables table (appended after the
+  # rule above, so answers are accepted first).
+  $IPT -C FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -j DROP 2>/dev/null ||
+    $IPT -A FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -j DROP
 fi

@@ -9,7 +9,7 @@ require_tools nft socat getent
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
 mkdir "$WORK/examples"
 for f in server client; do
-  sed "s|@TUND_SCRIPTS_DIR@|$EXAMPLES|g" "$EXAMPLES/$f.conf.in" >"$WORK/examples/$f.conf"
+  sed -e "s|@TUND_SCRIPTS_DIR@|$EXAMPLES|g" -e "s|@TUND_CONFIG_DIR@|$WORK/examples|g" "$EXAMPLES/$f.conf.in" >"$WORK/examples/$f.conf"
 done
 
 nat_scenario "$TUND_BIN" "$WORK/examples" "$EXAMPLES"
@@ -23,12 +23,22 @@ expect_refusal() {
   [ "$status" -eq 2 ] || fail "exit status $status, not 2, for: $* ($out)"
   grep -c -e "$pattern" <<<"$out" >/dev/null || fail "no '$pattern' from $*: $out"
 }
-for script in server-up.sh server-down.sh client-up.sh client-down.sh; do
+for script in server-up.sh server-down.sh client-up.sh client-down.sh link-up.sh; do
   expect_refusal usage "$NS_S" sh "$EXAMPLES/$script"
+  # --help is a request, not an error: usage on stdout, status 0.
+  out=$(sh "$EXAMPLES/$script" --help 2>/dev/null) || fail "$script --help: exit status $?"
+  grep -c "^usage:" <<<"$out" >/dev/null || fail "$script --help: no usage on stdout"
 done
 ip -n "$NS_S" tuntap add dev tunr"$ID" mode tun
-expect_refusal "NAT needs TUND_PREFIX or TUND_PEER_ADDR" "$NS_S" TUND_IFACE=tunr"$ID" \
+expect_refusal "NAT needs TUND_PREFIX" "$NS_S" TUND_IFACE=tunr"$ID" \
   TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX= NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
+# A host prefix without a peer names only the server's own address: nobody to masquerade.
+expect_refusal "NAT needs TUND_PREFIX (a subnet, not /32)" "$NS_S" TUND_IFACE=tunr"$ID" \
+  TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=32 NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
+expect_refusal "NAT needs TUND_PREFIX (a subnet, not /128)" "$NS_S" TUND_IFACE=tunr"$ID" \
+  TUND_LOCAL_ADDR=fd00::1 TUND_PREFIX=128 NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
+expect_refusal "NAT_IFACE=nosuch$ID: no such interface" "$NS_S" TUND_IFACE=tunr"$ID" \
+  TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=24 NAT_IFACE=nosuch"$ID" sh "$EXAMPLES/server-up.sh"
 if ip netns exec "$NS_S" nft list table inet "tund_tunr$ID" >/dev/null 2>&1; then
   fail "a refused server-up.sh left a NAT table"
 fi
@@ -43,7 +53,7 @@ ip netns exec "$NS_C" env TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.
   TUND_PREFIX=24 ROUTES=198.19.0.0/24 GATEWAY=10.0.0.1 sh "$EXAMPLES/client-up.sh"
 ip -n "$NS_C" route | grep -c "^198.19.0.0/24 via 10.0.0.1 dev tapr$ID" >/dev/null ||
   fail "TAP: no route via GATEWAY"
-pass "usage without settings; NAT without a subnet, TAP routes without GATEWAY, FULL_TUNNEL without server: refused, nothing changed"
+pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY, FULL_TUNNEL without server: refused, nothing changed"
 
 step "without nft: the iptables fallback, IPv4 and IPv6, idempotent and undone"
 # A PATH with everything the scripts use but nft.
@@ -59,8 +69,12 @@ for addressing in "iptables 10.0.0.1 24 10.0.0.0/24" "ip6tables fd00::1 64 fd00:
     ip netns exec "$NS_S" env PATH="$WORK/nonft" TUND_IFACE="tunr$ID" TUND_LOCAL_ADDR="$local" \
       TUND_PREFIX="$prefix" NAT_IFACE=eth0 /bin/sh "$EXAMPLES/$script"
     [ "$script" = server-down.sh ] || rules=$(nat_rules "$ipt")
+    [ "$script" = server-down.sh ] || drops=$(ip netns exec "$NS_S" "$ipt" -S FORWARD |
+      grep -c -e "-i eth0 -o tunr$ID -j DROP" || true)
   done
   [ "$(grep -c . <<<"$rules")" -eq 1 ] || fail "$ipt: not one MASQUERADE rule after two runs: $rules"
+  # Only answers may come in from the uplink, as with nftables.
+  [ "$drops" -eq 1 ] || fail "$ipt: $drops rules dropping new inbound connections, not 1"
   grep -c -e "-s $net .*-o eth0" <<<"$rules" >/dev/null || fail "$ipt: not the subnet: $rules"
   [ -z "$(nat_rules "$ipt")" ] || fail "$ipt: server-down.sh left $(nat_rules "$ipt")"
   left=$(ip netns exec "$NS_S" "$ipt" -S FORWARD | grep -c "tunr$ID" || true)

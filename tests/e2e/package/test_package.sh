@@ -5,6 +5,13 @@
 # package, leaving nothing behind. Changes the machine: runs only as root with CI=true or
 # TUND_TEST_INSTALL=1.   tests/e2e/package/test_package.sh [DEB]
 . "$(dirname "$0")/lib.sh"
+# An /etc/tund made by hand before the package (mode 0755) must end up private too (only
+# when the test may install, and only a directory it makes itself: purge removes it).
+made_etc=no
+if [ "$(id -u)" -eq 0 ] && { [ "${CI:-}" = true ] || [ "${TUND_TEST_INSTALL:-}" = 1 ]; } &&
+  [ ! -e /etc/tund ]; then
+  mkdir -m 0755 /etc/tund && made_etc=yes
+fi
 package_setup "${1:-}"
 require_tools systemd-analyze
 
@@ -13,7 +20,11 @@ depends=$(dpkg-deb -f "$PKG_DEB" Depends)
 echo "$depends" | grep -c "libsodium" >/dev/null || fail "Depends lacks libsodium: $depends"
 expected=tund_$(dpkg-deb -f "$PKG_DEB" Version)_$(dpkg-deb -f "$PKG_DEB" Architecture).deb
 [ "$(basename "$PKG_DEB")" = "$expected" ] || fail "package file $(basename "$PKG_DEB") is not $expected"
-pass "Depends: $depends"
+recommends=$(dpkg-deb -f "$PKG_DEB" Recommends)
+for tool in iproute2 nftables; do
+  echo "$recommends" | grep -c "$tool" >/dev/null || fail "Recommends lacks $tool (the hook scripts need it): $recommends"
+done
+pass "Depends: $depends; Recommends: $recommends"
 
 step "installed files"
 version=$(/usr/sbin/tund --version) || fail "tund --version failed"
@@ -26,6 +37,7 @@ for f in /usr/sbin/tund /lib/systemd/system/tund@.service /usr/libexec/tund/serv
   pkg_ships "$f" && [ -e "$f" ] || fail "$f not installed by the package"
 done
 [ "$(stat -c '%a %U' /etc/tund)" = "700 root" ] || fail "/etc/tund is $(stat -c '%a %U' /etc/tund), not 700 root"
+[ $made_etc = no ] || echo "   (/etc/tund existed with mode 0755 before the install)"
 grep -c "/usr/local" /lib/systemd/system/tund@.service /usr/share/doc/tund/examples/*.conf >/dev/null &&
   fail "an installed file still names /usr/local: $(grep -l /usr/local /lib/systemd/system/tund@.service /usr/share/doc/tund/examples/*.conf)"
 grep -c "^ExecStart=/usr/sbin/tund --config /etc/tund/%i.conf$" /lib/systemd/system/tund@.service >/dev/null ||
