@@ -148,7 +148,7 @@ expect_usage_error "$NS_S" "holds the public key given as --allow" \
 step "config file errors name the file and the line"
 CONF=$WORK/bad.conf
 for line in "port = 99999|line 3: --port: 99999 is out of range" \
-  "transport = UDP|line 3: --transport: UDP not in" "mtu = x|line 3: --mtu: 'x' is not a number" \
+  "transport = UDP|line 3: --transport: 'UDP' (expected tcp or udp)" "mtu = x|line 3: --mtu: 'x' is not a number" \
   "address = 10.0.0.1/33|line 3: --address: bad prefix length" \
   "link-ip = 10.0|line 3: --link-ip: '10.0'" "keepalive = 0|line 3: --keepalive: 0 is out of range" \
   "listen = 198.18.0.1:99999|line 3: --listen: bad port '99999'" \
