@@ -549,7 +549,7 @@ void check_empty_values(const CLI::App& app) {
 }
 
 // Options only one mode uses: the file's are dropped when the command line picks the other
-// mode (keepalive, psk and the rest apply to both).
+// mode (keepalive, psk and the rest apply to both); so is link-mac (TAP only) under -u.
 const std::set<std::string> kServerOnly = {"allow", "allow-file", "listen", "max-pending"};
 const std::set<std::string> kClientOnly = {"connect", "peer-key"};
 
@@ -558,6 +558,9 @@ const std::set<std::string> kClientOnly = {"connect", "peer-key"};
 std::string other_mode_warning(const FileOption& e, const RawOptions& command_line,
                                const std::string& path) {
   bool server = command_line.server, client = !command_line.connect.empty();
+  // -u on the command line over a TAP config: the TAP-only link-mac goes the same way.
+  if (e.name == "link-mac" && command_line.tun && !command_line.tap)
+    return where(path, e.line) + "'link-mac' ignored: -u on the command line makes this TUN";
   if (server == client) return "";  // no mode on the command line (or both: an error later)
   if (!(server ? kClientOnly : kServerOnly).count(e.name)) return "";
   HostPort hp;

@@ -378,6 +378,17 @@ TEST_F(ConfigErrors, TheCommandLineModeDropsTheFilesOtherModeOptions) {
                 "a server");
 }
 
+TEST_F(ConfigErrors, TheCommandLineTunDropsTheFilesTapOnlyLinkMac) {
+  std::string path = conf(kBase + "tap = true\nlink-ip = 10.0.0.9\nlink-mac = 02:00:00:00:00:09\n");
+  Config c = parse_ok({"--config", path, "-u"});
+  EXPECT_EQ(c.device, DeviceKind::tun);
+  EXPECT_TRUE(c.link_mac.empty());
+  EXPECT_EQ(
+      c.warnings,
+      (std::vector<std::string>{path + " line 5: 'link-mac' ignored: -u on the command line makes "
+                                       "this TUN"}));
+}
+
 TEST_F(ConfigErrors, ExclusionsLookAtTheFinalValues) {
   EXPECT_EQ(parse_ok({"-s", "-i", "t", "-u", "--tap=false"}).device, DeviceKind::tun);
   EXPECT_EQ(parse_ok({"-s", "-i", "t", "--tun=false", "-a"}).device, DeviceKind::tap);
