@@ -81,6 +81,13 @@ Special classify(const std::string& ip) {
   }
   if (inet_pton(AF_INET6, ip.c_str(), b) != 1) return Special::none;
   if (b[0] == 0xff) return Special::multicast;
+  // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2) is the IPv4 address a.b.c.d.
+  bool mapped = std::all_of(b, b + 10, [](unsigned char x) { return x == 0; }) && b[10] == 0xff &&
+                b[11] == 0xff;
+  if (mapped) {
+    char v4[INET_ADDRSTRLEN];
+    return classify(inet_ntop(AF_INET, b + 12, v4, sizeof v4));
+  }
   bool zero_head = std::all_of(b, b + 15, [](unsigned char x) { return x == 0; });
   if (zero_head && b[15] == 0) return Special::unspecified;
   if (zero_head && b[15] == 1) return Special::loopback;

@@ -311,7 +311,7 @@ TEST_F(ConfigErrors, TwoConfigFilesAreAnError) {
 
 TEST_F(ConfigErrors, ValuesTheKernelRefusesAreParseErrors) {
   for (const char* address : {"224.0.0.1/32", "0.0.0.0/0", "::/0", "::1/128", "ff02::1/64",
-                              "127.0.0.2/8", "255.255.255.255/32"})
+                              "127.0.0.2/8", "255.255.255.255/32", "::ffff:224.0.0.1/128"})
     EXPECT_NE(error_of({"-s", "-i", "t", "--address", address}).find("--address: '"),
               std::string::npos)
         << address;
