@@ -178,6 +178,23 @@ std::vector<OptionSpec> option_specs(const CLI::App& app) {
   return specs;
 }
 
+// `--debug=2` or `--tap=enable`: CLI11 takes many words for a flag, the config file only
+// true/yes/on/1 and false/no/off/0; the command line takes the same as the file.
+void check_flag_values(const CLI::App& app, const std::vector<std::string>& args) {
+  static const std::set<std::string> kWords = {"true", "yes", "on", "1", "false", "no", "off", "0"};
+  for (const std::string& arg : args) {
+    auto eq = arg.find('=');
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) continue;
+    const CLI::Option* opt = app.get_option_no_throw(arg.substr(0, eq));
+    std::string value = arg.substr(eq + 1), lower = value;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (opt && opt->get_expected_min() == 0 && !kWords.count(lower))
+      throw CLI::ValidationError(arg.substr(0, eq) + ": expected true or false, got '" + value +
+                                 "'");
+  }
+}
+
 // CLI11 takes "-i" in `-c -i tun0` as the host; an option that needs a value followed by
 // another option is given no value.
 void check_missing_values(const CLI::App& app, const std::vector<std::string>& args) {
@@ -609,6 +626,7 @@ std::vector<FileOption> kept_entries(const CLI::App& app, const RawOptions& raw,
 Config parse_all(CLI::App& app, Config& cfg, RawOptions& raw,
                  const std::vector<std::string>& args) {
   check_missing_values(app, args);
+  check_flag_values(app, args);
   parse_args(app, args);  // the command line alone: its own errors first
   check_empty_values(app);
   std::vector<std::string> repeated = repeated_options(app);

@@ -417,6 +417,10 @@ TEST_F(ConfigErrors, MoreWarningsAndMessages) {
   EXPECT_EQ(parse_ok({"-s", "-i", "t", "-p", "0000000000000000000000080"}).port, 80);
   EXPECT_EQ(error_of({"-s", "-i", "t", "--debug=maybe"}),
             "--debug: expected true or false, got 'maybe' (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--debug=2"}),
+            "--debug: expected true or false, got '2' (see tund --help)");
+  EXPECT_TRUE(parse_ok({"-s", "-i", "t", "--debug=Yes"}).debug);
+  EXPECT_FALSE(parse_ok({"-s", "-i", "t", "--debug=off"}).debug);
   EXPECT_EQ(error_of({"-c", "a\nb", "-i", "t"}).find(' ', 0) != std::string::npos, true);
   EXPECT_NE(error_of({"-c", "a\nb", "-i", "t"}).find("'a\\nb'"), std::string::npos);
 }
