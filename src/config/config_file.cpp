@@ -157,6 +157,35 @@ std::size_t comment_start(const std::string& v, const std::string& where) {
   return std::string::npos;
 }
 
+// Where the quote opened at v[0] closes: inside "...", \" and \\ do not close it (sh).
+std::size_t closing_quote(const std::string& v) {
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    if (v[0] == '"' && v[i] == '\\')
+      ++i;
+    else if (v[i] == v[0])
+      return i;
+  }
+  return std::string::npos;
+}
+
+bool one_quoted_string(const std::string& v) {
+  return v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && closing_quote(v) == v.size() - 1;
+}
+
+// The text inside the quotes; in "...", \" and \\ stand for " and \ as in sh (other
+// backslashes stay, as sh keeps them).
+std::string unquoted(const std::string& v) {
+  std::string inner = v.substr(1, v.size() - 2);
+  if (v[0] == '\'') return inner;
+  std::string out;
+  for (std::size_t i = 0; i < inner.size(); ++i) {
+    if (inner[i] == '\\' && i + 1 < inner.size() && (inner[i + 1] == '"' || inner[i + 1] == '\\'))
+      ++i;
+    out += inner[i];
+  }
+  return out;
+}
+
 // A value that is one quoted string ("..." or '...') loses its quotes; any other keeps
 // every quote as written (a shell command with quoted arguments stays a shell command).
 std::string value_of(const std::string& raw, const std::string& where) {
@@ -166,9 +195,7 @@ std::string value_of(const std::string& raw, const std::string& where) {
     if (v.rfind(curly, 0) == 0)
       throw ConfigFileError(where + ": a typographic quote (" + curly + "); quote with \" or '");
   v = trim(v.substr(0, comment_start(v, where)));
-  bool one_string =
-      v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.find(v[0], 1) == v.size() - 1;
-  return one_string ? v.substr(1, v.size() - 2) : v;
+  return one_quoted_string(v) ? unquoted(v) : v;
 }
 
 bool flag_value(const std::string& value, const std::string& where) {

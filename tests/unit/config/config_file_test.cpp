@@ -59,6 +59,9 @@ TEST(ConfigFile, HashStartsACommentOnlyAfterWhitespaceOutsideQuotes) {
   EXPECT_EQ(args_of("up = 'a # b' # c\n"), (std::vector<std::string>{"--up=a # b"}));
   EXPECT_EQ(args_of("up = \"a\" \"b\"\n"), (std::vector<std::string>{"--up=\"a\" \"b\""}));
   EXPECT_EQ(message("up = echo \"a # b\n"), "t.conf line 1: unterminated quote");
+  // Inside one double-quoted value, \" and \\ are a quote and a backslash, as in sh.
+  EXPECT_EQ(args_of("up = \"echo \\\"x\\\" \\\\ \\n\"\n"),
+            (std::vector<std::string>{"--up=echo \"x\" \\ \\n"}));
 }
 
 TEST(ConfigFile, EntriesKeepTheirLineNumbers) {
