@@ -141,6 +141,10 @@ std::string interface_name_error(const std::string& name) {
     return "'" + name + "': an interface name cannot contain '/' or ':'";
   if (std::any_of(name.begin(), name.end(), is_space))
     return "'" + name + "': an interface name cannot contain whitespace";
+  // The kernel takes them, but `ip link` would show a name nobody can type.
+  if (std::any_of(name.begin(), name.end(),
+                  [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+    return "'" + name + "': an interface name cannot contain control characters";
   auto percent = name.find('%');
   if (percent != std::string::npos &&
       (name.compare(percent, 2, "%d") != 0 || name.find('%', percent + 1) != std::string::npos))

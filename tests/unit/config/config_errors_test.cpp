@@ -315,7 +315,7 @@ TEST_F(ConfigErrors, ValuesTheKernelRefusesAreParseErrors) {
     EXPECT_NE(error_of({"-s", "-i", "t", "--address", address}).find("--address: '"),
               std::string::npos)
         << address;
-  for (const char* name : {"all", "default", "-x"})
+  for (const char* name : {"all", "default", "-x", "tun\x01", "a\x7f"})
     EXPECT_NE(error_of({"-s", "-i", name}).find("--iface: '"), std::string::npos) << name;
   EXPECT_NE(error_of({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.255"})
                 .find("broadcast address of --address 10.0.0.1/24"),
