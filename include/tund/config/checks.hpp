@@ -10,10 +10,10 @@
 namespace tund::config {
 
 // The kernel's dev_valid_name() and dev_alloc_name() rules: 1..15 bytes (IFNAMSIZ - 1),
-// not "." or "..", "all" or "default", no '/', ':', whitespace or control character; a template
-// holds at most one '%', as "%d" (the kernel then picks the number: tun%d -> tun0). Not starting
-// with
-// '-' either (the kernel accepts it; it is an option taken for a value).
+// not "." or "..", "all" or "default", no '/', ':' or whitespace; a template holds at most
+// one '%', as "%d" (the kernel then picks the number: tun%d -> tun0). Also refused, though
+// the kernel takes them: a control character, and a leading '-' (an option taken for the
+// name).
 std::string interface_name_error(const std::string& name);
 
 // ADDR or ADDR/PREFIX, IPv4 (prefix 0..32) or IPv6 (0..128).
