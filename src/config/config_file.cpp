@@ -243,11 +243,16 @@ std::string hint_for(const std::string& name, const std::vector<OptionSpec>& opt
     if (name.size() == 1 && o.letter == name[0])
       return " (-" + name + " is short for --" + o.name + "; use the long name: '" + o.name + "')";
   static const std::pair<const char*, const char*> kAliases[] = {
-      {"interface", "iface"},  {"dev", "iface"},          {"device", "iface"},
-      {"remote", "connect"},   {"host", "connect"},       {"server-address", "connect"},
-      {"proto", "transport"},  {"protocol", "transport"}, {"bind", "listen"},
-      {"local", "listen"},     {"verbose", "debug"},      {"publickey", "peer-key"},
-      {"peerkey", "peer-key"}, {"presharedkey", "psk"},   {"allowedkeys", "allow-file"}};
+      {"interface", "iface"},     {"dev", "iface"},
+      {"device", "iface"},        {"remote", "connect"},
+      {"host", "connect"},        {"server-address", "connect"},
+      {"proto", "transport"},     {"protocol", "transport"},
+      {"bind", "listen"},         {"local", "listen"},
+      {"verbose", "debug"},       {"publickey", "peer-key"},
+      {"peerkey", "peer-key"},    {"ip", "address"},
+      {"addr", "address"},        {"key", "private-key"},
+      {"privkey", "private-key"}, {"mac", "link-mac"},
+      {"presharedkey", "psk"},    {"allowedkeys", "allow-file"}};
   std::string f = folded(name);
   for (const OptionSpec& o : options)
     if (o.name != "config" && folded(o.name) == f) return " (did you mean '" + o.name + "'?)";

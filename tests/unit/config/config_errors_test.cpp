@@ -437,7 +437,10 @@ TEST_F(ConfigErrors, HintsForShortLettersAndOtherSpellings) {
                {"u", "use the long name: 'tun'"},
                {"interface", "did you mean 'iface'?"},
                {"PrivateKey", "did you mean 'private-key'?"},
-               {"private_key", "did you mean 'private-key'?"}};
+               {"private_key", "did you mean 'private-key'?"},
+               {"ip", "did you mean 'address'?"},
+               {"Listen", "did you mean 'listen'?"},
+               {"listn", "did you mean 'listen'?"}};
   for (const Case& c : cases)
     EXPECT_NE(error_of({"--config", conf(c.key + " = x\n")}).find(c.hint), std::string::npos)
         << c.key;
