@@ -111,7 +111,8 @@ const char* special_name(Special kind) {
 }
 
 // RFC 1035 section 2.3.4 / RFC 1123 section 2.1: at most 253 characters (a trailing dot
-// aside), labels of 1 to 63.
+// aside), labels of 1 to 63 that neither start nor end with '-' (`-c -x` is an option
+// taken for the host).
 std::string host_name_error(const std::string& host) {
   std::string name = host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
   std::string bad = "'" + host + "' is a malformed host name";
@@ -120,6 +121,8 @@ std::string host_name_error(const std::string& host) {
     std::size_t end = std::min(name.find('.', start), name.size());
     if (end == start) return bad + " (an empty label: '..' or a dot at an end)";
     if (end - start > 63) return bad + " (a label longer than 63 characters)";
+    if (name[start] == '-' || name[end - 1] == '-')
+      return bad + " (a label starts or ends with '-')";
     start = end + 1;
   }
   return "";

@@ -36,8 +36,9 @@ struct HostPort {
 std::string host_port_error(const std::string& text, HostPort& out);
 // A host to connect to (after the split): a name or an IP literal, not a URL, no
 // whitespace or control characters, and with colons only as an IPv6 address. A name has
-// at most 253 characters and labels of 1-63 ("malformed host name", RFC 1035); a literal
-// is not unspecified, multicast or broadcast (loopback is fine).
+// at most 253 characters and labels of 1-63 not starting or ending with '-' ("malformed
+// host name", RFC 1035); a literal is not unspecified, multicast or broadcast (loopback is
+// fine).
 std::string host_error(const std::string& host);
 
 // Two addresses (each ADDR or ADDR/PREFIX, IPv4 or IPv6) are the same address; false when

@@ -335,7 +335,8 @@ TEST_F(ConfigErrors, ValuesTheKernelRefusesAreParseErrors) {
   for (const char* host : {"224.0.0.1", "255.255.255.255", "0.0.0.0", "[::]", "::", "ff02::1"})
     EXPECT_NE(error_of({"-c", host, "-i", "t"}).find("--connect: "), std::string::npos) << host;
   for (const std::string& host :
-       {std::string("a..b"), std::string(".a"), std::string(64, 'a') + ".b",
+       {std::string("a..b"), std::string(".a"), std::string("-x"), std::string("a.-b.c"),
+        std::string("a-.b"), std::string(64, 'a') + ".b",
         std::string(127, 'a') + "." + std::string(127, 'b')})
     EXPECT_NE(error_of({"-c", host, "-i", "t"}).find("malformed host name"), std::string::npos)
         << host;
