@@ -80,7 +80,7 @@ std::string to_base64(const Key& key) {
 Key key_from_base64(const std::string& text, const std::string& what) {
   Key key;
   std::size_t len = 0;
-  std::string t = trim(text);
+  std::string t = trim(without_bom(text));  // `tund pubkey < key` with a BOM too
   if (t.size() != 44 ||
       sodium_base642bin(key.data(), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
                         sodium_base64_VARIANT_ORIGINAL) != 0 ||

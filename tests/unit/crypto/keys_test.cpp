@@ -63,6 +63,7 @@ TEST_F(KeyFiles, ALeadingByteOrderMarkIsSkipped) {
   auto keys = read_allow_file(write("bom.allow", bom + to_base64(pub) + "\r\n", 0644));
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0], pub);
+  EXPECT_EQ(key_from_base64(bom + to_base64(priv) + "\r\n", "stdin"), priv);
 }
 
 TEST_F(KeyFiles, AnOpenKeyFileMayBeAPublicKey) {
