@@ -50,6 +50,15 @@ transport::Backoff make_backoff() {
   return transport::Backoff(kBackoffInitial, kBackoffCap, transport::system_random());
 }
 
+// The option behind a failure of the step that uses `step_option`: opening the device
+// also sets --mtu, configuring it also sets --peer; a message naming an option is its own.
+std::string failing_option(const std::string& step_option, const std::string& message) {
+  if (message.rfind("cannot set MTU", 0) == 0) return "mtu";
+  if (message.rfind("cannot set the peer address", 0) == 0) return "peer";
+  if (message.rfind("--", 0) == 0) return message.substr(2, message.find_first_of(": ") - 2);
+  return step_option;
+}
+
 std::unique_ptr<SecureChannel> make_security(const Config& cfg, const KeyMaterial& keys) {
   crypto::SecureConfig sc;
   sc.initiator = cfg.role == config::Role::client;
@@ -219,7 +228,7 @@ std::optional<int> Daemon::build() {
     option = endpoint_option(cfg_);
     net_ = make_transport(io_, cfg_, remote_, log_, security_.get());
   } catch (const std::exception& e) {
-    return start_error(cfg_.sources.prefix(option) + e.what());
+    return start_error(cfg_.sources.prefix(failing_option(option, e.what())) + e.what());
   }
   log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
   log_.info(dev_->offload_status());
