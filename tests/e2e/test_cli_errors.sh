@@ -165,6 +165,8 @@ ORDER1=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=  # the point of order 1
 ORDER8=4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA=  # a point of order 8
 printf '%s\n' "$PUB" "$ORDER8" >"$WORK/allow-list"
 printf '%s\n' "$ZERO" >"$WORK/zero.key"
+printf '%s\n' "$PUB" >"$WORK/open.pub"
+chmod 644 "$WORK/open.pub"
 chmod 600 "$WORK/zero.key"
 KEY=(--private-key "$WORK/k.key")
 for bad in "$ZERO" "$ORDER1" "$ORDER8"; do
@@ -173,6 +175,11 @@ for bad in "$ZERO" "$ORDER1" "$ORDER8"; do
   expect_usage_error "$NS_S" "--allow: key '$bad'" \
     "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow "$bad"
 done
+: >"$WORK/empty.allow"
+expect_usage_error "$NS_S" "--allow-file: no allowed client keys (allow file $WORK/empty.allow holds no keys) (see tund --help)" \
+  "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow-file "$WORK/empty.allow"
+expect_usage_error "$NS_S" "(if it is a public key, it belongs in --peer-key or --allow)" \
+  "$TUND_BIN" -s -i "t$ID" --private-key "$WORK/open.pub" --allow "$PUB"
 expect_usage_error "$NS_S" "allow-list:2: a low-order point" \
   "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow-file "$WORK/allow-list"
 expect_usage_error "$NS_S" "zero.key: all zeros" \
