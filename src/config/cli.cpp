@@ -296,15 +296,26 @@ std::set<std::string> given_names(const CLI::App& app) {
   return names;
 }
 
-// The command line wins: the file's value of an option it gives (or of one excluding it,
-// the mode included) is dropped. Repeatable options add to the file's.
-bool overridden(const FileOption& e, const std::set<std::string>& command_line) {
+// The exclusive options the command line turns on: `--tap=false` names --tap but picks
+// nothing, so the file's `tun` stays (and its own `tap` goes: the same name).
+std::set<std::string> chosen_on_command_line(const RawOptions& raw) {
+  std::set<std::string> chosen;
+  if (raw.server) chosen.insert("server");
+  if (!raw.connect.empty()) chosen.insert("connect");
+  if (raw.tun) chosen.insert("tun");
+  if (raw.tap) chosen.insert("tap");
+  return chosen;
+}
+
+// The command line wins: the file's value of an option it gives (or of one excluding an
+// option it turns on, the mode included) is dropped. Repeatable options add to the file's.
+bool overridden(const FileOption& e, const std::set<std::string>& command_line,
+                const std::set<std::string>& chosen) {
   if (kRepeatable.count(e.name)) return false;
   if (command_line.count(e.name)) return true;
   return std::any_of(kExclusive.begin(), kExclusive.end(), [&](const auto& group) {
-    return group.count(e.name) && std::any_of(group.begin(), group.end(), [&](const auto& n) {
-             return command_line.count(n) != 0;
-           });
+    return group.count(e.name) && std::any_of(group.begin(), group.end(),
+                                              [&](const auto& n) { return chosen.count(n) != 0; });
   });
 }
 
@@ -617,7 +628,7 @@ std::vector<FileOption> kept_entries(const CLI::App& app, const RawOptions& raw,
     std::string ignored = other_mode_warning(e, raw, raw.config);
     if (!ignored.empty())
       warnings.push_back(ignored);
-    else if (!overridden(e, command_line))
+    else if (!overridden(e, command_line, chosen_on_command_line(raw)))
       kept.push_back(e);
   }
   return kept;

@@ -396,6 +396,11 @@ TEST_F(ConfigErrors, ExclusionsLookAtTheFinalValues) {
   EXPECT_EQ(parse_ok({"-i", "t", "--server=false", "-c", "h"}).role, Role::client);
   std::string path = conf("tun = true\nserver = true\niface = t\n");
   EXPECT_EQ(parse_ok({"--config", path, "--server=false", "-c", "h"}).role, Role::client);
+  // A flag set to false picks nothing: the file's choice in the group stays.
+  std::string tap = conf("tap = true\nserver = true\niface = t\n");
+  EXPECT_EQ(parse_ok({"--config", tap, "--tun=false"}).device, DeviceKind::tap);
+  EXPECT_EQ(parse_ok({"--config", tap, "--tap=false"}).device, DeviceKind::tun);
+  EXPECT_EQ(parse_ok({"--config", tap, "--connect=h", "--server=false"}).role, Role::client);
   EXPECT_EQ(error_of({"-s", "-c", "h", "-i", "t"}),
             "--server excludes --connect (give -s or -c HOST) (see tund --help)");
   EXPECT_EQ(error_of({"-s", "-i", "t", "-u", "-a"}),
