@@ -66,6 +66,68 @@ bool is_control(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
 
+enum class Special { none, unspecified, loopback, multicast, broadcast };
+
+// What kind of address `ip` (no prefix, no scope) is, by RFC 1122 section 3.2.1.3 and RFC
+// 4291 section 2.4; none for a unicast address or text that is not an address.
+Special classify(const std::string& ip) {
+  unsigned char b[16] = {};
+  if (inet_pton(AF_INET, ip.c_str(), b) == 1) {
+    if (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0) return Special::unspecified;
+    if (b[0] == 127) return Special::loopback;
+    if (b[0] >= 224 && b[0] <= 239) return Special::multicast;
+    if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255) return Special::broadcast;
+    return Special::none;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), b) != 1) return Special::none;
+  if (b[0] == 0xff) return Special::multicast;
+  // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2) is the IPv4 address a.b.c.d.
+  bool mapped = std::all_of(b, b + 10, [](unsigned char x) { return x == 0; }) && b[10] == 0xff &&
+                b[11] == 0xff;
+  if (mapped) {
+    char v4[INET_ADDRSTRLEN];
+    return classify(inet_ntop(AF_INET, b + 12, v4, sizeof v4));
+  }
+  bool zero_head = std::all_of(b, b + 15, [](unsigned char x) { return x == 0; });
+  if (zero_head && b[15] == 0) return Special::unspecified;
+  if (zero_head && b[15] == 1) return Special::loopback;
+  return Special::none;
+}
+
+const char* special_name(Special kind) {
+  switch (kind) {
+    case Special::unspecified:
+      return "the unspecified address";
+    case Special::loopback:
+      return "a loopback address";
+    case Special::multicast:
+      return "a multicast address";
+    case Special::broadcast:
+      return "the broadcast address";
+    case Special::none:
+      break;
+  }
+  return "";
+}
+
+// RFC 1035 section 2.3.4 / RFC 1123 section 2.1: at most 253 characters (a trailing dot
+// aside), labels of 1 to 63 that neither start nor end with '-' (`-c -x` is an option
+// taken for the host).
+std::string host_name_error(const std::string& host) {
+  std::string name = host.size() > 1 && host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+  std::string bad = "'" + host + "' is a malformed host name";
+  if (name.size() > 253) return bad + " (longer than 253 characters)";
+  for (std::size_t start = 0; start <= name.size();) {
+    std::size_t end = std::min(name.find('.', start), name.size());
+    if (end == start) return bad + " (an empty label: '..' or a dot at an end)";
+    if (end - start > 63) return bad + " (a label longer than 63 characters)";
+    if (name[start] == '-' || name[end - 1] == '-')
+      return bad + " (a label starts or ends with '-')";
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string interface_name_error(const std::string& name) {
@@ -73,10 +135,19 @@ std::string interface_name_error(const std::string& name) {
   if (name.size() > kMaxInterfaceName)
     return "'" + name + "' is longer than 15 bytes (the kernel's IFNAMSIZ)";
   if (name == "." || name == "..") return "'" + name + "' is not a valid interface name";
+  // "all" and "default" are the kernel's own /proc/sys/net/*/conf entries.
+  if (name == "all" || name == "default")
+    return "'" + name + "' is reserved by the kernel (net.ipv4.conf." + name + ")";
+  // A name starting with '-' is an option mistaken for a value (-i -x).
+  if (name[0] == '-') return "'" + name + "': an interface name cannot start with '-'";
   if (std::any_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':'; }))
     return "'" + name + "': an interface name cannot contain '/' or ':'";
   if (std::any_of(name.begin(), name.end(), is_space))
     return "'" + name + "': an interface name cannot contain whitespace";
+  // The kernel takes them, but `ip link` would show a name nobody can type.
+  if (std::any_of(name.begin(), name.end(),
+                  [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+    return "'" + name + "': an interface name cannot contain control characters";
   auto percent = name.find('%');
   if (percent != std::string::npos &&
       (name.compare(percent, 2, "%d") != 0 || name.find('%', percent + 1) != std::string::npos))
@@ -147,6 +218,10 @@ std::string host_error(const std::string& host) {
   if (host.find(':') != std::string::npos && !is_ipv6(host))
     return "'" + host +
            "' is not an IPv6 address (a port goes after it as HOST:PORT or [IPv6]:PORT)";
+  if (!ip_error(host).empty()) return host_name_error(host);
+  Special kind = classify(host.substr(0, host.find('%')));
+  if (kind != Special::none && kind != Special::loopback)
+    return "'" + host + "' is " + special_name(kind) + ", not a server's address";
   return "";
 }
 
@@ -179,6 +254,33 @@ std::string file_error(const std::string& path, const std::string& what) {
   if (fd < 0) return "cannot read " + what + " " + path + ": " + std::strerror(errno);
   ::close(fd);
   return "";
+}
+
+std::string special_address_error(const std::string& address, bool loopback_too) {
+  std::string ip = address.substr(0, address.find('/'));
+  Special kind = classify(ip.substr(0, ip.find('%')));
+  if (kind == Special::none || (kind == Special::loopback && !loopback_too)) return "";
+  return "'" + address + "': " + ip + " is " + special_name(kind) + ", not one end of a link";
+}
+
+std::string subnet_broadcast_error(const std::string& ip, const std::string& cidr) {
+  auto slash = cidr.find('/');
+  in_addr a{}, net{};
+  if (slash == std::string::npos || inet_pton(AF_INET, ip.c_str(), &a) != 1 ||
+      inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &net) != 1 ||
+      !valid_prefix(cidr.substr(slash + 1), 32))
+    return "";
+  long prefix = std::strtol(cidr.c_str() + slash + 1, nullptr, 10);
+  if (prefix > 30) return "";  // /31 and /32 have no broadcast address (RFC 3021)
+  std::uint32_t host_bits = 0xffffffffu >> prefix;
+  std::uint32_t broadcast = ntohl(net.s_addr) | host_bits;
+  if (ntohl(a.s_addr) != broadcast) return "";
+  return "'" + ip + "' is the broadcast address of --address " + cidr;
+}
+
+std::string mac_zero_error(const std::string& mac) {
+  bool zero = std::all_of(mac.begin(), mac.end(), [](char c) { return c == '0' || c == ':'; });
+  return zero ? "'" + mac + "' is the all-zero MAC; the link needs a real one" : "";
 }
 
 bool looks_like_key(const std::string& value) {

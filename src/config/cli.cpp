@@ -9,7 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <regex>
 #include <set>
 
@@ -45,11 +47,13 @@ CLI::Validator number_in(long min, long max) {
   std::string range = std::to_string(min) + "-" + std::to_string(max);
   return CLI::Validator(
       [min, max, range](std::string& text) -> std::string {
-        bool digits =
-            !text.empty() && text.size() <= 9 &&
-            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+        if (text.empty()) return "an empty value (" + range + ")";
         if (!digits) return "'" + text + "' is not a number (" + range + ")";
-        long n = std::strtol(text.c_str(), nullptr, 10);
+        // Leading zeros do not count; more than 9 digits left is out of any range here.
+        std::string significant = text.substr(std::min(text.find_first_not_of('0'), text.size()));
+        long n = significant.size() > 9 ? max + 1 : std::strtol(text.c_str(), nullptr, 10);
         if (n < min || n > max) return text + " is out of range (" + range + ")";
         text = std::to_string(n);  // CLI11 would read "010" as octal 8
         return "";
@@ -57,22 +61,35 @@ CLI::Validator number_in(long min, long max) {
       "");
 }
 
+// CLI11's IsMember says "--transport:  not in {tcp,udp}" for an empty value.
+CLI::Validator one_of(std::vector<std::string> words) {
+  std::string list;
+  for (const std::string& w : words) list += (list.empty() ? "" : " or ") + w;
+  return CLI::Validator(
+      [words, list](std::string& text) -> std::string {
+        if (std::find(words.begin(), words.end(), text) != words.end()) return "";
+        return (text.empty() ? std::string("an empty value") : "'" + text + "'") + " (expected " +
+               list + ")";
+      },
+      "");
+}
+
 void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("-i,--iface", cfg.iface, "TUN/TAP interface to create or attach to")
       ->type_name("IFNAME");
-  auto* server = app.add_flag("-s,--server", raw.server, "run as server (listen for a client)");
-  auto* client = app.add_option("-c,--connect", raw.connect,
-                                "run as client, connect to HOST (HOST:PORT, [IPv6]:PORT too)")
-                     ->type_name("HOST");
-  server->excludes(client);
+  // -s/-c and -u/-a exclude each other by their final values (check_exclusive), not by
+  // CLI11's excludes(), which `--tap=false` would trigger.
+  app.add_flag("-s,--server", raw.server, "run as server (listen for a client)");
+  app.add_option("-c,--connect", raw.connect,
+                 "run as client, connect to HOST (HOST:PORT, [IPv6]:PORT too)")
+      ->type_name("HOST");
   app.add_option("-p,--port", cfg.port, "TCP/UDP port (default 55555)")
       ->transform(number_in(1, 65535))
       ->type_name("PORT");
-  auto* tun = app.add_flag("-u,--tun", raw.tun, "TUN mode: carry IP packets (default)");
-  auto* tap = app.add_flag("-a,--tap", raw.tap, "TAP mode: carry Ethernet frames");
-  tun->excludes(tap);
+  app.add_flag("-u,--tun", raw.tun, "TUN mode: carry IP packets (default)");
+  app.add_flag("-a,--tap", raw.tap, "TAP mode: carry Ethernet frames");
   app.add_option("-t,--transport", raw.transport, "tcp (default) or udp")
-      ->check(CLI::IsMember({"tcp", "udp"}))
+      ->check(one_of({"tcp", "udp"}))
       ->type_name("PROTO");
   app.add_option("--listen", raw.listen,
                  "server: listen on this address only (ADDR:PORT too; default: all)")
@@ -154,10 +171,28 @@ std::vector<OptionSpec> option_specs(const CLI::App& app) {
                   : kPaths.count(name)         ? OptionSpec::Kind::path
                   : kKeysOrPaths.count(name)   ? OptionSpec::Kind::key_or_path
                                                : OptionSpec::Kind::value;
-      specs.push_back({name, kind});
+      char letter = opt->get_snames().empty() ? 0 : opt->get_snames()[0][0];
+      specs.push_back({name, kind, letter});
     }
   }
   return specs;
+}
+
+// `--debug=2` or `--tap=enable`: CLI11 takes many words for a flag, the config file only
+// true/yes/on/1 and false/no/off/0; the command line takes the same as the file.
+void check_flag_values(const CLI::App& app, const std::vector<std::string>& args) {
+  static const std::set<std::string> kWords = {"true", "yes", "on", "1", "false", "no", "off", "0"};
+  for (const std::string& arg : args) {
+    auto eq = arg.find('=');
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) continue;
+    const CLI::Option* opt = app.get_option_no_throw(arg.substr(0, eq));
+    std::string value = arg.substr(eq + 1), lower = value;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (opt && opt->get_expected_min() == 0 && !kWords.count(lower))
+      throw CLI::ValidationError(arg.substr(0, eq) + ": expected true or false, got '" + value +
+                                 "'");
+  }
 }
 
 // CLI11 takes "-i" in `-c -i tun0` as the host; an option that needs a value followed by
@@ -185,17 +220,31 @@ void parse_args(CLI::App& app, const std::vector<std::string>& args) {
   app.parse(reversed);
 }
 
-// "a HOST", "an IFNAME", "an N".
+// "a HOST", "an IFNAME", "a USER" (a word: by its first vowel), "an N" (a letter, said "en").
 std::string with_article(const std::string& type) {
-  bool vowel = !type.empty() && std::string("AEIOUN").find(type[0]) != std::string::npos;
+  const char* vowel_sounds = type.size() == 1 ? "AEFHILMNORSX" : "AEIO";
+  bool vowel = !type.empty() && std::strchr(vowel_sounds, type[0]) != nullptr;
   return (vowel ? "an " : "a ") + type;
 }
 
-// CLI11 messages can span lines; the user gets one line.
+// The user gets one line: a control character inside a value (a newline from a script's
+// variable) is shown escaped, so that it is visible rather than a space or a line break.
 std::string one_line(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string where(const std::string& path, int line) {
@@ -247,15 +296,26 @@ std::set<std::string> given_names(const CLI::App& app) {
   return names;
 }
 
-// The command line wins: the file's value of an option it gives (or of one excluding it,
-// the mode included) is dropped. Repeatable options add to the file's.
-bool overridden(const FileOption& e, const std::set<std::string>& command_line) {
+// The exclusive options the command line turns on: `--tap=false` names --tap but picks
+// nothing, so the file's `tun` stays (and its own `tap` goes: the same name).
+std::set<std::string> chosen_on_command_line(const RawOptions& raw) {
+  std::set<std::string> chosen;
+  if (raw.server) chosen.insert("server");
+  if (!raw.connect.empty()) chosen.insert("connect");
+  if (raw.tun) chosen.insert("tun");
+  if (raw.tap) chosen.insert("tap");
+  return chosen;
+}
+
+// The command line wins: the file's value of an option it gives (or of one excluding an
+// option it turns on, the mode included) is dropped. Repeatable options add to the file's.
+bool overridden(const FileOption& e, const std::set<std::string>& command_line,
+                const std::set<std::string>& chosen) {
   if (kRepeatable.count(e.name)) return false;
   if (command_line.count(e.name)) return true;
   return std::any_of(kExclusive.begin(), kExclusive.end(), [&](const auto& group) {
-    return group.count(e.name) && std::any_of(group.begin(), group.end(), [&](const auto& n) {
-             return command_line.count(n) != 0;
-           });
+    return group.count(e.name) && std::any_of(group.begin(), group.end(),
+                                              [&](const auto& n) { return chosen.count(n) != 0; });
   });
 }
 
@@ -339,14 +399,28 @@ void check_files(const Config& cfg) {
 void check_values(const Config& cfg) {
   const Sources& s = cfg.sources;
   check(s, "iface", interface_name_error(cfg.iface));
-  if (!cfg.address.empty()) check(s, "address", cidr_error(cfg.address));
+  if (!cfg.address.empty()) {
+    check(s, "address", cidr_error(cfg.address));
+    check(s, "address", special_address_error(cfg.address, true));
+  }
   if (!cfg.peer.empty()) {
     check(s, "peer", ipv4_error(cfg.peer));
+    check(s, "peer", special_address_error(cfg.peer, true));
     if (cfg.address.find(':') != std::string::npos)
       fail(s, "peer", "--peer is supported with an IPv4 --address only");
+    if (same_address(cfg.peer, cfg.address))
+      fail(s, "peer",
+           "--peer: '" + cfg.peer + "' is this side's own --address (give the other end's)");
   }
-  if (!cfg.link_ip.empty()) check(s, "link-ip", ipv4_error(cfg.link_ip));
-  if (!cfg.link_mac.empty()) check(s, "link-mac", mac_error(cfg.link_mac));
+  if (!cfg.link_ip.empty()) {
+    check(s, "link-ip", ipv4_error(cfg.link_ip));
+    check(s, "link-ip", special_address_error(cfg.link_ip, true));
+    check(s, "link-ip", subnet_broadcast_error(cfg.link_ip, cfg.address));
+  }
+  if (!cfg.link_mac.empty()) {
+    check(s, "link-mac", mac_error(cfg.link_mac));
+    check(s, "link-mac", mac_zero_error(cfg.link_mac));
+  }
   check_files(cfg);
 }
 
@@ -364,6 +438,14 @@ void take_port(Config& cfg, const std::string& option, const std::string& value,
   cfg.port = port;
 }
 
+// A server listens on one of its own unicast addresses, or on all (0.0.0.0, ::).
+std::string listen_address_error(const std::string& host) {
+  std::string error = special_address_error(host, false);
+  if (error.empty() || host == "0.0.0.0" || host.find_first_not_of(":0") == std::string::npos)
+    return "";
+  return "'" + host + "' is not a local unicast address to listen on";
+}
+
 void take_endpoint(Config& cfg, const RawOptions& raw) {
   bool server = cfg.role == Role::server;
   std::string option = server ? "listen" : "connect";
@@ -372,6 +454,7 @@ void take_endpoint(Config& cfg, const RawOptions& raw) {
   HostPort hp;
   check(cfg.sources, option, host_port_error(value, hp));
   check(cfg.sources, option, server ? ip_error(hp.host) : host_error(hp.host));
+  if (server) check(cfg.sources, option, listen_address_error(hp.host));
   if (hp.port) take_port(cfg, option, value, *hp.port);
   (server ? cfg.listen : cfg.remote_host) = hp.host;
 }
@@ -406,11 +489,22 @@ std::vector<std::string> link_warnings(const Config& cfg) {
     warnings.push_back(s.prefix("link-ip") +
                        "--link-ip does nothing: it is the --address the kernel itself answers for "
                        "(give tund an unused address on the link)");
+  if (!cfg.link_mac.empty() && cfg.link_ip.empty())
+    warnings.push_back(s.prefix("link-mac") +
+                       "--link-mac does nothing without --link-ip (it is the MAC tund answers "
+                       "ARP with for that address)");
   if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.peer))
     warnings.push_back(s.prefix("link-ip") +
                        "--link-ip is the --peer address: tund answers pings to it itself, so "
                        "they never reach the peer");
   return warnings;
+}
+
+// The final values, not the options named: `-u --tap=false` is TUN.
+void check_exclusive(const RawOptions& raw) {
+  if (raw.server && !raw.connect.empty())
+    throw CLI::ValidationError("--server excludes --connect (give -s or -c HOST)");
+  if (raw.tun && raw.tap) throw CLI::ValidationError("--tun excludes --tap (give -u or -a)");
 }
 
 void check_combinations(Config& cfg, const RawOptions& raw) {
@@ -428,6 +522,7 @@ void check_combinations(Config& cfg, const RawOptions& raw) {
 void finish(Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
   std::string nor_file = raw.config.empty() ? "" : " (" + raw.config + " does not set it)";
+  check_exclusive(raw);
   if (!s.given("iface")) throw CLI::ValidationError("--iface is required" + nor_file);
   if (!raw.server && !s.given("connect"))
     throw CLI::ValidationError("one of -s/--server or -c/--connect HOST is required" + nor_file);
@@ -455,6 +550,12 @@ std::string explain(const CLI::App& app, const CLI::ParseError& error) {
       return names + "--" + m[1].str() + " needs " + with_article(opt->get_type_name());
     }
   }
+  // `--debug=maybe`: a flag's value is a word of true/false, as in the config file.
+  if (std::regex_match(text, m, std::regex(R"(Could not convert: --([a-z-]+) = (.*))"))) {
+    const CLI::Option* opt = app.get_option_no_throw("--" + m[1].str());
+    if (opt && opt->get_expected_min() == 0)
+      return "--" + m[1].str() + ": expected true or false, got '" + m[2].str() + "'";
+  }
   for (const char* command : {"genkey", "pubkey", "genpsk"})
     if (text.find(std::string("expected: ") + command) != std::string::npos)
       return text + " (a key command comes first and alone: tund " + command + ")";
@@ -475,21 +576,75 @@ void check_empty_values(const CLI::App& app) {
   }
 }
 
+// Options only one mode uses: the file's are dropped when the command line picks the other
+// mode (keepalive, psk and the rest apply to both); so is link-mac (TAP only) under -u.
+const std::set<std::string> kServerOnly = {"allow", "allow-file", "listen", "max-pending"};
+const std::set<std::string> kClientOnly = {"connect", "peer-key"};
+
+// The file's option `e` belongs to the mode the command line did not pick: the warning
+// that it is ignored, else "". A port inside a dropped `connect` goes with it.
+std::string other_mode_warning(const FileOption& e, const RawOptions& command_line,
+                               const std::string& path) {
+  bool server = command_line.server, client = !command_line.connect.empty();
+  // -u on the command line over a TAP config: the TAP-only link-mac goes the same way.
+  if (e.name == "link-mac" && command_line.tun && !command_line.tap)
+    return where(path, e.line) + "'link-mac' ignored: -u on the command line makes this TUN";
+  if (server == client) return "";  // no mode on the command line (or both: an error later)
+  if (!(server ? kClientOnly : kServerOnly).count(e.name)) return "";
+  HostPort hp;
+  bool with_port = e.name == "connect" && host_port_error(e.value, hp).empty() && hp.port;
+  return where(path, e.line) + "'" + e.name + "' ignored" + (with_port ? " (its port too)" : "") +
+         ": " + (server ? "-s" : "-c") + " on the command line makes this a " +
+         (server ? "server" : "client");
+}
+
+// A value option given twice on the command line keeps the last, with a warning as in a
+// config file; two config files are an error (which one was meant?).
+std::vector<std::string> repeated_options(const CLI::App& app) {
+  std::vector<std::string> warnings;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_expected_min() == 0 || opt->get_expected_max() != 1 || opt->count() < 2) continue;
+    std::string name = "--" + opt->get_lnames()[0];
+    if (name == "--config")
+      throw CLI::ValidationError(
+          "--config given twice (one config file; the command line adds "
+          "to it)");
+    warnings.push_back(name + " is given " + std::to_string(opt->count()) +
+                       " times on the command line; the last value is used");
+  }
+  return warnings;
+}
+
+// The file's entries the command line leaves in force; `warnings` gets one line for each
+// dropped because of the mode.
+std::vector<FileOption> kept_entries(const CLI::App& app, const RawOptions& raw,
+                                     std::vector<std::string>& warnings) {
+  std::vector<FileOption> file = read_config_file(raw.config, option_specs(app));
+  check_file_values(file, raw.config);
+  warnings = check_file_conflicts(file, raw.config);
+  std::set<std::string> command_line = given_names(app);
+  std::vector<FileOption> kept;
+  for (const FileOption& e : file) {
+    std::string ignored = other_mode_warning(e, raw, raw.config);
+    if (!ignored.empty())
+      warnings.push_back(ignored);
+    else if (!overridden(e, command_line, chosen_on_command_line(raw)))
+      kept.push_back(e);
+  }
+  return kept;
+}
+
 Config parse_all(CLI::App& app, Config& cfg, RawOptions& raw,
                  const std::vector<std::string>& args) {
   check_missing_values(app, args);
+  check_flag_values(app, args);
   parse_args(app, args);  // the command line alone: its own errors first
   check_empty_values(app);
+  std::vector<std::string> repeated = repeated_options(app);
   std::vector<FileOption> kept;
   std::vector<std::string> warnings;
-  if (!raw.config.empty()) {
-    std::vector<FileOption> file = read_config_file(raw.config, option_specs(app));
-    check_file_values(file, raw.config);
-    std::set<std::string> command_line = given_names(app);
-    for (const FileOption& e : file)
-      if (!overridden(e, command_line)) kept.push_back(e);
-    warnings = check_file_conflicts(file, raw.config);
-  }
+  if (!raw.config.empty()) kept = kept_entries(app, raw, warnings);
+  warnings.insert(warnings.end(), repeated.begin(), repeated.end());
   Sources sources = sources_of(kept, raw.config, app);
   std::vector<std::string> all = to_args(kept);
   all.insert(all.end(), args.begin(), args.end());

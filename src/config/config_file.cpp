@@ -1,6 +1,7 @@
 #include "tund/config/config_file.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,10 @@ using util::trim;
 
 constexpr std::size_t kMaxFileSize = 1 << 20;  // a config file is a few hundred bytes
 const std::string kBom = "\xEF\xBB\xBF";       // U+FEFF in UTF-8
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // Length of the UTF-8 sequence at `i` (RFC 3629 section 4: no overlong forms, no
 // surrogates, nothing above U+10FFFF), or 0 when it is not valid UTF-8.
@@ -38,22 +43,56 @@ std::size_t utf8_length(const std::string& s, std::size_t i) {
   return 0;
 }
 
+// The code point of the valid UTF-8 sequence of `length` bytes at `i`.
+unsigned code_point(const std::string& s, std::size_t i, std::size_t length) {
+  static const unsigned kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  unsigned cp = static_cast<unsigned char>(s[i]) & kLeadMask[length];
+  for (std::size_t k = 1; k < length; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
 // Characters that look like nothing, or like a plain space, but are not one: a name or
-// value holding one fails in a way the reader cannot see.
-const char* invisible_name(const std::string& s, std::size_t i, std::size_t length) {
-  static const std::pair<const char*, const char*> kInvisible[] = {
-      {"\xC2\xA0", "U+00A0 no-break space"},
-      {"\xE2\x80\x8B", "U+200B zero-width space"},
-      {"\xE2\x80\x8C", "U+200C zero-width non-joiner"},
-      {"\xE2\x80\x8D", "U+200D zero-width joiner"},
-      {"\xE2\x80\x8E", "U+200E left-to-right mark"},
-      {"\xE2\x80\x8F", "U+200F right-to-left mark"},
-      {"\xE2\x80\xAF", "U+202F narrow no-break space"},
-      {"\xE2\x81\xA0", "U+2060 word joiner"},
-      {"\xE2\x80\xA8", "U+2028 line separator"},
-      {"\xEF\xBB\xBF", "U+FEFF byte-order mark"}};
-  for (const auto& [bytes, name] : kInvisible)
-    if (s.compare(i, length, bytes) == 0 && std::strlen(bytes) == length) return name;
+// value holding one fails in a way the reader cannot see. The C1 controls, the Unicode
+// spaces other than U+0020, and the format characters (Cf) that text editors show as
+// nothing: zero-width, joiners, direction marks and embeddings, invisible operators.
+const char* invisible_name(unsigned cp) {
+  struct Range {
+    unsigned first, last;
+    const char* name;
+  };
+  static const Range kInvisible[] = {{0x0080, 0x009F, "a C1 control character"},
+                                     {0x00A0, 0x00A0, "U+00A0 no-break space"},
+                                     {0x00AD, 0x00AD, "U+00AD soft hyphen"},
+                                     {0x034F, 0x034F, "U+034F combining grapheme joiner"},
+                                     {0x061C, 0x061C, "U+061C Arabic letter mark"},
+                                     {0x115F, 0x1160, "a Hangul filler"},
+                                     {0x1680, 0x1680, "U+1680 Ogham space mark"},
+                                     {0x180E, 0x180E, "U+180E Mongolian vowel separator"},
+                                     {0x2000, 0x200A, "a Unicode space other than U+0020"},
+                                     {0x200B, 0x200B, "U+200B zero-width space"},
+                                     {0x200C, 0x200C, "U+200C zero-width non-joiner"},
+                                     {0x200D, 0x200D, "U+200D zero-width joiner"},
+                                     {0x200E, 0x200E, "U+200E left-to-right mark"},
+                                     {0x200F, 0x200F, "U+200F right-to-left mark"},
+                                     {0x2028, 0x2028, "U+2028 line separator"},
+                                     {0x2029, 0x2029, "U+2029 paragraph separator"},
+                                     {0x202A, 0x202E, "a bidirectional embedding or override"},
+                                     {0x202F, 0x202F, "U+202F narrow no-break space"},
+                                     {0x205F, 0x205F, "U+205F medium mathematical space"},
+                                     {0x2060, 0x2060, "U+2060 word joiner"},
+                                     {0x2061, 0x2064, "an invisible operator"},
+                                     {0x2066, 0x2069, "a bidirectional isolate"},
+                                     {0x206A, 0x206F, "a deprecated format character"},
+                                     {0x3000, 0x3000, "U+3000 ideographic space"},
+                                     {0x3164, 0x3164, "U+3164 Hangul filler"},
+                                     {0xFE00, 0xFE0F, "a variation selector"},
+                                     {0xFEFF, 0xFEFF, "U+FEFF byte-order mark"},
+                                     {0xFFA0, 0xFFA0, "U+FFA0 halfwidth Hangul filler"},
+                                     {0xFFF9, 0xFFFB, "an interlinear annotation character"},
+                                     {0xE0000, 0xE007F, "a tag character"}};
+  for (const Range& r : kInvisible)
+    if (cp >= r.first && cp <= r.last) return r.name;
   return nullptr;
 }
 
@@ -80,29 +119,83 @@ void check_text(const std::string& line, const std::string& where) {
     if (length == 0)
       throw ConfigFileError(where + ": not valid UTF-8 at column " + std::to_string(column) +
                             " (save the file as UTF-8)");
-    if (const char* name = invisible_name(line, i, length))
-      throw ConfigFileError(where + ": an invisible character (" + name + ") at column " +
+    if (const char* name = invisible_name(code_point(line, i, length))) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", code_point(line, i, length));
+      std::string what = std::strncmp(name, "U+", 2) == 0 ? name : std::string(name) + ", " + hex;
+      throw ConfigFileError(where + ": an invisible character (" + what + ") at column " +
                             std::to_string(column) + "; retype the line");
+    }
     i += length;
   }
 }
 
-// A value may be quoted ("..." or '...'); a '#' outside quotes starts a comment.
+// Where the value's comment starts, as in sh: a '#' at the start of the value or after
+// whitespace, outside quotes ('#' inside a word, `tun#0` or `a#b`, is part of it). A
+// backslash outside single quotes keeps the next character as it is. npos: no comment.
+std::size_t comment_start(const std::string& v, const std::string& where) {
+  char quote = 0;
+  bool word_start = true;  // at the start, or after an unescaped blank outside quotes
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    bool blank = !quote && is_blank(c);
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"')
+        ++i;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '\\') {
+      ++i;
+    } else if (c == '#' && word_start) {
+      return i;
+    }
+    word_start = blank;
+  }
+  if (quote) throw ConfigFileError(where + ": unterminated quote");
+  return std::string::npos;
+}
+
+// Where the quote opened at v[0] closes: inside "...", \" and \\ do not close it (sh).
+std::size_t closing_quote(const std::string& v) {
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    if (v[0] == '"' && v[i] == '\\')
+      ++i;
+    else if (v[i] == v[0])
+      return i;
+  }
+  return std::string::npos;
+}
+
+bool one_quoted_string(const std::string& v) {
+  return v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && closing_quote(v) == v.size() - 1;
+}
+
+// The text inside the quotes; in "...", \" and \\ stand for " and \ as in sh (other
+// backslashes stay, as sh keeps them).
+std::string unquoted(const std::string& v) {
+  std::string inner = v.substr(1, v.size() - 2);
+  if (v[0] == '\'') return inner;
+  std::string out;
+  for (std::size_t i = 0; i < inner.size(); ++i) {
+    if (inner[i] == '\\' && i + 1 < inner.size() && (inner[i + 1] == '"' || inner[i + 1] == '\\'))
+      ++i;
+    out += inner[i];
+  }
+  return out;
+}
+
+// A value that is one quoted string ("..." or '...') loses its quotes; any other keeps
+// every quote as written (a shell command with quoted arguments stays a shell command).
 std::string value_of(const std::string& raw, const std::string& where) {
   std::string v = trim(raw);
   // A word processor's quotes would become part of the value (a shell command, a path).
   for (const char* curly : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99"})
     if (v.rfind(curly, 0) == 0)
       throw ConfigFileError(where + ": a typographic quote (" + curly + "); quote with \" or '");
-  if (!v.empty() && (v[0] == '"' || v[0] == '\'')) {
-    auto close = v.find(v[0], 1);
-    if (close == std::string::npos) throw ConfigFileError(where + ": unterminated quote");
-    std::string rest = trim(v.substr(close + 1));
-    if (!rest.empty() && rest[0] != '#')
-      throw ConfigFileError(where + ": text after the quoted value");
-    return v.substr(1, close - 1);
-  }
-  return trim(v.substr(0, v.find('#')));
+  v = trim(v.substr(0, comment_start(v, where)));
+  return one_quoted_string(v) ? unquoted(v) : v;
 }
 
 bool flag_value(const std::string& value, const std::string& where) {
@@ -135,15 +228,40 @@ const OptionSpec* find_spec(const std::vector<OptionSpec>& options, const std::s
   return it == options.end() ? nullptr : &*it;
 }
 
-[[noreturn]] void unknown_key(const std::string& name, const std::string& where,
-                              const std::vector<OptionSpec>& options) {
-  if (name == "config")
-    throw ConfigFileError(where + ": 'config' cannot be used inside a config file");
-  std::string bare = name.substr(std::min(name.find_first_not_of('-'), name.size()));
-  if (bare != name && find_spec(options, bare))
-    throw ConfigFileError(where + ": write '" + bare + "' without dashes");
+// "PrivateKey", "private_key" -> "privatekey": the name as other programs spell it.
+std::string folded(const std::string& name) {
+  std::string out;
+  for (char c : name)
+    if (c != '-' && c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The key meant by a name that is not one: a short option letter, another program's word
+// for it (OpenVPN's dev/remote/proto, the wg-quick spelling), or a near miss.
+std::string hint_for(const std::string& name, const std::vector<OptionSpec>& options) {
+  for (const OptionSpec& o : options)
+    if (name.size() == 1 && o.letter == name[0])
+      return " (-" + name + " is short for --" + o.name + "; use the long name: '" + o.name + "')";
+  static const std::pair<const char*, const char*> kAliases[] = {
+      {"interface", "iface"},     {"dev", "iface"},
+      {"device", "iface"},        {"remote", "connect"},
+      {"host", "connect"},        {"server-address", "connect"},
+      {"proto", "transport"},     {"protocol", "transport"},
+      {"bind", "listen"},         {"local", "listen"},
+      {"verbose", "debug"},       {"publickey", "peer-key"},
+      {"peerkey", "peer-key"},    {"ip", "address"},
+      {"addr", "address"},        {"key", "private-key"},
+      {"privkey", "private-key"}, {"mac", "link-mac"},
+      {"presharedkey", "psk"},    {"allowedkeys", "allow-file"}};
+  std::string f = folded(name);
+  for (const OptionSpec& o : options)
+    if (o.name != "config" && folded(o.name) == f) return " (did you mean '" + o.name + "'?)";
+  for (const auto& [alias, key] : kAliases)
+    if (f == folded(alias) && find_spec(options, key))
+      return " (did you mean '" + std::string(key) + "'?)";
   std::string hint;
-  std::size_t best = 3;  // at most two edits away
+  std::size_t best =
+      std::min<std::size_t>(3, name.size());  // two edits at most, fewer than its length
   for (const OptionSpec& o : options) {
     std::size_t d = distance(name, o.name);
     if (o.name != "config" && d < best) {
@@ -151,7 +269,17 @@ const OptionSpec* find_spec(const std::vector<OptionSpec>& options, const std::s
       hint = " (did you mean '" + o.name + "'?)";
     }
   }
-  throw ConfigFileError(where + ": unknown key '" + name + "'" + hint);
+  return hint;
+}
+
+[[noreturn]] void unknown_key(const std::string& name, const std::string& where,
+                              const std::vector<OptionSpec>& options) {
+  if (name == "config")
+    throw ConfigFileError(where + ": 'config' cannot be used inside a config file");
+  std::string bare = name.substr(std::min(name.find_first_not_of('-'), name.size()));
+  if (bare != name && find_spec(options, bare))
+    throw ConfigFileError(where + ": write '" + bare + "' without dashes");
+  throw ConfigFileError(where + ": unknown key '" + name + "'" + hint_for(name, options));
 }
 
 // Relative file names in a config file are relative to its directory, so that a service

@@ -27,13 +27,20 @@ void require_regular_file(const std::string& path, const std::string& what) {
   if (!S_ISREG(st.st_mode)) throw KeyError(what + " " + path + " is not a regular file");
 }
 
+// Notepad starts UTF-8 files with a byte-order mark; it is not part of the key (config
+// files skip it the same way).
+std::string without_bom(const std::string& text) {
+  static const std::string kBom = "\xEF\xBB\xBF";
+  return text.rfind(kBom, 0) == 0 ? text.substr(kBom.size()) : text;
+}
+
 std::string read_first_line(const std::string& path) {
   require_regular_file(path, "key file");
   std::ifstream in(path);
   if (!in) throw KeyError("cannot read key file " + path + ": " + strerror(errno));
   std::string line;
   std::getline(in, line);
-  return trim(line);
+  return trim(without_bom(line));
 }
 
 bool all_zero(const Key& key) {
@@ -73,7 +80,7 @@ std::string to_base64(const Key& key) {
 Key key_from_base64(const std::string& text, const std::string& what) {
   Key key;
   std::size_t len = 0;
-  std::string t = trim(text);
+  std::string t = trim(without_bom(text));  // `tund pubkey < key` with a BOM too
   if (t.size() != 44 ||
       sodium_base642bin(key.data(), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
                         sodium_base64_VARIANT_ORIGINAL) != 0 ||
@@ -91,7 +98,8 @@ Key read_secret_key_file(const std::string& path) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     throw KeyError("key file " + path + " is accessible by group or others (mode " + mode +
-                   "); run: chmod 600 " + path);
+                   "); run: chmod 600 " + path +
+                   " (if it is a public key, it belongs in --peer-key or --allow)");
   }
   Key key = key_from_base64(read_first_line(path), "key file " + path);
   if (all_zero(key)) throw KeyError("key file " + path + ": all zeros, not a generated key");
@@ -117,7 +125,7 @@ std::vector<Key> read_allow_file(const std::string& path) {
 }
 
 std::vector<Key> parse_allow_list(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
+  std::istringstream in(without_bom(text));
   std::vector<Key> keys;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {

@@ -48,9 +48,13 @@ KeyMaterial load_keys(const config::Config& cfg) {
     for (const auto& key : for_option(cfg, "allow-file", i,
                                       [&] { return crypto::read_allow_file(cfg.allow_files[i]); }))
       keys.allowed.push_back(key);
+  // The parser requires --allow or --allow-file on a server: only empty files get here.
   if (cfg.role == config::Role::server && keys.allowed.empty())
-    throw crypto::KeyError(cfg.sources.prefix("allow-file") +
-                           "no allowed client keys (--allow / --allow-file are empty)");
+    throw crypto::KeyError(
+        cfg.sources.prefix("allow-file") + "--allow-file: no allowed client keys (" +
+        (cfg.allow_files.empty() ? std::string("none given")
+                                 : "allow file " + cfg.allow_files.back() + " holds no keys") +
+        ")");
   if (!cfg.psk_file.empty())
     keys.psk =
         for_option(cfg, "psk", 0, [&] { return crypto::read_secret_key_file(cfg.psk_file); });

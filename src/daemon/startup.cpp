@@ -30,14 +30,33 @@ int start_error(const std::string& what) {
 }
 
 // What the configuration names is wrong (a key, an account): like every other
-// configuration error, exit status 2; retrying cannot help.
-int config_error(const std::string& what) {
-  util::print_error(what);
+// configuration error, exit status 2; retrying cannot help. It names the config file line
+// the value came from, or, from the command line, ends as the parser's errors do.
+int config_error(const Config& cfg, const std::string& what) {
+  std::string located = cfg.sources.locate(what);
+  bool command_line = located == what && what.rfind("--", 0) == 0;
+  util::print_error(command_line ? what + " (see tund --help)" : located);
   return 2;
+}
+
+// The option whose value the transport is built from, to name its config file line when
+// listening or connecting fails at start.
+std::string endpoint_option(const Config& cfg) {
+  if (cfg.role == config::Role::client) return "connect";
+  return cfg.sources.given("listen") ? "listen" : "port";
 }
 
 transport::Backoff make_backoff() {
   return transport::Backoff(kBackoffInitial, kBackoffCap, transport::system_random());
+}
+
+// The option behind a failure of the step that uses `step_option`: opening the device
+// also sets --mtu, configuring it also sets --peer; a message naming an option is its own.
+std::string failing_option(const std::string& step_option, const std::string& message) {
+  if (message.rfind("cannot set MTU", 0) == 0) return "mtu";
+  if (message.rfind("cannot set the peer address", 0) == 0) return "peer";
+  if (message.rfind("--", 0) == 0) return message.substr(2, message.find_first_of(": ") - 2);
+  return step_option;
 }
 
 std::unique_ptr<SecureChannel> make_security(const Config& cfg, const KeyMaterial& keys) {
@@ -152,7 +171,7 @@ std::optional<int> Daemon::check_before_start() {
     if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
     if (cfg_.encrypted()) keys_ = load_keys(cfg_);
   } catch (const std::exception& e) {
-    return config_error(cfg_.sources.locate(e.what()));
+    return config_error(cfg_, e.what());
   }
   try {
     if (keys_) security_ = make_security(cfg_, *keys_);
@@ -189,20 +208,27 @@ std::optional<int> Daemon::resolve_server() {
   if (!answered) return 0;
   if (!error) return std::nullopt;
   if (transport::is_permanent_lookup_error(error))
-    return start_error("cannot resolve host '" + cfg_.remote_host + "': " + error.message());
+    return start_error(cfg_.sources.prefix("connect") + "cannot resolve host '" + cfg_.remote_host +
+                       "': " + error.message());
   log_.warn("cannot resolve host '", cfg_.remote_host, "' now (", error.message(),
             "); starting anyway, trying again at each connection attempt");
   return std::nullopt;
 }
 
+// A failure names the config file line of the value the failing step used ("FILE line
+// N: "), as a parse error would.
 std::optional<int> Daemon::build() {
+  std::string option = "iface";
   try {
     dev_ = open_device(io_, cfg_);
+    option = "address";
     configure_device(cfg_, *dev_);
+    option = "link-mac";
     responder_ = make_responder(cfg_, *dev_);
+    option = endpoint_option(cfg_);
     net_ = make_transport(io_, cfg_, remote_, log_, security_.get());
   } catch (const std::exception& e) {
-    return start_error(e.what());
+    return start_error(cfg_.sources.prefix(failing_option(option, e.what())) + e.what());
   }
   log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
   log_.info(dev_->offload_status());
@@ -224,7 +250,8 @@ std::optional<int> Daemon::run_up_hook() {
     return 0;
   }
   if (status == 0) return std::nullopt;
-  util::print_error("the --up hook failed (status " + std::to_string(status) + "); not starting");
+  util::print_error(cfg_.sources.prefix("up") + "the --up hook failed (status " +
+                    std::to_string(status) + "); not starting");
   run_down_hook();
   return 1;
 }

@@ -63,6 +63,31 @@ for name in "a b" "a/b" "a:b" ".." "tun%d%d" "$(printf 'x%.0s' {1..16})"; do
   expect_startup_error "$NS_S" "--iface: '$name'" "$TUND_BIN" -s -i "$name"
   [ "$status" = 2 ] || fail "-i '$name': exit status $status, not 2 (usage)"
 done
+# Names and addresses the kernel refuses only after the device exists (EINVAL): usage errors.
+for name in all default -x; do
+  expect_usage_error "$NS_S" "--iface: '$name'" "$TUND_BIN" -s -i "$name"
+done
+for address in 224.0.0.1/32 0.0.0.0/0 ::/0 ::1/128 ff02::1/64; do
+  expect_usage_error "$NS_S" "--address: '$address'" "$TUND_BIN" -s -i "t$ID" --address "$address"
+done
+for ip in 0.0.0.0 255.255.255.255 224.0.0.9 127.0.0.9; do
+  expect_usage_error "$NS_S" "--link-ip: '$ip'" "$TUND_BIN" -s -i "t$ID" --link-ip "$ip"
+done
+expect_usage_error "$NS_S" "broadcast address of --address 10.9.0.1/24" "$TUND_BIN" -s -i "t$ID" \
+  --address 10.9.0.1/24 --link-ip 10.9.0.255
+expect_usage_error "$NS_S" "--link-mac: '00:00:00:00:00:00' is the all-zero MAC" "$TUND_BIN" -s -a \
+  -i "t$ID" --link-ip 10.9.0.9 --link-mac 00:00:00:00:00:00
+for peer in 0.0.0.0 255.255.255.255 239.0.0.1 127.0.0.1 10.9.0.1; do
+  expect_usage_error "$NS_S" "--peer: '$peer'" "$TUND_BIN" -s -i "t$ID" --address 10.9.0.1/32 \
+    --peer "$peer"
+done
+for host in 224.0.0.1 255.255.255.255 0.0.0.0 '[::]' ff02::1; do
+  expect_usage_error "$NS_C" "--connect: '${host//[][]/}' is" "$TUND_BIN" -c "$host" -i "t$ID"
+done
+for host in a..b "$(printf 'a%.0s' {1..64}).example" "$(printf 'a.%.0s' {1..127})ab"; do
+  expect_usage_error "$NS_C" "is a malformed host name" "$TUND_BIN" -c "$host" -i "t$ID"
+done
+expect_usage_error "$NS_S" "--config given twice" "$TUND_BIN" --config /nonexistent --config /tmp
 expect_usage_error "$NS_S" "--address: bad prefix length" "$TUND_BIN" -s -i "t$ID" \
   --address 10.9.0.1/33
 expect_usage_error "$NS_S" "--peer: 'x'" "$TUND_BIN" -s -i "t$ID" --address 10.9.0.1/32 --peer x
@@ -114,6 +139,19 @@ netns_etc "$NS_C" resolv.conf "nameserver 127.0.0.1"
 netns_etc "$NS_C" nsswitch.conf "hosts: files"
 expect_start_failure "$NS_C" "cannot resolve host 'no-such-host.invalid'" \
   "$TUND_BIN" -c no-such-host.invalid -i "t$ID"
+# Failures caused by a config file's value name its line.
+CONF=$WORK/start.conf
+printf 'connect = no-such-host.invalid\niface = t%s\n' "$ID" >"$CONF"
+expect_start_failure "$NS_C" "$CONF line 1: cannot resolve host 'no-such-host.invalid'" \
+  "$TUND_BIN" --config "$CONF"
+printf 'server = true\niface = t%s\nlisten = 198.18.9.9\n' "$ID" >"$CONF"
+expect_start_failure "$NS_S" "$CONF line 3: " "$TUND_BIN" --config "$CONF"
+printf 'server = true\niface = t%s\nup = exit 3\n' "$ID" >"$CONF"
+status=0
+timeout 5 ip netns exec "$NS_S" "$TUND_BIN" --config "$CONF" 2>"$WORK/err" || status=$?
+[ "$status" = 1 ] || fail "a failing up hook: exit status $status, not 1"
+grep -qF "$CONF line 3: the --up hook failed" "$WORK/err" || fail "up hook failure: $(cat "$WORK/err")"
+echo "   ok (exit $status): $(grep -F 'hook failed' "$WORK/err")"
 for proto in tcp udp; do
   start_tund "$NS_S" holder-$proto -s -i "h$proto$ID" -t "$proto"
   wait_until 5 grep -q listening "$WORK/holder-$proto.log"
@@ -127,6 +165,8 @@ ORDER1=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=  # the point of order 1
 ORDER8=4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA=  # a point of order 8
 printf '%s\n' "$PUB" "$ORDER8" >"$WORK/allow-list"
 printf '%s\n' "$ZERO" >"$WORK/zero.key"
+printf '%s\n' "$PUB" >"$WORK/open.pub"
+chmod 644 "$WORK/open.pub"
 chmod 600 "$WORK/zero.key"
 KEY=(--private-key "$WORK/k.key")
 for bad in "$ZERO" "$ORDER1" "$ORDER8"; do
@@ -135,6 +175,11 @@ for bad in "$ZERO" "$ORDER1" "$ORDER8"; do
   expect_usage_error "$NS_S" "--allow: key '$bad'" \
     "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow "$bad"
 done
+: >"$WORK/empty.allow"
+expect_usage_error "$NS_S" "--allow-file: no allowed client keys (allow file $WORK/empty.allow holds no keys) (see tund --help)" \
+  "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow-file "$WORK/empty.allow"
+expect_usage_error "$NS_S" "(if it is a public key, it belongs in --peer-key or --allow)" \
+  "$TUND_BIN" -s -i "t$ID" --private-key "$WORK/open.pub" --allow "$PUB"
 expect_usage_error "$NS_S" "allow-list:2: a low-order point" \
   "$TUND_BIN" -s -i "t$ID" "${KEY[@]}" --allow-file "$WORK/allow-list"
 expect_usage_error "$NS_S" "zero.key: all zeros" \
@@ -148,7 +193,7 @@ expect_usage_error "$NS_S" "holds the public key given as --allow" \
 step "config file errors name the file and the line"
 CONF=$WORK/bad.conf
 for line in "port = 99999|line 3: --port: 99999 is out of range" \
-  "transport = UDP|line 3: --transport: UDP not in" "mtu = x|line 3: --mtu: 'x' is not a number" \
+  "transport = UDP|line 3: --transport: 'UDP' (expected tcp or udp)" "mtu = x|line 3: --mtu: 'x' is not a number" \
   "address = 10.0.0.1/33|line 3: --address: bad prefix length" \
   "link-ip = 10.0|line 3: --link-ip: '10.0'" "keepalive = 0|line 3: --keepalive: 0 is out of range" \
   "listen = 198.18.0.1:99999|line 3: --listen: bad port '99999'" \

@@ -47,7 +47,23 @@ step "-c [IPv6]:PORT"
 client_pings client-v6 -c "[fd00:198::1]:4000" -i "tunc$ID" --private-key "$WORK/client.key" \
   --peer-key "$ETC/server.pub" "${TUNNEL[@]}"
 grep -qF "public key: $(cat "$ETC/clients")" "$WORK/client-v6.log" || fail "client's public key not logged"
+
+step "-c over an encrypted server config: the file's server-only options are dropped, with a warning"
+client_pings client-from-encrypted-conf --config "$ETC/s.conf" -c "$UNDER_S" -i "tunc$ID" \
+  --private-key "$WORK/client.key" --peer-key "$ETC/server.pub" "${TUNNEL[@]}"
+grep -qF "$ETC/s.conf line 6: 'allow-file' ignored: -c on the command line makes this a client" \
+  "$WORK/client-from-encrypted-conf.log" || fail "no warning: $(cat "$WORK/client-from-encrypted-conf.log")"
 stop_pid "$SERVER_PID"
+
+step "'#' inside a word or inside quotes is not a comment (as in sh), even in a hook"
+printf 'server = true\niface = ts#%s\nport = 4002 # a comment\n' "$ID" >"$ETC/hash.conf"
+printf 'up = echo "HOOK a # b" a#b >%s/hook.out # a comment\n' "$WORK" >>"$ETC/hash.conf"
+start_tund "$NS_S" hash --config "$ETC/hash.conf"
+wait_until 5 grep -q "listening on .*:4002" "$WORK/hash.log" || fail "server did not start: $(cat "$WORK/hash.log")"
+[ "$(cat "$WORK/hook.out")" = "HOOK a # b a#b" ] || fail "up hook wrote '$(cat "$WORK/hook.out")'"
+ip -n "$NS_S" link show "ts#$ID" >/dev/null || fail "no device ts#$ID"
+stop_pid "$LAST_PID"
+echo "   ok: device ts#$ID, hook wrote '$(cat "$WORK/hook.out")'"
 
 step "the command line wins over the file, the mode included"
 # 04001 is decimal 4001 (C's strtol(..., 0) would make it octal 2049).

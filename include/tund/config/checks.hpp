@@ -10,8 +10,10 @@
 namespace tund::config {
 
 // The kernel's dev_valid_name() and dev_alloc_name() rules: 1..15 bytes (IFNAMSIZ - 1),
-// not "." or "..", no '/', ':' or whitespace; a template holds at most one '%', as "%d"
-// (the kernel then picks the number: tun%d -> tun0).
+// not "." or "..", "all" or "default", no '/', ':' or whitespace; a template holds at most
+// one '%', as "%d" (the kernel then picks the number: tun%d -> tun0). Also refused, though
+// the kernel takes them: a control character, and a leading '-' (an option taken for the
+// name).
 std::string interface_name_error(const std::string& name);
 
 // ADDR or ADDR/PREFIX, IPv4 (prefix 0..32) or IPv6 (0..128).
@@ -33,12 +35,26 @@ struct HostPort {
 // 1..65535, brackets around something that is not an IPv6 address.
 std::string host_port_error(const std::string& text, HostPort& out);
 // A host to connect to (after the split): a name or an IP literal, not a URL, no
-// whitespace or control characters, and with colons only as an IPv6 address.
+// whitespace or control characters, and with colons only as an IPv6 address. A name has
+// at most 253 characters and labels of 1-63 not starting or ending with '-' ("malformed
+// host name", RFC 1035); a literal is not unspecified, multicast or broadcast (loopback is
+// fine).
 std::string host_error(const std::string& host);
 
 // Two addresses (each ADDR or ADDR/PREFIX, IPv4 or IPv6) are the same address; false when
 // either does not parse.
 bool same_address(const std::string& a, const std::string& b);
+
+// Why `address` (IPv4 or IPv6, with or without /PREFIX) cannot be an address of the
+// tunnel link: the unspecified (0.0.0.0, ::), a multicast, the limited broadcast
+// (255.255.255.255) and, when `loopback_too`, a loopback address (127/8, ::1), which the
+// kernel refuses (EINVAL) or treats as martian. "" when it is none of them or no address.
+std::string special_address_error(const std::string& address, bool loopback_too);
+// `ip` (IPv4) is the broadcast address of the IPv4 subnet `cidr` (prefix up to /30): ""
+// otherwise, and for anything that does not parse.
+std::string subnet_broadcast_error(const std::string& ip, const std::string& cidr);
+// 00:00:00:00:00:00, which no interface may use.
+std::string mac_zero_error(const std::string& mac);
 
 // A unicast MAC, six hex bytes separated by ':' (02:00:5e:10:00:01), as link::parse_mac
 // reads it.

@@ -29,6 +29,7 @@ struct OptionSpec {
   };
   std::string name;  // long name without dashes, e.g. "iface"
   Kind kind = Kind::value;
+  char letter = 0;  // the short option (-i), 0 for none: `i = tun0` gets "use the long name"
 };
 
 // One `name = value` line. A flag set to false yields no entry; a true flag has an empty

@@ -57,7 +57,7 @@ TEST_F(ConfigErrors, ValueErrorsFromTheFileNameFileAndLine) {
   } cases[] = {
       {"port = 99999", "line 3: --port: 99999 is out of range (1-65535)"},
       {"port = 0", "line 3: --port: 0 is out of range (1-65535)"},
-      {"transport = UDP", "line 3: --transport: UDP not in {tcp,udp}"},
+      {"transport = UDP", "line 3: --transport: 'UDP' (expected tcp or udp)"},
       {"mtu = x", "line 3: --mtu: 'x' is not a number (576-9000)"},
       {"mtu = 100", "line 3: --mtu: 100 is out of range (576-9000)"},
       {"keepalive = 0", "line 3: --keepalive: 0 is out of range (1-3600)"},
@@ -114,7 +114,7 @@ TEST_F(ConfigErrors, TheCommandLineWinsTheModeIncluded) {
   EXPECT_EQ(parse_ok({"--config", client, "--debug=false"}).debug, false);
   // Within one place, both are an error.
   EXPECT_EQ(error_of({"--config", client, "-s", "-c", "h"}),
-            "--server excludes --connect (see tund --help)");
+            "--server excludes --connect (give -s or -c HOST) (see tund --help)");
   std::string both = conf("server = true\niface = t\nconnect = h\n");
   EXPECT_EQ(error_of({"--config", both}),
             both + " line 3: 'connect' conflicts with 'server' on line 1 (one of them)");
@@ -297,6 +297,169 @@ TEST_F(ConfigErrors, LaterErrorsCanNameTheLine) {
   EXPECT_EQ(c.sources.locate("something else"), "something else");
   c = parse_ok({"--config", path, "--user", "x"});
   EXPECT_EQ(c.sources.locate("--user: no such user 'x'"), "--user: no such user 'x'");
+}
+
+// Issue 11 review: a fresh user's command lines and files.
+const std::string kKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+TEST_F(ConfigErrors, TwoConfigFilesAreAnError) {
+  std::string b = conf(kBase);
+  EXPECT_EQ(error_of({"--config", "/nonexistent", "--config", b}),
+            "--config given twice (one config file; the command line adds to it) (see tund "
+            "--help)");
+}
+
+TEST_F(ConfigErrors, ValuesTheKernelRefusesAreParseErrors) {
+  for (const char* address : {"224.0.0.1/32", "0.0.0.0/0", "::/0", "::1/128", "ff02::1/64",
+                              "127.0.0.2/8", "255.255.255.255/32", "::ffff:224.0.0.1/128"})
+    EXPECT_NE(error_of({"-s", "-i", "t", "--address", address}).find("--address: '"),
+              std::string::npos)
+        << address;
+  for (const char* name : {"all", "default", "-x", "tun\x01", "a\x7f"})
+    EXPECT_NE(error_of({"-s", "-i", name}).find("--iface: '"), std::string::npos) << name;
+  EXPECT_NE(error_of({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.255"})
+                .find("broadcast address of --address 10.0.0.1/24"),
+            std::string::npos);
+  for (const char* ip : {"0.0.0.0", "255.255.255.255", "224.0.0.5", "127.0.0.1"})
+    EXPECT_NE(error_of({"-s", "-i", "t", "--link-ip", ip}).find("--link-ip: "), std::string::npos)
+        << ip;
+  EXPECT_NE(
+      error_of({"-s", "-i", "t", "-a", "--link-ip", "10.0.0.9", "--link-mac", "00:00:00:00:00:00"})
+          .find("all-zero MAC"),
+      std::string::npos);
+  for (const char* peer : {"0.0.0.0", "255.255.255.255", "239.1.1.1", "127.0.0.1", "10.0.0.1"})
+    EXPECT_NE(
+        error_of({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", peer}).find("--peer: "),
+        std::string::npos)
+        << peer;
+  for (const char* host : {"224.0.0.1", "255.255.255.255", "0.0.0.0", "[::]", "::", "ff02::1"})
+    EXPECT_NE(error_of({"-c", host, "-i", "t"}).find("--connect: "), std::string::npos) << host;
+  for (const std::string& host :
+       {std::string("a..b"), std::string(".a"), std::string("-x"), std::string("a.-b.c"),
+        std::string("a-.b"), std::string(64, 'a') + ".b",
+        std::string(127, 'a') + "." + std::string(127, 'b')})
+    EXPECT_NE(error_of({"-c", host, "-i", "t"}).find("malformed host name"), std::string::npos)
+        << host;
+  EXPECT_EQ(parse_ok({"-c", "127.0.0.1", "-i", "t"}).remote_host, "127.0.0.1");
+  EXPECT_EQ(parse_ok({"-c", "host.example.", "-i", "t"}).remote_host, "host.example.");
+  EXPECT_NE(error_of({"-s", "-i", "t", "--listen", "224.0.0.1"}).find("--listen: "),
+            std::string::npos);
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--listen", "::"}).listen, "::");
+  std::string path = conf(kBase + "address = 224.0.0.1/32\n");
+  EXPECT_EQ(error_of({"--config", path}).rfind(path + " line 3: --address: ", 0), 0u);
+}
+
+TEST_F(ConfigErrors, TheCommandLineModeDropsTheFilesOtherModeOptions) {
+  std::string key = write("s.key", "x");
+  std::string srv = conf("server = true\niface = t\nprivate-key = " + key + "\nallow = " + kKey +
+                         "\nlisten = 198.18.0.1:4000\nmax-pending = 4\n");
+  Config c = parse_ok({"--config", srv, "-c", "198.18.0.1", "--peer-key", kKey});
+  EXPECT_EQ(c.role, Role::client);
+  EXPECT_TRUE(c.allow.empty());
+  EXPECT_EQ(c.port, proto::kDefaultPort);
+  EXPECT_EQ(c.warnings, (std::vector<std::string>{
+                            srv + " line 4: 'allow' ignored: -c on the command line makes this a "
+                                  "client",
+                            srv + " line 5: 'listen' ignored: -c on the command line makes this "
+                                  "a client",
+                            srv + " line 6: 'max-pending' ignored: -c on the command line makes "
+                                  "this a client"}));
+  std::string cli = write("c.conf", "connect = h:4000\niface = t\nprivate-key = " + key +
+                                        "\n"
+                                        "peer-key = " +
+                                        kKey + "\n");
+  c = parse_ok({"--config", cli, "-s", "--allow", kKey});
+  EXPECT_EQ(c.role, Role::server);
+  EXPECT_EQ(c.port, proto::kDefaultPort);  // the port inside the dropped connect goes too
+  EXPECT_TRUE(c.peer_key.empty());
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0],
+            cli +
+                " line 1: 'connect' ignored (its port too): -s on the command line makes this "
+                "a server");
+}
+
+TEST_F(ConfigErrors, TheCommandLineTunDropsTheFilesTapOnlyLinkMac) {
+  std::string path = conf(kBase + "tap = true\nlink-ip = 10.0.0.9\nlink-mac = 02:00:00:00:00:09\n");
+  Config c = parse_ok({"--config", path, "-u"});
+  EXPECT_EQ(c.device, DeviceKind::tun);
+  EXPECT_TRUE(c.link_mac.empty());
+  EXPECT_EQ(
+      c.warnings,
+      (std::vector<std::string>{path + " line 5: 'link-mac' ignored: -u on the command line makes "
+                                       "this TUN"}));
+}
+
+TEST_F(ConfigErrors, ExclusionsLookAtTheFinalValues) {
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "-u", "--tap=false"}).device, DeviceKind::tun);
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--tun=false", "-a"}).device, DeviceKind::tap);
+  EXPECT_EQ(parse_ok({"-i", "t", "--server=false", "-c", "h"}).role, Role::client);
+  std::string path = conf("tun = true\nserver = true\niface = t\n");
+  EXPECT_EQ(parse_ok({"--config", path, "--server=false", "-c", "h"}).role, Role::client);
+  // A flag set to false picks nothing: the file's choice in the group stays.
+  std::string tap = conf("tap = true\nserver = true\niface = t\n");
+  EXPECT_EQ(parse_ok({"--config", tap, "--tun=false"}).device, DeviceKind::tap);
+  EXPECT_EQ(parse_ok({"--config", tap, "--tap=false"}).device, DeviceKind::tun);
+  EXPECT_EQ(parse_ok({"--config", tap, "--connect=h", "--server=false"}).role, Role::client);
+  EXPECT_EQ(error_of({"-s", "-c", "h", "-i", "t"}),
+            "--server excludes --connect (give -s or -c HOST) (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "-u", "-a"}),
+            "--tun excludes --tap (give -u or -a) (see tund --help)");
+}
+
+TEST_F(ConfigErrors, MoreWarningsAndMessages) {
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "-a", "--link-mac", "02:00:00:00:00:01"}).warnings,
+            (std::vector<std::string>{"--link-mac does nothing without --link-ip (it is the MAC "
+                                      "tund answers ARP with for that address)"}));
+  EXPECT_EQ(parse_ok({"-s", "-i", "a", "-i", "b", "-p", "4000", "-p", "5000"}).warnings,
+            (std::vector<std::string>{
+                "--iface is given 2 times on the command line; the last value is used",
+                "--port is given 2 times on the command line; the last value is used"}));
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--user"}), "--user needs a USER (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "-t", ""}),
+            "--transport: an empty value (expected tcp or udp) (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "-p", "4294967297"}),
+            "--port: 4294967297 is out of range (1-65535) (see tund --help)");
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "-p", "0000000000000000000000080"}).port, 80);
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--debug=maybe"}),
+            "--debug: expected true or false, got 'maybe' (see tund --help)");
+  EXPECT_EQ(error_of({"-s", "-i", "t", "--debug=2"}),
+            "--debug: expected true or false, got '2' (see tund --help)");
+  EXPECT_TRUE(parse_ok({"-s", "-i", "t", "--debug=Yes"}).debug);
+  EXPECT_FALSE(parse_ok({"-s", "-i", "t", "--debug=off"}).debug);
+  EXPECT_EQ(error_of({"-c", "a\nb", "-i", "t"}).find(' ', 0) != std::string::npos, true);
+  EXPECT_NE(error_of({"-c", "a\nb", "-i", "t"}).find("'a\\nb'"), std::string::npos);
+}
+
+TEST_F(ConfigErrors, HintsForShortLettersAndOtherSpellings) {
+  struct Case {
+    std::string key, hint;
+  } cases[] = {{"t", "use the long name: 'transport'"},
+               {"s", "use the long name: 'server'"},
+               {"i", "use the long name: 'iface'"},
+               {"p", "use the long name: 'port'"},
+               {"c", "use the long name: 'connect'"},
+               {"d", "use the long name: 'debug'"},
+               {"u", "use the long name: 'tun'"},
+               {"interface", "did you mean 'iface'?"},
+               {"PrivateKey", "did you mean 'private-key'?"},
+               {"private_key", "did you mean 'private-key'?"},
+               {"ip", "did you mean 'address'?"},
+               {"Listen", "did you mean 'listen'?"},
+               {"listn", "did you mean 'listen'?"}};
+  for (const Case& c : cases)
+    EXPECT_NE(error_of({"--config", conf(c.key + " = x\n")}).find(c.hint), std::string::npos)
+        << c.key;
+}
+
+TEST_F(ConfigErrors, InvisibleCharactersOfEveryKindAreFound) {
+  for (const char* bad :
+       {"\xC2\x85", "\xC2\xAD", "\xC2\x80", "\xC2\x9F", "\xEF\xBB\xBF", "\xE2\x81\xA2",
+        "\xE2\x80\x8B", "\xE2\x80\xAE", "\xE2\x81\xA7", "\xE2\x80\x83"})
+    EXPECT_NE(error_of({"--config", conf(std::string("iface = tun") + bad + "0\n")})
+                  .find("an invisible character"),
+              std::string::npos)
+        << bad;
 }
 
 }  // namespace

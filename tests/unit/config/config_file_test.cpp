@@ -40,6 +40,30 @@ TEST(ConfigFile, NameValueLinesBecomeArguments) {
                                             "--up=NAT_IFACE=eth0 /x/up.sh # not a comment"}));
 }
 
+TEST(ConfigFile, HashStartsACommentOnlyAfterWhitespaceOutsideQuotes) {
+  // As in sh: '#' inside a word is part of it, even in a hook run as root.
+  EXPECT_EQ(args_of("up = echo HOOK a#b\n"), (std::vector<std::string>{"--up=echo HOOK a#b"}));
+  EXPECT_EQ(args_of("iface = tun#0\n"), (std::vector<std::string>{"--iface=tun#0"}));
+  EXPECT_EQ(args_of("port = 0#c\n"), (std::vector<std::string>{"--port=0#c"}));
+  EXPECT_EQ(args_of("port = 4000 #c\n"), (std::vector<std::string>{"--port=4000"}));
+  EXPECT_EQ(args_of("port = 4000\t#c\n"), (std::vector<std::string>{"--port=4000"}));
+  // A command's own quotes stay as written; '#' inside them is not a comment.
+  EXPECT_EQ(args_of("up = echo \"a # b\"  # comment\n"),
+            (std::vector<std::string>{"--up=echo \"a # b\""}));
+  EXPECT_EQ(args_of("up = echo 'a # b' \"c\"\n"),
+            (std::vector<std::string>{"--up=echo 'a # b' \"c\""}));
+  EXPECT_EQ(args_of("up = \"/x/up.sh\" arg\n"),
+            (std::vector<std::string>{"--up=\"/x/up.sh\" arg"}));
+  EXPECT_EQ(args_of("up = echo a\\ #b\n"), (std::vector<std::string>{"--up=echo a\\ #b"}));
+  // Only a value that is one quoted string is unquoted.
+  EXPECT_EQ(args_of("up = 'a # b' # c\n"), (std::vector<std::string>{"--up=a # b"}));
+  EXPECT_EQ(args_of("up = \"a\" \"b\"\n"), (std::vector<std::string>{"--up=\"a\" \"b\""}));
+  EXPECT_EQ(message("up = echo \"a # b\n"), "t.conf line 1: unterminated quote");
+  // Inside one double-quoted value, \" and \\ are a quote and a backslash, as in sh.
+  EXPECT_EQ(args_of("up = \"echo \\\"x\\\" \\\\ \\n\"\n"),
+            (std::vector<std::string>{"--up=echo \"x\" \\ \\n"}));
+}
+
 TEST(ConfigFile, EntriesKeepTheirLineNumbers) {
   auto entries = parse_config_text("# c\niface = tun3\n\nserver = on\n", "t.conf", kSpecs);
   ASSERT_EQ(entries.size(), 2u);

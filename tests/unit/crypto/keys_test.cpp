@@ -54,6 +54,29 @@ TEST_F(KeyFiles, SecretFileMustBePrivate) {
   EXPECT_THROW(read_secret_key_file(write("junk.key", "hello\n", 0600)), KeyError);
 }
 
+TEST_F(KeyFiles, ALeadingByteOrderMarkIsSkipped) {
+  // Notepad writes one; config files skip it, so key files do too.
+  const std::string bom = "\xEF\xBB\xBF";
+  Key priv = random_private_key(), pub = x25519_public(random_private_key());
+  EXPECT_EQ(read_secret_key_file(write("bom.key", bom + to_base64(priv) + "\r\n", 0600)), priv);
+  EXPECT_EQ(read_public_key(write("bom.pub", bom + to_base64(pub) + "\n", 0644)), pub);
+  auto keys = read_allow_file(write("bom.allow", bom + to_base64(pub) + "\r\n", 0644));
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0], pub);
+  EXPECT_EQ(key_from_base64(bom + to_base64(priv) + "\r\n", "stdin"), priv);
+}
+
+TEST_F(KeyFiles, AnOpenKeyFileMayBeAPublicKey) {
+  try {
+    read_secret_key_file(write("s.pub", to_base64(random_private_key()) + "\n", 0644));
+    FAIL();
+  } catch (const KeyError& e) {
+    EXPECT_NE(std::string(e.what()).find("public key, it belongs in --peer-key or --allow"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(KeyFiles, PublicKeyFromTextOrFile) {
   Key k = x25519_public(random_private_key());
   EXPECT_EQ(read_public_key(to_base64(k)), k);
