@@ -1,10 +1,13 @@
 #include "tund/util/log.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <utility>
 
@@ -150,6 +153,40 @@ void print_stderr(LogLevel level, std::string_view text) {
 
 void print_error(std::string_view text) {
   print_stderr(LogLevel::error, "tund: error: " + std::string(text));
+}
+
+int write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;  // no progress and no error: do not spin
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+namespace {
+
+// fsync(2) for a regular file (its data on disk before status 0), close(2) for all: both
+// may report a write that failed after write(2) returned. 0 or the errno.
+int finish_stdout() {
+  struct stat st {};
+  if (fstat(STDOUT_FILENO, &st) != 0) return errno;
+  if (S_ISREG(st.st_mode) && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) return errno;
+  // EINTR: the descriptor is closed anyway on Linux (close(2)); not a lost write.
+  if (::close(STDOUT_FILENO) != 0 && errno != EINTR) return errno;
+  return 0;
+}
+
+}  // namespace
+
+bool print_stdout(std::string_view text, std::string_view what) {
+  int err = write_all(STDOUT_FILENO, text);
+  if (err == 0) err = finish_stdout();
+  if (err == 0) return true;
+  print_error("cannot write " + std::string(what) + " to standard output: " + std::strerror(err));
+  return false;
 }
 
 Logger::Logger(LogLevel min_level, Sink sink)

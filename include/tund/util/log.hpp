@@ -48,6 +48,18 @@ void print_stderr(LogLevel level, std::string_view text);
 // print_stderr(LogLevel::error, "tund: error: <text>").
 void print_error(std::string_view text);
 
+// Writes all of `text` to descriptor `fd`, retrying short writes and EINTR. Returns 0, or
+// the errno of the write that failed: ENOSPC (a full disk, /dev/full), EBADF (a closed
+// descriptor, `tund genkey >&-`), EPIPE (a closed pipe, when SIGPIPE is ignored), EIO...
+int write_all(int fd, std::string_view text);
+// The result of a one-shot command (a key, the help text) on standard output, then the
+// descriptor closed so that an error only reported at close(2) (NFS, a full disk with
+// delayed allocation) is seen too; a regular file is fsync(2)ed first. Output that is lost
+// must not end in status 0 with an empty or truncated file: on any failure prints
+// "tund: error: cannot write <what> to standard output: <strerror(errno)>" (print_error)
+// and returns false. Call it once, as the command's last output.
+bool print_stdout(std::string_view text, std::string_view what);
+
 class Logger {
  public:
   using Sink = std::function<void(LogLevel, std::string_view)>;

@@ -1,8 +1,12 @@
 #include "tund/util/log.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -74,6 +78,26 @@ TEST(LogFormat, ControlCharactersAreEscapedNotWritten) {
   text += "\xc3\xa9";
   EXPECT_EQ(format_log_lines(LogStyle::journal, LogLevel::info, text, sample_time()),
             "<6>info: a\\x0db\\x1b[2Jc\td\\x7f\\x00\xc3\xa9\n");
+}
+
+TEST(WriteAll, ReportsTheErrnoOfAFailedWrite) {
+  int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  EXPECT_EQ(write_all(full, "key\n"), ENOSPC);
+  EXPECT_EQ(write_all(full, ""), 0) << "nothing to write";
+  ::close(full);
+  EXPECT_EQ(write_all(full, "key\n"), EBADF) << "a closed descriptor";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  EXPECT_EQ(write_all(fds[1], "key\n"), 0);
+  char buf[8] = {};
+  EXPECT_EQ(::read(fds[0], buf, sizeof buf), 4);
+  EXPECT_STREQ(buf, "key\n");
+  ::close(fds[0]);
+  auto old = std::signal(SIGPIPE, SIG_IGN);
+  EXPECT_EQ(write_all(fds[1], "key\n"), EPIPE) << "the reader is gone";
+  std::signal(SIGPIPE, old);
+  ::close(fds[1]);
 }
 
 TEST(LogFormat, TextOutsideTheLoggerKeepsItsFormAndGetsPriorityForTheJournal) {
