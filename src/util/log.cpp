@@ -58,18 +58,48 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point now) {
   return stamp;
 }
 
-// Appends `line` (no newline in it) with control characters other than tab as \xNN.
-void append_escaped(std::string& out, std::string_view line) {
+void append_hex(std::string& out, unsigned char byte) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : line) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 0x20 && byte != 0x7f) || c == '\t') {
-      out += c;
+  out += "\\x";
+  out += kHex[byte >> 4];
+  out += kHex[byte & 0xf];
+}
+
+// The length of the well-formed UTF-8 sequence (RFC 3629, Table 3-7 of the Unicode
+// standard: no overlong forms, no surrogates, nothing above U+10FFFF) at the start of
+// `s`, or 0. Control characters (C0, DEL, C1 U+0080-U+009F) count as 0 too: journald
+// stores a line with any of them, or with invalid UTF-8, as a blob that journalctl hides.
+std::size_t printable_utf8_length(std::string_view s) {
+  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char b0 = at(0);
+  if (b0 < 0x80) return (b0 >= 0x20 && b0 != 0x7f) || b0 == '\t' ? 1 : 0;
+  std::size_t len = b0 >= 0xc2 && b0 <= 0xdf   ? 2
+                    : b0 >= 0xe0 && b0 <= 0xef ? 3
+                    : b0 >= 0xf0 && b0 <= 0xf4 ? 4
+                                               : 0;
+  if (len == 0 || s.size() < len) return 0;
+  // The second byte's range depends on the first (overlongs, surrogates, > U+10FFFF).
+  unsigned char lo = b0 == 0xe0 ? 0xa0 : b0 == 0xf0 ? 0x90 : 0x80;
+  unsigned char hi = b0 == 0xed ? 0x9f : b0 == 0xf4 ? 0x8f : 0xbf;
+  if (at(1) < lo || at(1) > hi) return 0;
+  for (std::size_t i = 2; i < len; ++i)
+    if (at(i) < 0x80 || at(i) > 0xbf) return 0;
+  if (b0 == 0xc2 && at(1) <= 0x9f) return 0;  // C1 controls
+  return len;
+}
+
+// Appends `line` (no newline in it) with every byte that is not part of a printable UTF-8
+// character (controls other than tab, invalid or truncated sequences) as \xNN.
+void append_escaped(std::string& out, std::string_view line) {
+  while (!line.empty()) {
+    std::size_t n = printable_utf8_length(line);
+    if (n == 0) {
+      append_hex(out, static_cast<unsigned char>(line[0]));
+      n = 1;
     } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
+      out += line.substr(0, n);
     }
+    line.remove_prefix(n);
   }
 }
 

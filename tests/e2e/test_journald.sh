@@ -7,7 +7,8 @@
 # The real daemon, one line of each level: info at start, debug (-d) for a ping of its link
 # address answered locally, a warning for a garbage datagram, an error for a failing --down.
 # A hook's output is read by tund and logged line by line ("hook up: ..."): stdout at info,
-# stderr (a shell's own error included) at warning, each line with the prefix or timestamp.
+# stderr (a shell's own error included) at warning, each line with the prefix or timestamp,
+# bytes that are not UTF-8 as \xNN (journald would store the line as a blob).
 . "$(dirname "$0")/lib.sh"
 require_tools stat socat
 ip netns add "$NS_S"
@@ -30,7 +31,7 @@ run_server() {
   stop_pid "$pid"
 }
 
-UP_HOOK='echo hook-out; echo hook-err >&2; printf "multi\nline\n" >&2;
+UP_HOOK='echo hook-out; echo hook-err >&2; printf "multi\nline\n" >&2; printf "utf8-\377\n"
 sh -c "if then" || true; printf "no-newline" >&2'
 
 # level_prefix LOG PATTERN PREFIX: every line matching PATTERN starts with PREFIX, and one does.
@@ -52,6 +53,7 @@ level_prefix "$JLOG" "down hook exited with status 3" "<3>error: "
 level_prefix "$JLOG" "hook up: hook-out$" "<6>info: "
 for line in hook-err multi line no-newline; do level_prefix "$JLOG" "hook up: $line$" "<4>warn: "; done
 level_prefix "$JLOG" "hook up: .*Syntax error" "<4>warn: "
+level_prefix "$JLOG" "hook up: utf8-" '<6>info: hook up: utf8-\\xff$'
 if grep -E '[0-9]{2}:[0-9]{2}:[0-9]{2}' "$JLOG"; then fail "a timestamp in journal lines (above)"; fi
 pass "$(wc -l <"$JLOG") lines, each with <3>/<4>/<6>/<7> matching its level, no timestamps"
 

@@ -35,7 +35,10 @@ LogStyle stderr_log_style();
 // prefix and a trailing '\n', so a newline inside a message never starts a line without a
 // priority (journald reads one entry per line) or timestamp. A trailing newline adds no
 // empty line. Other control characters (a NUL ends a journal line too; CR and escapes
-// garble terminals) are written as \xNN. `now` is used by the plain style only.
+// garble terminals; C1 controls U+0080-U+009F) and every byte that is not part of
+// well-formed UTF-8 (RFC 3629: a raw 0xff from `-i $'tun\xff'`, overlongs, surrogates,
+// truncated sequences) are written as \xNN, so that journald stores the line as text, not
+// as a blob; valid multi-byte UTF-8 stays as it is. `now` is used by the plain style only.
 std::string format_log_lines(LogStyle style, LogLevel level, std::string_view text,
                              std::chrono::system_clock::time_point now);
 
