@@ -1,5 +1,6 @@
 #include "tund/util/log.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +218,20 @@ bool print_stdout(std::string_view text, std::string_view what) {
   if (err == 0) return true;
   print_error("cannot write " + std::string(what) + " to standard output: " + std::strerror(err));
   return false;
+}
+
+bool reserve_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    // The lowest free descriptor is `fd` itself: the lower ones are open by now.
+    int opened = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (opened < 0) return false;
+    if (opened != fd) {  // cannot happen (see above); do not leak it
+      ::close(opened);
+      return false;
+    }
+  }
+  return true;
 }
 
 Logger::Logger(LogLevel min_level, Sink sink)

@@ -62,6 +62,12 @@ int write_all(int fd, std::string_view text);
 // "tund: error: cannot write <what> to standard output: <strerror(errno)>" (print_error)
 // and returns false. Call it once, as the command's last output.
 bool print_stdout(std::string_view text, std::string_view what);
+// For the daemon (not the key commands, whose closed stdout is an error): opens /dev/null
+// on each of descriptors 0, 1, 2 that is closed (`tund ... 2>&-`, a careless service
+// manager), so that the next socket or device cannot become descriptor 2 and receive the
+// log lines. Call first thing, before anything is opened. False if /dev/null cannot be
+// opened (then nothing can be done about it).
+bool reserve_standard_descriptors();
 
 class Logger {
  public:

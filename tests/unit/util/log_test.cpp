@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -128,6 +130,29 @@ TEST(WriteAll, ReportsTheErrnoOfAFailedWrite) {
   EXPECT_EQ(write_all(fds[1], "key\n"), EPIPE) << "the reader is gone";
   std::signal(SIGPIPE, old);
   ::close(fds[1]);
+}
+
+// In a child: with 1 and 2 closed, the next open() would become descriptor 1.
+TEST(ReserveStandardDescriptors, ClosedOnesBecomeDevNull) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(STDOUT_FILENO);
+    ::close(STDERR_FILENO);
+    if (!reserve_standard_descriptors()) ::_exit(1);
+    struct stat null_st {
+    }, st{};
+    if (::stat("/dev/null", &null_st) != 0) ::_exit(2);
+    for (int fd : {1, 2})
+      if (::fstat(fd, &st) != 0 || st.st_rdev != null_st.st_rdev) ::_exit(3);
+    int next = ::open("/dev/null", O_RDONLY);
+    ::_exit(next > STDERR_FILENO ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(reserve_standard_descriptors()) << "all open: nothing to do";
 }
 
 TEST(LogFormat, TextOutsideTheLoggerKeepsItsFormAndGetsPriorityForTheJournal) {
