@@ -1,5 +1,6 @@
-// The child-process side of the hooks: spawning with a clean slate, and supervising the
-// child from the event loop (woken by a pidfd when the kernel has one).
+// The child-process side of the hooks: spawning with a clean slate, supervising the child
+// from the event loop (woken by a pidfd when the kernel has one), and reading its stdout and
+// stderr pipes from the same loop into the log.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>

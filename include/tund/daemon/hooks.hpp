@@ -5,7 +5,8 @@
 // (every fd >= 3 is closed before exec, so a background child of the hook cannot keep
 // tund's port or device), the signal mask and dispositions reset. While it runs, tund's
 // event loop keeps running: signals are handled, the tunnel (if up) keeps carrying
-// traffic. A stop signal ends an --up hook (its whole group); a hook past its time limit is
+// traffic; the hook's stdout and stderr are pipes whose lines tund logs (run_hook()). A
+// stop signal ends an --up hook (its whole group); a hook past its time limit is
 // killed (its whole group) with a log line.
 #pragma once
 
