@@ -1,5 +1,7 @@
 #include "tund/daemon/hooks.hpp"
 
+#include <algorithm>
+
 namespace tund::daemon {
 
 std::vector<std::string> hook_environment(const HookContext& c) {
@@ -22,6 +24,60 @@ std::vector<std::string> hook_environment(const HookContext& c) {
           (cfg.transport == config::TransportKind::udp ? "udp" : "tcp"),
       "TUND_LINK_IP=" + cfg.link_ip,
   };
+}
+
+}  // namespace tund::daemon
+
+namespace tund::daemon {
+
+void HookOutput::feed(std::string_view bytes, Clock::time_point now) {
+  while (!bytes.empty()) {
+    std::size_t newline = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, newline);
+    if (!cutting_) {
+      std::size_t room = bounds_.max_line - std::min(bounds_.max_line, partial_.size());
+      partial_.append(piece.substr(0, room));
+      if (piece.size() > room) {  // too long: what fits, marked, and the rest skipped
+        partial_ += " [cut: line longer than " + std::to_string(bounds_.max_line) + " bytes]";
+        deliver(partial_, now);
+        partial_.clear();
+        cutting_ = true;
+      }
+    }
+    if (newline == std::string_view::npos) return;
+    if (!cutting_) deliver(partial_, now);
+    partial_.clear();
+    cutting_ = false;
+    bytes.remove_prefix(newline + 1);
+  }
+}
+
+void HookOutput::finish(Clock::time_point now) {
+  if (!partial_.empty()) deliver(partial_, now);
+  partial_.clear();
+  cutting_ = false;
+  report_dropped();
+}
+
+void HookOutput::deliver(std::string_view line, Clock::time_point now) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (now - window_start_ >= bounds_.window) {
+    report_dropped();
+    window_start_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ >= bounds_.lines_per_window) {
+    ++dropped_;
+    return;
+  }
+  ++in_window_;
+  sink_.line(line);
+}
+
+void HookOutput::report_dropped() {
+  if (dropped_ == 0) return;
+  sink_.dropped(dropped_);
+  dropped_ = 0;
 }
 
 }  // namespace tund::daemon

@@ -1,12 +1,17 @@
 #include "tund/daemon/keytool.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <iostream>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 
 #include "tund/crypto/keys.hpp"
+#include "tund/crypto/primitives.hpp"
+#include "tund/util/log.hpp"
 
 namespace tund::daemon {
 namespace {
@@ -32,29 +37,81 @@ bool protect_stdout() {
   struct stat st {};
   if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) return true;
   if (fchmod(STDOUT_FILENO, 0600) == 0) return true;
-  std::perror("tund: error: cannot restrict the key file to mode 0600");
+  util::print_error(std::string("cannot restrict the key file to mode 0600: ") +
+                    std::strerror(errno));
   return false;
+}
+
+// A closed descriptor 0 or 1 (`tund genkey >&-`) would be reused by the next open(2) (a
+// library's /dev/urandom), and the key written there: refuse before anything is opened.
+bool standard_streams_open(bool reads_stdin) {
+  if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+    util::print_error(std::string("cannot write the key to standard output: ") +
+                      std::strerror(errno));
+    return false;
+  }
+  if (reads_stdin && fcntl(STDIN_FILENO, F_GETFD) < 0) {
+    util::print_error(std::string("cannot read standard input: ") + std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 int print_secret(const crypto::Key& key) {
   if (!protect_stdout()) return 1;
-  std::cout << crypto::to_base64(key) << '\n';
-  return std::cout.good() ? 0 : 1;
+  std::string text = crypto::to_base64(key) + '\n';
+  bool written = util::print_stdout(text, "the key");
+  crypto::wipe(text.data(), text.size());
+  return written ? 0 : 1;
+}
+
+// The first line of standard input, at most kMaxKeyLine bytes: a key is one short line,
+// and `pubkey < /dev/zero` must end with an error, not fill the memory.
+constexpr std::size_t kMaxKeyLine = 1024;
+
+std::optional<std::string> read_key_line() {
+  std::string text;
+  char buf[256];
+  while (text.find('\n') == std::string::npos && text.size() <= kMaxKeyLine) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      util::print_error(std::string("cannot read standard input: ") + std::strerror(errno));
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  crypto::wipe(buf, sizeof buf);
+  std::size_t end = std::min(text.find('\n'), text.size());
+  if (end > kMaxKeyLine) {
+    crypto::wipe(text.data(), text.size());
+    util::print_error("standard input: the first line is longer than " +
+                      std::to_string(kMaxKeyLine) +
+                      " bytes, not a key (expected a private key from tund genkey)");
+    return std::nullopt;
+  }
+  std::string line = text.substr(0, end);
+  crypto::wipe(text.data(), text.size());
+  return line;
 }
 
 int print_public() {
   // Typed or pasted at a terminal, the command would otherwise wait without a word.
   if (isatty(STDIN_FILENO))
-    std::fputs("tund: reading a private key on standard input (end with Ctrl-D)\n", stderr);
-  std::string line;
-  std::getline(std::cin, line);
+    util::print_stderr(util::LogLevel::info,
+                       "tund: reading a private key on standard input (end with Ctrl-D)");
+  auto line = read_key_line();
+  if (!line) return 1;
   try {
-    crypto::Key priv = crypto::key_from_base64(line, "standard input");
-    std::cout << crypto::to_base64(crypto::x25519_public(priv)) << '\n';
+    crypto::Key priv = crypto::key_from_base64(*line, "standard input");
+    crypto::wipe(line->data(), line->size());
+    crypto::Key pub = crypto::x25519_public(priv);
     crypto::wipe(priv.data(), priv.size());
-    return std::cout.good() ? 0 : 1;
+    return util::print_stdout(crypto::to_base64(pub) + '\n', "the public key") ? 0 : 1;
   } catch (const crypto::KeyError& e) {
-    std::fprintf(stderr, "tund: error: %s (expected a private key from tund genkey)\n", e.what());
+    crypto::wipe(line->data(), line->size());
+    util::print_error(std::string(e.what()) + " (expected a private key from tund genkey)");
     return 1;
   }
 }
@@ -79,13 +136,17 @@ std::optional<KeyCommandExit> key_command_usage(const std::vector<std::string>& 
 
 int run_key_command(const std::vector<std::string>& args) {
   if (auto exit = key_command_usage(args)) {
-    std::fputs(exit->output.c_str(), exit->status == 0 ? stdout : stderr);
-    return exit->status;
+    if (exit->status != 0) {
+      util::print_stderr(util::LogLevel::error, exit->output);
+      return exit->status;
+    }
+    return util::print_stdout(exit->output, "the usage") ? 0 : 1;
   }
+  if (!standard_streams_open(args[0] == "pubkey")) return 1;
   try {
     crypto::init_sodium();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tund: error: %s\n", e.what());
+    util::print_error(e.what());
     return 1;
   }
   if (args[0] == "pubkey") return print_public();

@@ -1,10 +1,14 @@
 #include "tund/util/log.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <utility>
 
@@ -55,18 +59,48 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point now) {
   return stamp;
 }
 
-// Appends `line` (no newline in it) with control characters other than tab as \xNN.
-void append_escaped(std::string& out, std::string_view line) {
+void append_hex(std::string& out, unsigned char byte) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : line) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 0x20 && byte != 0x7f) || c == '\t') {
-      out += c;
+  out += "\\x";
+  out += kHex[byte >> 4];
+  out += kHex[byte & 0xf];
+}
+
+// The length of the well-formed UTF-8 sequence (RFC 3629, Table 3-7 of the Unicode
+// standard: no overlong forms, no surrogates, nothing above U+10FFFF) at the start of
+// `s`, or 0. Control characters (C0, DEL, C1 U+0080-U+009F) count as 0 too: journald
+// stores a line with any of them, or with invalid UTF-8, as a blob that journalctl hides.
+std::size_t printable_utf8_length(std::string_view s) {
+  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char b0 = at(0);
+  if (b0 < 0x80) return (b0 >= 0x20 && b0 != 0x7f) || b0 == '\t' ? 1 : 0;
+  std::size_t len = b0 >= 0xc2 && b0 <= 0xdf   ? 2
+                    : b0 >= 0xe0 && b0 <= 0xef ? 3
+                    : b0 >= 0xf0 && b0 <= 0xf4 ? 4
+                                               : 0;
+  if (len == 0 || s.size() < len) return 0;
+  // The second byte's range depends on the first (overlongs, surrogates, > U+10FFFF).
+  unsigned char lo = b0 == 0xe0 ? 0xa0 : b0 == 0xf0 ? 0x90 : 0x80;
+  unsigned char hi = b0 == 0xed ? 0x9f : b0 == 0xf4 ? 0x8f : 0xbf;
+  if (at(1) < lo || at(1) > hi) return 0;
+  for (std::size_t i = 2; i < len; ++i)
+    if (at(i) < 0x80 || at(i) > 0xbf) return 0;
+  if (b0 == 0xc2 && at(1) <= 0x9f) return 0;  // C1 controls
+  return len;
+}
+
+// Appends `line` (no newline in it) with every byte that is not part of a printable UTF-8
+// character (controls other than tab, invalid or truncated sequences) as \xNN.
+void append_escaped(std::string& out, std::string_view line) {
+  while (!line.empty()) {
+    std::size_t n = printable_utf8_length(line);
+    if (n == 0) {
+      append_hex(out, static_cast<unsigned char>(line[0]));
+      n = 1;
     } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
+      out += line.substr(0, n);
     }
+    line.remove_prefix(n);
   }
 }
 
@@ -150,6 +184,54 @@ void print_stderr(LogLevel level, std::string_view text) {
 
 void print_error(std::string_view text) {
   print_stderr(LogLevel::error, "tund: error: " + std::string(text));
+}
+
+int write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;  // no progress and no error: do not spin
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+namespace {
+
+// fsync(2) for a regular file (its data on disk before status 0), close(2) for all: both
+// may report a write that failed after write(2) returned. 0 or the errno.
+int finish_stdout() {
+  struct stat st {};
+  if (fstat(STDOUT_FILENO, &st) != 0) return errno;
+  if (S_ISREG(st.st_mode) && fsync(STDOUT_FILENO) != 0 && errno != EINVAL) return errno;
+  // EINTR: the descriptor is closed anyway on Linux (close(2)); not a lost write.
+  if (::close(STDOUT_FILENO) != 0 && errno != EINTR) return errno;
+  return 0;
+}
+
+}  // namespace
+
+bool print_stdout(std::string_view text, std::string_view what) {
+  int err = write_all(STDOUT_FILENO, text);
+  if (err == 0) err = finish_stdout();
+  if (err == 0) return true;
+  print_error("cannot write " + std::string(what) + " to standard output: " + std::strerror(err));
+  return false;
+}
+
+bool reserve_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    // The lowest free descriptor is `fd` itself: the lower ones are open by now.
+    int opened = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (opened < 0) return false;
+    if (opened != fd) {  // cannot happen (see above); do not leak it
+      ::close(opened);
+      return false;
+    }
+  }
+  return true;
 }
 
 Logger::Logger(LogLevel min_level, Sink sink)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hooks get none of tund's descriptors, so a background child of a hook cannot keep tund's
 # port after tund exits; --down sees the device as it is when --down runs (its current
-# name and MTU); a --down that hangs is killed after its time limit.
+# name and MTU); a --down that hangs is killed after its time limit; a background process
+# of a hook that keeps the hook's output open does not hold tund up.
 . "$(dirname "$0")/lib.sh"
 require_tools timeout
 make_underlay
@@ -31,6 +32,19 @@ for proto in tcp udp; do
   stop_pid "$LAST_PID"
 done
 pass "restart after SIGTERM with a lingering hook child: the port was free (tcp and udp)"
+
+step "a background process holding the hook's output does not hold start-up"
+# `sleep 100 &` inherits the hook's stdout and stderr (pipes tund reads): tund stops
+# reading them a short grace after the hook exits, says so, and starts.
+start_tund "$NS_S" bg -s -i "bg$ID" --up 'sleep 100 & echo started-bg'
+pid=$LAST_PID
+wait_until 10 grep -c "listening" "$WORK/bg.log" >/dev/null ||
+  fail "not listening within 10 s: $(cat "$WORK/bg.log")"
+grep -c "hook up: started-bg$" "$WORK/bg.log" >/dev/null || fail "the hook's output was not logged"
+grep -c "up hook has exited, but a process it started still holds its output open" \
+  "$WORK/bg.log" >/dev/null || fail "no warning about the held output"
+stop_pid "$pid"
+pass "started with the hook's background child holding its output; the hook's line was logged"
 
 step "a --down that hangs is killed after its time limit (shortened to 2 s for the test)"
 export TUND_TEST_DOWN_HOOK_SECONDS=2

@@ -35,7 +35,10 @@ LogStyle stderr_log_style();
 // prefix and a trailing '\n', so a newline inside a message never starts a line without a
 // priority (journald reads one entry per line) or timestamp. A trailing newline adds no
 // empty line. Other control characters (a NUL ends a journal line too; CR and escapes
-// garble terminals) are written as \xNN. `now` is used by the plain style only.
+// garble terminals; C1 controls U+0080-U+009F) and every byte that is not part of
+// well-formed UTF-8 (RFC 3629: a raw 0xff from `-i $'tun\xff'`, overlongs, surrogates,
+// truncated sequences) are written as \xNN, so that journald stores the line as text, not
+// as a blob; valid multi-byte UTF-8 stays as it is. `now` is used by the plain style only.
 std::string format_log_lines(LogStyle style, LogLevel level, std::string_view text,
                              std::chrono::system_clock::time_point now);
 
@@ -47,6 +50,24 @@ std::string format_stderr_lines(LogStyle style, LogLevel level, std::string_view
 void print_stderr(LogLevel level, std::string_view text);
 // print_stderr(LogLevel::error, "tund: error: <text>").
 void print_error(std::string_view text);
+
+// Writes all of `text` to descriptor `fd`, retrying short writes and EINTR. Returns 0, or
+// the errno of the write that failed: ENOSPC (a full disk, /dev/full), EBADF (a closed
+// descriptor, `tund genkey >&-`), EPIPE (a closed pipe, when SIGPIPE is ignored), EIO...
+int write_all(int fd, std::string_view text);
+// The result of a one-shot command (a key, the help text) on standard output, then the
+// descriptor closed so that an error only reported at close(2) (NFS, a full disk with
+// delayed allocation) is seen too; a regular file is fsync(2)ed first. Output that is lost
+// must not end in status 0 with an empty or truncated file: on any failure prints
+// "tund: error: cannot write <what> to standard output: <strerror(errno)>" (print_error)
+// and returns false. Call it once, as the command's last output.
+bool print_stdout(std::string_view text, std::string_view what);
+// For the daemon (not the key commands, whose closed stdout is an error): opens /dev/null
+// on each of descriptors 0, 1, 2 that is closed (`tund ... 2>&-`, a careless service
+// manager), so that the next socket or device cannot become descriptor 2 and receive the
+// log lines. Call first thing, before anything is opened. False if /dev/null cannot be
+// opened (then nothing can be done about it).
+bool reserve_standard_descriptors();
 
 class Logger {
  public:

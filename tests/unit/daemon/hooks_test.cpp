@@ -113,6 +113,126 @@ TEST_F(HookRuns, AHangingHookIsKilledAfterItsTimeLimit) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+// HookOutput, fed by hand: lines, bounds, the count of what was dropped.
+struct HookOutputLines : ::testing::Test {
+  std::vector<std::string> lines;
+  std::vector<unsigned long> dropped;
+  HookOutput::Clock::time_point t0 = HookOutput::Clock::now();
+  HookOutput make(HookOutputBounds bounds = {}) {
+    return HookOutput({[this](std::string_view l) { lines.emplace_back(l); },
+                       [this](unsigned long n) { dropped.push_back(n); }},
+                      bounds);
+  }
+};
+
+TEST_F(HookOutputLines, SplitsAtNewlinesAcrossReadsAndFlushesAPartialLastLine) {
+  HookOutput out = make();
+  out.feed("one\ntw", t0);
+  out.feed("o\r\n\nthr", t0);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", ""}));
+  out.feed("ee", t0);
+  out.finish(t0);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "", "three"}));
+  out.finish(t0);
+  EXPECT_EQ(lines.size(), 4u) << "nothing left to flush";
+  EXPECT_TRUE(dropped.empty());
+}
+
+TEST_F(HookOutputLines, ALongLineIsCutWithAMarkerAndItsRestSkipped) {
+  HookOutputBounds bounds;
+  bounds.max_line = 8;
+  HookOutput out = make(bounds);
+  out.feed("12345678\n", t0);  // exactly the limit: whole
+  out.feed("abcdefgh", t0);
+  out.feed("ijk", t0);
+  out.feed(std::string(100000, 'z') + "\nnext\n", t0);
+  out.feed("0123456789", t0);
+  out.finish(t0);
+  EXPECT_EQ(lines, (std::vector<std::string>{"12345678", "abcdefgh [cut: line longer than 8 bytes]",
+                                             "next", "01234567 [cut: line longer than 8 bytes]"}));
+}
+
+TEST_F(HookOutputLines, BeyondTheLinesPerWindowOnlyACountIsReported) {
+  HookOutputBounds bounds;
+  bounds.lines_per_window = 3;
+  bounds.window = std::chrono::seconds(10);
+  HookOutput out = make(bounds);
+  for (int i = 0; i < 10; ++i) out.feed("line " + std::to_string(i) + "\n", t0);
+  EXPECT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(dropped.empty()) << "reported when the window ends, not per line";
+  out.feed("later\n", t0 + std::chrono::seconds(11));
+  EXPECT_EQ(dropped, std::vector<unsigned long>{7});
+  EXPECT_EQ(lines.back(), "later");
+  for (int i = 0; i < 5; ++i) out.feed("x\n", t0 + std::chrono::seconds(12));
+  out.finish(t0 + std::chrono::seconds(12));
+  EXPECT_EQ(dropped, (std::vector<unsigned long>{7, 3})) << "the rest reported at the end";
+}
+
+// run_hook() with a Logger that keeps what it is given.
+struct HookLogs : ::testing::Test {
+  asio::io_context io;
+  std::vector<std::pair<util::LogLevel, std::string>> logged;
+  util::Logger log{util::LogLevel::debug, [this](util::LogLevel level, std::string_view text) {
+                     logged.emplace_back(level, std::string(text));
+                   }};
+  bool has_line(util::LogLevel level, const std::string& text) const {
+    return std::find(logged.begin(), logged.end(), std::make_pair(level, text)) != logged.end();
+  }
+  std::size_t count_prefix(const std::string& prefix) const {
+    return static_cast<std::size_t>(std::count_if(
+        logged.begin(), logged.end(), [&](auto& e) { return e.second.rfind(prefix, 0) == 0; }));
+  }
+};
+
+TEST_F(HookLogs, StdoutIsLoggedAtInfoAndStderrAtWarningLineByLine) {
+  EXPECT_EQ(
+      run_hook(io, "up", "echo out; echo err >&2; printf 'multi\\nline\\npartial' >&2; exit 4", {},
+               log),
+      4);
+  EXPECT_TRUE(has_line(util::LogLevel::info, "hook up: out"));
+  for (const char* line : {"hook up: err", "hook up: multi", "hook up: line", "hook up: partial"})
+    EXPECT_TRUE(has_line(util::LogLevel::warn, line)) << line;
+  // The output comes before the status line, in the order the hook wrote it per stream.
+  ASSERT_FALSE(logged.empty());
+  EXPECT_EQ(logged.back().second, "up hook exited with status 4");
+}
+
+TEST_F(HookLogs, AShellErrorIsAWarning) {
+  EXPECT_NE(run_hook(io, "down", "if then", {}, log), 0);
+  EXPECT_EQ(count_prefix("hook down: "), 1u);
+  auto it = std::find_if(logged.begin(), logged.end(),
+                         [](auto& e) { return e.second.rfind("hook down: ", 0) == 0; });
+  ASSERT_NE(it, logged.end());
+  EXPECT_EQ(it->first, util::LogLevel::warn) << it->second;
+}
+
+TEST_F(HookLogs, MegabytesOfOutputAreReadButNotAllLogged) {
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(
+      run_hook(io, "up", "yes 0123456789 | head -n 200000; head -c 3000000 /dev/zero", {}, log), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  HookOutputBounds bounds;
+  EXPECT_LE(count_prefix("hook up: "), bounds.lines_per_window + 1);
+  EXPECT_GE(count_prefix("hook up: "), bounds.lines_per_window);
+  // 200000 lines of `yes` and one of NULs (cut), less the 500 logged.
+  EXPECT_EQ(count_prefix("hook up: 199501 lines of its output not logged"), 1u);
+}
+
+// A background process that keeps the hook's stdout open must not hold tund: once the
+// hook has exited, its output is read for a short grace only.
+TEST_F(HookLogs, ABackgroundChildHoldingTheOutputDoesNotHoldTund) {
+  std::string pidfile = ::testing::TempDir() + "/tund-hook-bg.pid";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(run_hook(io, "up", "sleep 30 & echo $! > " + pidfile + "; echo started", {}, log), 0);
+  auto took = std::chrono::steady_clock::now() - start;
+  std::string pid = first_line(pidfile);
+  if (!pid.empty()) ::kill(std::stoi(pid), SIGKILL);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_TRUE(has_line(util::LogLevel::info, "hook up: started"));
+  EXPECT_EQ(count_prefix("up hook has exited, but a process it started still holds its output"),
+            1u);
+}
+
 TEST(SystemdNotify, SendsDatagramsToNotifySocket) {
   std::string path = ::testing::TempDir() + "/tund-notify.sock";
   unlink(path.c_str());
