@@ -1,6 +1,5 @@
 // tund: a key command, or parse the command line and hand over to the daemon.
 #include <csignal>
-#include <cstdio>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,11 +23,12 @@ int main(int argc, char** argv) {
   if (auto* exit = std::get_if<tund::config::CliExit>(&parsed)) {
     // Errors and usage on stderr carry a priority under journald (a config error is the
     // usual reason a service does not start).
-    if (exit->status == 0)
-      std::fputs(exit->output.c_str(), stdout);
-    else
-      tund::util::print_stderr(tund::util::LogLevel::error, exit->output);
+    if (exit->status == 0)  // help/version: lost output is an error, not status 0
+      return tund::util::print_stdout(exit->output, "the output") ? 0 : 1;
+    tund::util::print_stderr(tund::util::LogLevel::error, exit->output);
     return exit->status;
   }
+  // A closed 0, 1 or 2 would be taken by the next socket or device (and get the log lines).
+  tund::util::reserve_standard_descriptors();
   return tund::daemon::run(std::get<tund::config::Config>(parsed));
 }

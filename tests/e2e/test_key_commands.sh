@@ -37,7 +37,13 @@ expect_write_error "cannot write the key to standard output: Bad file descriptor
   sh -c "exec '$TUND_BIN' pubkey <'$WORK/s.key' >&-"
 expect_write_error "cannot read standard input: Bad file descriptor" \
   sh -c "exec '$TUND_BIN' pubkey <&- >'$WORK/p.pub'"
-pass "genkey, genpsk, pubkey and --help refuse to end with 0 when the output is lost"
+expect_write_error "cannot write the output to standard output: No space left on device" \
+  sh -c "exec '$TUND_BIN' --help >/dev/full"
+expect_write_error "cannot write the output to standard output: No space left on device" \
+  sh -c "exec '$TUND_BIN' --version >/dev/full"
+expect_write_error "cannot write the output to standard output: Bad file descriptor" \
+  sh -c "exec '$TUND_BIN' --help >&-"
+pass "genkey, genpsk, pubkey, --help and --version refuse to end with 0 when the output is lost"
 
 step "a full file system: status 1, not a truncated key with status 0"
 if mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=4k tmpfs "$WORK/tiny" 2>/dev/null; then
