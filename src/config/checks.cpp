@@ -278,6 +278,29 @@ std::string subnet_broadcast_error(const std::string& ip, const std::string& cid
   return "'" + ip + "' is the broadcast address of --address " + cidr;
 }
 
+std::string link_ip_route_warning(const std::string& link_ip, const std::string& cidr,
+                                  const std::string& peer) {
+  auto slash = cidr.find('/');
+  in_addr a{}, routed{};
+  if (inet_pton(AF_INET, link_ip.c_str(), &a) != 1 || slash == std::string::npos) return "";
+  // The kernel routes ADDR/N to the device, or with a peer PEER/N (ip-address(8)).
+  std::string base = peer.empty() ? cidr.substr(0, slash) : peer;
+  if (inet_pton(AF_INET, base.c_str(), &routed) != 1) {
+    if (!peer.empty()) return "";
+    return "--link-ip " + link_ip + " is IPv4 but --address " + cidr +
+           " is IPv6: nothing routes it to the device, so it will not answer (add a route to "
+           "it on the device, or an IPv4 --address whose subnet holds it)";
+  }
+  long prefix = std::strtol(cidr.c_str() + slash + 1, nullptr, 10);
+  std::uint32_t mask = prefix <= 0 ? 0 : 0xffffffffu << (32 - std::min(prefix, 32L));
+  if ((ntohl(a.s_addr) & mask) == (ntohl(routed.s_addr) & mask)) return "";
+  std::string routes =
+      peer.empty() ? "--address " + cidr : "--peer " + peer + "/" + cidr.substr(slash + 1);
+  return "--link-ip " + link_ip + " is outside " + routes +
+         ", the only addresses routed to the device, so it will not answer (pick an unused "
+         "address inside the subnet, or give --address a prefix holding it)";
+}
+
 std::string mac_zero_error(const std::string& mac) {
   bool zero = std::all_of(mac.begin(), mac.end(), [](char c) { return c == '0' || c == ':'; });
   return zero ? "'" + mac + "' is the all-zero MAC; the link needs a real one" : "";

@@ -493,6 +493,10 @@ std::vector<std::string> link_warnings(const Config& cfg) {
     warnings.push_back(s.prefix("link-mac") +
                        "--link-mac does nothing without --link-ip (it is the MAC tund answers "
                        "ARP with for that address)");
+  if (!cfg.link_ip.empty() && !cfg.address.empty() && !same_address(cfg.link_ip, cfg.address)) {
+    std::string why = link_ip_route_warning(cfg.link_ip, cfg.address, cfg.peer);
+    if (!why.empty()) warnings.push_back(s.prefix("link-ip") + why);
+  }
   if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.peer))
     warnings.push_back(s.prefix("link-ip") +
                        "--link-ip is the --peer address: tund answers pings to it itself, so "

@@ -53,6 +53,11 @@ std::string special_address_error(const std::string& address, bool loopback_too)
 // `ip` (IPv4) is the broadcast address of the IPv4 subnet `cidr` (prefix up to /30): ""
 // otherwise, and for anything that does not parse.
 std::string subnet_broadcast_error(const std::string& ip, const std::string& cidr);
+// Why an IPv4 `link_ip` would never answer with this addressing: the kernel routes to the
+// device only the --address subnet (`cidr`, ADDR/N) or, with a `peer`, PEER/N (ip-address(8));
+// an IPv6 --address routes no IPv4 at all. "" when it is reachable or anything does not parse.
+std::string link_ip_route_warning(const std::string& link_ip, const std::string& cidr,
+                                  const std::string& peer);
 // 00:00:00:00:00:00, which no interface may use.
 std::string mac_zero_error(const std::string& mac);
 

@@ -279,6 +279,21 @@ TEST_F(ConfigErrors, OptionsThatDoNothingAreWarnedAbout) {
             1u);
   EXPECT_TRUE(
       warnings({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.254"}).empty());
+  // A link address nothing routes to the device never answers (the shipped examples' hint
+  // to switch to point to point, or to IPv6, left it so): outside the subnet, outside the
+  // peer's /N, or IPv4 beside an IPv6 --address.
+  auto one_outside = [&](std::vector<std::string> args) {
+    auto w = warnings(args);
+    return w.size() == 1 && w[0].find("will not answer") != std::string::npos;
+  };
+  EXPECT_TRUE(
+      one_outside({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "192.168.77.1"}));
+  EXPECT_TRUE(one_outside({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2",
+                           "--link-ip", "10.0.0.254"}));
+  EXPECT_TRUE(one_outside({"-s", "-i", "t", "--address", "fd00::1/64", "--link-ip", "10.0.0.254"}));
+  EXPECT_TRUE(warnings({"-s", "-i", "t", "--address", "10.0.0.1/24", "--peer", "10.0.0.2",
+                        "--link-ip", "10.0.0.254"})
+                  .empty());  // ADDR/24 peer PEER routes PEER/24
   std::string path = conf(kBase + "keepalive = 5\nport = 1\nport = 2\n");
   Config c = parse_ok({"--config", path});
   EXPECT_EQ(c.port, 2);
