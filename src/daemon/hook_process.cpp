@@ -302,8 +302,8 @@ int run_hook(asio::io_context& io, const std::string& what, const std::string& c
                 log);
   if (code == kHookInterrupted)
     log.info(what, " hook stopped");
-  else if (code != 0)
-    log.error(what, " hook exited with status ", code);
+  else if (code != 0 && what != "up")  // a failed --up is the start-up error its caller
+    log.error(what, " hook exited with status ", code);  // reports: one line, not two
   return code;
 }
 

@@ -186,15 +186,24 @@ struct HookLogs : ::testing::Test {
 
 TEST_F(HookLogs, StdoutIsLoggedAtInfoAndStderrAtWarningLineByLine) {
   EXPECT_EQ(
-      run_hook(io, "up", "echo out; echo err >&2; printf 'multi\\nline\\npartial' >&2; exit 4", {},
-               log),
+      run_hook(io, "down", "echo out; echo err >&2; printf 'multi\\nline\\npartial' >&2; exit 4",
+               {}, log),
       4);
-  EXPECT_TRUE(has_line(util::LogLevel::info, "hook up: out"));
-  for (const char* line : {"hook up: err", "hook up: multi", "hook up: line", "hook up: partial"})
+  EXPECT_TRUE(has_line(util::LogLevel::info, "hook down: out"));
+  for (const char* line :
+       {"hook down: err", "hook down: multi", "hook down: line", "hook down: partial"})
     EXPECT_TRUE(has_line(util::LogLevel::warn, line)) << line;
   // The output comes before the status line, in the order the hook wrote it per stream.
   ASSERT_FALSE(logged.empty());
-  EXPECT_EQ(logged.back().second, "up hook exited with status 4");
+  EXPECT_EQ(logged.back().second, "down hook exited with status 4");
+}
+
+// A failed --up hook is reported once, by start-up ("the --up hook failed ...; not
+// starting"), not also here.
+TEST_F(HookLogs, AFailedUpHookLeavesTheReportToStartUp) {
+  EXPECT_EQ(run_hook(io, "up", "echo err >&2; exit 4", {}, log), 4);
+  EXPECT_TRUE(has_line(util::LogLevel::warn, "hook up: err"));
+  EXPECT_EQ(count_prefix("up hook exited"), 0u);
 }
 
 TEST_F(HookLogs, AShellErrorIsAWarning) {
