@@ -14,8 +14,10 @@ PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
 LOCAL=${TUND_LOCAL_ADDR:-}
 if command -v nft >/dev/null 2>&1; then
-  nft delete table inet "tund_${TUND_IFACE}" 2>/dev/null || true
-  nft delete table ip "tund_${TUND_IFACE}" 2>/dev/null || true
+  # The table name server-up.sh made from the interface name.
+  TABLE=tund_$(printf '%s' "$TUND_IFACE" | sed 's/[^A-Za-z0-9_]/_/g')
+  nft delete table inet "$TABLE" 2>/dev/null || true
+  nft delete table ip "$TABLE" 2>/dev/null || true
   exit 0
 fi
 # iptables: the same subnet server-up.sh computed.

@@ -20,7 +20,16 @@ if [ -z "${TUND_IFACE:-}" ] || [ -z "${TUND_LOCAL_ADDR:-}" ]; then usage >&2; ex
 NAT_IFACE=${NAT_IFACE:-}
 PREFIX=${TUND_PREFIX:-}
 PEER=${TUND_PEER_ADDR:-}
-TABLE=tund_${TUND_IFACE}
+# The nft table is named after the interface with anything but letters, digits and '_'
+# made '_' (an nft name cannot hold '@', '#', '"' or non-ASCII letters, which interface
+# names may); inside the rules the names are quoted strings, which cannot hold '"' or '\'.
+TABLE=tund_$(printf '%s' "$TUND_IFACE" | sed 's/[^A-Za-z0-9_]/_/g')
+for name in "$TUND_IFACE" ${NAT_IFACE:+"$NAT_IFACE"}; do
+  case $name in *[\"\\]*)
+    echo "$0: interface name $name: the NAT rules cannot quote '\"' or '\\'" >&2
+    exit 2 ;;
+  esac
+done
 
 # Which sources to masquerade: the clients' addresses on the tunnel (checked before
 # anything changes).

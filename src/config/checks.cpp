@@ -144,6 +144,13 @@ std::string interface_name_error(const std::string& name) {
     return "'" + name + "': an interface name cannot contain '/' or ':'";
   if (std::any_of(name.begin(), name.end(), is_space))
     return "'" + name + "': an interface name cannot contain whitespace";
+  // The kernel's isspace() (lib/ctype.c, Latin-1) also counts byte 0xa0 as a space, which
+  // is inside many UTF-8 characters (U+00A0, 'à' = c3 a0, 'Р' = d0 a0): dev_valid_name()
+  // refuses those names with EINVAL only once tund tries to create the device.
+  if (name.find('\xa0') != std::string::npos)
+    return "'" + name +
+           "': an interface name cannot contain byte 0xa0 (the kernel counts it as a space; "
+           "it is part of U+00A0 and of letters such as 'à')";
   // The kernel takes them, but `ip link` would show a name nobody can type.
   if (std::any_of(name.begin(), name.end(),
                   [](char c) { return is_control(static_cast<unsigned char>(c)); }))
@@ -299,6 +306,23 @@ std::string link_ip_route_warning(const std::string& link_ip, const std::string&
   return "--link-ip " + link_ip + " is outside " + routes +
          ", the only addresses routed to the device, so it will not answer (pick an unused "
          "address inside the subnet, or give --address a prefix holding it)";
+}
+
+std::string subnet_edge_error(const std::string& cidr) {
+  auto slash = cidr.find('/');
+  in_addr a{};
+  if (slash == std::string::npos || inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &a) != 1 ||
+      !valid_prefix(cidr.substr(slash + 1), 32))
+    return "";
+  long prefix = std::strtol(cidr.c_str() + slash + 1, nullptr, 10);
+  if (prefix > 30) return "";  // /31 and /32 have neither (RFC 3021)
+  std::uint32_t host_bits = 0xffffffffu >> prefix, host = ntohl(a.s_addr) & host_bits;
+  if (host == host_bits)
+    return "'" + cidr + "' is the subnet's broadcast address, not a host's (pick another)";
+  if (host == 0)
+    return "'" + cidr + "' is the subnet's network address, not a host's (e.g. " +
+           cidr.substr(0, cidr.rfind('.', slash)) + ".1" + cidr.substr(slash) + ")";
+  return "";
 }
 
 std::string mac_zero_error(const std::string& mac) {

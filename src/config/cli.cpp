@@ -402,6 +402,7 @@ void check_values(const Config& cfg) {
   if (!cfg.address.empty()) {
     check(s, "address", cidr_error(cfg.address));
     check(s, "address", special_address_error(cfg.address, true));
+    check(s, "address", subnet_edge_error(cfg.address));
   }
   if (!cfg.peer.empty()) {
     check(s, "peer", ipv4_error(cfg.peer));

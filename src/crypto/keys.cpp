@@ -34,12 +34,19 @@ std::string without_bom(const std::string& text) {
   return text.rfind(kBom, 0) == 0 ? text.substr(kBom.size()) : text;
 }
 
-std::string read_first_line(const std::string& path) {
+// A key file holds one key on one line (what tund genkey/genpsk/pubkey write); blank
+// lines after it are fine, anything else means the file is not what it seems (two keys
+// pasted together, a key with a note under it) and is refused rather than half-read.
+std::string read_key_line(const std::string& path) {
   require_regular_file(path, "key file");
   std::ifstream in(path);
   if (!in) throw KeyError("cannot read key file " + path + ": " + strerror(errno));
-  std::string line;
+  std::string line, rest;
   std::getline(in, line);
+  for (int number = 2; std::getline(in, rest); ++number)
+    if (!trim(rest).empty())
+      throw KeyError("key file " + path + ": line " + std::to_string(number) +
+                     ": text after the key (a key file holds one key on one line)");
   return trim(without_bom(line));
 }
 
@@ -56,6 +63,10 @@ bool non_canonical(const Key& key) {
 }
 
 }  // namespace
+
+void check_secret_key(const Key& key, const std::string& what) {
+  if (all_zero(key)) throw KeyError(what + ": all zeros, not a generated key");
+}
 
 void check_public_key(const Key& key, const std::string& what) {
   if (all_zero(key)) throw KeyError(what + ": all zeros, not a public key");
@@ -101,8 +112,8 @@ Key read_secret_key_file(const std::string& path) {
                    "); run: chmod 600 " + path +
                    " (if it is a public key, it belongs in --peer-key or --allow)");
   }
-  Key key = key_from_base64(read_first_line(path), "key file " + path);
-  if (all_zero(key)) throw KeyError("key file " + path + ": all zeros, not a generated key");
+  Key key = key_from_base64(read_key_line(path), "key file " + path);
+  check_secret_key(key, "key file " + path);
   return key;
 }
 
@@ -110,7 +121,7 @@ Key read_public_key(const std::string& key_or_file) {
   std::string t = trim(key_or_file);
   bool literal = t.size() == 44 && t.back() == '=';
   std::string what = literal ? "key '" + t + "'" : "public key file " + key_or_file;
-  Key key = key_from_base64(literal ? t : read_first_line(key_or_file), what);
+  Key key = key_from_base64(literal ? t : read_key_line(key_or_file), what);
   check_public_key(key, what);
   return key;
 }

@@ -267,7 +267,9 @@ void finish_output(asio::io_context& io, Pipes& pipes, std::chrono::milliseconds
   }
   bool held = !ended();
   for (auto& pipe : pipes) pipe->close();
-  if (held)
+  // With no grace (tund is stopping and killed the hook's group) an unread pipe end says
+  // nothing about a background process: no warning then.
+  if (held && grace.count() > 0)
     log.warn(what, " hook has exited, but a process it started still holds its output open; ",
              "no longer reading it (redirect that process's output)");
 }

@@ -106,6 +106,7 @@ int print_public() {
   try {
     crypto::Key priv = crypto::key_from_base64(*line, "standard input");
     crypto::wipe(line->data(), line->size());
+    crypto::check_secret_key(priv, "standard input");  // as the daemon refuses it
     crypto::Key pub = crypto::x25519_public(priv);
     crypto::wipe(priv.data(), priv.size());
     return util::print_stdout(crypto::to_base64(pub) + '\n', "the public key") ? 0 : 1;

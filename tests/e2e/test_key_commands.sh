@@ -65,6 +65,10 @@ expect_write_error "expected a private key from tund genkey" \
   sh -c "exec '$TUND_BIN' pubkey </dev/null >/dev/null"
 expect_write_error "cannot read standard input: Is a directory" \
   sh -c "exec '$TUND_BIN' pubkey <'$WORK' >/dev/null"
+# An all-zero private key is refused here as the daemon refuses it.
+head -c 32 /dev/zero | base64 >"$WORK/zero.key"
+expect_write_error "all zeros, not a generated key" \
+  sh -c "exec '$TUND_BIN' pubkey <'$WORK/zero.key' >/dev/null"
 pass "no hang, one line each"
 
 step "the key commands still work"

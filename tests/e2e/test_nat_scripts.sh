@@ -55,6 +55,25 @@ ip -n "$NS_C" route | grep -c "^198.19.0.0/24 via 10.0.0.1 dev tapr$ID" >/dev/nu
   fail "TAP: no route via GATEWAY"
 pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY, FULL_TUNNEL without server: refused, nothing changed"
 
+step "interface names tund accepts but nft cannot take as they are ('@', '#', ';', non-ASCII)"
+for name in "t@$ID" "t#$ID" "t;$ID" "é$ID"; do
+  name=${name:0:15}
+  ip -n "$NS_S" tuntap add dev "$name" mode tun
+  ip netns exec "$NS_S" env TUND_IFACE="$name" TUND_LOCAL_ADDR=10.7.0.1 TUND_PREFIX=24 \
+    NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh" || fail "server-up.sh failed for '$name'"
+  ip netns exec "$NS_S" nft list ruleset | grep -cF "iifname \"$name\"" >/dev/null ||
+    fail "no rule naming '$name'"
+  ip netns exec "$NS_S" env TUND_IFACE="$name" NAT_IFACE=eth0 sh "$EXAMPLES/server-down.sh"
+  [ -z "$(ip netns exec "$NS_S" nft list ruleset | grep -F "\"$name\"")" ] ||
+    fail "server-down.sh left rules for '$name'"
+  ip -n "$NS_S" link del "$name"
+done
+ip -n "$NS_S" tuntap add dev "q\"$ID" mode tun
+expect_refusal "cannot quote" "$NS_S" TUND_IFACE="q\"$ID" TUND_LOCAL_ADDR=10.7.0.1 \
+  TUND_PREFIX=24 NAT_IFACE=eth0 sh "$EXAMPLES/server-up.sh"
+[ -z "$(ip -n "$NS_S" addr show "q\"$ID" | grep inet)" ] || fail "a refused server-up.sh set an address"
+pass "NAT rules for names with '@', '#', ';' and non-ASCII letters, and undone; a '\"' refused first"
+
 step "without nft: the iptables fallback, IPv4 and IPv6, idempotent and undone"
 # A PATH with everything the scripts use but nft.
 mkdir "$WORK/nonft"

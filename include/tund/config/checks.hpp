@@ -58,6 +58,10 @@ std::string subnet_broadcast_error(const std::string& ip, const std::string& cid
 // an IPv6 --address routes no IPv4 at all. "" when it is reachable or anything does not parse.
 std::string link_ip_route_warning(const std::string& link_ip, const std::string& cidr,
                                   const std::string& peer);
+// An IPv4 --address `cidr` (prefix up to /30) whose host part is all ones (the subnet's
+// broadcast) or all zeros (its network address, the old BSD broadcast, RFC 1122 3.3.6):
+// "" otherwise, and for IPv6 or anything that does not parse.
+std::string subnet_edge_error(const std::string& cidr);
 // 00:00:00:00:00:00, which no interface may use.
 std::string mac_zero_error(const std::string& mac);
 

@@ -20,9 +20,11 @@ std::string to_base64(const Key& key);
 // Throws KeyError naming `what` when `text` is not a base64 32-byte key.
 Key key_from_base64(const std::string& text, const std::string& what);
 
-// A secret key file (private key, psk): refused if group/other may read it, or if the key
-// is all zeros (an empty slot, never a generated key).
+// A secret key file (private key, psk): refused if group/other may read it, if it holds
+// more than the key's one line, or if the key is all zeros (check_secret_key).
 Key read_secret_key_file(const std::string& path);
+// Throws KeyError naming `what` for an all-zero key: an empty slot, never a generated one.
+void check_secret_key(const Key& key, const std::string& what);
 // A public key given as base64 on the command line or as a file holding it; checked with
 // check_public_key.
 Key read_public_key(const std::string& key_or_file);

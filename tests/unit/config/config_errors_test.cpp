@@ -330,7 +330,17 @@ TEST_F(ConfigErrors, ValuesTheKernelRefusesAreParseErrors) {
     EXPECT_NE(error_of({"-s", "-i", "t", "--address", address}).find("--address: '"),
               std::string::npos)
         << address;
-  for (const char* name : {"all", "default", "-x", "tun\x01", "a\x7f"})
+  // A subnet's own broadcast and network addresses are no host's (10.0.0.1/31 and /32 are).
+  for (const char* address : {"10.0.0.255/24", "10.0.0.0/24", "10.0.1.255/23", "10.0.0.3/30"})
+    EXPECT_NE(error_of({"-s", "-i", "t", "--address", address}).find("--address: '"),
+              std::string::npos)
+        << address;
+  for (const char* address : {"10.0.0.1/31", "10.0.0.0/31", "10.0.0.255/32", "10.0.0.254/24"})
+    EXPECT_TRUE(
+        std::holds_alternative<Config>(parse_command_line({"-s", "-i", "t", "--address", address})))
+        << address;
+  // Byte 0xa0 is a space to the kernel's isspace(): U+00A0, and inside 'à' (c3 a0).
+  for (const char* name : {"all", "default", "-x", "tun\x01", "a\x7f", "tun\xc3\xa0", "t\xc2\xa0u"})
     EXPECT_NE(error_of({"-s", "-i", name}).find("--iface: '"), std::string::npos) << name;
   EXPECT_NE(error_of({"-s", "-i", "t", "--address", "10.0.0.1/24", "--link-ip", "10.0.0.255"})
                 .find("broadcast address of --address 10.0.0.1/24"),

@@ -66,6 +66,29 @@ TEST_F(KeyFiles, ALeadingByteOrderMarkIsSkipped) {
   EXPECT_EQ(key_from_base64(bom + to_base64(priv) + "\r\n", "stdin"), priv);
 }
 
+// One key on one line: a note under it or two keys pasted together are not half-read.
+TEST_F(KeyFiles, TextAfterTheKeyIsRefused) {
+  std::string key = to_base64(random_private_key());
+  EXPECT_NO_THROW(read_secret_key_file(write("blank.key", key + "\n\n  \n", 0600)));
+  for (const std::string& extra : {key + "\ngarbage here\n", key + "\n" + key + "\n"}) {
+    try {
+      read_secret_key_file(write("extra.key", extra, 0600));
+      FAIL() << extra;
+    } catch (const KeyError& e) {
+      EXPECT_NE(std::string(e.what()).find("line 2: text after the key"), std::string::npos)
+          << e.what();
+    }
+  }
+  Key pub = x25519_public(random_private_key());
+  EXPECT_THROW(read_public_key(write("two.pub", to_base64(pub) + "\n" + key + "\n", 0644)),
+               KeyError);
+}
+
+TEST_F(KeyFiles, AnAllZeroSecretKeyIsRefused) {
+  EXPECT_THROW(check_secret_key(Key{}, "k"), KeyError);
+  EXPECT_NO_THROW(check_secret_key(random_private_key(), "k"));
+}
+
 TEST_F(KeyFiles, AnOpenKeyFileMayBeAPublicKey) {
   try {
     read_secret_key_file(write("s.pub", to_base64(random_private_key()) + "\n", 0644));
