@@ -1,15 +1,22 @@
-// The config file parser: any text either becomes arguments or a ConfigFileError.
+// The config file parser: any text either becomes entries (and arguments) or a
+// ConfigFileError; it never crashes, and every entry names an option and a line.
+#include <cstdlib>
 #include <string>
 
 #include "tund/config/config_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using Kind = tund::config::OptionSpec::Kind;
   static const std::vector<tund::config::OptionSpec> specs = {
-      {"iface", false}, {"server", true}, {"connect", false}, {"port", false},
-      {"allow", false}, {"up", false},    {"debug", true}};
+      {"iface", Kind::value, 'i'}, {"server", Kind::flag, 's'},     {"connect", Kind::value, 'c'},
+      {"port", Kind::value, 'p'},  {"allow", Kind::key_or_path, 0}, {"up", Kind::value, 0},
+      {"debug", Kind::flag, 'd'},  {"private-key", Kind::path, 0}};
   try {
-    tund::config::config_to_args(std::string(reinterpret_cast<const char*>(data), size), "fuzz",
-                                 specs);
+    auto entries = tund::config::parse_config_text(
+        std::string(reinterpret_cast<const char*>(data), size), "/etc/tund/fuzz.conf", specs);
+    for (const auto& e : entries)
+      if (e.name.empty() || e.line < 1) std::abort();
+    tund::config::to_args(entries);
   } catch (const tund::config::ConfigFileError&) {
   }
   return 0;
