@@ -18,29 +18,9 @@ namespace {
 using util::trim;
 
 constexpr std::size_t kMaxFileSize = 1 << 20;  // a config file is a few hundred bytes
-const std::string kBom = "\xEF\xBB\xBF";       // U+FEFF in UTF-8
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
-}
-
-// Length of the UTF-8 sequence at `i` (RFC 3629 section 4: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or 0 when it is not valid UTF-8.
-std::size_t utf8_length(const std::string& s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  auto cont = [&](std::size_t k) { return (byte(k) & 0xC0) == 0x80; };
-  unsigned b = byte(i);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    unsigned lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
-    return byte(i + 1) >= lo && byte(i + 1) <= hi && cont(i + 2) ? 3 : 0;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    unsigned lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
-    return byte(i + 1) >= lo && byte(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
 }
 
 // The code point of the valid UTF-8 sequence of `length` bytes at `i`.
@@ -115,7 +95,7 @@ void check_text(const std::string& line, const std::string& where) {
       throw ConfigFileError(where + ": a control character (" + hex + ") at column " +
                             std::to_string(column));
     }
-    std::size_t length = utf8_length(line, i);
+    std::size_t length = util::utf8_sequence_length(line, i);
     if (length == 0)
       throw ConfigFileError(where + ": not valid UTF-8 at column " + std::to_string(column) +
                             " (save the file as UTF-8)");
@@ -319,7 +299,7 @@ std::vector<FileOption> parse_config_text(const std::string& text, const std::st
                           ": UTF-16 text (it starts with a UTF-16 byte-order mark); "
                           "save it as UTF-8");
   // Notepad starts UTF-8 files with a byte-order mark; it is not part of the first name.
-  std::istringstream in(text.rfind(kBom, 0) == 0 ? text.substr(kBom.size()) : text);
+  std::istringstream in(util::without_bom(text));
   std::vector<FileOption> entries;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {

@@ -27,13 +27,6 @@ void require_regular_file(const std::string& path, const std::string& what) {
   if (!S_ISREG(st.st_mode)) throw KeyError(what + " " + path + " is not a regular file");
 }
 
-// Notepad starts UTF-8 files with a byte-order mark; it is not part of the key (config
-// files skip it the same way).
-std::string without_bom(const std::string& text) {
-  static const std::string kBom = "\xEF\xBB\xBF";
-  return text.rfind(kBom, 0) == 0 ? text.substr(kBom.size()) : text;
-}
-
 // A key file holds one key on one line (what tund genkey/genpsk/pubkey write); blank
 // lines after it are fine, anything else means the file is not what it seems (two keys
 // pasted together, a key with a note under it) and is refused rather than half-read.
@@ -47,7 +40,7 @@ std::string read_key_line(const std::string& path) {
     if (!trim(rest).empty())
       throw KeyError("key file " + path + ": line " + std::to_string(number) +
                      ": text after the key (a key file holds one key on one line)");
-  return trim(without_bom(line));
+  return trim(util::without_bom(line));
 }
 
 bool all_zero(const Key& key) {
@@ -91,7 +84,7 @@ std::string to_base64(const Key& key) {
 Key key_from_base64(const std::string& text, const std::string& what) {
   Key key;
   std::size_t len = 0;
-  std::string t = trim(without_bom(text));  // `tund pubkey < key` with a BOM too
+  std::string t = trim(util::without_bom(text));  // `tund pubkey < key` with a BOM too
   if (t.size() != 44 ||
       sodium_base642bin(key.data(), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
                         sodium_base64_VARIANT_ORIGINAL) != 0 ||
@@ -136,7 +129,7 @@ std::vector<Key> read_allow_file(const std::string& path) {
 }
 
 std::vector<Key> parse_allow_list(const std::string& text, const std::string& name) {
-  std::istringstream in(without_bom(text));
+  std::istringstream in(util::without_bom(text));
   std::vector<Key> keys;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {

@@ -12,6 +12,8 @@
 #include <ctime>
 #include <utility>
 
+#include "tund/util/strings.hpp"
+
 namespace tund::util {
 namespace {
 
@@ -71,22 +73,10 @@ void append_hex(std::string& out, unsigned char byte) {
 // `s`, or 0. Control characters (C0, DEL, C1 U+0080-U+009F) count as 0 too: journald
 // stores a line with any of them, or with invalid UTF-8, as a blob that journalctl hides.
 std::size_t printable_utf8_length(std::string_view s) {
-  auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned char b0 = at(0);
+  auto b0 = static_cast<unsigned char>(s[0]);
   if (b0 < 0x80) return (b0 >= 0x20 && b0 != 0x7f) || b0 == '\t' ? 1 : 0;
-  std::size_t len = b0 >= 0xc2 && b0 <= 0xdf   ? 2
-                    : b0 >= 0xe0 && b0 <= 0xef ? 3
-                    : b0 >= 0xf0 && b0 <= 0xf4 ? 4
-                                               : 0;
-  if (len == 0 || s.size() < len) return 0;
-  // The second byte's range depends on the first (overlongs, surrogates, > U+10FFFF).
-  unsigned char lo = b0 == 0xe0 ? 0xa0 : b0 == 0xf0 ? 0x90 : 0x80;
-  unsigned char hi = b0 == 0xed ? 0x9f : b0 == 0xf4 ? 0x8f : 0xbf;
-  if (at(1) < lo || at(1) > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if (at(i) < 0x80 || at(i) > 0xbf) return 0;
-  if (b0 == 0xc2 && at(1) <= 0x9f) return 0;  // C1 controls
-  return len;
+  if (b0 == 0xc2 && s.size() > 1 && static_cast<unsigned char>(s[1]) <= 0x9f) return 0;  // C1
+  return utf8_sequence_length(s, 0);
 }
 
 // Appends `line` (no newline in it) with every byte that is not part of a printable UTF-8
