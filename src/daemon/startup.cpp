@@ -10,19 +10,17 @@
 #include "tund/crypto/keys.hpp"
 #include "tund/daemon/hooks.hpp"
 #include "tund/device/netif.hpp"
-#include "tund/transport/backoff.hpp"
+#include "tund/proto/timers.hpp"
 #include "tund/transport/resolver.hpp"
 #include "tund/transport/tcp_client.hpp"
 #include "tund/transport/tcp_server.hpp"
 #include "tund/transport/udp_transport.hpp"
+#include "tund/util/backoff.hpp"
 
 namespace tund::daemon {
 namespace {
 
 using config::Config;
-
-constexpr auto kBackoffInitial = std::chrono::milliseconds(250);
-constexpr auto kBackoffCap = std::chrono::seconds(5);
 
 int start_error(const std::string& what) {
   util::print_error(what);
@@ -46,8 +44,8 @@ std::string endpoint_option(const Config& cfg) {
   return cfg.sources.given("listen") ? "listen" : "port";
 }
 
-transport::Backoff make_backoff() {
-  return transport::Backoff(kBackoffInitial, kBackoffCap, transport::system_random());
+util::Backoff make_backoff() {
+  return util::Backoff(proto::kBackoffInitial, proto::kBackoffCap, util::system_random());
 }
 
 // The option behind a failure of the step that uses `step_option`: opening the device

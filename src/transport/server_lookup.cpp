@@ -2,15 +2,9 @@
 
 #include <utility>
 
+#include "tund/proto/timers.hpp"
+
 namespace tund::transport {
-
-namespace {
-
-// A lookup slower than this (a DNS server that does not answer) does not hold up a
-// reconnect when addresses are known: they are used, and the answer is kept for later.
-constexpr auto kPatience = std::chrono::seconds(3);
-
-}  // namespace
 
 ServerLookup::ServerLookup(asio::io_context& io, RemoteServer server, util::Logger& log)
     : server_(std::move(server)), log_(log), resolver_(io), patience_(io) {
@@ -37,7 +31,7 @@ void ServerLookup::refresh(std::function<void()> done) {
     resolver_.resolve(server_.host, server_.port, [this](std::error_code ec, auto found) {
       on_resolved(ec, std::move(found));
     });
-  patience_.expires_after(kPatience);
+  patience_.expires_after(proto::kLookupPatience);
   patience_.async_wait([this](std::error_code ec) {
     if (ec || server_.addresses.empty()) return;
     if (auto pending = std::exchange(done_, nullptr)) pending();

@@ -4,15 +4,10 @@
 #include <memory>
 
 #include "socket_flags.hpp"
+#include "tund/proto/timers.hpp"
 
 namespace tund::transport {
 namespace {
-
-// A SYN into a black hole would otherwise wait for the kernel's ~2 minute SYN retries.
-constexpr auto kConnectTimeout = std::chrono::seconds(10);
-// A plaintext connection closed by the server within this time, having received nothing,
-// was refused rather than lost.
-constexpr auto kClosedAtOnce = std::chrono::seconds(3);
 
 std::string seconds(std::chrono::milliseconds d) {
   char text[32];
@@ -22,8 +17,8 @@ std::string seconds(std::chrono::milliseconds d) {
 
 }  // namespace
 
-TcpClient::TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, Backoff backoff,
-                     Security* security)
+TcpClient::TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log,
+                     util::Backoff backoff, Security* security)
     : TcpTransport(io, log, security),
       server_(io, std::move(server), log),
       backoff_(std::move(backoff)),
@@ -79,7 +74,7 @@ void TcpClient::connect_to(std::size_t index) {
     timer_.cancel();
     on_connect(index, connect_ec);
   });
-  timer_.expires_after(kConnectTimeout);
+  timer_.expires_after(proto::kConnectTimeout);
   timer_.async_wait([this, timed_out](std::error_code wait_ec) {
     if (wait_ec) return;
     *timed_out = true;
@@ -127,16 +122,16 @@ void TcpClient::on_link_closed(const std::string& peer, const std::string& reaso
   bool received = stats_.rx_frames != rx_frames_at_connect_;
   // Only a connection that proved itself starts the backoff over; one the server closes
   // at once (another client took over, encryption required) keeps backing off.
-  if (lived >= kProvenAfter) backoff_.reset();
+  if (lived >= proto::kProvenAfter) backoff_.reset();
   auto delay = backoff_.next();
   if (security_ && !was_up)
     log_.warn("connection to ", peer, " closed before the handshake completed (", reason,
               "): ", kUnansweredHandshakeCauses, "; reconnecting in ", seconds(delay));
-  else if (!security_ && !received && lived < kClosedAtOnce)
+  else if (!security_ && !received && lived < proto::kClosedAtOnce)
     warn_closed_at_once(peer, reason, delay);
   else
     log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
-  proven_once_ |= received || lived >= kProvenAfter;
+  proven_once_ |= received || lived >= proto::kProvenAfter;
   reconnect_after(delay);
 }
 

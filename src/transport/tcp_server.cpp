@@ -4,15 +4,12 @@
 #include <cerrno>
 
 #include "socket_flags.hpp"
+#include "tund/proto/timers.hpp"
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/listen_socket.hpp"
 
 namespace tund::transport {
 namespace {
-
-// Out of descriptors or memory, accept fails again at once for the connection still
-// waiting in the backlog: pause rather than spin until something is freed.
-constexpr auto kAcceptPause = std::chrono::seconds(1);
 
 bool out_of_resources(const std::error_code& ec) {
   int e = errno_of(ec);
@@ -88,7 +85,7 @@ void TcpServer::on_accept_error(const std::error_code& ec) {
     accept_next();
     return;
   }
-  pause_.expires_after(kAcceptPause);
+  pause_.expires_after(proto::kAcceptPause);
   pause_.async_wait([this](std::error_code wait_ec) {
     if (!wait_ec && !stopped()) accept_next();
   });

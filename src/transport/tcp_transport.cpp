@@ -2,26 +2,17 @@
 
 #include <algorithm>
 
+#include "tund/proto/timers.hpp"
 #include "tund/proto/wire.hpp"
 
 namespace tund::transport {
-namespace {
-
-constexpr auto kTick = std::chrono::milliseconds(250);
-// Encrypted mode: how long an unauthenticated connection may take to authenticate.
-constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
-// Handshake initiations processed per source address: 5 at once, then 2 per second.
-constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
-
-}  // namespace
-
 TcpTransport::TcpTransport(asio::io_context& io, util::Logger& log, Security* security,
                            std::size_t max_pending)
     : io_(io),
       log_(log),
       security_(security),
       max_pending_(max_pending),
-      handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
+      handshake_limiter_(proto::kHandshakesPerSecond, proto::kHandshakeBurst),
       timer_(io) {}
 
 void TcpTransport::start(FrameSink& sink) {
@@ -206,7 +197,7 @@ void TcpTransport::refresh_up() {
 void TcpTransport::tick() {
   auto now = std::chrono::steady_clock::now();
   for (auto& p : pending_)
-    if (now - p.since > kHandshakeDeadline) {
+    if (now - p.since > proto::kHandshakeDeadline) {
       complain("connection from " + p.link->peer_name() + " sent no valid handshake in time");
       p.link->close("handshake timeout", false);
     }
@@ -215,7 +206,7 @@ void TcpTransport::tick() {
   refresh_up();
   util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
   util::report_suppressed(log_, connection_log_, util::LogLevel::info, "connection events");
-  timer_.expires_after(kTick);
+  timer_.expires_after(proto::kTimerTick);
   timer_.async_wait([this](std::error_code ec) {
     if (!ec && !stopped_) tick();
   });

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "socket_flags.hpp"
+#include "tund/proto/timers.hpp"
 
 namespace tund::transport {
 namespace {
@@ -23,10 +24,6 @@ constexpr std::size_t kRxBufferSize = 65536;
 std::error_code errno_code() {
   return {errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category()};
 }
-
-// After this long a segment size GSO was refused for is tried again: the path MTU may
-// have grown back (a route change, an expired PMTU entry).
-constexpr auto kGsoReprobe = std::chrono::seconds(30);
 
 bool is_shape_error(int err) {
   return err == EMSGSIZE || err == EINVAL || err == EIO;
@@ -106,7 +103,8 @@ std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_siz
   mmsghdr msgs[kMaxMsgs];
   iovec iovs[kMaxMsgs];
   alignas(cmsghdr) char controls[kMaxMsgs][CMSG_SPACE(sizeof(std::uint16_t))];
-  if (gso_limit_ != SIZE_MAX && std::chrono::steady_clock::now() - gso_limited_at_ > kGsoReprobe)
+  if (gso_limit_ != SIZE_MAX &&
+      std::chrono::steady_clock::now() - gso_limited_at_ > proto::kGsoReprobe)
     gso_limit_ = SIZE_MAX;
   while (!empty()) {
     // One mmsghdr per run (GSO) or per datagram, then one sendmmsg for all of them.

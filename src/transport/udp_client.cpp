@@ -4,21 +4,10 @@
 #include <sys/socket.h>
 
 #include "socket_flags.hpp"
+#include "tund/proto/timers.hpp"
 #include "tund/transport/udp_transport.hpp"
 
 namespace tund::transport {
-namespace {
-
-// A connect() on a UDP socket sends nothing: checking for a route this often costs nothing
-// on the wire, and traffic resumes within about a second of the route coming back.
-constexpr auto kRouteRetry = std::chrono::seconds(1);
-// An address that has not answered (probes or handshake) for this long: try the next one.
-constexpr auto kAddressPatience = std::chrono::seconds(3);
-// The server's name is looked up again at most this often while nothing answers.
-constexpr auto kLookupInterval = std::chrono::seconds(5);
-
-}  // namespace
-
 asio::ip::udp::endpoint UdpTransport::target() const {
   const Endpoint& e = server_->addresses()[target_];
   return {e.address, e.port};
@@ -27,7 +16,7 @@ asio::ip::udp::endpoint UdpTransport::target() const {
 void UdpTransport::client_tick(Clock::time_point now) {
   if (server_->addresses().empty()) {  // the start-up lookup failed: try again
     if (server_->busy()) return;
-    if (now < last_lookup_ + kLookupInterval && last_lookup_ != Clock::time_point{}) return;
+    if (now < last_lookup_ + proto::kLookupInterval && last_lookup_ != Clock::time_point{}) return;
     last_lookup_ = now;
     server_->refresh([this] { on_lookup_done({}); });
     return;
@@ -37,7 +26,8 @@ void UdpTransport::client_tick(Clock::time_point now) {
     return;
   }
   // Not while a lookup is in flight: on_lookup_done carries on from its answer.
-  if (!up_ && !server_->busy() && now - target_since_ >= kAddressPatience) try_next_address(now);
+  if (!up_ && !server_->busy() && now - target_since_ >= proto::kAddressPatience)
+    try_next_address(now);
 }
 
 // Connects to target(), or else to the first of the other addresses that has a route.
@@ -48,7 +38,7 @@ void UdpTransport::connect_target() {
   for (std::size_t i = 0; i < n; ++i, target_ = (target_ + 1) % n)
     if (connect_to(target(), ec)) break;
   if (ec) {
-    next_connect_ = now + kRouteRetry;
+    next_connect_ = now + proto::kRouteRetry;
     if (ec.message() != route_problem_) {
       route_problem_ = ec.message();
       log_.warn("cannot reach ", server_->name(), ": ", route_problem_, "; retrying each second");
@@ -132,7 +122,7 @@ void UdpTransport::lose_route(const std::string& why) {
   if (!connected_) return;
   connected_ = false;
   path_lost_ = true;
-  next_connect_ = Clock::now() + kRouteRetry;
+  next_connect_ = Clock::now() + proto::kRouteRetry;
   if (!send_failure_logged_) {
     send_failure_logged_ = true;
     log_.warn("sending to ", peer_name(), " failed (", why, "); checking the route each second");
@@ -146,7 +136,7 @@ void UdpTransport::try_next_address(Clock::time_point now) {
   target_since_ = now;
   std::size_t n = server_->addresses().size();
   bool last = target_ + 1 >= n;
-  if (last && now - last_lookup_ >= kLookupInterval) {
+  if (last && now - last_lookup_ >= proto::kLookupInterval) {
     last_lookup_ = now;
     auto before = server_->addresses();
     server_->refresh([this, before] { on_lookup_done(before); });

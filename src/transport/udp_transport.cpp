@@ -7,29 +7,15 @@
 #include <cstring>
 
 #include "socket_flags.hpp"
+#include "tund/proto/timers.hpp"
 #include "tund/transport/listen_socket.hpp"
 
 namespace tund::transport {
 namespace {
 
-// How often timers are checked; fine enough for a 250 ms first probe, cheap when idle.
-constexpr auto kTick = std::chrono::milliseconds(250);
 // recvmmsg calls per wake-up before yielding to the other direction (each takes up to
 // 16 datagrams, or 16 GRO bundles of many).
 constexpr int kReceiveBatches = 4;
-// Encrypted client: frames sent and nothing authenticated back for this long means the
-// server lost our session (a restart): handshake again rather than wait for the peer
-// timeout. An idle tunnel notices after keepalive + this (both sides send keepalives).
-constexpr auto kStaleSession = std::chrono::seconds(3);
-// Passive keepalive: a side that received frames but sent nothing for this long answers
-// with a keepalive, so a one-way flow does not look like a dead session to its sender.
-constexpr auto kPassiveKeepalive = std::chrono::seconds(1);
-// Handshake initiations processed per source address: 5 at once, then 2 per second.
-constexpr double kHandshakesPerSecond = 2, kHandshakeBurst = 5;
-
-// A receive error that is not would-block and not an ICMP report: wait this long before
-// reading again, so an error that persists cannot spin the loop.
-constexpr auto kReceivePause = std::chrono::milliseconds(100);
 
 bool is_icmp_report(const std::error_code& ec) {
   // ICMP errors surfaced on the socket (server not up yet, a route flapping): reported
@@ -52,7 +38,7 @@ bool is_icmp_report(const std::error_code& ec) {
 }  // namespace
 
 UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log,
-                           Backoff probe_backoff)
+                           util::Backoff probe_backoff)
     : options_(std::move(options)),
       log_(log),
       probe_backoff_(std::move(probe_backoff)),
@@ -60,7 +46,7 @@ UdpTransport::UdpTransport(asio::io_context& io, UdpOptions options, util::Logge
       timer_(io),
       receive_pause_(io),
       security_(options_.security),
-      handshake_limiter_(kHandshakesPerSecond, kHandshakeBurst),
+      handshake_limiter_(proto::kHandshakesPerSecond, proto::kHandshakeBurst),
       // Each slot has room for the largest packet a device read can return, so an oversize
       // one is seen whole by the engine (and answered) instead of truncated.
       batch_(proto::kUdpHeaderSize + proto::kMaxFrameAbsolute +
@@ -139,7 +125,7 @@ void UdpTransport::receive() {
 }
 
 void UdpTransport::pause_receiving() {
-  receive_pause_.expires_after(kReceivePause);
+  receive_pause_.expires_after(proto::kReceiveErrorPause);
   receive_pause_.async_wait([this, generation = generation_](std::error_code ec) {
     if (!ec && !stopped_ && generation == generation_) receive();
   });
@@ -444,7 +430,7 @@ void UdpTransport::tick() {
   check_peer_silence(now);
   if (!options_.server) client_tick(now);
   refresh_up();
-  bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= kPassiveKeepalive;
+  bool owe_answer = last_data_rx_ > last_tx_ && now - last_tx_ >= proto::kPassiveKeepalive;
   if (up_ && (owe_answer || now - last_tx_ >= options_.keepalive)) send_keepalive();
   if (security_) {
     send_initiation_if_due();
@@ -459,7 +445,7 @@ void UdpTransport::tick() {
   }
   util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
   util::report_suppressed(log_, peer_moves_, util::LogLevel::info, "client address changes");
-  timer_.expires_after(kTick);
+  timer_.expires_after(proto::kTimerTick);
   timer_.async_wait([this](std::error_code ec) {
     if (!ec && !stopped_) tick();
   });
@@ -482,9 +468,9 @@ void UdpTransport::check_peer_silence(Clock::time_point now) {
     target_since_ = now;
   }
   bool unanswered =
-      unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > kStaleSession;
+      unanswered_since_ != Clock::time_point{} && now - unanswered_since_ > proto::kStaleSession;
   if (options_.server || !up_ ||
-      !(unanswered || now - last_rx_ > options_.keepalive + kStaleSession))
+      !(unanswered || now - last_rx_ > options_.keepalive + proto::kStaleSession))
     return;
   // Our frames (or keepalives) went unanswered, though a live server answers each within
   // a second (passive keepalive): it restarted, lost our session, or moved. Probe (or

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tund/proto/timers.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/tunnel/frame_check.hpp"
 
@@ -11,9 +12,6 @@ namespace {
 // Packets per wake-up before the engine yields to the inbound direction; 64 full-size
 // packets fill about 90 KB, enough to amortise one send() well.
 constexpr int kOutboundBatch = 64;
-// After a device error that does not mean "gone", the next read waits this long: an fd
-// that stays readable while every read fails must not be polled in a tight loop.
-constexpr std::chrono::milliseconds kReadErrorPause{100};
 
 // What the tunnel carries: the device's MTU, up to what the wire format can hold.
 unsigned tunnel_mtu_for(unsigned device_mtu) {
@@ -104,7 +102,7 @@ void Engine::on_read_error(std::error_code ec) {
   ++stats_.device_read_errors;
   complain("device " + device_.name() + " read failed: " + ec.message() + "; retrying");
   read_error_pending_ = true;
-  device_.async_pause(kReadErrorPause, [this] {
+  device_.async_pause(proto::kDeviceErrorPause, [this] {
     read_error_pending_ = false;
     if (!stopped_) wait_for_device();
   });

@@ -6,8 +6,8 @@
 #include <functional>
 #include <vector>
 
-#include "tund/transport/backoff.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/util/backoff.hpp"
 
 namespace tund::testing {
 
@@ -41,9 +41,9 @@ inline void send_frame(transport::Transport& t, const std::vector<std::byte>& fr
   t.flush();
 }
 
-inline transport::Backoff fast_backoff() {
-  return transport::Backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(100),
-                            [] { return 0.0; });
+inline util::Backoff fast_backoff() {
+  return util::Backoff(std::chrono::milliseconds(20), std::chrono::milliseconds(100),
+                       [] { return 0.0; });
 }
 
 inline std::vector<std::byte> frame_of(std::size_t n, unsigned fill) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tund/proto/timers.hpp"
 #include "tund/proto/wire.hpp"
 
 namespace tund::config {

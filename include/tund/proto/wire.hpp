@@ -2,7 +2,6 @@
 // place: message types, header layouts and limits. See README "Wire format".
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -65,10 +64,5 @@ inline constexpr unsigned kMaxTunnelMtu =
 constexpr std::size_t max_frame_size(unsigned mtu, bool tap) {
   return mtu + (tap ? kEthernetHeaderMax : 0);
 }
-
-// --- Timers ------------------------------------------------------------------------------
-inline constexpr std::chrono::seconds kDefaultKeepalive{10};
-// A UDP peer that sent nothing for this many keepalive intervals is considered gone.
-inline constexpr int kKeepalivesMissedBeforeDead = 3;
 
 }  // namespace tund::proto

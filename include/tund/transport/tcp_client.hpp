@@ -8,22 +8,19 @@
 #include <asio/steady_timer.hpp>
 #include <vector>
 
-#include "tund/transport/backoff.hpp"
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/server_lookup.hpp"
 #include "tund/transport/tcp_transport.hpp"
+#include "tund/util/backoff.hpp"
 
 namespace tund::transport {
 
 class TcpClient final : public TcpTransport {
  public:
   // Frames up to the wire format's maximum are accepted, whatever our MTU.
-  TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, Backoff backoff,
+  TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, util::Backoff backoff,
             Security* security = nullptr);
   ~TcpClient() override;
-
-  // A connection counts as proven (and the backoff starts over) once it has lived this long.
-  static constexpr auto kProvenAfter = std::chrono::seconds(5);
 
  private:
   void begin() override;
@@ -38,7 +35,7 @@ class TcpClient final : public TcpTransport {
                            std::chrono::milliseconds delay);
 
   ServerLookup server_;
-  Backoff backoff_;
+  util::Backoff backoff_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;  // reconnect delay, and the connect timeout while connecting
   std::chrono::steady_clock::time_point connected_at_{};

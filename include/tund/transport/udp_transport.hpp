@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "tund/proto/udp_message.hpp"
-#include "tund/transport/backoff.hpp"
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/security.hpp"
 #include "tund/transport/server_lookup.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/transport/udp_batch.hpp"
+#include "tund/util/backoff.hpp"
 #include "tund/util/log.hpp"
 #include "tund/util/rate_limiter.hpp"
 
@@ -43,7 +43,8 @@ class UdpTransport final : public Transport {
  public:
   // Server: binds at once (a port in use is a TransportError at start-up). Client: never
   // fails here; it connects from start() on, retrying while there is no route.
-  UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log, Backoff probe_backoff);
+  UdpTransport(asio::io_context& io, UdpOptions options, util::Logger& log,
+               util::Backoff probe_backoff);
   ~UdpTransport() override { stop(); }
 
   void start(FrameSink& sink) override;
@@ -97,7 +98,7 @@ class UdpTransport final : public Transport {
 
   UdpOptions options_;
   util::Logger& log_;
-  Backoff probe_backoff_;
+  util::Backoff probe_backoff_;
   asio::ip::udp::socket socket_;
   asio::steady_timer timer_, receive_pause_;
   FrameSink* sink_ = nullptr;

@@ -197,7 +197,7 @@ TEST_F(TcpFixture, AConnectionClosedAtOnceDoesNotResetTheBackoff) {
   std::uint16_t port = acceptor.local_endpoint().port();
   // Delays 10, 20, 40, 80, 160, 200, 200... ms if never reset; 10 ms each if reset.
   transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, client_log,
-                              transport::Backoff(20ms, 400ms, [] { return 0.0; }));
+                              util::Backoff(20ms, 400ms, [] { return 0.0; }));
   client.start(client_sink);
   run_until(
       io, [] { return false; }, 1000ms);

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace tund::transport {
+namespace tund::util {
 
 class Backoff {
  public:
@@ -30,4 +30,4 @@ class Backoff {
 
 Backoff::Random system_random();
 
-}  // namespace tund::transport
+}  // namespace tund::util

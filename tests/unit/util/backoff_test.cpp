@@ -1,8 +1,8 @@
-#include "tund/transport/backoff.hpp"
+#include "tund/util/backoff.hpp"
 
 #include <gtest/gtest.h>
 
-namespace tund::transport {
+namespace tund::util {
 namespace {
 
 using std::chrono::milliseconds;
@@ -46,4 +46,4 @@ TEST(Backoff, SystemRandomStaysInRange) {
 }
 
 }  // namespace
-}  // namespace tund::transport
+}  // namespace tund::util

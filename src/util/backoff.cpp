@@ -1,10 +1,10 @@
-#include "tund/transport/backoff.hpp"
+#include "tund/util/backoff.hpp"
 
 #include <algorithm>
 #include <memory>
 #include <random>
 
-namespace tund::transport {
+namespace tund::util {
 
 Backoff::Backoff(Duration initial, Duration cap, Random random)
     : initial_(initial), cap_(cap), random_(std::move(random)) {}
@@ -23,4 +23,4 @@ Backoff::Random system_random() {
   return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
 }
 
-}  // namespace tund::transport
+}  // namespace tund::util
