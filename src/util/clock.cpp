@@ -1,0 +1,18 @@
+#include "tund/util/clock.hpp"
+
+namespace tund::util {
+namespace {
+
+class SteadyClock final : public Clock {
+ public:
+  time_point now() const override { return std::chrono::steady_clock::now(); }
+};
+
+}  // namespace
+
+const Clock& steady_clock() {
+  static const SteadyClock clock;
+  return clock;
+}
+
+}  // namespace tund::util
