@@ -1,37 +1,53 @@
-// The tunnel engine: moves frames between a device and a transport. It sees only the two
-// interfaces, so tests run two engines against each other with fakes, without root.
+// The tunnel engine: moves frames between a device and a transport, and owns the peers
+// (exactly one today; the hub will hold many: ../shared/ARCHITECTURE.md). It sees only
+// the device and transport interfaces, so tests run two engines against each other with
+// fakes and a manual clock, without root or sockets.
 //
-// Outbound flow (device -> net):
+// Outbound flow (device -> net), engine_outbound.cpp:
 //   1. wait until the device is readable
-//   2. read each packet straight into the transport's tx slot (no copy)
+//   2. read each packet straight into the transport's message slot for the peer's
+//      endpoint, behind the room for its header (no copy)
 //   3. the link responder may answer it locally instead (ARP/ping for the link address,
-//      ICMP unreachable while the peer is down, fragmentation needed when too big);
-//      otherwise commit it
-//   4. after a batch, or when the device is drained, flush: one send for the batch
-//   5. if the transport is not writable, stop reading the device until it says so
-//      (backpressure: the kernel's device queue absorbs bursts, then drops, as a NIC does)
-//   6. with no peer, packets are read, answered by the responder or dropped (counted)
-// Inbound flow (net -> device):
-//   1. the transport decodes frames in its receive buffer and calls on_frame
-//   2. a frame that cannot be a packet of the link's kind is dropped and counted
-//   3. the frame is written to the device, whatever our MTU (a peer with a larger MTU is
+//      ICMP unreachable when no peer is up for it, fragmentation needed when too big)
+//   4. otherwise the peer heads or seals it in place, and it is committed
+//   5. after a batch, or when the device is drained, flush: one send for the batch
+//   6. if the peer's endpoint is not writable, stop reading the device until the
+//      transport says so (backpressure: the kernel's device queue absorbs bursts, then
+//      drops, as a NIC does)
+//   7. with no peer up, packets are read, answered by the responder or dropped (counted)
+// Inbound flow (net -> device), engine_inbound.cpp:
+//   1. the transport delivers a message with the endpoint it came from
+//   2. datagram transports: the 4-byte header is checked (plaintext: data/keepalive)
+//   3. the message goes to its peer: plaintext, the one peer; encrypted, an initiation
+//      is rate-limited per source and authenticated by the identity (then answered by the
+//      peer of that key), a response or transport message goes to the peer whose session
+//      owns its receiver index; the peer's session opens it (replay-checked)
+//   4. a frame that cannot be a packet of the link's kind is dropped and counted
+//   5. the frame is written to the device, whatever our MTU (a peer with a larger MTU is
 //      logged once per new largest size); a full queue or a down interface drops it
-//      (counted)
-// The device itself (DeviceObserver): an MTU set on the live device becomes the tunnel
-// MTU; a rename is logged; its IPv4 prefixes go to the responder (no ICMP errors for
-// their broadcasts); when it is gone (deleted, or its fd fails with a "gone" error) the
-// engine stops and calls the failure handler once. An error on the device fd that does
-// not mean "gone" is retried after a pause, never in a tight loop.
+// Timers: each proto::kTimerTick every peer checks its own (peer.hpp).
+// The device itself (DeviceObserver, engine_device.cpp): an MTU set on the live device
+// becomes the tunnel MTU; a rename is logged; its IPv4 prefixes go to the responder (no
+// ICMP errors for their broadcasts); when it is gone (deleted, or its fd fails with a
+// "gone" error) the engine stops and calls the failure handler once. An error on the
+// device fd that does not mean "gone" is retried after a pause, never in a tight loop.
 #pragma once
 
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tund/device/device.hpp"
 #include "tund/link/responder.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/tunnel/drop.hpp"
+#include "tund/tunnel/peer.hpp"
+#include "tund/util/clock.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::tunnel {
@@ -39,30 +55,45 @@ namespace tund::tunnel {
 struct EngineStats {
   std::uint64_t device_reads = 0;         // packets read from the device
   std::uint64_t device_writes = 0;        // packets written to the device
-  std::uint64_t dropped_no_peer = 0;      // read while no peer was connected
-  std::uint64_t dropped_malformed = 0;    // received frames that were not a plausible packet
-  std::uint64_t dropped_device_down = 0;  // received while the interface was down
   std::uint64_t device_write_errors = 0;
   std::uint64_t device_read_errors = 0;
-  std::uint64_t dropped_too_big = 0;     // larger than the tunnel MTU (answered or not)
-  std::uint64_t answered_locally = 0;    // frames the link responder replied to
-  std::uint64_t received_above_mtu = 0;  // delivered, though larger than our MTU
-  std::uint64_t largest_received = 0;    // the largest such packet (IP bytes)
+  std::uint64_t answered_locally = 0;     // frames the link responder replied to
+  std::uint64_t received_above_mtu = 0;   // delivered, though larger than our MTU
+  std::uint64_t largest_received = 0;     // the largest such packet (IP bytes)
+  DropCounters dropped;                   // by reason (drop.hpp)
 };
 
-class Engine final : public transport::FrameSink, private device::DeviceObserver {
+// What the engine is built from. Everything referenced outlives the engine.
+struct EngineParts {
+  device::Device& device;
+  transport::Transport& transport;
+  util::Logger& log;
+  link::Responder* responder = nullptr;  // answers link-local traffic (optional)
+  crypto::Identity* identity = nullptr;  // encrypted mode
+  PeerConfig peer;                       // the one peer
+  util::Backoff probe_backoff;           // plaintext client probes
+  const util::Clock& clock = util::steady_clock();
+  // Drives the peers' timers every proto::kTimerTick; tests without one call on_timer().
+  asio::io_context* io = nullptr;
+};
+
+class Engine final : private transport::Receiver, private device::DeviceObserver {
  public:
-  // `responder` (optional) answers link-local traffic; it is not owned.
-  Engine(device::Device& device, transport::Transport& transport, util::Logger& log,
-         link::Responder* responder = nullptr);
-  ~Engine() override { device_.set_observer(nullptr); }  // the device may outlive us
+  explicit Engine(EngineParts parts);
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   void start();
   // Idempotent. The device and transport are closed; nothing is read or written after.
   void stop();
+  // The peers' timers (called every proto::kTimerTick by the engine's own timer).
+  void on_timer();
+
   const EngineStats& stats() const { return stats_; }
+  const Peer& peer() const { return *peers_.front(); }
+  // Handshake counters: the identity's and every session's, summed.
+  crypto::SessionStats crypto_stats() const;
   // Called once, when the engine can no longer work (the device is gone); `why` is one
   // line naming the device. The engine has stopped itself by then (the transport is
   // closed on the next turn of the event loop). The handler logs `why`.
@@ -75,49 +106,78 @@ class Engine final : public transport::FrameSink, private device::DeviceObserver
   unsigned tunnel_mtu() const { return mtu_; }
   // Told whenever the peer comes or goes (the daemon reports it to systemd).
   void set_peer_observer(std::function<void(bool up)> observer) { observer_ = std::move(observer); }
-
-  // FrameSink: what the transport received.
-  void on_frame(util::ConstByteSpan frame) override;
-  void on_peer_state(bool up) override;
+  // SIGHUP: the identity's keys changed; sessions of clients no longer allowed end now.
+  void keys_changed(std::optional<crypto::Key> peer_public);
 
  private:
+  // engine_outbound.cpp
   void pump_outbound();
-  bool read_one_into_transport();
+  bool read_one_for(Peer& peer);
+  void wait_for_writable();
   void drain_without_peer();
-  // Lets the responder see a frame from the device; true if it was handled locally.
-  bool answered_locally(util::ConstByteSpan frame, bool peer_up);
+  bool answered_locally(util::ConstByteSpan frame);
   void wait_for_device();
   void on_read_error(std::error_code ec);
+  void complain_too_big(std::size_t size);
+  // engine_inbound.cpp
+  void on_message(const transport::Endpoint& from, util::ByteSpan message) override;
+  void on_endpoint_up(const transport::Endpoint& endpoint) override;
+  void on_endpoint_down(const transport::Endpoint& endpoint, const std::string& reason) override;
+  void on_datagram(const transport::Endpoint& from, util::ByteSpan message);
+  void on_encrypted(const transport::Endpoint& from, util::ByteSpan message);
+  void on_initiation(const transport::Endpoint& from, util::ByteSpan message);
+  void refused(const transport::Endpoint& from, const std::string& why);
+  // Refused input: logged at a bounded rate, and the line is only built when it will be
+  // logged (nothing is formatted per packet while a flood is being suppressed).
+  template <class MakeText>
+  void wire_complaint(MakeText make_text) {
+    unsigned long suppressed = 0;
+    if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
+    log_.warn(make_text(),
+              suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+  }
+  Peer* peer_for_index(std::uint32_t receiver_index);
+  Peer* peer_at(const transport::Endpoint& endpoint);
+  void deliver(util::ConstByteSpan frame);
   bool write_to_device(util::ConstByteSpan frame);
   void device_write_failed(std::error_code ec);
   void note_above_mtu(util::ConstByteSpan frame);
-  void complain_too_big(std::size_t size);
-  void fail(const std::string& why);
-  void complain(const std::string& what);
-  void log_capped_mtu(unsigned device_mtu);
-
-  // DeviceObserver
+  void on_peer_state(bool up);
+  // engine_device.cpp
   void on_mtu_changed(unsigned old_mtu, unsigned new_mtu) override;
   void on_renamed(const std::string& old_name, const std::string& new_name) override;
   void on_addresses_changed(const std::vector<device::Ipv4Prefix>& now) override;
   void on_gone(const std::string& why) override;
   void on_notice(const std::string& line) override;
+  void log_capped_mtu(unsigned device_mtu);
+  void fail(const std::string& why);
+  void complain(const std::string& what);
+  void schedule_tick();
 
   device::Device& device_;
   transport::Transport& transport_;
   util::Logger& log_;
   link::Responder* responder_;
+  crypto::Identity* identity_;
+  bool initiator_;  // the client side
+  const util::Clock& clock_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::optional<asio::steady_timer> tick_timer_;
   std::function<void(bool)> observer_;
   std::function<void(const std::string&)> on_failure_;
   EngineStats stats_;
+  crypto::SessionStats unrouted_;  // encrypted messages no peer's session owns
   unsigned mtu_;
   std::size_t max_frame_;
-  std::vector<std::byte> scratch_;  // where packets go when there is no peer
-  util::LogLimiter complaints_;
+  std::vector<std::byte> scratch_;  // where packets go when no peer is up
+  util::LogLimiter complaints_;       // the device's troubles
+  util::LogLimiter wire_complaints_;  // refused input from the network
   util::LogLimiter device_state_log_;  // "device is down / up" lines
   util::LogLimiter too_big_log_;
   util::LogLimiter above_mtu_log_{1, std::chrono::seconds(10)};
   std::size_t largest_logged_ = 0;  // the above-MTU size last reported
+  unsigned pump_wait_ = 0;          // generation of the current wait for writable
+  bool waiting_writable_ = false;
   bool stopped_ = false;
   bool closed_ = false;
   bool failed_ = false;

@@ -1,0 +1,143 @@
+// One peer of the tunnel (the other end: the server for a client, a client for a
+// server): where it is now (its transport endpoint), its encrypted session when keys are
+// configured, the timers that keep it alive or find it gone, and its counters. The
+// engine owns the peers and hands each the messages and endpoint events that belong to
+// it; a Peer sends only control messages itself (keepalives, probes, handshakes) and
+// never touches the device.
+//
+// Up: it has an endpoint, (datagram transports) has been heard from, and (encrypted) has
+// a usable session. Who may move the peer: on a datagram transport any message in
+// plaintext (nothing authenticates; NAT rebinding must work), only an authenticated one
+// when encrypted; on a stream transport a plaintext server takes each new connection
+// (simpletun's model), an encrypted one a connection once a message on it authenticated.
+//
+// Timers (datagram transports; TCP has the connection and its keepalive options), checked
+// each proto::kTimerTick, as wireguard-go's timers.go:
+//   keepalive       nothing sent for --keepalive, or frames received and nothing sent for
+//                   proto::kPassiveKeepalive: send a keepalive
+//   silence         nothing heard for 3 keepalive intervals: gone (a server forgets the
+//                   client's endpoint; a client probes)
+//   stale session   client: frames sent and nothing back for proto::kStaleSession, or an
+//                   idle tunnel silent past keepalive + kStaleSession: handshake / probe anew
+//   probe           plaintext client without an answer: keepalives with backoff
+//   handshake       encrypted client: initiation when due (first, retry, rekey)
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tund/crypto/session.hpp"
+#include "tund/proto/wire.hpp"
+#include "tund/transport/transport.hpp"
+#include "tund/util/backoff.hpp"
+#include "tund/util/clock.hpp"
+#include "tund/util/log.hpp"
+
+namespace tund::tunnel {
+
+struct PeerConfig {
+  bool initiator = false;  // the client: it reaches out (probes, handshakes)
+  std::chrono::milliseconds keepalive = proto::kDefaultKeepalive;
+  std::optional<crypto::SessionConfig> session;  // encrypted when set
+  std::string name;  // the server's name as given (client), while it has no endpoint
+};
+
+struct PeerStats {
+  std::uint64_t rx_frames = 0, rx_bytes = 0;  // frames delivered (bytes of frames)
+  std::uint64_t tx_frames = 0, tx_bytes = 0;  // frames sent (bytes of frames)
+  std::uint64_t sessions = 0;                 // datagram: times it came up
+  std::uint64_t peer_changes = 0;             // it moved: NAT rebinding, a newer client
+};
+
+class Peer {
+ public:
+  // Called with the new state whenever the peer comes or goes.
+  using StateHandler = std::function<void(bool up)>;
+
+  // `identity` (encrypted mode) and everything else outlive the peer.
+  Peer(PeerConfig config, transport::Transport& transport, crypto::Identity* identity,
+       util::Logger& log, const util::Clock& clock, util::Backoff probe_backoff);
+
+  void set_state_handler(StateHandler handler) { on_state_ = std::move(handler); }
+  bool up() const { return up_; }
+  bool encrypted() const { return session_ != nullptr; }
+  const std::optional<transport::Endpoint>& endpoint() const { return endpoint_; }
+  const PeerStats& stats() const { return stats_; }
+  const crypto::Session* session() const { return session_.get(); }
+  // Names the peer in log lines: its endpoint, or the server's name while it has none.
+  std::string name() const;
+
+  // ---- sending: the engine reads a frame to message + frame_offset() -----------------
+  // Where a frame goes in a message: behind the plaintext UDP header, the encrypted
+  // transport header, or (plaintext TCP) nothing.
+  std::size_t frame_offset() const { return frame_offset_; }
+  // Up, and its endpoint can take a message now.
+  bool writable() const;
+  // Writes the header in front of the frame at message + frame_offset() (sealing it in
+  // place when encrypted); returns the message size to commit. Requires writable().
+  std::size_t finish_message(util::ByteSpan message, std::size_t frame_size);
+
+  // ---- receiving ---------------------------------------------------------------------
+  // Plaintext: a data or keepalive datagram (header checked), or a TCP frame. Returns
+  // the frame to deliver (empty: nothing).
+  util::ConstByteSpan on_plain_datagram(const transport::Endpoint& from, proto::MessageType type,
+                                        util::ConstByteSpan body);
+  util::ConstByteSpan on_plain_stream(const transport::Endpoint& from, util::ConstByteSpan frame);
+  // Encrypted: a response or transport message for one of this peer's indices, or an
+  // initiation the identity authenticated for this peer's key. A drop verdict is for the
+  // engine to count and log; deliver verdicts carry the frame (decrypted in place).
+  crypto::Verdict on_sealed(const transport::Endpoint& from, util::ByteSpan message);
+  crypto::Verdict on_initiation(const transport::Endpoint& from, crypto::Initiation initiation);
+
+  // ---- endpoints (transport events the engine routed here) --------------------------
+  void on_endpoint_up(const transport::Endpoint& endpoint);
+  void on_endpoint_down(const transport::Endpoint& endpoint);
+
+  // ---- timers (peer_timers.cpp) ------------------------------------------------------
+  void tick();
+  // SIGHUP: see crypto::Session::update_peer_key / drop_disallowed.
+  void keys_changed(std::optional<crypto::Key> peer_public);
+
+ private:
+  crypto::Verdict accept(const transport::Endpoint& from, crypto::Verdict verdict);
+  void heard_from(const transport::Endpoint& from);
+  void follow(const transport::Endpoint& from);
+  void take_connection(const transport::Endpoint& from);
+  void refresh_up();
+  void set_up(bool up);
+  void count_rx(std::size_t frame_size, bool data);
+  bool send_keepalive();
+  void send_initiation_if_due();
+  // Timers.
+  void check_silence(util::Clock::time_point now);
+  void check_stale_session(util::Clock::time_point now);
+  void keep_alive(util::Clock::time_point now);
+  void probe(util::Clock::time_point now);
+  void complain(const std::string& what);
+
+  PeerConfig config_;
+  transport::Transport& transport_;
+  util::Logger& log_;
+  const util::Clock& clock_;
+  util::Backoff probe_backoff_;
+  std::unique_ptr<crypto::Session> session_;
+  bool datagram_;
+  std::size_t frame_offset_;
+  StateHandler on_state_;
+  PeerStats stats_;
+  util::LogLimiter complaints_, moves_;
+
+  std::optional<transport::Endpoint> endpoint_;
+  std::optional<transport::Endpoint> answering_;  // the endpoint told set_answering(true)
+  bool up_ = false;
+  bool path_lost_ = false;  // client: the endpoint went down; start afresh when it returns
+  using Time = util::Clock::time_point;
+  Time last_rx_{}, last_tx_{}, last_data_rx_{}, next_probe_{};
+  Time unanswered_since_{};  // the first frame sent since the last thing heard
+  unsigned unanswered_probes_ = 0;
+};
+
+}  // namespace tund::tunnel
