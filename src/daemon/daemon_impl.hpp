@@ -11,7 +11,7 @@
 #include "tund/config/config.hpp"
 #include "tund/daemon/key_reload.hpp"
 #include "tund/daemon/privileges.hpp"
-#include "tund/daemon/secure_channel.hpp"
+#include "tund/crypto/session.hpp"
 #include "tund/daemon/signals.hpp"
 #include "tund/daemon/systemd_notify.hpp"
 #include "tund/device/tun_device.hpp"
@@ -42,6 +42,7 @@ class Daemon {
   void serve();
   void run_loop();
   void wire_engine();
+  tunnel::EngineParts engine_parts();
   void feed_watchdog();
   void on_stop_signal(int signal);
   void on_device_failure(const std::string& why);
@@ -62,7 +63,7 @@ class Daemon {
   std::optional<Account> account_;
   std::optional<KeyMaterial> keys_;
   transport::RemoteServer remote_;
-  std::unique_ptr<SecureChannel> security_;
+  std::unique_ptr<crypto::Identity> identity_;  // encrypted mode
   std::unique_ptr<device::TunDevice> dev_;
   std::unique_ptr<link::Responder> responder_;
   std::unique_ptr<transport::Transport> net_;

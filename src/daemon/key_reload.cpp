@@ -23,8 +23,8 @@ std::string psk_change(const std::optional<crypto::Key>& before,
 
 }  // namespace
 
-void KeyReloader::attach(SecureChannel* channel, KeyMaterial current) {
-  channel_ = channel;
+void KeyReloader::attach(crypto::Identity* identity, KeyMaterial current) {
+  identity_ = identity;
   current_ = std::move(current);
 }
 
@@ -44,7 +44,7 @@ std::string KeyReloader::describe_changes(const KeyMaterial& fresh) const {
 void KeyReloader::on_sighup() {
   if (!config_.encrypted())
     return log_.info("received SIGHUP: nothing to reload (no encryption, so no key files)");
-  if (!channel_ || !current_)
+  if (!identity_ || !current_)
     return log_.info("received SIGHUP during start-up: the key files are being read now");
   try {
     KeyMaterial fresh = load_keys(config_);
@@ -53,7 +53,10 @@ void KeyReloader::on_sighup() {
                 " holds a different private key; not applied (it is this side's identity, "
                 "which peers know by its public key): restart tund to use it");
     fresh.private_key = current_->private_key;
-    channel_->update_peer_keys(fresh.peer_public, fresh.allowed, fresh.psk);
+    // Every key is checked before anything changes (KeyError: nothing applied).
+    if (fresh.peer_public) crypto::check_public_key(*fresh.peer_public, "--peer-key");
+    identity_->update(fresh.allowed, fresh.psk);
+    if (sessions_changed_) sessions_changed_(fresh.peer_public);
     log_.info("received SIGHUP: reloaded the key files for new handshakes: ",
               describe_changes(fresh));
     current_ = std::move(fresh);

@@ -22,7 +22,7 @@ std::chrono::milliseconds down_hook_timeout() {
 }  // namespace
 
 void Daemon::serve() {
-  engine_ = std::make_unique<tunnel::Engine>(*dev_, *net_, log_, responder_.get());
+  engine_ = std::make_unique<tunnel::Engine>(engine_parts());
   wire_engine();
   if (notifier_.watchdog_period()) feed_watchdog();
   if (signals_.stop_requested()) {
@@ -46,6 +46,7 @@ void Daemon::wire_engine() {
       notifier_.status(server ? "waiting for a client" : "reconnecting to " + cfg_.remote_host);
   });
   engine_->set_failure_handler([this](const std::string& why) { on_device_failure(why); });
+  reloader_.on_sessions_changed([this](auto peer_public) { engine_->keys_changed(peer_public); });
 }
 
 // WATCHDOG=1 only while the loop runs this timer and the engine can still do its job.
@@ -123,8 +124,9 @@ void Daemon::run_down_hook() {
 
 void Daemon::report() {
   if (!engine_) return log_.info("received SIGUSR1 during start-up: no counters yet");
-  log_.info(
-      format_stats(engine_->stats(), net_->stats(), security_ ? &security_->stats() : nullptr));
+  auto crypto = engine_->crypto_stats();
+  log_.info(format_stats(engine_->stats(), engine_->peer().stats(), net_->stats(),
+                         identity_ ? &crypto : nullptr));
   log_.info(format_link_stats(responder_->stats()));
   if (dev_->offload_enabled())
     log_.info(format_offload_stats(dev_->offload_stats(), dev_->last_bad_read()));

@@ -57,22 +57,27 @@ std::string failing_option(const std::string& step_option, const std::string& me
   return step_option;
 }
 
-std::unique_ptr<SecureChannel> make_security(const Config& cfg, const KeyMaterial& keys) {
-  crypto::SecureConfig sc;
+std::unique_ptr<crypto::Identity> make_identity(const KeyMaterial& keys) {
+  crypto::IdentityConfig ic;
+  ic.private_key = keys.private_key;
+  ic.allowed = keys.allowed;
+  ic.psk = keys.psk;
+  ic.offer_aes = crypto::aes256gcm_available();
+  return std::make_unique<crypto::Identity>(std::move(ic));
+}
+
+crypto::SessionConfig session_config(const Config& cfg, const KeyMaterial& keys) {
+  crypto::SessionConfig sc;
   sc.initiator = cfg.role == config::Role::client;
-  sc.private_key = keys.private_key;
   sc.peer_public = keys.peer_public;
-  sc.allowed = keys.allowed;
-  sc.psk = keys.psk;
   sc.stream = cfg.transport == config::TransportKind::tcp;
-  sc.offer_aes = crypto::aes256gcm_available();
   // For tests only: a short rekey interval to watch several rekeys in seconds.
   if (const char* rekey = std::getenv("TUND_TEST_REKEY_SECONDS")) {
     auto seconds = std::chrono::seconds(std::max(1, std::atoi(rekey)));
     sc.rekey_after_time = seconds;
     sc.reject_after_time = seconds + seconds / 2 + std::chrono::seconds(1);
   }
-  return std::make_unique<SecureChannel>(std::move(sc));
+  return sc;
 }
 
 std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Config& cfg) {
@@ -90,8 +95,7 @@ std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Confi
 
 std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const Config& cfg,
                                                      const transport::RemoteServer& remote,
-                                                     util::Logger& log,
-                                                     transport::Security* security) {
+                                                     util::Logger& log) {
   bool server = cfg.role == config::Role::server;
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
@@ -146,6 +150,24 @@ void report_settings(util::Logger& log, const Config& cfg, const std::optional<K
 
 }  // namespace
 
+// The engine and its one peer, from the configuration and what start-up built.
+tunnel::EngineParts Daemon::engine_parts() {
+  tunnel::PeerConfig peer;
+  peer.initiator = cfg_.role == config::Role::client;
+  peer.keepalive = cfg_.keepalive;
+  if (peer.initiator) peer.name = server_name(cfg_.remote_host, cfg_.port);
+  if (keys_) peer.session = session_config(cfg_, *keys_);
+  return {.device = *dev_,
+          .transport = *net_,
+          .log = log_,
+          .responder = responder_.get(),
+          .identity = identity_.get(),
+          .peer = std::move(peer),
+          .probe_backoff = make_backoff(),
+          .clock = util::steady_clock(),
+          .io = &io_};
+}
+
 std::optional<int> Daemon::start() {
   if (auto status = check_before_start()) return status;
   report_settings(log_, cfg_, keys_);
@@ -172,7 +194,10 @@ std::optional<int> Daemon::check_before_start() {
     return config_error(cfg_, e.what());
   }
   try {
-    if (keys_) security_ = make_security(cfg_, *keys_);
+    if (keys_) {
+      identity_ = make_identity(*keys_);
+      if (keys_->peer_public) crypto::check_public_key(*keys_->peer_public, "--peer-key");
+    }
     link_mac_option(cfg_);  // both checked by the parser already: kept as a guard
     if (cfg_.role == config::Role::server) transport::listen_address(cfg_.listen);
   } catch (const std::exception& e) {
@@ -224,13 +249,13 @@ std::optional<int> Daemon::build() {
     option = "link-mac";
     responder_ = make_responder(cfg_, *dev_);
     option = endpoint_option(cfg_);
-    net_ = make_transport(io_, cfg_, remote_, log_, security_.get());
+    net_ = make_transport(io_, cfg_, remote_, log_);
   } catch (const std::exception& e) {
     return start_error(cfg_.sources.prefix(failing_option(option, e.what())) + e.what());
   }
   log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
   log_.info(dev_->offload_status());
-  if (security_) reloader_.attach(security_.get(), *keys_);
+  if (identity_) reloader_.attach(identity_.get(), *keys_);
   return std::nullopt;
 }
 

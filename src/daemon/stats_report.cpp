@@ -4,25 +4,28 @@
 
 namespace tund::daemon {
 
-std::string format_stats(const tunnel::EngineStats& e, const transport::TransportStats& t,
-                         const crypto::SessionStats* s) {
+std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& p,
+                         const transport::TransportStats& t, const crypto::SessionStats* s) {
+  using tunnel::Drop;
   std::ostringstream out;
-  out << "stats: tx " << t.tx_frames << " frames " << t.tx_bytes << " bytes, rx " << t.rx_frames
-      << " frames " << t.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
-      << e.device_writes << "; dropped: no-peer " << e.dropped_no_peer << " malformed "
-      << e.dropped_malformed << " device-down " << e.dropped_device_down << " oversize "
-      << t.rx_oversize << " zero-length " << t.rx_zero_length << " truncated " << t.rx_truncated
-      << " bad-datagram " << t.rx_bad_datagram << " tx-failed " << t.tx_dropped
-      << " device-write-errors " << e.device_write_errors << " device-read-errors "
-      << e.device_read_errors << " too-big " << e.dropped_too_big << "; above-mtu "
-      << e.received_above_mtu << " (largest " << e.largest_received << "); sessions " << t.sessions
-      << " peer-changes " << t.peer_changes;
+  out << "stats: tx " << p.tx_frames << " frames " << p.tx_bytes << " bytes, rx " << p.rx_frames
+      << " frames " << p.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
+      << e.device_writes << "; dropped: no-peer " << e.dropped[Drop::no_peer] << " malformed "
+      << e.dropped[Drop::malformed] << " device-down " << e.dropped[Drop::device_down]
+      << " oversize " << t.rx_oversize + e.dropped[Drop::oversize] << " zero-length "
+      << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram "
+      << e.dropped[Drop::bad_datagram] << " tx-failed " << t.tx_dropped << " device-write-errors "
+      << e.device_write_errors << " device-read-errors " << e.device_read_errors << " too-big "
+      << e.dropped[Drop::too_big] << "; above-mtu " << e.received_above_mtu << " (largest "
+      << e.largest_received << "); sessions " << p.sessions + t.connections << " peer-changes "
+      << p.peer_changes;
   if (s)
     out << "; crypto: handshakes " << s->handshakes_completed << " handshake-failed "
         << s->handshakes_failed << " handshake-refused " << s->handshakes_refused << " auth-failed "
         << s->auth_failed << " replayed " << s->replayed << " unknown-session "
-        << s->unknown_session << " malformed " << s->malformed << " refused " << t.rx_refused
-        << " rate-limited " << t.rx_rate_limited;
+        << s->unknown_session << " malformed " << s->malformed << " refused "
+        << e.dropped[Drop::refused] + t.rx_refused_connections << " rate-limited "
+        << e.dropped[Drop::rate_limited];
   return out.str();
 }
 

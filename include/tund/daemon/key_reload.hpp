@@ -12,7 +12,9 @@
 
 #include "tund/config/config.hpp"
 #include "tund/daemon/key_material.hpp"
-#include "tund/daemon/secure_channel.hpp"
+#include <functional>
+
+#include "tund/crypto/session.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::daemon {
@@ -21,8 +23,13 @@ class KeyReloader {
  public:
   KeyReloader(const config::Config& config, util::Logger& log) : config_(config), log_(log) {}
 
-  // The channel the keys go to and the keys it runs with (after start-up).
-  void attach(SecureChannel* channel, KeyMaterial current);
+  // Told the server's key (client) after the identity took the new keys, so the sessions
+  // follow: see tunnel::Engine::keys_changed.
+  using SessionsChanged = std::function<void(std::optional<crypto::Key> peer_public)>;
+
+  // The identity the keys go to and the keys it runs with (after start-up).
+  void attach(crypto::Identity* identity, KeyMaterial current);
+  void on_sessions_changed(SessionsChanged handler) { sessions_changed_ = std::move(handler); }
   // Logs one line saying what was reloaded, or why nothing was.
   void on_sighup();
 
@@ -31,7 +38,8 @@ class KeyReloader {
 
   const config::Config& config_;
   util::Logger& log_;
-  SecureChannel* channel_ = nullptr;
+  crypto::Identity* identity_ = nullptr;
+  SessionsChanged sessions_changed_;
   std::optional<KeyMaterial> current_;
 };
 

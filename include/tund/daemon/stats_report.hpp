@@ -1,9 +1,9 @@
-// Formats the engine's and transport's counters as one log line (SIGUSR1 and at exit).
+// Formats the engine's, peer's and transport's counters as one log line (SIGUSR1 and at exit).
 #pragma once
 
 #include <string>
 
-#include "tund/crypto/secure_session.hpp"
+#include "tund/crypto/session.hpp"
 #include "tund/device/tun_device.hpp"
 #include "tund/link/responder.hpp"
 #include "tund/transport/transport.hpp"
@@ -11,9 +11,10 @@
 
 namespace tund::daemon {
 
-std::string format_stats(const tunnel::EngineStats& engine,
+// `crypto`: the handshake counters (encrypted mode only).
+std::string format_stats(const tunnel::EngineStats& engine, const tunnel::PeerStats& peer,
                          const transport::TransportStats& transport,
-                         const crypto::SessionStats* session = nullptr);
+                         const crypto::SessionStats* crypto = nullptr);
 std::string format_link_stats(const link::ResponderStats& link);
 // `last_bad` says why the last unusable GSO read was dropped (empty: none was).
 std::string format_offload_stats(const device::OffloadStats& offload, const std::string& last_bad);

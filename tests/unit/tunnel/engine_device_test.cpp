@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "support/fake_device.hpp"
-#include "support/loopback_transport.hpp"
+#include "support/engine_harness.hpp"
 #include "tund/link/checksum.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/tunnel/engine.hpp"
@@ -21,12 +21,12 @@ struct EngineDevice : ::testing::Test {
   util::Logger log{util::LogLevel::info,
                    [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
-  LoopbackTransport net_a{io, 1400}, net_b{io, 1400};
-  tunnel::Engine a{dev_a, net_a, log}, b{dev_b, net_b, log};
+  LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
+  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)}, b{engine_parts(dev_b, net_b, log, false)};
   std::vector<std::string> failures;
 
   EngineDevice() {
-    LoopbackTransport::connect(net_a, net_b);
+    LoopbackBind::connect(net_a, net_b);
     a.set_failure_handler([this](const std::string& why) { failures.push_back(why); });
     a.start();
     b.start();
@@ -77,7 +77,7 @@ TEST_F(EngineDevice, EioOnWriteIsADownPeriodUnlessTheDeviceVanished) {
   dev_b.inject(ipv4_packet(64));
   run();
   EXPECT_TRUE(failures.empty());
-  EXPECT_EQ(a.stats().dropped_device_down, 1u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::device_down], 1u);
   dev_a.fail_writes(std::nullopt);
   dev_b.inject(ipv4_packet(64));
   run();  // up again: the next EIO starts a new down period and checks the device exists
@@ -114,7 +114,7 @@ TEST_F(EngineDevice, AReadErrorOnAVanishedDeviceIsGone) {
 TEST_F(EngineDevice, AnMtuRaisedOnTheLiveDeviceBecomesTheTunnelMtu) {
   dev_a.inject(ipv4_packet(1480));
   run();
-  EXPECT_EQ(a.stats().dropped_too_big, 1u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::too_big], 1u);
   EXPECT_EQ(lines_with("1500-byte packet from device fake0"), 1u) << "never dropped in silence";
   dev_a.change_mtu(1500);
   EXPECT_EQ(a.tunnel_mtu(), 1500u);
@@ -139,7 +139,7 @@ TEST_F(EngineDevice, AnMtuBeyondTheWireFormatIsCapped) {
   run();
   ASSERT_EQ(dev_b.written().size(), 1u);
   EXPECT_EQ(dev_b.written()[0].size(), 65020u);
-  EXPECT_EQ(a.stats().dropped_too_big, 1u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::too_big], 1u);
 }
 
 TEST_F(EngineDevice, FramesAboveOurMtuAreDeliveredAndLoggedOnce) {
@@ -153,7 +153,7 @@ TEST_F(EngineDevice, FramesAboveOurMtuAreDeliveredAndLoggedOnce) {
   EXPECT_EQ(lines_with("peer sends packets up to 1500 bytes, above this tunnel's MTU 1400: set "
                        "the same --mtu on both sides"),
             1u);
-  EXPECT_EQ(a.stats().dropped_malformed, 0u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::malformed], 0u);
 }
 
 TEST_F(EngineDevice, ARenameIsLoggedAndFollowed) {
@@ -168,12 +168,14 @@ TEST(EngineResponderSubnets, NoUnreachableForTheDirectedBroadcastOfADeviceAddres
   asio::io_context io;
   util::Logger log{util::LogLevel::error};
   FakeDevice dev{io, device::LinkLayer::ip};
-  LoopbackTransport net{io, 1400};
-  net.set_up(false);
+  // A client whose path is down: no peer is up.
+  LoopbackBind net{io, true, true, 1}, server_side{io, true, false, 2};
+  LoopbackBind::connect(net, server_side);
   link::ResponderConfig rc;
   link::Responder responder(rc);
-  tunnel::Engine engine{dev, net, log, &responder};
+  tunnel::Engine engine{engine_parts(dev, net, log, true, &responder)};
   engine.start();
+  net.set_up(false);
   dev.set_addresses({{{10, 9, 0, 1}, 24}});
   for (unsigned last : {255u, 7u}) {  // broadcast, then unicast
     Packet p = ipv4_packet(40);

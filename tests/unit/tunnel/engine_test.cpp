@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_device.hpp"
-#include "support/loopback_transport.hpp"
+#include "support/engine_harness.hpp"
 #include "tund/link/checksum.hpp"
 
 namespace tund::testing {
@@ -15,11 +15,11 @@ struct EnginePair : ::testing::Test {
   asio::io_context io;
   util::Logger log{util::LogLevel::error};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
-  LoopbackTransport net_a{io, 1400}, net_b{io, 1400};
-  tunnel::Engine a{dev_a, net_a, log}, b{dev_b, net_b, log};
+  LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
+  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)}, b{engine_parts(dev_b, net_b, log, false)};
 
   EnginePair() {
-    LoopbackTransport::connect(net_a, net_b);
+    LoopbackBind::connect(net_a, net_b);
     a.start();
     b.start();
   }
@@ -80,7 +80,7 @@ TEST_F(EnginePair, DropsAndCountsPacketsWhileNoPeer) {
   dev_a.inject(ipv4_packet(64));
   run();
   EXPECT_EQ(dev_a.pending(), 0u);
-  EXPECT_EQ(a.stats().dropped_no_peer, 2u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::no_peer], 2u);
   EXPECT_TRUE(dev_b.written().empty());
   net_a.set_up(true);
   dev_a.inject(ipv4_packet(64));
@@ -94,7 +94,7 @@ TEST_F(EnginePair, RefusesFramesThatAreNotPackets) {
   net_b.deliver(Packet(30, std::byte{0x60}));         // IPv6 shorter than a header
   run();
   EXPECT_TRUE(dev_b.written().empty());
-  EXPECT_EQ(b.stats().dropped_malformed, 3u);
+  EXPECT_EQ(b.stats().dropped[tunnel::Drop::malformed], 3u);
 }
 
 TEST_F(EnginePair, CountsFramesArrivingWhileTheInterfaceIsDown) {
@@ -102,7 +102,7 @@ TEST_F(EnginePair, CountsFramesArrivingWhileTheInterfaceIsDown) {
   dev_a.inject(ipv4_packet(64));
   dev_a.inject(ipv4_packet(64));
   run();
-  EXPECT_EQ(b.stats().dropped_device_down, 2u);
+  EXPECT_EQ(b.stats().dropped[tunnel::Drop::device_down], 2u);
   EXPECT_EQ(b.stats().device_write_errors, 0u);
   dev_b.fail_writes(std::nullopt);
   dev_a.inject(ipv4_packet(64));
@@ -123,12 +123,13 @@ TEST(EngineWithResponder, LinkPingsAreAnsweredLocallyAndNeverCross) {
   asio::io_context io;
   util::Logger log{util::LogLevel::error};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
-  LoopbackTransport net_a{io, 1400}, net_b{io, 1400};
-  LoopbackTransport::connect(net_a, net_b);
+  LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
+  LoopbackBind::connect(net_a, net_b);
   link::ResponderConfig rc;
   rc.link_ip = link::Ipv4{10, 0, 0, 1};
   link::Responder responder(rc);
-  tunnel::Engine a{dev_a, net_a, log, &responder}, b{dev_b, net_b, log};
+  tunnel::Engine a{engine_parts(dev_a, net_a, log, true, &responder)},
+      b{engine_parts(dev_b, net_b, log, false)};
   a.start();
   b.start();
   // 10.0.0.2 -> 10.0.0.1 echo request (see the responder tests for the bytes).
@@ -159,7 +160,7 @@ TEST_F(EnginePair, PacketsLargerThanTheTunnelMtuNeverCross) {
   run();
   ASSERT_EQ(dev_b.written().size(), 1u);
   EXPECT_EQ(dev_b.written()[0].size(), 120u);
-  EXPECT_EQ(a.stats().dropped_too_big, 1u);
+  EXPECT_EQ(a.stats().dropped[tunnel::Drop::too_big], 1u);
 }
 
 }  // namespace
