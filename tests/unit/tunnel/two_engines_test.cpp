@@ -213,7 +213,7 @@ TEST_P(TwoEngines, AClientWithAKeyNotAllowedNeverComesUp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Pipes, TwoEngines, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "Datagram" : "Stream"; });
+                         [](const auto& p) { return p.param ? "Datagram" : "Stream"; });
 
 }  // namespace
 }  // namespace tund::testing
