@@ -94,6 +94,7 @@ class LoopbackBind final : public transport::Transport {
   std::size_t flushes() const { return flushes_; }
   std::size_t controls_sent() const { return controls_sent_; }
   const std::vector<Message>& sent() const { return sent_; }
+  const std::vector<transport::Endpoint>& sent_to() const { return sent_to_; }
   const std::vector<transport::Endpoint>& closed() const { return closed_; }
   bool answering() const { return answering_; }
   const transport::Endpoint& local() const { return local_; }
@@ -127,9 +128,10 @@ class LoopbackBind final : public transport::Transport {
   transport::Endpoint from_remote() const {
     return datagram_ ? remote_->local_ : current_.value_or(transport::Endpoint{});
   }
-  void send(const transport::Endpoint&, Message message) {
+  void send(const transport::Endpoint& to, Message message) {
     if (filter_ && !filter_(message)) return;
     sent_.push_back(message);
+    sent_to_.push_back(to);
     asio::post(io_, [remote = remote_, message = std::move(message)]() mutable {
       remote->deliver(std::move(message));
     });
@@ -147,7 +149,7 @@ class LoopbackBind final : public transport::Transport {
   std::function<void()> resume_;
   Filter filter_;
   std::vector<Message> sent_;
-  std::vector<transport::Endpoint> closed_, adopted_;
+  std::vector<transport::Endpoint> closed_, adopted_, sent_to_;
   bool writable_ = true, answering_ = false;
   std::size_t flushes_ = 0, commits_since_flush_ = 0, high_water_ = 0, controls_sent_ = 0;
 };
