@@ -12,6 +12,9 @@
 # Rounds rotate the order; the table shows medians and ratios to veth and to the best peer.
 #   usage: tests/bench/compare.sh [SECONDS_PER_RUN=8] [ROUNDS=2]
 #   COMPARE_PATHS="veth tund-tcp wireguard-go" measures a subset.
+#   TUND_BASELINE_BIN=/path/to/older/tund adds base-tund-* paths run with that binary in the
+#   same rounds, so a change is measured before/after in one run (e.g.
+#   COMPARE_PATHS="base-tund-udp tund-udp base-tund-udp-enc tund-udp-enc").
 set -euo pipefail
 if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
   TABLE_ONLY=$2
@@ -21,6 +24,9 @@ DURATION=${1:-8}
 ROUNDS=${2:-2}
 [ -n "${TABLE_ONLY:-}" ] && { DURATION=?; ROUNDS=?; }
 TUND=${TUND_BIN:-$ROOT/build/tund}
+TUND_BASELINE=${TUND_BASELINE_BIN:-}
+[ -z "$TUND_BASELINE" ] || [ -x "$TUND_BASELINE" ] ||
+  { echo "compare: TUND_BASELINE_BIN $TUND_BASELINE is not executable" >&2; exit 1; }
 PEER=${PEER_BIN:-$ROOT/build/tests/simpletun_peer}
 [ "$(id -u)" -eq 0 ] || { echo "compare: run as root" >&2; exit 1; }
 [ -x "$TUND" ] && [ -x "$PEER" ] || { echo "compare: build first (tests/bootstrap.sh)" >&2; exit 1; }
@@ -232,18 +238,19 @@ start_path() {
   TARGET=10.88.0.1
   case $1 in
     veth) TARGET=198.18.0.1 ;;
-    tund-*)
-      local proto=tcp extra=() skeys=() ckeys=()
+    tund-* | base-tund-*)
+      local proto=tcp extra=() skeys=() ckeys=() bin=$TUND
+      [[ $1 == base-* ]] && bin=${TUND_BASELINE:?set TUND_BASELINE_BIN for $1}
       [[ $1 == *udp* ]] && proto=udp
       [[ $1 == *nooff* ]] && extra=(--no-offload)
       if [[ $1 == *-enc* ]]; then
         skeys=(--private-key "$WORK/s.key" --allow "$WORK/c.pub")
         ckeys=(--private-key "$WORK/c.key" --peer-key "$WORK/s.pub")
       fi
-      start_bg "$S" "$TUND" -s -i tunb -t $proto "${extra[@]}" "${skeys[@]}" \
+      start_bg "$S" "$bin" -s -i tunb -t $proto "${extra[@]}" "${skeys[@]}" \
         --address 10.88.0.1/32 --peer 10.88.0.2
       sleep 0.2
-      start_bg "$C" "$TUND" -c 198.18.0.1 -i tunb -t $proto "${extra[@]}" "${ckeys[@]}" \
+      start_bg "$C" "$bin" -c 198.18.0.1 -i tunb -t $proto "${extra[@]}" "${ckeys[@]}" \
         --address 10.88.0.2/32 --peer 10.88.0.1 ;;
     simpletun)
       start_bg "$S" "$PEER" -s -i tunb
