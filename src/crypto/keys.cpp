@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tund/util/bytes.hpp"
 #include "tund/util/strings.hpp"
 
 namespace tund::crypto {
@@ -142,27 +143,18 @@ std::vector<Key> parse_allow_list(const std::string& text, const std::string& na
   return keys;
 }
 
-std::array<std::uint8_t, 12> tai64n_now() {
+Tai64n tai64n_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  std::uint64_t secs = (std::uint64_t{1} << 62) + static_cast<std::uint64_t>(ts.tv_sec);
-  auto nanos = static_cast<std::uint32_t>(ts.tv_nsec);
-  std::array<std::uint8_t, 12> out{};
-  for (int i = 0; i < 8; ++i)
-    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(secs >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i)
-    out[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(nanos >> (24 - 8 * i));
+  Tai64n out{};
+  util::store_be64(out.data(), (std::uint64_t{1} << 62) + static_cast<std::uint64_t>(ts.tv_sec));
+  util::store_be32(out.data() + 8, static_cast<std::uint32_t>(ts.tv_nsec));
   return out;
 }
 
-}  // namespace tund::crypto
-
-namespace tund::crypto {
-
-std::string tai64n_to_string(const std::array<std::uint8_t, 12>& stamp) {
-  std::uint64_t secs = 0;
-  for (int i = 0; i < 8; ++i) secs = (secs << 8) | stamp[static_cast<std::size_t>(i)];
-  auto unix_secs = static_cast<std::time_t>(secs - (std::uint64_t{1} << 62));
+std::string tai64n_to_string(const Tai64n& stamp) {
+  auto unix_secs =
+      static_cast<std::time_t>(util::load_be64(stamp.data()) - (std::uint64_t{1} << 62));
   tm utc{};
   char text[40] = "?";
   if (gmtime_r(&unix_secs, &utc)) std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);

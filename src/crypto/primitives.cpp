@@ -133,27 +133,43 @@ AeadKey::~AeadKey() {
   sodium_free(secret_);
 }  // wipes before releasing
 
-void AeadKey::seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const {
-  if (aead_ == Aead::chacha20poly1305) {
-    aead_seal(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, plaintext, out);
-    return;
-  }
+// libsodium takes unsigned char; the data path's bytes are std::byte (same size and
+// alignment, and unsigned char may alias anything).
+namespace {
+const unsigned char* uchar(const std::byte* p) {
+  return reinterpret_cast<const unsigned char*>(p);
+}
+unsigned char* uchar(std::byte* p) {
+  return reinterpret_cast<unsigned char*>(p);
+}
+}  // namespace
+
+void AeadKey::seal(std::uint64_t n, util::ConstByteSpan ad, util::ConstByteSpan plaintext,
+                   std::byte* out) const {
   std::uint8_t nonce[12];
   nonce_for(aead_, n, nonce);
-  crypto_aead_aes256gcm_encrypt_afternm(out, nullptr, plaintext.data(), plaintext.size(), ad.data(),
-                                        ad.size(), nullptr, nonce,
-                                        static_cast<const crypto_aead_aes256gcm_state*>(secret_));
+  if (aead_ == Aead::chacha20poly1305)
+    crypto_aead_chacha20poly1305_ietf_encrypt(
+        uchar(out), nullptr, uchar(plaintext.data()), plaintext.size(), uchar(ad.data()), ad.size(),
+        nullptr, nonce, static_cast<const unsigned char*>(secret_));
+  else
+    crypto_aead_aes256gcm_encrypt_afternm(
+        uchar(out), nullptr, uchar(plaintext.data()), plaintext.size(), uchar(ad.data()), ad.size(),
+        nullptr, nonce, static_cast<const crypto_aead_aes256gcm_state*>(secret_));
 }
 
-bool AeadKey::open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const {
-  if (aead_ == Aead::chacha20poly1305)
-    return aead_open(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, sealed, out);
+bool AeadKey::open(std::uint64_t n, util::ConstByteSpan ad, util::ConstByteSpan sealed,
+                   std::byte* out) const {
   if (sealed.size() < kTagSize) return false;
   std::uint8_t nonce[12];
   nonce_for(aead_, n, nonce);
+  if (aead_ == Aead::chacha20poly1305)
+    return crypto_aead_chacha20poly1305_ietf_decrypt(
+               uchar(out), nullptr, nullptr, uchar(sealed.data()), sealed.size(), uchar(ad.data()),
+               ad.size(), nonce, static_cast<const unsigned char*>(secret_)) == 0;
   return crypto_aead_aes256gcm_decrypt_afternm(
-             out, nullptr, nullptr, sealed.data(), sealed.size(), ad.data(), ad.size(), nonce,
-             static_cast<const crypto_aead_aes256gcm_state*>(secret_)) == 0;
+             uchar(out), nullptr, nullptr, uchar(sealed.data()), sealed.size(), uchar(ad.data()),
+             ad.size(), nonce, static_cast<const crypto_aead_aes256gcm_state*>(secret_)) == 0;
 }
 
 void wipe(void* data, std::size_t size) {

@@ -3,16 +3,9 @@
 #include "tund/proto/wire.hpp"
 
 namespace tund::daemon {
-namespace {
-
-std::uint8_t* raw(std::byte* p) {
-  return reinterpret_cast<std::uint8_t*>(p);
-}
-
-}  // namespace
 
 std::size_t SecureChannel::seal(std::byte* message, std::size_t frame_size) {
-  return session_.seal(raw(message), frame_size, now());
+  return session_.seal(message, frame_size, now());
 }
 
 std::size_t SecureChannel::header_size() const {
@@ -26,14 +19,14 @@ std::size_t SecureChannel::initiation_size() const {
 }
 
 bool SecureChannel::write_initiation(std::byte* out) {
-  return session_.write_initiation(raw(out), now());
+  return session_.write_initiation(out, now());
 }
 
 transport::SecurityVerdict SecureChannel::receive(std::byte* message, std::size_t size) {
   // receive() is called from the transports' handlers: whatever goes wrong inside (an
   // allocation failing, say) drops this message with a reason instead of escaping.
   try {
-    return translate(session_.receive(raw(message), size, now()));
+    return translate(session_.receive(message, size, now()));
   } catch (const std::exception& e) {
     transport::SecurityVerdict out;
     out.reason = std::string("internal error while processing the message: ") + e.what();
@@ -58,7 +51,7 @@ transport::SecurityVerdict SecureChannel::translate(crypto::Verdict v) {
       out.action = A::none;
       break;
   }
-  out.data = reinterpret_cast<std::byte*>(v.data);
+  out.data = v.data;
   out.size = v.size;
   out.authenticated = v.authenticated;
   out.established = v.established;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "tund/util/bytes.hpp"
+
 namespace tund::crypto {
 
 inline constexpr std::size_t kKeySize = 32;     // X25519 keys, AEAD keys, PSKs
@@ -58,8 +60,11 @@ class AeadKey {
   AeadKey& operator=(const AeadKey&) = delete;
 
   Aead aead() const { return aead_; }
-  void seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const;
-  bool open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const;
+  // As aead_seal / aead_open, on the data path's byte type.
+  void seal(std::uint64_t n, util::ConstByteSpan ad, util::ConstByteSpan plaintext,
+            std::byte* out) const;
+  bool open(std::uint64_t n, util::ConstByteSpan ad, util::ConstByteSpan sealed,
+            std::byte* out) const;
 
  private:
   Aead aead_;
