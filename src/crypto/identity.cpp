@@ -19,10 +19,9 @@ void check_allowed(const std::vector<Key>& allowed) {
   for (const Key& key : allowed) check_public_key(key, "allowed client key " + to_base64(key));
 }
 
-Tai64n stamp_of(const std::vector<std::uint8_t>& payload) {
+Tai64n stamp_of(const std::vector<std::byte>& payload) {
   Tai64n stamp;
-  std::transform(payload.begin(), payload.begin() + kStampSize, stamp.begin(),
-                 [](std::uint8_t b) { return std::byte{b}; });
+  std::copy_n(payload.begin(), kStampSize, stamp.begin());
   return stamp;
 }
 
@@ -61,7 +60,8 @@ HandshakeSettings Identity::handshake_settings(bool initiator) const {
   hs.psk2 = config_.psk.has_value();
   hs.psk = config_.psk;
   hs.static_private = config_.private_key;
-  hs.prologue.assign(kPrologue, kPrologue + sizeof kPrologue - 1);
+  Bytes prologue = util::as_bytes(kPrologue, sizeof kPrologue - 1);
+  hs.prologue.assign(prologue.begin(), prologue.end());
   return hs;
 }
 
@@ -71,9 +71,7 @@ std::variant<Initiation, Verdict> Identity::consume_initiation(util::ConstByteSp
   if (shape.kind != MessageKind::initiation)
     return drop(stats_.malformed, shape.reason ? shape.reason : "not a handshake initiation");
   auto handshake = std::make_unique<Handshake>(handshake_settings(false));
-  auto noise = message.subspan(kInitiationNoiseAt);
-  auto payload = handshake->read_message(
-      Bytes(reinterpret_cast<const std::uint8_t*>(noise.data()), noise.size()));
+  auto payload = handshake->read_message(message.subspan(kInitiationNoiseAt));
   if (!handshake->fault().empty())
     return drop(stats_.handshakes_failed,
                 "handshake initiation refused: it carries a " + handshake->fault());
@@ -88,7 +86,8 @@ std::variant<Initiation, Verdict> Identity::consume_initiation(util::ConstByteSp
   Initiation out;
   out.client = client;
   out.sender_index = util::load_be32(message.data() + 4);
-  bool both_offer_aes = ((*payload)[kStampSize] & 1) && config_.offer_aes;
+  bool both_offer_aes =
+      ((*payload)[kStampSize] & std::byte{1}) != std::byte{0} && config_.offer_aes;
   out.aead = both_offer_aes ? Aead::aes256gcm : Aead::chacha20poly1305;
   out.handshake = std::move(handshake);
   return out;

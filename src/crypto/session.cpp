@@ -2,7 +2,8 @@
 
 #include <sodium.h>
 
-#include <cstring>
+#include <algorithm>
+#include <array>
 
 #include "tund/crypto/replay_window.hpp"
 #include "tund/proto/wire.hpp"
@@ -26,10 +27,6 @@ void write_header(std::byte* p, proto::MessageType type) {
 // Jitter for the handshake retries, in [0, 1), from libsodium's CSPRNG.
 double sodium_unit_random() {
   return static_cast<double>(randombytes_random()) / 4294967296.0;
-}
-
-Bytes noise_part(const std::byte* message, std::size_t size, std::size_t at) {
-  return {reinterpret_cast<const std::uint8_t*>(message) + at, size - at};
 }
 
 }  // namespace
@@ -152,14 +149,14 @@ bool Session::write_initiation(std::byte* out, Time now) {
   if (!retry) retry_.reset();
   retry_delay_ = retry_.next();
 
-  std::uint8_t payload[kStampSize + 1];
+  std::array<std::byte, kStampSize + 1> payload;
   Tai64n stamp = tai64n_now();
-  std::memcpy(payload, stamp.data(), kStampSize);
-  payload[kStampSize] = identity_.offer_aes() ? 1 : 0;
-  auto noise = pending_->write_message(Bytes(payload, sizeof payload));
+  std::copy(stamp.begin(), stamp.end(), payload.begin());
+  payload[kStampSize] = identity_.offer_aes() ? std::byte{1} : std::byte{0};
+  auto noise = pending_->write_message(payload);
   write_header(out, proto::MessageType::handshake_initiation);
   util::store_be32(out + kSenderIndexAt, pending_index_);
-  std::memcpy(out + kInitiationNoiseAt, noise.data(), noise.size());
+  std::copy(noise.begin(), noise.end(), out + kInitiationNoiseAt);
   return retry;
 }
 
@@ -168,8 +165,8 @@ bool Session::write_initiation(std::byte* out, Time now) {
 Verdict Session::respond(Initiation initiation, Time now) {
   if (config_.initiator || !initiation.handshake)
     return drop(stats_.malformed, "handshake initiation sent to a client");
-  std::uint8_t choice = initiation.aead == Aead::aes256gcm ? 1 : 0;
-  auto noise = initiation.handshake->write_message(Bytes(&choice, 1));
+  std::byte choice = initiation.aead == Aead::aes256gcm ? std::byte{1} : std::byte{0};
+  auto noise = initiation.handshake->write_message({&choice, 1});
   auto [to_responder, to_initiator] = initiation.handshake->split();
   next_ = std::make_unique<Keypair>(initiation.aead, to_initiator, to_responder, config_.stream);
   next_->local_index = fresh_index();
@@ -183,7 +180,7 @@ Verdict Session::respond(Initiation initiation, Time now) {
   write_header(reply_.data(), proto::MessageType::handshake_response);
   util::store_be32(reply_.data() + kSenderIndexAt, fresh.local_index);
   util::store_be32(reply_.data() + kReceiverIndexAt, fresh.remote_index);
-  std::memcpy(reply_.data() + kResponseNoiseAt, noise.data(), noise.size());
+  std::copy(noise.begin(), noise.end(), reply_.data() + kResponseNoiseAt);
   ++stats_.handshakes_completed;
   Verdict v;
   v.action = Action::reply;
@@ -223,13 +220,13 @@ Verdict Session::refuse_wrong_direction(const MessageShape& shape) {
 Verdict Session::on_response(std::byte* message, std::size_t size, Time now) {
   if (!pending_ || util::load_be32(message + kReceiverIndexAt) != pending_index_)
     return drop(stats_.unknown_session, "handshake response to no pending initiation");
-  auto payload = pending_->read_message(noise_part(message, size, kResponseNoiseAt));
+  auto payload = pending_->read_message({message + kResponseNoiseAt, size - kResponseNoiseAt});
   if (!pending_->fault().empty())
     return drop(stats_.handshakes_failed,
                 "handshake response refused: it carries a " + pending_->fault());
-  if (!payload || payload->size() != 1 || (*payload)[0] > 1)
+  if (!payload || payload->size() != 1 || (*payload)[0] > std::byte{1})
     return drop(stats_.handshakes_failed, "handshake response failed authentication");
-  Aead aead = (*payload)[0] == 1 ? Aead::aes256gcm : Aead::chacha20poly1305;
+  Aead aead = (*payload)[0] == std::byte{1} ? Aead::aes256gcm : Aead::chacha20poly1305;
   if (aead == Aead::aes256gcm && !aes256gcm_available())
     return drop(stats_.handshakes_failed, "server chose AES-256-GCM, which this CPU lacks");
   auto [to_responder, to_initiator] = pending_->split();

@@ -24,8 +24,8 @@ struct Pair {
   Pair() {
     init_sodium();
     Key ck{}, sk{};
-    ck[0] = 1;
-    sk[0] = 2;
+    ck[0] = std::byte{1};
+    sk[0] = std::byte{2};
     client_id = std::make_unique<Identity>(IdentityConfig{ck, std::nullopt, {}, false});
     server_id =
         std::make_unique<Identity>(IdentityConfig{sk, std::nullopt, {x25519_public(ck)}, false});

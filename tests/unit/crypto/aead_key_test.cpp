@@ -15,23 +15,17 @@ TEST(AeadKey, MatchesTheOneShotPrimitiveForBothCiphers) {
     if (aead == Aead::aes256gcm && !aes256gcm_available()) continue;
     Key key = random_private_key();
     AeadKey prepared(aead, key);
-    std::vector<std::uint8_t> ad = {1, 2, 3}, pt(1400, 0x5a);
-    std::vector<std::uint8_t> a(pt.size() + kTagSize);
-    std::vector<std::byte> b(pt.size() + kTagSize);
-    auto as_std_bytes = [](const std::vector<std::uint8_t>& v) {
-      std::vector<std::byte> out;
-      for (std::uint8_t x : v) out.push_back(std::byte{x});
-      return out;
-    };
-    std::vector<std::byte> ad_b = as_std_bytes(ad), pt_b = as_std_bytes(pt);
+    std::vector<std::byte> ad = {std::byte{1}, std::byte{2}, std::byte{3}};
+    std::vector<std::byte> pt(1400, std::byte{0x5a});
+    std::vector<std::byte> a(pt.size() + kTagSize), b(pt.size() + kTagSize);
     for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1} << 40}) {
-      aead_seal(aead, key.data(), n, ad, pt, a.data());
-      prepared.seal(n, ad_b, pt_b, b.data());
-      EXPECT_EQ(as_std_bytes(a), b) << "counter " << n;
+      aead_seal(aead, key, n, ad, pt, a.data());
+      prepared.seal(n, ad, pt, b.data());
+      EXPECT_EQ(a, b) << "counter " << n;
       std::vector<std::byte> back(pt.size());
-      EXPECT_TRUE(prepared.open(n, ad_b, b, back.data()));
-      EXPECT_EQ(back, pt_b);
-      EXPECT_FALSE(prepared.open(n + 1, ad_b, b, back.data())) << "wrong counter must fail";
+      EXPECT_TRUE(prepared.open(n, ad, b, back.data()));
+      EXPECT_EQ(back, pt);
+      EXPECT_FALSE(prepared.open(n + 1, ad, b, back.data())) << "wrong counter must fail";
     }
   }
 }

@@ -108,15 +108,15 @@ TEST_F(IdentityTest, LowOrderStaticInAnInitiationIsRefusedNotThrown) {
   hs.initiator = true;
   hs.static_private = client_key;
   hs.remote_static = x25519_public(server_key);
-  hs.prologue = {'t', 'u', 'n', 'd', '/', '1'};
+  hs.prologue = bytes({'t', 'u', 'n', 'd', '/', '1'});
   hs.static_public = Key{};
-  (*hs.static_public)[0] = 1;  // claims the point of order 1 as its identity
+  (*hs.static_public)[0] = std::byte{1};  // claims the point of order 1 as its identity
   Handshake forged(hs);
-  std::vector<std::uint8_t> payload(13, 0);
+  Buffer payload(13);
   auto noise = forged.write_message(payload);
   Buffer init =
       bytes({static_cast<unsigned>(proto::MessageType::handshake_initiation), 0, 0, 0, 0, 0, 0, 7});
-  for (std::uint8_t b : noise) init.push_back(std::byte{b});
+  init.insert(init.end(), noise.begin(), noise.end());
   ASSERT_EQ(init.size(), proto::kInitiationSize);
   Verdict v;
   EXPECT_NO_THROW(v = answer(init));
