@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sodium_bytes.hpp"
+#include "tund/util/bytes.hpp"
 #include "tund/util/strings.hpp"
 
 namespace tund::crypto {
@@ -44,15 +46,16 @@ std::string read_key_line(const std::string& path) {
 }
 
 bool all_zero(const Key& key) {
-  return std::all_of(key.begin(), key.end(), [](std::uint8_t b) { return b == 0; });
+  return std::all_of(key.begin(), key.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
 // u >= p = 2^255 - 19 (little-endian): 0xed..0xff, then thirty 0xff, then 0x7f; or any
 // value with the top bit set.
 bool non_canonical(const Key& key) {
-  if (key[31] & 0x80) return true;
-  if (key[31] != 0x7f || key[0] < 0xed) return false;
-  return std::all_of(key.begin() + 1, key.begin() + 31, [](std::uint8_t b) { return b == 0xff; });
+  if ((key[31] & std::byte{0x80}) != std::byte{0}) return true;
+  if (key[31] != std::byte{0x7f} || key[0] < std::byte{0xed}) return false;
+  return std::all_of(key.begin() + 1, key.begin() + 31,
+                     [](std::byte b) { return b == std::byte{0xff}; });
 }
 
 }  // namespace
@@ -77,7 +80,7 @@ void check_public_key(const Key& key, const std::string& what) {
 
 std::string to_base64(const Key& key) {
   char out[sodium_base64_ENCODED_LEN(kKeySize, sodium_base64_VARIANT_ORIGINAL)];
-  sodium_bin2base64(out, sizeof out, key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out, sizeof out, uc(key.data()), key.size(), sodium_base64_VARIANT_ORIGINAL);
   return out;
 }
 
@@ -86,7 +89,7 @@ Key key_from_base64(const std::string& text, const std::string& what) {
   std::size_t len = 0;
   std::string t = trim(util::without_bom(text));  // `tund pubkey < key` with a BOM too
   if (t.size() != 44 ||
-      sodium_base642bin(key.data(), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
+      sodium_base642bin(uc(key.data()), key.size(), t.data(), t.size(), nullptr, &len, nullptr,
                         sodium_base64_VARIANT_ORIGINAL) != 0 ||
       len != kKeySize)
     throw KeyError(what + ": not a base64-encoded 32-byte key");
@@ -142,27 +145,18 @@ std::vector<Key> parse_allow_list(const std::string& text, const std::string& na
   return keys;
 }
 
-std::array<std::uint8_t, 12> tai64n_now() {
+Tai64n tai64n_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  std::uint64_t secs = (std::uint64_t{1} << 62) + static_cast<std::uint64_t>(ts.tv_sec);
-  auto nanos = static_cast<std::uint32_t>(ts.tv_nsec);
-  std::array<std::uint8_t, 12> out{};
-  for (int i = 0; i < 8; ++i)
-    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(secs >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i)
-    out[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(nanos >> (24 - 8 * i));
+  Tai64n out{};
+  util::store_be64(out.data(), (std::uint64_t{1} << 62) + static_cast<std::uint64_t>(ts.tv_sec));
+  util::store_be32(out.data() + 8, static_cast<std::uint32_t>(ts.tv_nsec));
   return out;
 }
 
-}  // namespace tund::crypto
-
-namespace tund::crypto {
-
-std::string tai64n_to_string(const std::array<std::uint8_t, 12>& stamp) {
-  std::uint64_t secs = 0;
-  for (int i = 0; i < 8; ++i) secs = (secs << 8) | stamp[static_cast<std::size_t>(i)];
-  auto unix_secs = static_cast<std::time_t>(secs - (std::uint64_t{1} << 62));
+std::string tai64n_to_string(const Tai64n& stamp) {
+  auto unix_secs =
+      static_cast<std::time_t>(util::load_be64(stamp.data()) - (std::uint64_t{1} << 62));
   tm utc{};
   char text[40] = "?";
   if (gmtime_r(&unix_secs, &utc)) std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);

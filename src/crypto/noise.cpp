@@ -21,7 +21,7 @@ std::string protocol_name(bool psk2, Aead aead) {
 
 // ---- CipherState ------------------------------------------------------------------------
 
-void CipherState::encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::uint8_t>& out) {
+void CipherState::encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::byte>& out) {
   std::size_t at = out.size();
   if (!has_key_) {
     out.insert(out.end(), plaintext.begin(), plaintext.end());
@@ -29,18 +29,17 @@ void CipherState::encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::ui
   }
   out.resize(at + plaintext.size() + kTagSize);
   std::copy(plaintext.begin(), plaintext.end(), out.begin() + static_cast<long>(at));
-  aead_seal(aead_, key_.data(), n_++, ad, Bytes(out.data() + at, plaintext.size()),
-            out.data() + at);
+  aead_seal(aead_, key_, n_++, ad, Bytes(out.data() + at, plaintext.size()), out.data() + at);
 }
 
-bool CipherState::decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::uint8_t>& out) {
+bool CipherState::decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::byte>& out) {
   if (!has_key_) {
     out.assign(ciphertext.begin(), ciphertext.end());
     return true;
   }
   if (ciphertext.size() < kTagSize) return false;
   out.resize(ciphertext.size() - kTagSize);
-  if (!aead_open(aead_, key_.data(), n_, ad, ciphertext, out.data())) return false;
+  if (!aead_open(aead_, key_, n_, ad, ciphertext, out.data())) return false;
   ++n_;
   return true;
 }
@@ -53,11 +52,12 @@ Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
   if (settings_.psk2 && !settings_.psk) throw HandshakeError("IKpsk2 needs a psk");
   std::string name = protocol_name(settings_.psk2, settings_.aead);
   // InitializeSymmetric: a name of at most HASHLEN bytes is used as h, zero-padded.
+  Bytes name_bytes = util::as_bytes(name.data(), name.size());
   if (name.size() <= kHashSize) {
-    h_.fill(0);
-    std::copy(name.begin(), name.end(), h_.begin());
+    h_.fill(std::byte{0});
+    std::copy(name_bytes.begin(), name_bytes.end(), h_.begin());
   } else {
-    h_ = blake2b(Bytes(reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
+    h_ = blake2b(name_bytes);
   }
   ck_ = h_;
   mix_hash(settings_.prologue);
@@ -101,20 +101,20 @@ bool Handshake::mix_dh(const Key& priv, const Key& pub) {
   return ok;
 }
 
-void Handshake::encrypt_and_hash(Bytes plaintext, std::vector<std::uint8_t>& out) {
+void Handshake::encrypt_and_hash(Bytes plaintext, std::vector<std::byte>& out) {
   std::size_t at = out.size();
   cipher_.encrypt_with_ad(h_, plaintext, out);
   mix_hash(Bytes(out.data() + at, out.size() - at));
 }
 
-bool Handshake::decrypt_and_hash(Bytes ciphertext, std::vector<std::uint8_t>& out) {
+bool Handshake::decrypt_and_hash(Bytes ciphertext, std::vector<std::byte>& out) {
   if (!cipher_.decrypt_with_ad(h_, ciphertext, out)) return false;
   mix_hash(ciphertext);
   return true;
 }
 
 // "e": send a fresh ephemeral key; psk handshakes also mix it into the key.
-void Handshake::write_ephemeral(std::vector<std::uint8_t>& out) {
+void Handshake::write_ephemeral(std::vector<std::byte>& out) {
   e_ = settings_.ephemeral_private ? *settings_.ephemeral_private : random_private_key();
   e_pub_ = x25519_public(e_);
   out.insert(out.end(), e_pub_.begin(), e_pub_.end());
@@ -133,8 +133,8 @@ bool Handshake::read_ephemeral(Bytes& message) {
 
 // ---- the IK messages ----------------------------------------------------------------------
 
-std::vector<std::uint8_t> Handshake::write_message(Bytes payload) {
-  std::vector<std::uint8_t> out;
+std::vector<std::byte> Handshake::write_message(Bytes payload) {
+  std::vector<std::byte> out;
   const Key& rs = settings_.initiator ? *settings_.remote_static : rs_;
   if (settings_.initiator && step_ == 0) {  // -> e, es, s, ss
     write_ephemeral(out);
@@ -154,12 +154,12 @@ std::vector<std::uint8_t> Handshake::write_message(Bytes payload) {
   return out;
 }
 
-std::optional<std::vector<std::uint8_t>> Handshake::read_message(Bytes message) {
-  std::vector<std::uint8_t> payload;
+std::optional<std::vector<std::byte>> Handshake::read_message(Bytes message) {
+  std::vector<std::byte> payload;
   if (!settings_.initiator && step_ == 0) {  // -> e, es, s, ss
     if (!read_ephemeral(message)) return std::nullopt;
     if (!mix_dh(settings_.static_private, re_)) return refuse("low-order ephemeral key");
-    std::vector<std::uint8_t> s;
+    std::vector<std::byte> s;
     if (message.size() < kKeySize + kTagSize) return std::nullopt;
     if (!decrypt_and_hash(message.first(kKeySize + kTagSize), s)) return std::nullopt;
     message = message.subspan(kKeySize + kTagSize);

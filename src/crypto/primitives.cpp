@@ -6,15 +6,49 @@
 #include <new>
 #include <stdexcept>
 
+#include "sodium_bytes.hpp"
+
 namespace tund::crypto {
 namespace {
 
-void nonce_for(Aead aead, std::uint64_t n, std::uint8_t nonce[12]) {
-  for (int i = 0; i < 4; ++i) nonce[i] = 0;
+using Nonce = std::array<unsigned char, 12>;
+
+// The Noise nonce for counter n: 4 zero bytes, then n little-endian (ChaChaPoly) or
+// big-endian (AESGCM).
+Nonce nonce_for(Aead aead, std::uint64_t n) {
+  Nonce nonce{};
   for (int i = 0; i < 8; ++i) {
     int shift = aead == Aead::chacha20poly1305 ? 8 * i : 8 * (7 - i);
-    nonce[4 + i] = static_cast<std::uint8_t>(n >> shift);
+    nonce[static_cast<std::size_t>(4 + i)] = static_cast<unsigned char>(n >> shift);
   }
+  return nonce;
+}
+
+void chacha_seal(const unsigned char* key, std::uint64_t n, Bytes ad, Bytes plaintext,
+                 std::byte* out) {
+  Nonce nonce = nonce_for(Aead::chacha20poly1305, n);
+  crypto_aead_chacha20poly1305_ietf_encrypt(uc(out), nullptr, uc(plaintext.data()),
+                                            plaintext.size(), uc(ad.data()), ad.size(), nullptr,
+                                            nonce.data(), key);
+}
+
+bool chacha_open(const unsigned char* key, std::uint64_t n, Bytes ad, Bytes sealed,
+                 std::byte* out) {
+  if (sealed.size() < kTagSize) return false;
+  Nonce nonce = nonce_for(Aead::chacha20poly1305, n);
+  return crypto_aead_chacha20poly1305_ietf_decrypt(uc(out), nullptr, nullptr, uc(sealed.data()),
+                                                   sealed.size(), uc(ad.data()), ad.size(),
+                                                   nonce.data(), key) == 0;
+}
+
+void blake2b_update(crypto_generichash_blake2b_state& state, Bytes data) {
+  crypto_generichash_blake2b_update(&state, uc(data.data()), data.size());
+}
+
+Hash blake2b_final(crypto_generichash_blake2b_state& state) {
+  Hash out;
+  crypto_generichash_blake2b_final(&state, uc(out.data()), out.size());
+  return out;
 }
 
 }  // namespace
@@ -30,34 +64,27 @@ bool aes256gcm_available() {
 Hash blake2b(Bytes a, Bytes b, Bytes c) {
   crypto_generichash_blake2b_state state;
   crypto_generichash_blake2b_init(&state, nullptr, 0, kHashSize);
-  crypto_generichash_blake2b_update(&state, a.data(), a.size());
-  crypto_generichash_blake2b_update(&state, b.data(), b.size());
-  crypto_generichash_blake2b_update(&state, c.data(), c.size());
-  Hash out;
-  crypto_generichash_blake2b_final(&state, out.data(), out.size());
-  return out;
+  for (Bytes part : {a, b, c}) blake2b_update(state, part);
+  return blake2b_final(state);
 }
 
 Hash hmac_blake2b(Bytes key, Bytes a, Bytes b) {
-  std::array<std::uint8_t, kBlockSize> block{};
+  std::array<std::byte, kBlockSize> block{};
   if (key.size() > kBlockSize) {
     Hash hashed = blake2b(key);
     std::copy(hashed.begin(), hashed.end(), block.begin());
   } else {
     std::copy(key.begin(), key.end(), block.begin());
   }
-  std::array<std::uint8_t, kBlockSize> ipad, opad;
+  std::array<std::byte, kBlockSize> ipad, opad;
   for (std::size_t i = 0; i < kBlockSize; ++i) {
-    ipad[i] = static_cast<std::uint8_t>(block[i] ^ 0x36);
-    opad[i] = static_cast<std::uint8_t>(block[i] ^ 0x5c);
+    ipad[i] = block[i] ^ std::byte{0x36};
+    opad[i] = block[i] ^ std::byte{0x5c};
   }
   crypto_generichash_blake2b_state state;
   crypto_generichash_blake2b_init(&state, nullptr, 0, kHashSize);
-  crypto_generichash_blake2b_update(&state, ipad.data(), ipad.size());
-  crypto_generichash_blake2b_update(&state, a.data(), a.size());
-  crypto_generichash_blake2b_update(&state, b.data(), b.size());
-  Hash inner;
-  crypto_generichash_blake2b_final(&state, inner.data(), inner.size());
+  for (Bytes part : {Bytes(ipad), a, b}) blake2b_update(state, part);
+  Hash inner = blake2b_final(state);
   Hash out = blake2b(opad, inner);
   wipe(block.data(), block.size());
   wipe(ipad.data(), ipad.size());
@@ -68,7 +95,7 @@ Hash hmac_blake2b(Bytes key, Bytes a, Bytes b) {
 
 void hkdf(const Hash& chaining_key, Bytes ikm, Hash* out1, Hash* out2, Hash* out3) {
   Hash temp = hmac_blake2b(chaining_key, ikm);
-  const std::uint8_t one = 1, two = 2, three = 3;
+  const std::byte one{1}, two{2}, three{3};
   *out1 = hmac_blake2b(temp, Bytes(&one, 1));
   *out2 = hmac_blake2b(temp, *out1, Bytes(&two, 1));
   if (out3) *out3 = hmac_blake2b(temp, *out2, Bytes(&three, 1));
@@ -83,37 +110,28 @@ Key random_private_key() {
 
 Key x25519_public(const Key& private_key) {
   Key pub;
-  crypto_scalarmult_base(pub.data(), private_key.data());
+  crypto_scalarmult_base(uc(pub.data()), uc(private_key.data()));
   return pub;
 }
 
 bool x25519(Key& shared, const Key& private_key, const Key& public_key) {
-  return crypto_scalarmult(shared.data(), private_key.data(), public_key.data()) == 0;
+  return crypto_scalarmult(uc(shared.data()), uc(private_key.data()), uc(public_key.data())) == 0;
 }
 
-void aead_seal(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, Bytes plaintext,
-               std::uint8_t* out) {
-  std::uint8_t nonce[12];
-  nonce_for(aead, n, nonce);
-  if (aead == Aead::aes256gcm)
-    crypto_aead_aes256gcm_encrypt(out, nullptr, plaintext.data(), plaintext.size(), ad.data(),
-                                  ad.size(), nullptr, nonce, key);
-  else
-    crypto_aead_chacha20poly1305_ietf_encrypt(out, nullptr, plaintext.data(), plaintext.size(),
-                                              ad.data(), ad.size(), nullptr, nonce, key);
+void aead_seal(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes plaintext,
+               std::byte* out) {
+  if (aead == Aead::chacha20poly1305) return chacha_seal(uc(key.data()), n, ad, plaintext, out);
+  Nonce nonce = nonce_for(aead, n);
+  crypto_aead_aes256gcm_encrypt(uc(out), nullptr, uc(plaintext.data()), plaintext.size(),
+                                uc(ad.data()), ad.size(), nullptr, nonce.data(), uc(key.data()));
 }
 
-bool aead_open(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, Bytes sealed,
-               std::uint8_t* out) {
+bool aead_open(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes sealed, std::byte* out) {
+  if (aead == Aead::chacha20poly1305) return chacha_open(uc(key.data()), n, ad, sealed, out);
   if (sealed.size() < kTagSize) return false;
-  std::uint8_t nonce[12];
-  nonce_for(aead, n, nonce);
-  if (aead == Aead::aes256gcm)
-    return crypto_aead_aes256gcm_decrypt(out, nullptr, nullptr, sealed.data(), sealed.size(),
-                                         ad.data(), ad.size(), nonce, key) == 0;
-  return crypto_aead_chacha20poly1305_ietf_decrypt(out, nullptr, nullptr, sealed.data(),
-                                                   sealed.size(), ad.data(), ad.size(), nonce,
-                                                   key) == 0;
+  Nonce nonce = nonce_for(aead, n);
+  return crypto_aead_aes256gcm_decrypt(uc(out), nullptr, nullptr, uc(sealed.data()), sealed.size(),
+                                       uc(ad.data()), ad.size(), nonce.data(), uc(key.data())) == 0;
 }
 
 AeadKey::AeadKey(Aead aead, const Key& key) : aead_(aead) {
@@ -123,9 +141,10 @@ AeadKey::AeadKey(Aead aead, const Key& key) : aead_(aead) {
   secret_ = sodium_malloc((size + 15) / 16 * 16);
   if (!secret_) throw std::bad_alloc();
   if (aead == Aead::aes256gcm)
-    crypto_aead_aes256gcm_beforenm(static_cast<crypto_aead_aes256gcm_state*>(secret_), key.data());
+    crypto_aead_aes256gcm_beforenm(static_cast<crypto_aead_aes256gcm_state*>(secret_),
+                                   uc(key.data()));
   else
-    std::copy(key.begin(), key.end(), static_cast<std::uint8_t*>(secret_));
+    std::copy(key.begin(), key.end(), static_cast<std::byte*>(secret_));
   sodium_mprotect_readonly(secret_);
 }
 
@@ -133,27 +152,23 @@ AeadKey::~AeadKey() {
   sodium_free(secret_);
 }  // wipes before releasing
 
-void AeadKey::seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const {
-  if (aead_ == Aead::chacha20poly1305) {
-    aead_seal(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, plaintext, out);
-    return;
-  }
-  std::uint8_t nonce[12];
-  nonce_for(aead_, n, nonce);
-  crypto_aead_aes256gcm_encrypt_afternm(out, nullptr, plaintext.data(), plaintext.size(), ad.data(),
-                                        ad.size(), nullptr, nonce,
+void AeadKey::seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::byte* out) const {
+  if (aead_ == Aead::chacha20poly1305)
+    return chacha_seal(static_cast<const unsigned char*>(secret_), n, ad, plaintext, out);
+  Nonce nonce = nonce_for(aead_, n);
+  crypto_aead_aes256gcm_encrypt_afternm(uc(out), nullptr, uc(plaintext.data()), plaintext.size(),
+                                        uc(ad.data()), ad.size(), nullptr, nonce.data(),
                                         static_cast<const crypto_aead_aes256gcm_state*>(secret_));
 }
 
-bool AeadKey::open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const {
+bool AeadKey::open(std::uint64_t n, Bytes ad, Bytes sealed, std::byte* out) const {
   if (aead_ == Aead::chacha20poly1305)
-    return aead_open(aead_, static_cast<const std::uint8_t*>(secret_), n, ad, sealed, out);
+    return chacha_open(static_cast<const unsigned char*>(secret_), n, ad, sealed, out);
   if (sealed.size() < kTagSize) return false;
-  std::uint8_t nonce[12];
-  nonce_for(aead_, n, nonce);
+  Nonce nonce = nonce_for(aead_, n);
   return crypto_aead_aes256gcm_decrypt_afternm(
-             out, nullptr, nullptr, sealed.data(), sealed.size(), ad.data(), ad.size(), nonce,
-             static_cast<const crypto_aead_aes256gcm_state*>(secret_)) == 0;
+             uc(out), nullptr, nullptr, uc(sealed.data()), sealed.size(), uc(ad.data()), ad.size(),
+             nonce.data(), static_cast<const crypto_aead_aes256gcm_state*>(secret_)) == 0;
 }
 
 void wipe(void* data, std::size_t size) {

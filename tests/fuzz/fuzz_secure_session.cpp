@@ -1,12 +1,16 @@
 // The encrypted protocol core on both sides, with a live session established first, so
 // forged transport messages reach the session lookup, replay window and AEAD paths, and
-// forged handshakes reach the Noise parser. Nothing unauthenticated may be delivered.
+// forged handshakes reach the Noise parser. Each input goes the way the tunnel routes it:
+// classify(), then an initiation to the responder's Identity (and, if it authenticates,
+// to its Session), anything else to a Session. Nothing unauthenticated may be delivered.
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <variant>
 #include <vector>
 
-#include "tund/crypto/secure_session.hpp"
+#include "tund/crypto/identity.hpp"
+#include "tund/crypto/session.hpp"
 #include "tund/proto/wire.hpp"
 
 using namespace tund::crypto;
@@ -14,26 +18,33 @@ using namespace tund::crypto;
 namespace {
 
 struct Pair {
-  std::unique_ptr<SecureSession> client, server;
+  std::unique_ptr<Identity> client_id, server_id;
+  std::unique_ptr<Session> client, server;
   Time now = Time{} + std::chrono::hours(1);
   Pair() {
     init_sodium();
     Key ck{}, sk{};
-    ck[0] = 1;
-    sk[0] = 2;
-    SecureConfig c, s;
-    c.private_key = ck;
+    ck[0] = std::byte{1};
+    sk[0] = std::byte{2};
+    client_id = std::make_unique<Identity>(IdentityConfig{ck, std::nullopt, {}, false});
+    server_id =
+        std::make_unique<Identity>(IdentityConfig{sk, std::nullopt, {x25519_public(ck)}, false});
+    SessionConfig c, s;
     c.peer_public = x25519_public(sk);
     s.initiator = false;
-    s.private_key = sk;
-    s.allowed = {x25519_public(ck)};
-    client = std::make_unique<SecureSession>(c);
-    server = std::make_unique<SecureSession>(s);
-    std::vector<std::uint8_t> init(tund::proto::kInitiationSize);
+    client = std::make_unique<Session>(*client_id, c);
+    server = std::make_unique<Session>(*server_id, s);
+    std::vector<std::byte> init(tund::proto::kInitiationSize);
     client->write_initiation(init.data(), now);
-    Verdict r = server->receive(init.data(), init.size(), now);
-    std::vector<std::uint8_t> response(r.data, r.data + r.size);
+    Verdict r = to_server(init.data(), init.size());
+    std::vector<std::byte> response(r.data, r.data + r.size);
     client->receive(response.data(), response.size(), now);
+  }
+  Verdict to_server(std::byte* m, std::size_t size) {
+    if (classify({m, size}).kind != MessageKind::initiation) return server->receive(m, size, now);
+    auto result = server_id->consume_initiation({m, size}, now);
+    if (auto* refused = std::get_if<Verdict>(&result)) return std::move(*refused);
+    return server->respond(std::move(std::get<Initiation>(result)), now);
   }
 };
 
@@ -42,10 +53,11 @@ struct Pair {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Pair pair;
   if (size == 0) return 0;
-  std::vector<std::uint8_t> copy(data, data + size);
-  for (SecureSession* side : {pair.server.get(), pair.client.get()}) {
+  std::vector<std::byte> copy(size);
+  for (int side = 0; side < 2; ++side) {
     std::memcpy(copy.data(), data, size);
-    Verdict v = side->receive(copy.data(), copy.size(), pair.now);
+    Verdict v = side == 0 ? pair.to_server(copy.data(), copy.size())
+                          : pair.client->receive(copy.data(), copy.size(), pair.now);
     if (v.action == Action::deliver && !v.authenticated) std::abort();
   }
   return 0;

@@ -42,8 +42,9 @@ std::vector<Key> parse_allow_list(const std::string& text, const std::string& na
 
 // TAI64N timestamp (8-byte seconds with the 2^62 offset + 4-byte nanoseconds, big-endian):
 // strictly increasing per initiator, so a captured initiation cannot be replayed.
-std::array<std::uint8_t, 12> tai64n_now();
+using Tai64n = std::array<std::byte, 12>;
+Tai64n tai64n_now();
 // "2026-11-30 13:20:01 UTC" for a TAI64N timestamp (the nanoseconds left out).
-std::string tai64n_to_string(const std::array<std::uint8_t, 12>& stamp);
+std::string tai64n_to_string(const Tai64n& stamp);
 
 }  // namespace tund::crypto

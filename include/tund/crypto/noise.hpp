@@ -29,9 +29,9 @@ class CipherState {
   const Key& key() const { return key_; }
   std::uint64_t nonce() const { return n_; }
   // Appends ENCRYPT(k, n++, ad, plaintext) (or the plaintext itself without a key) to out.
-  void encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::uint8_t>& out);
+  void encrypt_with_ad(Bytes ad, Bytes plaintext, std::vector<std::byte>& out);
   // Decrypts into out; false if authentication fails (n is then not advanced).
-  bool decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::uint8_t>& out);
+  bool decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::byte>& out);
 
  private:
   Aead aead_ = Aead::chacha20poly1305;
@@ -47,7 +47,7 @@ struct HandshakeSettings {
   Key static_private{};
   std::optional<Key> remote_static;  // the responder's key; required for the initiator
   std::optional<Key> psk;            // required when psk2
-  std::vector<std::uint8_t> prologue;
+  std::vector<std::byte> prologue;
   std::optional<Key> ephemeral_private;  // tests only: a fixed ephemeral key
   std::optional<Key> static_public;      // tests only: claim this static key (a forged peer)
 };
@@ -64,11 +64,11 @@ class Handshake {
   // Initiator: -> e, es, s, ss + payload. Responder: <- e, ee, se[, psk] + payload.
   // Throws HandshakeError when called out of turn or when the configured remote static
   // key is of low order (callers check keys at start-up: crypto/keys.hpp).
-  std::vector<std::uint8_t> write_message(Bytes payload);
+  std::vector<std::byte> write_message(Bytes payload);
   // Returns the payload, or nothing if the message is malformed or fails authentication;
   // never throws for anything in `message`. fault() then says why, when it is a low-order
   // key (which is refused, RFC 7748 section 6.1).
-  std::optional<std::vector<std::uint8_t>> read_message(Bytes message);
+  std::optional<std::vector<std::byte>> read_message(Bytes message);
   // Empty, or "low-order ephemeral key" / "low-order static key" after a refused message.
   const std::string& fault() const { return fault_; }
 
@@ -83,9 +83,9 @@ class Handshake {
   void mix_key(Bytes ikm);
   void mix_key_and_hash(Bytes ikm);
   bool mix_dh(const Key& priv, const Key& pub);
-  void encrypt_and_hash(Bytes plaintext, std::vector<std::uint8_t>& out);
-  bool decrypt_and_hash(Bytes ciphertext, std::vector<std::uint8_t>& out);
-  void write_ephemeral(std::vector<std::uint8_t>& out);
+  void encrypt_and_hash(Bytes plaintext, std::vector<std::byte>& out);
+  bool decrypt_and_hash(Bytes ciphertext, std::vector<std::byte>& out);
+  void write_ephemeral(std::vector<std::byte>& out);
   bool read_ephemeral(Bytes& message);
   std::nullopt_t refuse(const char* why);
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "tund/util/bytes.hpp"
+
 namespace tund::crypto {
 
 inline constexpr std::size_t kKeySize = 32;     // X25519 keys, AEAD keys, PSKs
@@ -15,10 +17,12 @@ inline constexpr std::size_t kHashSize = 64;    // BLAKE2b-512 (Noise HASHLEN)
 inline constexpr std::size_t kBlockSize = 128;  // BLAKE2b block (Noise BLOCKLEN, for HMAC)
 inline constexpr std::size_t kTagSize = 16;     // Poly1305 / GCM tag
 
-using Bytes = std::span<const std::uint8_t>;
-using MutableBytes = std::span<std::uint8_t>;
-using Key = std::array<std::uint8_t, kKeySize>;
-using Hash = std::array<std::uint8_t, kHashSize>;
+// tund's one byte type (util/bytes.hpp); only primitives.cpp and keys.cpp convert to
+// libsodium's unsigned char.
+using Bytes = util::ConstByteSpan;
+using MutableBytes = util::ByteSpan;
+using Key = std::array<std::byte, kKeySize>;
+using Hash = std::array<std::byte, kHashSize>;
 
 enum class Aead : std::uint8_t { chacha20poly1305 = 0, aes256gcm = 1 };
 
@@ -41,11 +45,10 @@ bool x25519(Key& shared, const Key& private_key, const Key& public_key);
 // AEAD with the Noise nonce for counter n (ChaChaPoly: 4 zero bytes + little-endian n;
 // AESGCM: 4 zero bytes + big-endian n). `out` receives ciphertext || tag and may alias
 // `plaintext` exactly (in-place sealing).
-void aead_seal(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, Bytes plaintext,
-               std::uint8_t* out);
+void aead_seal(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes plaintext,
+               std::byte* out);
 // Opens ciphertext || tag into `out` (may alias the ciphertext); false if forged.
-bool aead_open(Aead aead, const std::uint8_t* key, std::uint64_t n, Bytes ad, Bytes sealed,
-               std::uint8_t* out);
+bool aead_open(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes sealed, std::byte* out);
 
 // One direction's data key, ready for many messages: the AES key schedule and GHASH key
 // are expanded once (libsodium's precomputation interface) instead of per frame. Lives in
@@ -58,8 +61,9 @@ class AeadKey {
   AeadKey& operator=(const AeadKey&) = delete;
 
   Aead aead() const { return aead_; }
-  void seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::uint8_t* out) const;
-  bool open(std::uint64_t n, Bytes ad, Bytes sealed, std::uint8_t* out) const;
+  // As aead_seal / aead_open.
+  void seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::byte* out) const;
+  bool open(std::uint64_t n, Bytes ad, Bytes sealed, std::byte* out) const;
 
  private:
   Aead aead_;

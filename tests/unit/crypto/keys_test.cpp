@@ -134,7 +134,7 @@ TEST_F(KeyFiles, TimestampsIncrease) {
 Key from_hex(const std::string& hex) {
   Key k{};
   for (std::size_t i = 0; i < k.size(); ++i)
-    k[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+    k[i] = static_cast<std::byte>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
   return k;
 }
 

@@ -12,12 +12,12 @@
 namespace tund::crypto {
 namespace {
 
-using ByteVec = std::vector<std::uint8_t>;
+using ByteVec = std::vector<std::byte>;
 
 ByteVec unhex(const std::string& hex) {
   ByteVec out;
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(static_cast<std::byte>(std::stoul(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -177,7 +177,7 @@ TEST_F(NoiseVectors, TamperedFirstMessageIsRejected) {
   for (std::size_t i = 0; i < m1.size(); ++i) {
     Handshake responder(resp);
     ByteVec bad = m1;
-    bad[i] ^= 0x01;
+    bad[i] ^= std::byte{0x01};
     EXPECT_FALSE(responder.read_message(bad)) << "byte " << i;
   }
 }

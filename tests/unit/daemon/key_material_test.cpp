@@ -30,7 +30,7 @@ struct Keys : ::testing::Test {
   void SetUp() override {
     crypto::init_sodium();
     priv = crypto::random_private_key();
-    priv[31] &= 0x7f;  // also a canonical public key, for the swapped-key case
+    priv[31] &= std::byte{0x7f};  // also a canonical public key, for the swapped-key case
     cfg.role = config::Role::client;
     cfg.private_key_file = write("client.key", crypto::to_base64(priv) + "\n");
     cfg.peer_key = random_public();

@@ -1,0 +1,83 @@
+// This side's static identity, shared by all its sessions (WireGuard's device-wide state,
+// as opposed to a peer's): the static key pair, the psk, the allow-list of client keys, the
+// last handshake timestamp accepted from each of them, and the per-source rate limit on
+// initiations. A responder authenticates initiations here (consume_initiation), then hands
+// the result to the Session of that client (Session::respond), so a hub holds one Identity
+// and many Sessions. No I/O, no clock: callers pass the time.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tund/crypto/keys.hpp"
+#include "tund/crypto/message.hpp"
+#include "tund/crypto/noise.hpp"
+#include "tund/util/rate_limiter.hpp"
+
+namespace tund::crypto {
+
+struct IdentityConfig {
+  Key private_key{};
+  std::optional<Key> psk;    // IKpsk2 when set (both sides must agree)
+  std::vector<Key> allowed;  // responder: the client keys allowed in
+  bool offer_aes = false;    // this side can run AES-256-GCM fast (AES-NI)
+};
+
+// A responder's authenticated initiation, ready to be answered by the session of `client`.
+struct Initiation {
+  Key client{};                          // the initiator's static public key (allowed, fresh)
+  std::uint32_t sender_index = 0;        // the initiator's index (the session's remote index)
+  Aead aead = Aead::chacha20poly1305;    // the cipher chosen for the session
+  std::unique_ptr<Handshake> handshake;  // state after reading message 1
+};
+
+class Identity {
+ public:
+  // Throws KeyError (naming the key) if an allowed key is not a usable public key.
+  explicit Identity(IdentityConfig config);
+  ~Identity();
+  Identity(const Identity&) = delete;
+  Identity& operator=(const Identity&) = delete;
+
+  const Key& public_key() const { return public_key_; }
+
+  // Responder: authenticates an initiation (the whole message, proto::kInitiationSize
+  // bytes): the Noise IK(psk2) read, the allow-list, and a TAI64N timestamp later than the
+  // last one accepted from that key (WireGuard's replay rule; the accepted one is recorded).
+  // A refusal is a drop Verdict with a one-line reason, counted in stats().
+  std::variant<Initiation, Verdict> consume_initiation(util::ConstByteSpan message, Time now);
+
+  // Initiations are expensive (two X25519 each): at most proto::kHandshakeBurst at once and
+  // proto::kHandshakesPerSecond after that per `source` (the sender's address as text).
+  // The caller counts and reports what it refuses.
+  bool allow_initiation(const std::string& source, Time now);
+
+  bool allowed(const Key& client) const;
+
+  // SIGHUP: a new allow-list and psk, for handshakes from now on (sessions running keep
+  // their keys; Session::drop_disallowed ends those of removed clients). Throws KeyError,
+  // with nothing changed, if an allowed key is unusable.
+  void update(std::vector<Key> allowed, std::optional<Key> psk);
+
+  const SessionStats& stats() const { return stats_; }
+
+  // For Session: the Noise settings of a handshake by this identity, and its offer.
+  HandshakeSettings handshake_settings(bool initiator) const;
+  bool offer_aes() const { return config_.offer_aes; }
+
+ private:
+  Verdict refuse_replayed(const Key& client, const Tai64n& stamp, const Tai64n& last);
+  std::optional<Verdict> check_timestamp(const Key& client, const Tai64n& stamp);
+
+  IdentityConfig config_;
+  Key public_key_;
+  SessionStats stats_;
+  std::map<Key, Tai64n> last_timestamp_;  // per client key: the latest initiation accepted
+  util::RateLimiter initiation_limiter_;
+};
+
+}  // namespace tund::crypto

@@ -1,0 +1,113 @@
+// One peer's encrypted session (WireGuard's per-peer state; boringtun's Tunn without the
+// static identity): Noise keypairs, the initiator's handshake in flight and its retries,
+// replay windows, sealing and opening of frames. No I/O, no clock: callers pass bytes and
+// the current time and get back what to do ("deliver this frame", "send this reply",
+// "drop, because ..."). The client is the initiator (it knows the server's key); the
+// server's sessions are responders, answering initiations their Identity authenticated.
+//
+// Keypairs: `current` seals; `previous` still opens frames in flight from before a rekey;
+// the responder's `next` becomes current once the initiator's first frame under it arrives
+// (confirmation), so traffic never stops during a rekey.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "tund/crypto/identity.hpp"
+#include "tund/crypto/message.hpp"
+#include "tund/proto/timers.hpp"
+#include "tund/util/backoff.hpp"
+
+namespace tund::crypto {
+
+struct SessionConfig {
+  bool initiator = true;
+  std::optional<Key> peer_public;  // initiator: the server's static key
+  bool stream = false;             // TCP: counters strictly increasing instead of a window
+  std::chrono::milliseconds rekey_after_time = proto::kRekeyAfterTime;
+  std::chrono::milliseconds reject_after_time = proto::kRejectAfterTime;
+  std::uint64_t rekey_after_messages = proto::kRekeyAfterMessages;
+  std::chrono::milliseconds retry_initial = proto::kHandshakeRetryInitial;  // retries back off
+  std::chrono::milliseconds retry_cap = proto::kHandshakeRetryCap;
+};
+
+// A keypair's keys, in sodium_malloc'd memory (guard pages, wiped on free).
+class Keypair;
+
+class Session {
+ public:
+  // `identity` must outlive the session. Throws KeyError if peer_public is unusable.
+  Session(Identity& identity, SessionConfig config);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // --- sending ---
+  // A current keypair that may still seal (younger than reject_after_time, not worn out).
+  bool ready(Time now) const;
+  // Seals the frame at message + proto::kTransportHeaderSize (frame_size bytes, with
+  // kTagSize bytes of room behind it) in place and writes the header; returns the message
+  // size (frame_size + proto::kTransportOverhead). Requires ready().
+  std::size_t seal(std::byte* message, std::size_t frame_size, Time now);
+
+  // --- initiator ---
+  // First handshake, a retry that is due (backing off, jittered), or a rekey (by age or
+  // by messages sent).
+  bool handshake_due(Time now) const;
+  // Writes an initiation (proto::kInitiationSize bytes) and returns true if it is a retry
+  // of one that got no answer (worth a log line).
+  bool write_initiation(std::byte* out, Time now);
+
+  // --- responder ---
+  // Answers an initiation the identity authenticated: a new keypair (`next`, or current if
+  // there is none) and the response to send (Action::reply, authenticated; established
+  // when the keypair became current at once). The reply bytes live until the next respond().
+  Verdict respond(Initiation initiation, Time now);
+
+  // --- receiving: responses (initiator) and transport messages; decrypts in place ---
+  // Anything else (an initiation, a malformed message) is dropped with its reason and
+  // counted in stats().
+  Verdict receive(std::byte* message, std::size_t size, Time now);
+
+  // The local index is one of this session's: current, previous, next or pending.
+  bool owns_index(std::uint32_t local_index) const;
+  // Responder: the client key of the current keypair (nullopt before the first).
+  std::optional<Key> peer_key() const;
+
+  // Forget every keypair and the pending handshake (the connection carrying them is gone).
+  void reset();
+  // SIGHUP (initiator): the server's key for handshakes from now on (unchanged when
+  // empty). Throws KeyError, with nothing changed, if it is unusable.
+  void update_peer_key(std::optional<Key> peer_public);
+  // SIGHUP (responder): end the keypairs of a client the identity no longer allows.
+  void drop_disallowed();
+
+  const SessionStats& stats() const { return stats_; }
+  // "ChaCha20-Poly1305" or "AES-256-GCM" for the current keypair, "none" without one.
+  const char* cipher_name() const;
+
+ private:
+  Verdict on_response(std::byte* message, std::size_t size, Time now);
+  Verdict on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now);
+  Verdict refuse_wrong_direction(const MessageShape& shape);
+  Verdict established_by_response(std::unique_ptr<Keypair> fresh);
+  Keypair* find(std::uint32_t local_index) const;
+  bool usable(const Keypair& k, Time now) const;
+  std::uint32_t fresh_index() const;
+
+  Identity& identity_;
+  SessionConfig config_;
+  SessionStats stats_;
+  std::unique_ptr<Keypair> current_, previous_, next_;
+  // Initiator: the handshake in flight and when to retry it.
+  std::unique_ptr<Handshake> pending_;
+  std::uint32_t pending_index_ = 0;
+  Time pending_sent_{};
+  util::Backoff retry_;
+  std::chrono::milliseconds retry_delay_{0};
+  std::vector<std::byte> reply_;  // responder: the last response written
+};
+
+}  // namespace tund::crypto

@@ -1,0 +1,280 @@
+#include "tund/crypto/session.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+
+#include "tund/crypto/replay_window.hpp"
+#include "tund/proto/wire.hpp"
+
+namespace tund::crypto {
+namespace {
+
+// Message layouts behind the 4-byte header (proto/wire.hpp).
+constexpr std::size_t kSenderIndexAt = 4;
+constexpr std::size_t kReceiverIndexAt = 8;  // response
+constexpr std::size_t kInitiationNoiseAt = 8;
+constexpr std::size_t kResponseNoiseAt = 12;
+constexpr std::size_t kCounterAt = 8;  // transport
+constexpr std::size_t kStampSize = 12;
+
+void write_header(std::byte* p, proto::MessageType type) {
+  p[0] = static_cast<std::byte>(type);
+  p[1] = p[2] = p[3] = std::byte{0};
+}
+
+// Jitter for the handshake retries, in [0, 1), from libsodium's CSPRNG.
+double sodium_unit_random() {
+  return static_cast<double>(randombytes_random()) / 4294967296.0;
+}
+
+}  // namespace
+
+// ---- Keypair -----------------------------------------------------------------------------
+
+class Keypair {
+ public:
+  Keypair(Aead aead, const CipherState& send_state, const CipherState& recv_state, bool stream)
+      : send(aead, send_state.key()), recv(aead, recv_state.key()), window(stream) {}
+
+  Aead aead() const { return send.aead(); }
+  AeadKey send;
+  AeadKey recv;
+  std::uint32_t local_index = 0, remote_index = 0;
+  Time created{};
+  std::uint64_t send_counter = 0;
+  ReplayWindow window;
+  Key peer{};  // the peer's static key
+};
+
+// ---- Session -----------------------------------------------------------------------------
+
+Session::Session(Identity& identity, SessionConfig config)
+    : identity_(identity),
+      config_(std::move(config)),
+      retry_(config_.retry_initial, config_.retry_cap, sodium_unit_random) {
+  if (config_.peer_public) check_public_key(*config_.peer_public, "--peer-key");
+}
+
+Session::~Session() = default;
+
+void Session::update_peer_key(std::optional<Key> peer_public) {
+  if (!peer_public) return;
+  check_public_key(*peer_public, "--peer-key");
+  config_.peer_public = peer_public;
+}
+
+void Session::drop_disallowed() {
+  if (config_.initiator) return;
+  for (auto* slot : {&current_, &previous_, &next_})
+    if (*slot && !identity_.allowed((*slot)->peer)) slot->reset();
+}
+
+void Session::reset() {
+  current_.reset();
+  previous_.reset();
+  next_.reset();
+  pending_.reset();
+  retry_.reset();
+}
+
+std::uint32_t Session::fresh_index() const {
+  std::uint32_t index;
+  do index = randombytes_random();
+  while (index == 0 || find(index) || index == pending_index_);
+  return index;
+}
+
+Keypair* Session::find(std::uint32_t local_index) const {
+  for (auto* k : {current_.get(), previous_.get(), next_.get()})
+    if (k && k->local_index == local_index) return k;
+  return nullptr;
+}
+
+bool Session::owns_index(std::uint32_t local_index) const {
+  return local_index != 0 && (find(local_index) || (pending_ && local_index == pending_index_));
+}
+
+std::optional<Key> Session::peer_key() const {
+  if (!current_) return std::nullopt;
+  return current_->peer;
+}
+
+bool Session::usable(const Keypair& k, Time now) const {
+  return now - k.created < config_.reject_after_time &&
+         k.send_counter < config_.rekey_after_messages + proto::kRejectAfterMessagesMargin;
+}
+
+bool Session::ready(Time now) const {
+  return current_ && usable(*current_, now);
+}
+
+const char* Session::cipher_name() const {
+  if (!current_) return "none";
+  return current_->aead() == Aead::aes256gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
+}
+
+// ---- sending -----------------------------------------------------------------------------
+
+std::size_t Session::seal(std::byte* message, std::size_t frame_size, Time /*now*/) {
+  Keypair& k = *current_;
+  write_header(message, proto::MessageType::transport);
+  util::store_be32(message + kSenderIndexAt, k.remote_index);
+  util::store_be64(message + kCounterAt, k.send_counter);
+  std::byte* frame = message + proto::kTransportHeaderSize;
+  k.send.seal(k.send_counter++, {message, proto::kTransportHeaderSize}, {frame, frame_size}, frame);
+  return proto::kTransportOverhead + frame_size;
+}
+
+// ---- initiator ---------------------------------------------------------------------------
+
+bool Session::handshake_due(Time now) const {
+  if (!config_.initiator) return false;
+  if (pending_) return now - pending_sent_ >= retry_delay_;
+  if (!current_) return true;
+  return now - current_->created >= config_.rekey_after_time ||
+         current_->send_counter >= config_.rekey_after_messages;
+}
+
+bool Session::write_initiation(std::byte* out, Time now) {
+  bool retry = pending_ != nullptr;
+  HandshakeSettings hs = identity_.handshake_settings(true);
+  hs.remote_static = config_.peer_public;
+  pending_ = std::make_unique<Handshake>(hs);
+  pending_index_ = fresh_index();
+  pending_sent_ = now;
+  // Retries back off (doubling, capped, jittered) so a client with a wrong key does not
+  // hammer the server.
+  if (!retry) retry_.reset();
+  retry_delay_ = retry_.next();
+
+  std::array<std::byte, kStampSize + 1> payload;
+  Tai64n stamp = tai64n_now();
+  std::copy(stamp.begin(), stamp.end(), payload.begin());
+  payload[kStampSize] = identity_.offer_aes() ? std::byte{1} : std::byte{0};
+  auto noise = pending_->write_message(payload);
+  write_header(out, proto::MessageType::handshake_initiation);
+  util::store_be32(out + kSenderIndexAt, pending_index_);
+  std::copy(noise.begin(), noise.end(), out + kInitiationNoiseAt);
+  return retry;
+}
+
+// ---- responder ---------------------------------------------------------------------------
+
+Verdict Session::respond(Initiation initiation, Time now) {
+  if (config_.initiator || !initiation.handshake)
+    return drop(stats_.malformed, "handshake initiation sent to a client");
+  std::byte choice = initiation.aead == Aead::aes256gcm ? std::byte{1} : std::byte{0};
+  auto noise = initiation.handshake->write_message({&choice, 1});
+  auto [to_responder, to_initiator] = initiation.handshake->split();
+  next_ = std::make_unique<Keypair>(initiation.aead, to_initiator, to_responder, config_.stream);
+  next_->local_index = fresh_index();
+  next_->remote_index = initiation.sender_index;
+  next_->created = now;
+  next_->peer = initiation.client;
+  // First keypair: nothing to keep sending on, so use the new one at once.
+  if (!current_) current_ = std::move(next_);
+  const Keypair& fresh = next_ ? *next_ : *current_;
+  reply_.resize(proto::kResponseSize);
+  write_header(reply_.data(), proto::MessageType::handshake_response);
+  util::store_be32(reply_.data() + kSenderIndexAt, fresh.local_index);
+  util::store_be32(reply_.data() + kReceiverIndexAt, fresh.remote_index);
+  std::copy(noise.begin(), noise.end(), reply_.data() + kResponseNoiseAt);
+  ++stats_.handshakes_completed;
+  Verdict v;
+  v.action = Action::reply;
+  v.data = reply_.data();
+  v.size = reply_.size();
+  v.authenticated = true;
+  v.established = !next_;
+  return v;
+}
+
+// ---- receiving ---------------------------------------------------------------------------
+
+Verdict Session::receive(std::byte* message, std::size_t size, Time now) {
+  MessageShape shape = classify({message, size});
+  if ((shape.named == MessageKind::initiation && config_.initiator) ||
+      (shape.named == MessageKind::response && !config_.initiator))
+    return refuse_wrong_direction(shape);
+  switch (shape.kind) {
+    case MessageKind::response:
+      return on_response(message, size, now);
+    case MessageKind::transport:
+      return on_transport(message, size, shape.receiver_index, now);
+    case MessageKind::initiation:  // the identity's to read: Identity::consume_initiation
+      return drop(stats_.malformed, "handshake initiation passed to a session");
+    case MessageKind::malformed:
+      break;
+  }
+  return drop(stats_.malformed, shape.reason);
+}
+
+Verdict Session::refuse_wrong_direction(const MessageShape& shape) {
+  return drop(stats_.malformed, shape.named == MessageKind::initiation
+                                    ? "handshake initiation sent to a client"
+                                    : "handshake response sent to a server");
+}
+
+Verdict Session::on_response(std::byte* message, std::size_t size, Time now) {
+  if (!pending_ || util::load_be32(message + kReceiverIndexAt) != pending_index_)
+    return drop(stats_.unknown_session, "handshake response to no pending initiation");
+  auto payload = pending_->read_message({message + kResponseNoiseAt, size - kResponseNoiseAt});
+  if (!pending_->fault().empty())
+    return drop(stats_.handshakes_failed,
+                "handshake response refused: it carries a " + pending_->fault());
+  if (!payload || payload->size() != 1 || (*payload)[0] > std::byte{1})
+    return drop(stats_.handshakes_failed, "handshake response failed authentication");
+  Aead aead = (*payload)[0] == std::byte{1} ? Aead::aes256gcm : Aead::chacha20poly1305;
+  if (aead == Aead::aes256gcm && !aes256gcm_available())
+    return drop(stats_.handshakes_failed, "server chose AES-256-GCM, which this CPU lacks");
+  auto [to_responder, to_initiator] = pending_->split();
+  auto fresh = std::make_unique<Keypair>(aead, to_responder, to_initiator, config_.stream);
+  fresh->local_index = pending_index_;
+  fresh->remote_index = util::load_be32(message + kSenderIndexAt);
+  fresh->created = now;
+  if (config_.peer_public) fresh->peer = *config_.peer_public;
+  return established_by_response(std::move(fresh));
+}
+
+Verdict Session::established_by_response(std::unique_ptr<Keypair> fresh) {
+  previous_ = std::move(current_);
+  current_ = std::move(fresh);
+  pending_.reset();
+  retry_.reset();
+  ++stats_.handshakes_completed;
+  Verdict v;
+  v.action = Action::none;
+  v.authenticated = true;
+  v.established = true;
+  v.send_confirmation = true;
+  return v;
+}
+
+Verdict Session::on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now) {
+  Keypair* k = find(index);
+  if (!k) return drop(stats_.unknown_session, "transport message for no live session");
+  if (now - k->created >= config_.reject_after_time)
+    return drop(stats_.unknown_session, "transport message for an expired session");
+  std::uint64_t counter = util::load_be64(message + kCounterAt);
+  if (!k->window.may_accept(counter)) return drop(stats_.replayed, "replayed or too old counter");
+  std::byte* frame = message + proto::kTransportHeaderSize;
+  std::size_t sealed = size - proto::kTransportHeaderSize;
+  if (!k->recv.open(counter, {message, proto::kTransportHeaderSize}, {frame, sealed}, frame))
+    return drop(stats_.auth_failed, "transport message failed authentication");
+  if (!k->window.accept(counter)) return drop(stats_.replayed, "replayed counter");
+  Verdict v;
+  v.authenticated = true;
+  if (k == next_.get()) {  // the initiator's first frame under the new keys: switch over
+    previous_ = std::move(current_);
+    current_ = std::move(next_);
+    v.established = true;
+  }
+  v.data = frame;
+  v.size = sealed - kTagSize;
+  v.action = v.size > 0 ? Action::deliver : Action::none;  // empty = keepalive
+  return v;
+}
+
+}  // namespace tund::crypto
