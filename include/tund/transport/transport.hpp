@@ -1,59 +1,125 @@
-// The engine's view of the network end of the tunnel. Concrete transports: TCP
-// (tcp_client.hpp, tcp_server.hpp) and UDP (udp_transport.hpp); tests use the in-memory
-// pair in tests/support/loopback_transport.hpp.
+// The engine's view of the network end of the tunnel: a pipe with endpoints, as
+// wireguard-go's conn.Bind. It sends messages to an endpoint and delivers the messages it
+// receives with the endpoint they came from. It knows no peers, no sessions and no
+// crypto: who a message belongs to, and what it means, is the engine's business
+// (tunnel/engine.hpp). Concrete pipes: TCP (tcp_client.hpp, tcp_server.hpp: a set of
+// connections) and UDP (udp_transport.hpp: one socket); tests use the in-memory pipes of
+// tests/support/loopback_bind.hpp.
+//
+// A "message" is what one UDP datagram or one TCP frame's payload carries (wire.hpp):
+// plaintext UDP: 4-byte header + frame; plaintext TCP: the bare frame (simpletun's
+// framing); encrypted: a handshake or transport message. The TCP pipe adds and strips the
+// u16 length prefix; nothing else is added or checked here beyond the wire's size limits.
 #pragma once
 
+#include <asio/ip/address.hpp>
 #include <cstdint>
 #include <functional>
+#include <string>
 
+#include "tund/proto/wire.hpp"
 #include "tund/util/bytes.hpp"
 
 namespace tund::transport {
 
-// Where a transport delivers what arrives from the peer.
-class FrameSink {
+// One remote end. UDP: the remote socket address (connection == 0). TCP: one connection,
+// numbered by the pipe from 1 and never reused (address/port are its remote end, for
+// logs and rate limits). Cheap to copy and compare; formatting it is for logs only.
+struct Endpoint {
+  asio::ip::address address;
+  std::uint16_t port = 0;
+  std::uint64_t connection = 0;
+  bool operator==(const Endpoint&) const = default;
+};
+// "198.18.0.2:40000" or "[fd00::1]:55555" (IPv4-mapped IPv6 shown as IPv4).
+std::string to_string(const Endpoint& endpoint);
+
+// The largest message a pipe carries: the u16 length prefix bounds TCP; UDP datagrams
+// are bounded the same, so both sides of the engine see one limit.
+inline constexpr std::size_t kMaxMessage = 65535;
+// What message_slot() spans (an addition to the contract): kMaxMessage plus the encryption
+// overhead, so the engine can read the largest device packet (65535 bytes) behind any
+// header and see it whole, to refuse it, rather than truncated. At most kMaxMessage bytes
+// are sent: a larger commit is dropped and counted (tx_dropped).
+inline constexpr std::size_t kMessageSlot = kMaxMessage + proto::kTransportOverhead;
+
+// Where a pipe delivers what it receives. Called on the io_context's thread.
+class Receiver {
  public:
-  virtual ~FrameSink() = default;
-  // One IP packet (TUN) or Ethernet frame (TAP), valid only during the call.
-  virtual void on_frame(util::ConstByteSpan frame) = 0;
-  // The peer became reachable (connected / first datagram) or went away.
-  virtual void on_peer_state(bool up) = 0;
+  virtual ~Receiver() = default;
+  // One message, valid (and writable: it is decrypted in place) only during the call.
+  virtual void on_message(const Endpoint& from, util::ByteSpan message) = 0;
+  // An endpoint appeared: TCP: a connection made (client) or accepted (server); UDP
+  // client: its socket connected to a server address (at start, when a route returns, or
+  // the next address after the current one stopped answering). A UDP server has no such
+  // event: its endpoints are learned from messages.
+  virtual void on_endpoint_up(const Endpoint& endpoint) = 0;
+  // It is gone: a TCP connection closed (by the remote end, an error, or close()); the UDP
+  // client lost its path (no route) or gave up this address for another. `reason` is one
+  // line for the log ("connection reset by peer", "no route to host").
+  virtual void on_endpoint_down(const Endpoint& endpoint, const std::string& reason) = 0;
+  // After the messages of one wake-up (a recvmmsg batch, one TCP read): where the
+  // receiver flushes what it buffered (device writes, replies).
+  virtual void on_receive_batch_end() {}
 };
 
-// Counters for what the transport saw and refused; printed on SIGUSR1 and at exit.
+// Counters for what the pipe saw and refused; the engine keeps the per-peer ones.
 struct TransportStats {
-  std::uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
-  std::uint64_t rx_zero_length = 0;   // TCP frames with length 0 (connection closed)
-  std::uint64_t rx_oversize = 0;      // frames longer than the wire format allows (dropped)
-  std::uint64_t rx_truncated = 0;     // connections that ended inside a frame
-  std::uint64_t rx_bad_datagram = 0;  // UDP datagrams of the wrong shape
-  std::uint64_t rx_refused = 0;       // encrypted mode: messages the session refused
-  std::uint64_t rx_rate_limited = 0;  // handshake initiations over the per-source limit
-  std::uint64_t tx_dropped = 0;       // frames lost because the socket failed
-  std::uint64_t sessions = 0;         // connections made / peers learned
-  std::uint64_t peer_changes = 0;     // a newer client replaced the old one / NAT rebinding
+  std::uint64_t rx_messages = 0, rx_bytes = 0;  // delivered to the Receiver
+  std::uint64_t tx_messages = 0, tx_bytes = 0;  // committed or sent as control messages
+  std::uint64_t rx_zero_length = 0;             // TCP frames with length 0 (connection closed)
+  std::uint64_t rx_oversize = 0;                // messages longer than the wire allows (dropped)
+  std::uint64_t rx_truncated = 0;               // connections that ended inside a frame
+  std::uint64_t tx_dropped = 0;                 // messages lost because the socket failed
+  std::uint64_t connections = 0;                // TCP connections made or accepted
+  std::uint64_t rx_refused_connections = 0;     // TCP: over the pending cap or past the deadline
 };
 
 class Transport {
  public:
   virtual ~Transport() = default;
 
-  virtual void start(FrameSink& sink) = 0;
+  // Binds/connects as configured and starts delivering to `receiver`.
+  virtual void start(Receiver& receiver) = 0;
+  // Idempotent: every endpoint closed (no on_endpoint_down), nothing delivered after.
   virtual void stop() = 0;
+  // Datagram pipe (UDP): messages may be lost or reordered; plaintext messages carry the
+  // 4-byte header of wire.hpp; keepalives exist. Stream pipe (TCP): ordered and reliable
+  // per endpoint; liveness is the connection's.
+  virtual bool datagram() const = 0;
 
-  virtual bool peer_up() const = 0;
-  // Backpressure: false while the socket is behind. The engine then stops reading the
-  // device and asks to be resumed with when_writable, so nothing queues without bound.
-  virtual bool writable() const = 0;
-  virtual void when_writable(std::function<void()> resume) = 0;
-
-  // Zero-copy send: the engine reads one frame straight into tx_slot() (65535 bytes, so no
-  // device read is ever truncated; only valid while writable()) and commits its size, which
-  // is at most the link's max frame; flush() pushes what was committed to the socket, so a
-  // batch of frames costs one syscall.
-  virtual util::ByteSpan tx_slot() = 0;
-  virtual void commit(std::size_t size) = 0;
+  // ---- sending, zero-copy -----------------------------------------------------------
+  // The engine writes one message straight into message_slot(to) (kMaxMessage bytes; the
+  // frame is read from the device at whatever offset the engine needs for its header, and
+  // sealed in place), then commit(to, size). flush() sends everything committed: a batch
+  // costs one syscall per endpoint (sendmmsg/UDP GSO; one send per TCP connection).
+  // A commit to another endpoint than the previous one may flush first (batches are
+  // grouped by endpoint). Only valid while writable(to).
+  virtual bool writable(const Endpoint& to) const = 0;
+  virtual util::ByteSpan message_slot(const Endpoint& to) = 0;
+  virtual void commit(const Endpoint& to, std::size_t size) = 0;
   virtual void flush() = 0;
+  // Backpressure: while writable() is false the engine stops reading the device and asks
+  // to be resumed. `resume` runs once: when a socket drains, or an endpoint comes or goes.
+  virtual void when_writable(std::function<void()> resume) = 0;
+  // A small control message (handshake, keepalive, confirmation): copied and sent at once,
+  // ahead of nothing already committed. Best effort: false if it could not be queued (TCP:
+  // the output buffer is full; an endpoint that is closed or unknown).
+  virtual bool send_control(const Endpoint& to, util::ConstByteSpan message) = 0;
+
+  // ---- the engine's decisions about endpoints ----------------------------------------
+  // TCP: closes that connection (replaced by a newer one, a failed handshake, a session
+  // that ended); on_endpoint_down follows with `reason`. UDP: nothing to close.
+  virtual void close(const Endpoint& endpoint, const std::string& reason) = 0;
+  // TCP server: this connection now belongs to a peer, so it is no longer subject to the
+  // cap on connections awaiting a handshake (--max-pending) or their deadline
+  // (proto::kHandshakeDeadline). Plaintext: called at once for each new connection.
+  virtual void adopt(const Endpoint& endpoint) = 0;
+  // Whether the peer behind `endpoint` answers (encrypted: authenticated, session up). The
+  // UDP client tries the server's next address when the current one has not answered for
+  // proto::kAddressPatience; the TCP client tells "closed before the handshake completed"
+  // from "disconnected" and starts its backoff over only after a connection that answered.
+  virtual void set_answering(const Endpoint& endpoint, bool answering) = 0;
 
   virtual const TransportStats& stats() const = 0;
 };
