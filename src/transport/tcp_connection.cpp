@@ -43,7 +43,8 @@ void configure_tunnel_socket(asio::ip::tcp::socket& socket) {
 TcpConnection::TcpConnection(asio::ip::tcp::socket socket, const Endpoint& endpoint, Owner& owner)
     : socket_(std::move(socket)),
       endpoint_(endpoint),
-      name_(to_string(endpoint)),
+      // Port 0: the remote end was unknown at accept (reset at once); logged as "?".
+      name_(endpoint.port == 0 ? "?" : to_string(endpoint)),
       owner_(owner),
       decoder_(kMaxFramePayload, kReceiveBuffer),
       // Room behind the high-water mark for one message slot and one control message.
