@@ -41,4 +41,8 @@ std::string to_string(const asio::ip::address& address, std::uint16_t port) {
   return text;
 }
 
+std::string to_string(const Endpoint& endpoint) {
+  return to_string(endpoint.address, endpoint.port);
+}
+
 }  // namespace tund::transport

@@ -28,14 +28,15 @@ void ServerLookup::refresh(std::function<void()> done) {
   done_ = std::move(done);
   // One lookup at a time: a hanging one is waited for, not abandoned for another thread.
   if (!resolver_.busy())
-    resolver_.resolve(server_.host, server_.port, [this](std::error_code ec, auto found) {
-      on_resolved(ec, std::move(found));
-    });
+    resolver_.resolve(server_.host, server_.port,
+                      life_.guard([this](std::error_code ec, std::vector<Endpoint> found) {
+                        on_resolved(ec, std::move(found));
+                      }));
   patience_.expires_after(proto::kLookupPatience);
-  patience_.async_wait([this](std::error_code ec) {
+  patience_.async_wait(life_.guard([this](std::error_code ec) {
     if (ec || server_.addresses.empty()) return;
     if (auto pending = std::exchange(done_, nullptr)) pending();
-  });
+  }));
 }
 
 void ServerLookup::cancel() {

@@ -1,10 +1,12 @@
 #include "tund/transport/tcp_client.hpp"
 
 #include <cstdio>
-#include <memory>
 
 #include "socket_flags.hpp"
+#include "tcp_connection.hpp"
+#include "tund/proto/causes.hpp"
 #include "tund/proto/timers.hpp"
+#include "tund/transport/lifetime.hpp"
 
 namespace tund::transport {
 namespace {
@@ -18,15 +20,19 @@ std::string seconds(std::chrono::milliseconds d) {
 }  // namespace
 
 TcpClient::TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log,
-                     util::Backoff backoff, Security* security)
-    : TcpTransport(io, log, security),
+                     util::Backoff backoff, TcpOptions options, const util::Clock& clock)
+    : TcpTransport(io, log, options, clock),
       server_(io, std::move(server), log),
       backoff_(std::move(backoff)),
       socket_(io),
       timer_(io) {}
 
+TcpClient::~TcpClient() {
+  stop();
+}
+
 void TcpClient::begin() {
-  log_.info("connecting to ", server_.name(), security_ ? " (tcp, encrypted)" : " (tcp)");
+  log_.info("connecting to ", server_.name(), options_.encrypted ? " (tcp, encrypted)" : " (tcp)");
   attempt();
 }
 
@@ -37,20 +43,16 @@ void TcpClient::end() {
   socket_.close(ignored);
 }
 
-TcpClient::~TcpClient() {
-  stop();
-}
-
 // Every attempt starts with a fresh lookup: the server may have moved since the last one.
 void TcpClient::attempt() {
-  server_.refresh([this] {
-    if (stopped()) return;
+  server_.refresh(life_.guard([this] {
+    if (stopped_) return;
     if (server_.addresses().empty()) {
       retry_later("its name does not resolve");
       return;
     }
     connect_to(0);
-  });
+  }));
 }
 
 // Tries addresses[index]; on failure the next one at once, like getaddrinfo's users do.
@@ -65,29 +67,28 @@ void TcpClient::connect_to(std::size_t index) {
     return;
   }
   set_close_on_exec(socket_.native_handle());
-  // Aborted is either our timeout (then `timed_out` is set) or the socket closed because
-  // the client is being destroyed: then `this` may be gone and nothing may be touched.
-  auto timed_out = std::make_shared<bool>(false);
-  socket_.async_connect(endpoint, [this, index, timed_out](std::error_code connect_ec) {
-    if (connect_ec == asio::error::operation_aborted && !*timed_out) return;
-    if (stopped()) return;
+  std::uint64_t attempt = ++attempt_;
+  timed_out_ = false;
+  // Aborted is our timeout (then `timed_out_` is set); a handler of an earlier attempt is
+  // stale and does nothing.
+  socket_.async_connect(endpoint, life_.guard([this, index, attempt](std::error_code connect_ec) {
+    if (attempt != attempt_ || stopped_) return;
+    if (connect_ec == asio::error::operation_aborted && !timed_out_) return;
     timer_.cancel();
     on_connect(index, connect_ec);
-  });
+  }));
   timer_.expires_after(proto::kConnectTimeout);
-  timer_.async_wait([this, timed_out](std::error_code wait_ec) {
-    if (wait_ec) return;
-    *timed_out = true;
+  timer_.async_wait(life_.guard([this, attempt](std::error_code wait_ec) {
+    if (wait_ec || attempt != attempt_) return;
+    timed_out_ = true;
     std::error_code ignored;
     socket_.close(ignored);
-  });
+  }));
 }
 
 void TcpClient::on_connect(std::size_t index, const std::error_code& ec) {
   const auto& addresses = server_.addresses();
-  std::string name = index < addresses.size()
-                         ? to_string(addresses[index].address, addresses[index].port)
-                         : server_.name();
+  std::string name = index < addresses.size() ? to_string(addresses[index]) : server_.name();
   if (ec) {
     std::string why = ec == asio::error::operation_aborted ? "timed out" : ec.message();
     if (index + 1 < addresses.size()) {
@@ -99,9 +100,8 @@ void TcpClient::on_connect(std::size_t index, const std::error_code& ec) {
     return;
   }
   log_.info("connected to ", name);
-  connected_at_ = std::chrono::steady_clock::now();
-  rx_frames_at_connect_ = stats_.rx_frames;
-  adopt(std::move(socket_), name, false);
+  Endpoint target = addresses[index];
+  add_connection(std::move(socket_), target.address, target.port, true);
 }
 
 void TcpClient::retry_later(const std::string& why) {
@@ -112,25 +112,29 @@ void TcpClient::retry_later(const std::string& why) {
 
 void TcpClient::reconnect_after(std::chrono::milliseconds delay) {
   timer_.expires_after(delay);
-  timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !stopped()) attempt();
-  });
+  timer_.async_wait(life_.guard([this](std::error_code ec) {
+    if (!ec && !stopped_) attempt();
+  }));
 }
 
-void TcpClient::on_link_closed(const std::string& peer, const std::string& reason, bool was_up) {
-  auto lived = std::chrono::steady_clock::now() - connected_at_;
-  bool received = stats_.rx_frames != rx_frames_at_connect_;
+// What the user is told depends on what the connection showed: encrypted and never
+// answering (set_answering), the handshake failed; plaintext, closed at once with nothing
+// received, the server refused us; anything else is an ordinary disconnection.
+void TcpClient::on_connection_closed(const TcpConnection& connection, const std::string& reason) {
+  auto lived = clock_.now() - connection.since;
+  bool received = connection.rx_messages > 0;
+  const std::string& server = connection.name();
   // Only a connection that proved itself starts the backoff over; one the server closes
   // at once (another client took over, encryption required) keeps backing off.
   if (lived >= proto::kProvenAfter) backoff_.reset();
   auto delay = backoff_.next();
-  if (security_ && !was_up)
-    log_.warn("connection to ", peer, " closed before the handshake completed (", reason,
-              "): ", kUnansweredHandshakeCauses, "; reconnecting in ", seconds(delay));
-  else if (!security_ && !received && lived < proto::kClosedAtOnce)
-    warn_closed_at_once(peer, reason, delay);
+  if (options_.encrypted && !connection.answering)
+    log_.warn("connection to ", server, " closed before the handshake completed (", reason,
+              "): ", proto::kUnansweredHandshakeCauses, "; reconnecting in ", seconds(delay));
+  else if (!options_.encrypted && !received && lived < proto::kClosedAtOnce)
+    warn_closed_at_once(server, reason, delay);
   else
-    log_.info("disconnected from ", peer, " (", reason, "); reconnecting in ", seconds(delay));
+    log_.info("disconnected from ", server, " (", reason, "); reconnecting in ", seconds(delay));
   proven_once_ |= received || lived >= proto::kProvenAfter;
   reconnect_after(delay);
 }
@@ -138,15 +142,15 @@ void TcpClient::on_link_closed(const std::string& peer, const std::string& reaso
 // A plaintext server closed our connection at once, before sending anything. A server
 // that carried our traffic before does not suddenly require encryption: most likely
 // another client connected and took our place (one client at a time).
-void TcpClient::warn_closed_at_once(const std::string& peer, const std::string& reason,
+void TcpClient::warn_closed_at_once(const std::string& server, const std::string& reason,
                                     std::chrono::milliseconds delay) {
   if (proven_once_)
-    log_.warn("server ", peer, " closed the connection at once (", reason,
+    log_.warn("server ", server, " closed the connection at once (", reason,
               "): another client probably took over (the server serves one client at a "
               "time); reconnecting in ",
               seconds(delay));
   else
-    log_.warn("server ", peer, " closed the connection at once (", reason,
+    log_.warn("server ", server, " closed the connection at once (", reason,
               "): another client took over (the server serves one client at a time), or "
               "the server requires encryption (--private-key); reconnecting in ",
               seconds(delay));

@@ -3,10 +3,12 @@
 #include <asio/ip/v6_only.hpp>
 #include <cerrno>
 
+#include "listen_socket.hpp"
 #include "socket_flags.hpp"
+#include "tcp_connection.hpp"
 #include "tund/proto/timers.hpp"
 #include "tund/transport/endpoints.hpp"
-#include "tund/transport/listen_socket.hpp"
+#include "tund/transport/lifetime.hpp"
 
 namespace tund::transport {
 namespace {
@@ -19,8 +21,8 @@ bool out_of_resources(const std::error_code& ec) {
 }  // namespace
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
-                     util::Logger& log, Security* security, std::size_t max_pending)
-    : TcpTransport(io, log, security, max_pending), acceptor_(io), pause_(io) {
+                     util::Logger& log, TcpOptions options, const util::Clock& clock)
+    : TcpTransport(io, log, options, clock), acceptor_(io), pause_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {
     asio::ip::tcp::endpoint endpoint(address, port);
     if (acceptor_.is_open()) acceptor_.close();
@@ -43,7 +45,7 @@ void TcpServer::begin() {
   std::error_code ec;
   auto local = acceptor_.local_endpoint(ec);
   log_.info("listening on ", ec ? "?" : to_string(local.address(), local.port()),
-            security_ ? " (tcp, encrypted)" : " (tcp)");
+            options_.encrypted ? " (tcp, encrypted)" : " (tcp)");
   accept_next();
 }
 
@@ -54,28 +56,29 @@ void TcpServer::end() {
 }
 
 void TcpServer::accept_next() {
-  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
-    // Aborted means the acceptor is closed and `this` may be gone: touch nothing.
-    if (ec == asio::error::operation_aborted || stopped()) return;
+  acceptor_.async_accept(life_.guard([this](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
     if (ec) {
       on_accept_error(ec);
       return;
     }
-    set_close_on_exec(socket.native_handle());
-    std::error_code peer_ec;
-    auto remote = socket.remote_endpoint(peer_ec);
-    std::string name = peer_ec ? "?" : to_string(remote.address(), remote.port());
-    if (security_) {
-      log_connection_event("connection from " + name + "; awaiting its handshake");
-    } else if (has_link()) {
-      ++stats_.peer_changes;
-      log_connection_event("client " + name + " connected; it replaces the current client");
-    } else {
-      log_connection_event("client connected from " + name);
-    }
-    adopt(std::move(socket), name, true);
+    on_accepted(std::move(socket));
     accept_next();
-  });
+  }));
+}
+
+void TcpServer::on_accepted(asio::ip::tcp::socket socket) {
+  set_close_on_exec(socket.native_handle());
+  std::error_code peer_ec;
+  auto remote = socket.remote_endpoint(peer_ec);
+  std::string name = peer_ec ? "?" : to_string(remote.address(), remote.port());
+  if (options_.encrypted)
+    log_connection_event("connection from " + name + "; awaiting its handshake");
+  else if (has_adopted())
+    log_connection_event("client " + name + " connected; it replaces the current client");
+  else
+    log_connection_event("client connected from " + name);
+  add_connection(std::move(socket), remote.address(), remote.port(), false);
 }
 
 void TcpServer::on_accept_error(const std::error_code& ec) {
@@ -86,14 +89,17 @@ void TcpServer::on_accept_error(const std::error_code& ec) {
     return;
   }
   pause_.expires_after(proto::kAcceptPause);
-  pause_.async_wait([this](std::error_code wait_ec) {
-    if (!wait_ec && !stopped()) accept_next();
-  });
+  pause_.async_wait(life_.guard([this](std::error_code wait_ec) {
+    if (!wait_ec && !stopped_) accept_next();
+  }));
 }
 
-void TcpServer::on_link_closed(const std::string& peer, const std::string& reason,
-                               bool /*was_up*/) {
-  log_connection_event("client " + peer + " disconnected (" + reason + "); waiting for a client");
+// "Waiting for a client" only when no adopted connection is left: a connection the engine
+// closed because a newer one replaced it (adopted first) is not worth a line.
+void TcpServer::on_connection_closed(const TcpConnection& connection, const std::string& reason) {
+  if (!connection.adopted || has_adopted()) return;
+  log_connection_event("client " + connection.name() + " disconnected (" + reason +
+                       "); waiting for a client");
 }
 
 }  // namespace tund::transport

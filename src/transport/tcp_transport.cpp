@@ -1,232 +1,245 @@
 #include "tund/transport/tcp_transport.hpp"
 
-#include <algorithm>
+#include <asio/post.hpp>
 
-#include "tund/proto/timers.hpp"
-#include "tund/proto/wire.hpp"
+#include "tcp_connection.hpp"
+#include "tund/transport/lifetime.hpp"
 
 namespace tund::transport {
-TcpTransport::TcpTransport(asio::io_context& io, util::Logger& log, Security* security,
-                           std::size_t max_pending)
+
+// TcpConnection::Owner, forwarding to the transport: the connection type is private to
+// transport/, so the public class cannot name it as a base.
+class TcpTransport::Events final : public TcpConnection::Owner {
+ public:
+  explicit Events(TcpTransport& transport) : t_(transport) {}
+  void on_frame(TcpConnection& connection, util::ByteSpan frame) override {
+    t_.on_frame(connection, frame);
+  }
+  void on_read_done() override {
+    if (!t_.stopped_ && t_.receiver_) t_.receiver_->on_receive_batch_end();
+  }
+  void on_closed(TcpConnection& connection, const std::string& reason) override {
+    t_.on_closed(connection, reason);
+  }
+  void on_drained() override { t_.notify_resume(); }
+  TransportStats& wire_stats() override { return t_.stats_; }
+  void complain(const std::string& what) override { t_.complain(what); }
+
+ private:
+  TcpTransport& t_;
+};
+
+TcpTransport::TcpTransport(asio::io_context& io, util::Logger& log, TcpOptions options,
+                           const util::Clock& clock)
     : io_(io),
       log_(log),
-      security_(security),
-      max_pending_(max_pending),
-      handshake_limiter_(proto::kHandshakesPerSecond, proto::kHandshakeBurst),
+      options_(options),
+      clock_(clock),
+      events_(std::make_unique<Events>(*this)),
+      complaints_(options.complaints ? *options.complaints : own_complaints_),
       timer_(io) {}
 
-void TcpTransport::start(FrameSink& sink) {
-  sink_ = &sink;
+TcpTransport::~TcpTransport() = default;
+
+void TcpTransport::start(Receiver& receiver) {
+  receiver_ = &receiver;
   begin();
-  tick();
+  schedule_tick();
 }
 
+// Closes everything without telling the Receiver; the connections themselves are
+// destroyed later (stop() may run inside one of their handlers).
 void TcpTransport::stop() {
+  if (stopped_) return;
   stopped_ = true;
+  life_.renew();
   timer_.cancel();
   end();
-  if (link_) link_->close("shutting down", false);
-  link_.reset();
-  for (auto& p : pending_) p.link->close("shutting down", false);
-  pending_.clear();
+  for (auto& [id, connection] : connections_) {
+    connection->close("shutting down", false);
+    retired_.push_back(std::move(connection));
+  }
+  connections_.clear();
+  dirty_.clear();
+  last_ = nullptr;
 }
 
-std::shared_ptr<TcpLink> TcpTransport::make_link(asio::ip::tcp::socket socket,
-                                                 const std::string& name) {
-  configure_tunnel_socket(socket);
-  // What the wire format can carry, not our MTU: a peer with a larger MTU (simpletun's
-  // 1500 against our 1400) sends plausible packets that the device still accepts. The
-  // u16 length prefix bounds every message, sealed ones included.
-  std::size_t max_message = proto::kMaxFrameAbsolute;
-  TcpLinkContext ctx{max_message, &stats_, &log_, &wire_complaints_};
-  return std::make_shared<TcpLink>(
-      std::move(socket), name, ctx,
-      [this](TcpLink& link, util::ByteSpan frame) { on_frame(link, frame); },
-      [this](TcpLink& link, const std::string& reason) { on_closed(link, reason); },
-      [this] { notify_resume(); });
+TcpConnection* TcpTransport::find(const Endpoint& endpoint) const {
+  if (last_ && last_->endpoint().connection == endpoint.connection) return last_;
+  auto it = connections_.find(endpoint.connection);
+  if (it == connections_.end()) return nullptr;
+  last_ = it->second.get();
+  return last_;
 }
 
-void TcpTransport::adopt(asio::ip::tcp::socket socket, const std::string& peer_name,
-                         bool accepted) {
-  auto link = make_link(std::move(socket), peer_name);
-  ++stats_.sessions;
-  link->start();
-  if (security_ && accepted) {
-    if (pending_.size() >= max_pending_) {
-      ++stats_.rx_refused;
-      complain("dropped the connection from " + pending_.front().link->peer_name() +
-               ": too many connections awaiting a handshake");
-      pending_.front().link->close("too many connections awaiting a handshake", false);
-      pending_.erase(pending_.begin());
-    }
-    pending_.push_back({link, std::chrono::steady_clock::now()});
-    return;
+bool TcpTransport::has_adopted() const {
+  for (const auto& [id, connection] : connections_)
+    if (connection->adopted) return true;
+  return false;
+}
+
+// ---- connections come and go ------------------------------------------------------------
+
+void TcpTransport::add_connection(asio::ip::tcp::socket socket, const asio::ip::address& address,
+                                  std::uint16_t port, bool adopted) {
+  Endpoint endpoint{address, port, next_id_++};
+  auto connection = std::make_unique<TcpConnection>(std::move(socket), endpoint, *events_);
+  connection->adopted = adopted;
+  connection->since = clock_.now();
+  ++stats_.connections;
+  if (!adopted) drop_oldest_pending();
+  connections_.emplace(endpoint.connection, std::move(connection));
+  connections_.at(endpoint.connection)->start();
+  receiver_->on_endpoint_up(endpoint);
+  notify_resume();
+}
+
+// Makes room for one more connection awaiting adoption: the oldest one goes.
+void TcpTransport::drop_oldest_pending() {
+  std::size_t pending = 0;
+  TcpConnection* oldest = nullptr;
+  for (const auto& [id, connection] : connections_) {
+    if (connection->adopted) continue;
+    if (!oldest) oldest = connection.get();
+    ++pending;
   }
-  if (link_) link_->close("replaced", false);
-  link_ = link;
-  if (security_) {
-    security_->reset();
-    send_initiation_if_due();
-  }
-  refresh_up();
+  if (!oldest || pending < options_.max_pending) return;
+  ++stats_.rx_refused_connections;
+  complain("dropped the connection from " + oldest->name() +
+           ": too many connections awaiting a handshake");
+  oldest->close("too many connections awaiting a handshake");
+}
+
+void TcpTransport::close(const Endpoint& endpoint, const std::string& reason) {
+  if (TcpConnection* connection = find(endpoint)) connection->close(reason);
+}
+
+void TcpTransport::adopt(const Endpoint& endpoint) {
+  if (TcpConnection* connection = find(endpoint)) connection->adopted = true;
+}
+
+void TcpTransport::set_answering(const Endpoint& endpoint, bool answering) {
+  if (TcpConnection* connection = find(endpoint)) connection->answering = answering;
+}
+
+void TcpTransport::on_closed(TcpConnection& connection, const std::string& reason) {
+  retire(connection.endpoint().connection);
+  if (stopped_) return;
+  receiver_->on_endpoint_down(connection.endpoint(), reason);
+  // A waiting engine is resumed whenever the picture changes (then it drains the device
+  // itself rather than wait on a dead socket).
+  notify_resume();
+  on_connection_closed(connection, reason);
+}
+
+// Out of the set at once; destroyed from a posted handler (it may be on the call stack).
+void TcpTransport::retire(std::uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (last_ == it->second.get()) last_ = nullptr;
+  std::erase(dirty_, id);
+  retired_.push_back(std::move(it->second));
+  connections_.erase(it);
+  if (retired_.size() == 1) asio::post(io_, life_.guard([this] { retired_.clear(); }));
 }
 
 // ---- receiving ----------------------------------------------------------------------------
 
-void TcpTransport::on_frame(TcpLink& link, util::ByteSpan frame) {
-  if (security_) {
-    on_secure_frame(link, frame);
-    return;
-  }
-  if (&link != link_.get()) return;
-  ++stats_.rx_frames;
+void TcpTransport::on_frame(TcpConnection& connection, util::ByteSpan frame) {
+  if (stopped_) return;
+  ++connection.rx_messages;
+  ++stats_.rx_messages;
   stats_.rx_bytes += frame.size();
-  sink_->on_frame(frame);
-}
-
-void TcpTransport::on_secure_frame(TcpLink& link, util::ByteSpan frame) {
-  bool active = &link == link_.get();
-  bool initiation = !frame.empty() &&
-                    frame[0] == std::byte{std::uint8_t(proto::MessageType::handshake_initiation)};
-  if (initiation &&
-      !handshake_limiter_.allow(link.peer_address(), std::chrono::steady_clock::now())) {
-    ++stats_.rx_rate_limited;
-    complain("handshake initiation from " + link.peer_name() + " rate-limited");
-    if (!active) link.close("rate-limited");
-    return;
-  }
-  SecurityVerdict v = security_->receive(frame.data(), frame.size());
-  if (v.action == SecurityVerdict::Action::drop) {
-    ++stats_.rx_refused;
-    complain("refused a message from " + link.peer_name() + ": " + v.reason);
-    // A connection that has not authenticated gets one chance: the handshake failed.
-    if (!active) link.close("handshake failed");
-    return;
-  }
-  if (v.authenticated && !active) promote(link);
-  if (v.action == SecurityVerdict::Action::reply) link.send_message(v.data, v.size);
-  if (v.established)
-    log_.info("session with ", link.peer_name(), " established (", security_->describe(), ")");
-  refresh_up();
-  if (v.send_confirmation) send_confirmation();
-  if (v.action == SecurityVerdict::Action::deliver) {
-    ++stats_.rx_frames;
-    stats_.rx_bytes += v.size;
-    sink_->on_frame({v.data, v.size});
-  }
-}
-
-// An accepted connection authenticated: it becomes the current link, replacing the old.
-void TcpTransport::promote(TcpLink& link) {
-  auto it = std::find_if(pending_.begin(), pending_.end(),
-                         [&](const Pending& p) { return p.link.get() == &link; });
-  if (it == pending_.end()) return;
-  auto fresh = it->link;
-  pending_.erase(it);
-  if (link_) {
-    ++stats_.peer_changes;
-    log_.info("client ", fresh->peer_name(), " authenticated; it replaces ", link_->peer_name());
-    link_->close("replaced by an authenticated client", false);
-  } else {
-    log_.info("client ", fresh->peer_name(), " authenticated");
-  }
-  link_ = fresh;
-}
-
-void TcpTransport::on_closed(TcpLink& link, const std::string& reason) {
-  if (&link != link_.get()) {
-    std::erase_if(pending_, [&](const Pending& p) { return p.link.get() == &link; });
-    return;
-  }
-  std::string peer = link.peer_name();
-  bool was_up = up_;
-  link_.reset();
-  if (security_) security_->reset();
-  refresh_up();
-  notify_resume();
-  on_link_closed(peer, reason, was_up);
+  receiver_->on_message(connection.endpoint(), frame);
 }
 
 // ---- sending ------------------------------------------------------------------------------
 
-util::ByteSpan TcpTransport::tx_slot() {
-  return link_->tx_slot(security_ ? security_->header_size() : 0);
+bool TcpTransport::writable(const Endpoint& to) const {
+  const TcpConnection* connection = find(to);
+  return connection && connection->writable();
 }
 
-void TcpTransport::commit(std::size_t size) {
-  std::size_t message = security_ ? security_->seal(link_->message_start(), size) : size;
-  link_->commit_message(message);
-  ++stats_.tx_frames;
+util::ByteSpan TcpTransport::message_slot(const Endpoint& to) {
+  TcpConnection* connection = find(to);
+  return connection ? connection->message_slot() : util::ByteSpan{};
+}
+
+void TcpTransport::commit(const Endpoint& to, std::size_t size) {
+  TcpConnection* connection = find(to);
+  if (!connection || !connection->commit_message(size)) {
+    ++stats_.tx_dropped;
+    return;
+  }
+  ++stats_.tx_messages;
   stats_.tx_bytes += size;
+  if (dirty_.empty() || dirty_.back() != to.connection) dirty_.push_back(to.connection);
 }
 
-void TcpTransport::send_initiation_if_due() {
-  if (!security_ || !security_->initiator() || !link_ || !security_->handshake_due()) return;
-  std::vector<std::byte> message(security_->initiation_size());
-  if (security_->write_initiation(message.data()))
-    complain("no handshake response from " + link_->peer_name() + " (" +
-             kUnansweredHandshakeCauses + "); retrying");
-  link_->send_message(message.data(), message.size());
-}
-
-// The initiator's first sealed frame (empty) tells the responder to switch to the new keys.
-// With the output buffer full it is skipped: the next data frame confirms just as well.
-void TcpTransport::send_confirmation() {
-  if (!link_ || !security_->ready() || !link_->has_room(security_->overhead())) return;
-  link_->commit_message(security_->seal(link_->message_start(), 0));
-  link_->flush();
-}
-
-void TcpTransport::refresh_up() {
-  bool up = link_ && (!security_ || security_->ready());
-  if (up == up_) return;
-  up_ = up;
-  sink_->on_peer_state(up);
-  if (up) on_up();
-  notify_resume();
-  // The server's session ended under a live connection (its client key was removed on
-  // SIGHUP, or it expired): a connection without a session carries nothing, and the
-  // client would only see its frames vanish. Closing it makes the client reconnect and
-  // handshake at once (and be told if its key is refused).
-  if (!up && link_ && security_ && !security_->initiator()) {
-    auto link = link_;  // close() ends in on_closed(), which lets go of link_
-    link->close("its session ended (client key no longer allowed, or expired)");
+// One send per connection with committed messages. A failing send closes its connection
+// (the Receiver hears of it at once), so the list is taken first.
+void TcpTransport::flush() {
+  auto dirty = std::move(dirty_);
+  dirty_.clear();
+  for (std::uint64_t id : dirty) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) it->second->flush();
   }
 }
 
-void TcpTransport::tick() {
-  auto now = std::chrono::steady_clock::now();
-  for (auto& p : pending_)
-    if (now - p.since > proto::kHandshakeDeadline) {
-      complain("connection from " + p.link->peer_name() + " sent no valid handshake in time");
-      p.link->close("handshake timeout", false);
-    }
-  std::erase_if(pending_, [](const Pending& p) { return p.link->closed(); });
-  send_initiation_if_due();
-  refresh_up();
-  util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
-  util::report_suppressed(log_, connection_log_, util::LogLevel::info, "connection events");
-  timer_.expires_after(proto::kTimerTick);
-  timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !stopped_) tick();
-  });
+bool TcpTransport::send_control(const Endpoint& to, util::ConstByteSpan message) {
+  TcpConnection* connection = find(to);
+  if (!connection) return false;
+  std::erase(dirty_, to.connection);  // send_message() flushes what was committed before it
+  if (!connection->send_message(message)) return false;
+  ++stats_.tx_messages;
+  stats_.tx_bytes += message.size();
+  return true;
 }
 
-void TcpTransport::complain(const std::string& what) {
-  util::warn_limited(log_, wire_complaints_, what);
-}
-
-void TcpTransport::log_connection_event(const std::string& what) {
-  util::log_limited(log_, connection_log_, util::LogLevel::info, what);
-}
-
-// A waiting engine is resumed whenever the picture changes: the socket drained, or the
-// link came or went (then it drains the device itself rather than wait on a dead socket).
 void TcpTransport::notify_resume() {
   if (!resume_) return;
   auto resume = std::move(resume_);
   resume_ = nullptr;
   resume();
+}
+
+// ---- timers and logs ----------------------------------------------------------------------
+
+void TcpTransport::run_timers() {
+  expire_pending();
+  util::report_suppressed(log_, complaints_, util::LogLevel::warn, "refused input");
+  util::report_suppressed(log_, connection_log_, util::LogLevel::info, "connection events");
+}
+
+void TcpTransport::expire_pending() {
+  auto now = clock_.now();
+  std::vector<TcpConnection*> late;
+  for (const auto& [id, connection] : connections_)
+    if (!connection->adopted && now - connection->since > proto::kHandshakeDeadline)
+      late.push_back(connection.get());
+  for (TcpConnection* connection : late) {
+    if (connection->closed()) continue;
+    complain("connection from " + connection->name() + " sent no valid handshake in time");
+    connection->close("handshake timeout");
+  }
+}
+
+void TcpTransport::schedule_tick() {
+  timer_.expires_after(proto::kTimerTick);
+  timer_.async_wait(life_.guard([this](std::error_code ec) {
+    if (ec || stopped_) return;
+    run_timers();
+    schedule_tick();
+  }));
+}
+
+void TcpTransport::complain(const std::string& what) {
+  util::warn_limited(log_, complaints_, what);
+}
+
+void TcpTransport::log_connection_event(const std::string& what) {
+  util::log_limited(log_, connection_log_, util::LogLevel::info, what);
 }
 
 }  // namespace tund::transport

@@ -8,17 +8,21 @@
 #include "tund/transport/udp_transport.hpp"
 
 namespace tund::transport {
-asio::ip::udp::endpoint UdpTransport::target() const {
-  const Endpoint& e = server_->addresses()[target_];
-  return {e.address, e.port};
+
+Endpoint UdpTransport::target() const {
+  return server_->addresses()[target_];
 }
 
-void UdpTransport::client_tick(Clock::time_point now) {
+std::string UdpTransport::current_name() const {
+  return current_ ? to_string(*current_) : server_->name();
+}
+
+void UdpTransport::client_tick(Time now) {
   if (server_->addresses().empty()) {  // the start-up lookup failed: try again
     if (server_->busy()) return;
-    if (now < last_lookup_ + proto::kLookupInterval && last_lookup_ != Clock::time_point{}) return;
+    if (now < last_lookup_ + proto::kLookupInterval && last_lookup_ != Time{}) return;
     last_lookup_ = now;
-    server_->refresh([this] { on_lookup_done({}); });
+    server_->refresh(life_.guard([this] { on_lookup_done({}); }));
     return;
   }
   if (!connected_) {
@@ -26,17 +30,26 @@ void UdpTransport::client_tick(Clock::time_point now) {
     return;
   }
   // Not while a lookup is in flight: on_lookup_done carries on from its answer.
-  if (!up_ && !server_->busy() && now - target_since_ >= proto::kAddressPatience)
+  if (!answering_ && !server_->busy() && now - target_since_ >= proto::kAddressPatience)
     try_next_address(now);
+}
+
+// The peer behind the current address answers (or stopped answering): an address that
+// answers is kept; one that stops gets the full patience from now on.
+void UdpTransport::set_answering(const Endpoint& endpoint, bool answering) {
+  if (options_.server || !connected_ || !(current_ == endpoint)) return;
+  if (answering) send_failure_logged_ = false;
+  if (answering_ && !answering) target_since_ = clock_.now();
+  answering_ = answering;
 }
 
 // Connects to target(), or else to the first of the other addresses that has a route.
 void UdpTransport::connect_target() {
-  auto now = Clock::now();
+  auto now = clock_.now();
   std::size_t n = server_->addresses().size();
   std::error_code ec;
   for (std::size_t i = 0; i < n; ++i, target_ = (target_ + 1) % n)
-    if (connect_to(target(), ec)) break;
+    if (connect_to({target().address, target().port}, ec)) break;
   if (ec) {
     next_connect_ = now + proto::kRouteRetry;
     if (ec.message() != route_problem_) {
@@ -46,23 +59,14 @@ void UdpTransport::connect_target() {
     return;
   }
   // A new address, or the route back after an outage: give it the full patience.
-  if (peer_ != target() || !route_problem_.empty()) target_since_ = now;
-  peer_ = target();
+  if (current_ != target() || !route_problem_.empty()) target_since_ = now;
+  current_ = target();
   connected_ = true;
+  answering_ = false;  // until the engine hears from it on this path
   note_source();
   route_problem_.clear();
-  next_probe_ = now;
-  // After a lost path the tunnel is up again only once the server answers: it may have
-  // forgotten us or restarted meanwhile, and a host that is merely unreachable (ICMP)
-  // would otherwise flap up and down. Plaintext probes at once; encrypted handshakes at
-  // once rather than at its next retry, up to 16 s away.
-  if (path_lost_) {
-    path_lost_ = false;
-    last_rx_ = {};
-    if (security_) security_->reset();
-  }
-  if (security_ && !security_->ready()) security_->reset();
-  refresh_up();
+  receiver_->on_endpoint_up(*current_);
+  notify_resume();
 }
 
 // A connected UDP socket keeps the source address chosen at its first connect, even after
@@ -83,10 +87,10 @@ bool UdpTransport::connect_to(const asio::ip::udp::endpoint& to, std::error_code
   return !ec;
 }
 
-// A fresh socket for `like`'s family; handlers of the old one see a new generation.
+// A fresh socket for `like`'s family; the old socket's handlers are disarmed.
 void UdpTransport::open_socket(const asio::ip::udp::endpoint& like) {
-  ++generation_;
-  receiver_.reset();
+  socket_life_.renew();
+  receiver_socket_.reset();
   std::error_code ec;
   socket_.close(ec);
   stats_.tx_dropped += batch_.queued();
@@ -99,7 +103,7 @@ void UdpTransport::open_socket(const asio::ip::udp::endpoint& like) {
   }
   set_close_on_exec(socket_.native_handle());
   socket_.non_blocking(true, ec);
-  receiver_.emplace(socket_.native_handle(), options_.offload);
+  receiver_socket_.emplace(socket_.native_handle(), options_.offload);
   receive();
 }
 
@@ -121,25 +125,27 @@ void UdpTransport::note_source() {
 void UdpTransport::lose_route(const std::string& why) {
   if (!connected_) return;
   connected_ = false;
-  path_lost_ = true;
-  next_connect_ = Clock::now() + proto::kRouteRetry;
+  next_connect_ = clock_.now() + proto::kRouteRetry;
   if (!send_failure_logged_) {
     send_failure_logged_ = true;
-    log_.warn("sending to ", peer_name(), " failed (", why, "); checking the route each second");
+    log_.warn("sending to ", current_name(), " failed (", why, "); checking the route each second");
   }
-  refresh_up();
+  if (answering_) target_since_ = clock_.now();
+  answering_ = false;
+  receiver_->on_endpoint_down(*current_, why);
+  notify_resume();
 }
 
 // The current address has not answered: the next one, or after the last a new lookup (the
 // server may have moved).
-void UdpTransport::try_next_address(Clock::time_point now) {
+void UdpTransport::try_next_address(Time now) {
   target_since_ = now;
   std::size_t n = server_->addresses().size();
   bool last = target_ + 1 >= n;
   if (last && now - last_lookup_ >= proto::kLookupInterval) {
     last_lookup_ = now;
     auto before = server_->addresses();
-    server_->refresh([this, before] { on_lookup_done(before); });
+    server_->refresh(life_.guard([this, before] { on_lookup_done(before); }));
     return;
   }
   if (n < 2) return;
@@ -147,7 +153,7 @@ void UdpTransport::try_next_address(Clock::time_point now) {
   start_on_target();
 }
 
-void UdpTransport::on_lookup_done(std::vector<Endpoint> before) {
+void UdpTransport::on_lookup_done(const std::vector<Endpoint>& before) {
   const auto& addresses = server_->addresses();
   if (addresses.empty()) return;
   if (addresses == before && addresses.size() == 1) return;  // keep probing the one address
@@ -155,18 +161,19 @@ void UdpTransport::on_lookup_done(std::vector<Endpoint> before) {
   start_on_target();
 }
 
-// Sends to target() from now on: connects there and probes (or handshakes) at once.
+// Sends to target() from now on: leaves the current address (reported down) and connects
+// to the new one (reported up), where the engine probes or handshakes at once.
 void UdpTransport::start_on_target() {
-  if (peer_ && *peer_ != target())
-    log_.info("no answer from ", peer_name(), "; trying ",
-              to_string(target().address(), target().port()));
-  target_since_ = Clock::now();
+  std::string next = to_string(target());
+  if (current_ && *current_ != target())
+    log_.info("no answer from ", current_name(), "; trying ", next);
+  target_since_ = clock_.now();
   send_failure_logged_ = false;
-  unanswered_probes_ = 0;
+  bool was_connected = connected_;
   connected_ = false;
-  peer_.reset();
-  if (security_) security_->reset();
-  refresh_up();
+  answering_ = false;
+  if (was_connected) receiver_->on_endpoint_down(*current_, "no answer; trying " + next);
+  current_.reset();
   connect_target();
 }
 

@@ -1,9 +1,11 @@
 // Helpers for tests that run real transports over loopback sockets (no root needed).
 #pragma once
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "tund/transport/transport.hpp"
@@ -11,13 +13,53 @@
 
 namespace tund::testing {
 
-// Records what a transport delivers.
-struct RecordingSink : transport::FrameSink {
-  std::vector<std::vector<std::byte>> frames;
-  std::vector<bool> states;
-  void on_frame(util::ConstByteSpan f) override { frames.emplace_back(f.begin(), f.end()); }
-  void on_peer_state(bool up) override { states.push_back(up); }
-  bool up() const { return !states.empty() && states.back(); }
+// Records what a transport delivers, in order. With `adopt_on_up` set it adopts each new
+// endpoint at once, as the engine does in plaintext.
+struct RecordingReceiver : transport::Receiver {
+  struct Message {
+    transport::Endpoint from;
+    std::vector<std::byte> bytes;
+  };
+  struct Down {
+    transport::Endpoint endpoint;
+    std::string reason;
+  };
+  std::vector<Message> messages;
+  std::vector<transport::Endpoint> ups;
+  std::vector<Down> downs;
+  std::size_t batch_ends = 0;
+  transport::Transport* adopt_on_up = nullptr;
+  std::function<void(const transport::Endpoint&)> on_up;  // runs after recording
+
+  void on_message(const transport::Endpoint& from, util::ByteSpan message) override {
+    messages.push_back({from, {message.begin(), message.end()}});
+  }
+  void on_endpoint_up(const transport::Endpoint& endpoint) override {
+    ups.push_back(endpoint);
+    if (adopt_on_up) adopt_on_up->adopt(endpoint);
+    if (on_up) on_up(endpoint);
+  }
+  void on_endpoint_down(const transport::Endpoint& endpoint, const std::string& reason) override {
+    downs.push_back({endpoint, reason});
+  }
+  void on_receive_batch_end() override { ++batch_ends; }
+
+  // Endpoints reported up and not (yet) down.
+  std::vector<transport::Endpoint> live() const {
+    std::vector<transport::Endpoint> out;
+    for (const auto& e : ups)
+      if (std::none_of(downs.begin(), downs.end(), [&](const Down& d) { return d.endpoint == e; }))
+        out.push_back(e);
+    return out;
+  }
+  bool went_down(const transport::Endpoint& e) const {
+    return std::any_of(downs.begin(), downs.end(), [&](const Down& d) { return d.endpoint == e; });
+  }
+  std::vector<std::vector<std::byte>> payloads() const {
+    std::vector<std::vector<std::byte>> out;
+    for (const auto& m : messages) out.push_back(m.bytes);
+    return out;
+  }
 };
 
 // Runs the io_context until `done` holds or `timeout` passes; returns whether it held.
@@ -33,11 +75,24 @@ inline bool run_until(asio::io_context& io, const std::function<bool()>& done,
   }
 }
 
-// Sends one frame through a transport's zero-copy slot.
-inline void send_frame(transport::Transport& t, const std::vector<std::byte>& frame) {
-  auto slot = t.tx_slot();
-  std::copy(frame.begin(), frame.end(), slot.begin());
-  t.commit(frame.size());
+// Runs what is ready now (handlers already queued, sockets already readable), nothing later.
+inline void run_ready(asio::io_context& io) {
+  io.restart();
+  for (int i = 0; i < 20; ++i) io.poll();
+}
+
+// Writes one message into a transport's zero-copy slot and commits it (no flush).
+inline void commit_message(transport::Transport& t, const transport::Endpoint& to,
+                           const std::vector<std::byte>& message) {
+  auto slot = t.message_slot(to);  // empty for an endpoint that is gone
+  if (slot.size() >= message.size()) std::copy(message.begin(), message.end(), slot.begin());
+  t.commit(to, message.size());
+}
+
+// The same, then flush: the message leaves at once.
+inline void send_message(transport::Transport& t, const transport::Endpoint& to,
+                         const std::vector<std::byte>& message) {
+  commit_message(t, to, message);
   t.flush();
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tund/transport/transport.hpp"
+
 namespace tund::transport {
 
 // Thrown for start-up failures (unresolvable host, port in use); what() is one line.
@@ -16,15 +18,10 @@ class TransportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Endpoint {
-  asio::ip::address address;
-  std::uint16_t port;
-  bool operator==(const Endpoint&) const = default;
-};
-
-// The server a client talks to: its name as given (resolved again whenever the client
-// reconnects or finds the server unanswering, so a server that moved is followed) and the
-// addresses of the latest successful lookup (empty when none has succeeded yet).
+// The server a client talks to (its addresses are Endpoints with connection 0): its name as given
+// (resolved again whenever the client reconnects or finds the server unanswering, so a server that
+// moved is followed) and the addresses of the latest successful lookup (empty when none has
+// succeeded yet).
 struct RemoteServer {
   std::string host;
   std::uint16_t port = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tund/transport/endpoints.hpp"
+#include "tund/transport/lifetime.hpp"
 #include "tund/transport/resolver.hpp"
 #include "tund/util/log.hpp"
 
@@ -45,6 +46,7 @@ class ServerLookup {
   bool literal_ = false;
   std::string last_failure_;  // logged once until a lookup succeeds again
   std::function<void()> done_;
+  Lifetime life_;
 };
 
 // "198.18.0.1, 2001:db8::1" (addresses only: the port is the same for all).

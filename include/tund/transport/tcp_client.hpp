@@ -1,12 +1,13 @@
-// TCP client: connects to the server (even if it is not up yet) and reconnects with capped,
-// jittered exponential backoff whenever the connection fails or drops. Each attempt looks
-// the server's name up again and tries its addresses in turn (a server that moved is
-// followed). The backoff starts over only after a connection proved itself, so a server
-// that closes each connection at once (another client took its place) is not hammered.
+// TCP client: one connection to the server, made even if the server is not up yet, and
+// made again with capped, jittered exponential backoff whenever it fails or ends. Each
+// attempt looks the server's name up again and tries its addresses in turn (a server that
+// moved is followed). The backoff starts over only after a connection proved itself
+// (lived proto::kProvenAfter), so a server that closes each connection at once (another
+// client took its place) is not hammered. Its connection needs no adopt().
 #pragma once
 
 #include <asio/steady_timer.hpp>
-#include <vector>
+#include <cstdint>
 
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/server_lookup.hpp"
@@ -19,28 +20,28 @@ class TcpClient final : public TcpTransport {
  public:
   // Frames up to the wire format's maximum are accepted, whatever our MTU.
   TcpClient(asio::io_context& io, RemoteServer server, util::Logger& log, util::Backoff backoff,
-            Security* security = nullptr);
+            TcpOptions options = {}, const util::Clock& clock = util::steady_clock());
   ~TcpClient() override;
 
  private:
   void begin() override;
   void end() override;
-  void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) override;
+  void on_connection_closed(const TcpConnection& connection, const std::string& reason) override;
   void attempt();
   void connect_to(std::size_t index);
   void on_connect(std::size_t index, const std::error_code& ec);
   void retry_later(const std::string& why);
   void reconnect_after(std::chrono::milliseconds delay);
-  void warn_closed_at_once(const std::string& peer, const std::string& reason,
+  void warn_closed_at_once(const std::string& server, const std::string& reason,
                            std::chrono::milliseconds delay);
 
   ServerLookup server_;
   util::Backoff backoff_;
-  asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;  // reconnect delay, and the connect timeout while connecting
-  std::chrono::steady_clock::time_point connected_at_{};
-  std::uint64_t rx_frames_at_connect_ = 0;
-  bool proven_once_ = false;  // some connection to this server carried traffic before
+  asio::ip::tcp::socket socket_;  // while connecting
+  asio::steady_timer timer_;      // reconnect delay, and the connect timeout while connecting
+  std::uint64_t attempt_ = 0;     // numbers connect attempts: a late handler sees it is stale
+  bool timed_out_ = false;        // the current attempt's timeout closed its socket
+  bool proven_once_ = false;      // some connection to this server carried traffic before
 };
 
 }  // namespace tund::transport

@@ -1,61 +1,82 @@
-// What the TCP client and server share: the current link that the Transport interface
-// delegates to and, in encrypted mode, the handshake on top of it. Subclasses decide how
-// links come about (connect with backoff / accept).
+// What the TCP client and server share: a set of connections, each one an Endpoint
+// {remote address, remote port, connection = a serial number from 1, never reused}.
+// Subclasses decide how connections come about (connect with backoff / accept).
 //
-// Plaintext: a new link is the peer at once (simpletun's model; nothing authenticates).
-// Encrypted: an accepted link stays *pending* until a message on it authenticates; only
-// then does it replace the current link, so a stranger cannot displace a live client.
-// Pending links are capped and must complete the handshake within a deadline.
+// Every connection is reported to the Receiver (on_endpoint_up) when it is made, and
+// once when it ends (on_endpoint_down), whoever ends it, except by stop(). An accepted
+// connection awaits adoption (adopt(): its peer is known, plaintext at once) and until
+// then is subject to a cap (--max-pending: the oldest is dropped) and a deadline
+// (proto::kHandshakeDeadline), so strangers cannot hold descriptors for long.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "tund/transport/security.hpp"
-#include "tund/transport/tcp_link.hpp"
+#include "tund/proto/timers.hpp"
+#include "tund/transport/lifetime.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/util/clock.hpp"
 #include "tund/util/log.hpp"
-#include "tund/util/rate_limiter.hpp"
 
 namespace tund::transport {
 
+class TcpConnection;
+
+struct TcpOptions {
+  // Encrypted mode, for the wording of log lines only ("(tcp, encrypted)", "awaiting its
+  // handshake", "closed before the handshake completed"): the pipe carries bytes.
+  bool encrypted = false;
+  // Server: accepted connections awaiting adoption at once, at most (--max-pending).
+  std::size_t max_pending = proto::kDefaultMaxPending;
+  // Where complaints about refused input are rate-limited (not owned). The daemon passes
+  // the engine's, so the pipe's and the engine's complaints share one budget, as when one
+  // class made them; nullptr: a limiter of its own.
+  util::LogLimiter* complaints = nullptr;
+};
+
 class TcpTransport : public Transport {
  public:
-  // Frames of any size the wire format carries are accepted (up to 65535 bytes, sealed
-  // ones included): the engine decides what the device takes.
-  TcpTransport(asio::io_context& io, util::Logger& log, Security* security,
-               std::size_t max_pending = 16);
+  ~TcpTransport() override;
 
-  void start(FrameSink& sink) override;
+  void start(Receiver& receiver) override;
   void stop() override;
-  bool peer_up() const override { return up_; }
-  bool writable() const override { return up_ && link_->writable(); }
+  bool datagram() const override { return false; }
+  bool writable(const Endpoint& to) const override;
+  util::ByteSpan message_slot(const Endpoint& to) override;
+  void commit(const Endpoint& to, std::size_t size) override;
+  void flush() override;
   void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
-  util::ByteSpan tx_slot() override;
-  void commit(std::size_t size) override;
-  void flush() override {
-    if (link_) link_->flush();
-  }
+  bool send_control(const Endpoint& to, util::ConstByteSpan message) override;
+  void close(const Endpoint& endpoint, const std::string& reason) override;
+  void adopt(const Endpoint& endpoint) override;
+  void set_answering(const Endpoint& endpoint, bool answering) override;
   const TransportStats& stats() const override { return stats_; }
 
+  // The periodic checks (pending deadline, summaries of suppressed log lines); an asio
+  // timer runs them every proto::kTimerTick. Tests with a manual clock call it directly.
+  void run_timers();
+
  protected:
+  TcpTransport(asio::io_context& io, util::Logger& log, TcpOptions options,
+               const util::Clock& clock);
+
   virtual void begin() = 0;
   virtual void end() = 0;
-  // Called after the current link closed (by the peer or an error), with the reason and
-  // whether the tunnel was up on it (encrypted: whether the handshake had completed).
-  virtual void on_link_closed(const std::string& peer, const std::string& reason, bool was_up) = 0;
-  // Called when the tunnel comes up on the current link (connected / session established).
-  virtual void on_up() {}
+  // After `connection` ended (it is no longer in the set) and the Receiver was told.
+  virtual void on_connection_closed(const TcpConnection& connection, const std::string& reason) = 0;
 
-  // Plaintext: makes `socket` the current link, replacing any previous one.
-  // Encrypted: the client's own connection becomes current (and starts the handshake);
-  // a connection the server accepted waits as pending until it authenticates.
-  void adopt(asio::ip::tcp::socket socket, const std::string& peer_name, bool accepted);
-  bool stopped() const { return stopped_; }
-  bool has_link() const { return link_ != nullptr; }
+  // Takes `socket` (connected) as a new connection, starts reading it, and reports it up.
+  // `adopted`: the client's own connection, which needs no adoption.
+  void add_connection(asio::ip::tcp::socket socket, const asio::ip::address& address,
+                      std::uint16_t port, bool adopted);
+  bool has_adopted() const;
   // Connection events an outside party can repeat at will (accepted, replaced, closed):
   // logged at info, a burst per window, then a count of what was suppressed.
   void log_connection_event(const std::string& what);
@@ -64,36 +85,37 @@ class TcpTransport : public Transport {
 
   asio::io_context& io_;
   util::Logger& log_;
+  const TcpOptions options_;
+  const util::Clock& clock_;
   TransportStats stats_;
-  Security* security_;
+  bool stopped_ = false;
+  Lifetime life_;  // guards this object's handlers
 
  private:
-  std::shared_ptr<TcpLink> make_link(asio::ip::tcp::socket socket, const std::string& name);
-  void on_frame(TcpLink& link, util::ByteSpan frame);
-  void on_secure_frame(TcpLink& link, util::ByteSpan frame);
-  void on_closed(TcpLink& link, const std::string& reason);
-  void promote(TcpLink& link);
-  void send_initiation_if_due();
-  void send_confirmation();
-  void refresh_up();
-  void tick();
+  class Events;  // the TcpConnection::Owner side
+  TcpConnection* find(const Endpoint& endpoint) const;
+  void drop_oldest_pending();
+  void on_frame(TcpConnection& connection, util::ByteSpan frame);
+  void on_closed(TcpConnection& connection, const std::string& reason);
+  void retire(std::uint64_t id);
+  void expire_pending();
+  void schedule_tick();
   void notify_resume();
 
-  std::size_t max_pending_;
-  FrameSink* sink_ = nullptr;
-  std::shared_ptr<TcpLink> link_;
-  struct Pending {
-    std::shared_ptr<TcpLink> link;
-    std::chrono::steady_clock::time_point since;
-  };
-  std::vector<Pending> pending_;
+  Receiver* receiver_ = nullptr;
+  std::unique_ptr<Events> events_;
+  std::map<std::uint64_t, std::unique_ptr<TcpConnection>> connections_;
+  // Closed connections, destroyed from a posted handler: one may be closed from inside its
+  // own read handler (the Receiver calls close()), so it must outlive that call.
+  std::vector<std::unique_ptr<TcpConnection>> retired_;
+  std::vector<std::uint64_t> dirty_;       // connections with committed, unflushed messages
+  mutable TcpConnection* last_ = nullptr;  // the last one looked up (the hot path's)
+  std::uint64_t next_id_ = 1;
   std::function<void()> resume_;
-  util::LogLimiter wire_complaints_;
+  util::LogLimiter own_complaints_;
+  util::LogLimiter& complaints_;
   util::LogLimiter connection_log_;
-  util::RateLimiter handshake_limiter_;
   asio::steady_timer timer_;
-  bool up_ = false;
-  bool stopped_ = false;
 };
 
 }  // namespace tund::transport

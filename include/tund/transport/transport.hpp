@@ -17,6 +17,7 @@
 #include <functional>
 #include <string>
 
+#include "tund/proto/wire.hpp"
 #include "tund/util/bytes.hpp"
 
 namespace tund::transport {
@@ -36,6 +37,11 @@ std::string to_string(const Endpoint& endpoint);
 // The largest message a pipe carries: the u16 length prefix bounds TCP; UDP datagrams
 // are bounded the same, so both sides of the engine see one limit.
 inline constexpr std::size_t kMaxMessage = 65535;
+// What message_slot() spans (an addition to the contract): kMaxMessage plus the encryption
+// overhead, so the engine can read the largest device packet (65535 bytes) behind any
+// header and see it whole, to refuse it, rather than truncated. At most kMaxMessage bytes
+// are sent: a larger commit is dropped and counted (tx_dropped).
+inline constexpr std::size_t kMessageSlot = kMaxMessage + proto::kTransportOverhead;
 
 // Where a pipe delivers what it receives. Called on the io_context's thread.
 class Receiver {
@@ -61,12 +67,12 @@ class Receiver {
 struct TransportStats {
   std::uint64_t rx_messages = 0, rx_bytes = 0;  // delivered to the Receiver
   std::uint64_t tx_messages = 0, tx_bytes = 0;  // committed or sent as control messages
-  std::uint64_t rx_zero_length = 0;  // TCP frames with length 0 (connection closed)
-  std::uint64_t rx_oversize = 0;     // messages longer than the wire allows (dropped)
-  std::uint64_t rx_truncated = 0;    // connections that ended inside a frame
-  std::uint64_t tx_dropped = 0;      // messages lost because the socket failed
-  std::uint64_t connections = 0;     // TCP connections made or accepted
-  std::uint64_t rx_refused_connections = 0;  // TCP: over the pending cap or past the deadline
+  std::uint64_t rx_zero_length = 0;             // TCP frames with length 0 (connection closed)
+  std::uint64_t rx_oversize = 0;                // messages longer than the wire allows (dropped)
+  std::uint64_t rx_truncated = 0;               // connections that ended inside a frame
+  std::uint64_t tx_dropped = 0;                 // messages lost because the socket failed
+  std::uint64_t connections = 0;                // TCP connections made or accepted
+  std::uint64_t rx_refused_connections = 0;     // TCP: over the pending cap or past the deadline
 };
 
 class Transport {

@@ -1,13 +1,15 @@
-// The TCP transports over real loopback sockets: framing on the wire, hostile streams,
-// client replacement and reconnection.
+// The TCP pipes over real loopback sockets: framing on the wire, hostile streams, the set
+// of connections (endpoints, adoption, the pending cap and deadline, close), backpressure,
+// and the client's reconnection with its backoff and close-time messages.
 #include <gtest/gtest.h>
 
-#include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include "support/manual_clock.hpp"
 #include "support/transport_harness.hpp"
+#include "tund/proto/causes.hpp"
 #include "tund/transport/tcp_client.hpp"
 #include "tund/transport/tcp_server.hpp"
 
@@ -19,58 +21,110 @@ using namespace std::chrono_literals;
 
 struct TcpFixture : ::testing::Test {
   asio::io_context io;
-  util::Logger log{util::LogLevel::error};
+  std::vector<std::string> lines;  // what the transports logged
+  util::Logger log{util::LogLevel::info,
+                   [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
+  ManualClock clock;
   std::unique_ptr<transport::TcpServer> server;
-  RecordingSink server_sink, client_sink;
+  RecordingReceiver server_rx, client_rx;
 
-  void start_server(std::uint16_t port = 0) {
-    server =
-        std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), port, log);
-    server->start(server_sink);
+  void start_server(std::uint16_t port = 0, transport::TcpOptions options = {}) {
+    server = std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), port,
+                                                    log, options, clock);
+    server->start(server_rx);
   }
-  std::unique_ptr<transport::TcpClient> make_client(std::uint16_t port) {
-    auto c = std::make_unique<transport::TcpClient>(
-        io,
-        transport::RemoteServer{"127.0.0.1", port, {{asio::ip::make_address("127.0.0.1"), port}}},
-        log, fast_backoff());
-    c->start(client_sink);
+  static transport::RemoteServer loopback(std::uint16_t port) {
+    return {"127.0.0.1", port, {{asio::ip::make_address("127.0.0.1"), port}}};
+  }
+  std::unique_ptr<transport::TcpClient> make_client(std::uint16_t port,
+                                                    transport::TcpOptions options = {},
+                                                    util::Backoff backoff = fast_backoff()) {
+    auto c = std::make_unique<transport::TcpClient>(io, loopback(port), log, std::move(backoff),
+                                                    options, clock);
+    c->start(client_rx);
     return c;
   }
-  // A raw socket that speaks whatever bytes the test wants.
+  // A raw socket that speaks whatever bytes the test wants; returns once the server has
+  // reported it up.
   tcp::socket raw_connection() {
     tcp::socket s(io);
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
+    std::size_t before = server_rx.ups.size();
+    EXPECT_TRUE(run_until(io, [&] { return server_rx.ups.size() == before + 1; }));
     return s;
+  }
+  bool logged(const std::string& needle) const {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  }
+  static bool closed_by_server(tcp::socket& s) {
+    char byte;
+    std::error_code ec;
+    s.read_some(asio::buffer(&byte, 1), ec);
+    return ec == asio::error::eof;
+  }
+  static bool nothing_to_read(tcp::socket& s) {
+    s.non_blocking(true);
+    char byte;
+    std::error_code ec;
+    s.read_some(asio::buffer(&byte, 1), ec);
+    s.non_blocking(false);
+    return ec == asio::error::would_block;
   }
 };
 
-TEST_F(TcpFixture, FramesCrossBothWays) {
+TEST_F(TcpFixture, FramesCrossBothWaysBetweenEndpoints) {
   start_server();
   auto client = make_client(server->local_port());
-  ASSERT_TRUE(run_until(io, [&] { return server->peer_up() && client->peer_up(); }));
-  send_frame(*client, frame_of(84, 1));
-  send_frame(*server, frame_of(1400, 2));
+  ASSERT_TRUE(
+      run_until(io, [&] { return server_rx.ups.size() == 1 && client_rx.ups.size() == 1; }));
+  const transport::Endpoint at_server = server_rx.ups[0], at_client = client_rx.ups[0];
+  EXPECT_EQ(at_server.connection, 1u);
+  EXPECT_EQ(at_server.address, asio::ip::make_address("127.0.0.1"));
+  EXPECT_EQ(at_client.connection, 1u);
+  EXPECT_EQ(at_client.port, server->local_port());
+  EXPECT_FALSE(server->datagram());
+  send_message(*client, at_client, frame_of(84, 1));
+  send_message(*server, at_server, frame_of(1400, 2));
   ASSERT_TRUE(run_until(
-      io, [&] { return server_sink.frames.size() == 1 && client_sink.frames.size() == 1; }));
-  EXPECT_EQ(server_sink.frames[0], frame_of(84, 1));
-  EXPECT_EQ(client_sink.frames[0], frame_of(1400, 2));
+      io, [&] { return server_rx.messages.size() == 1 && client_rx.messages.size() == 1; }));
+  EXPECT_EQ(server_rx.messages[0].bytes, frame_of(84, 1));
+  EXPECT_EQ(server_rx.messages[0].from, at_server);
+  EXPECT_EQ(client_rx.messages[0].bytes, frame_of(1400, 2));
+  EXPECT_EQ(client_rx.messages[0].from, at_client);
+  EXPECT_GE(server_rx.batch_ends, 1u);
+  EXPECT_EQ(server->stats().rx_messages, 1u);
+  EXPECT_EQ(server->stats().rx_bytes, 84u);
+  EXPECT_EQ(client->stats().tx_messages, 1u);
+  EXPECT_EQ(client->stats().tx_bytes, 84u);
+  EXPECT_EQ(server->stats().connections, 1u);
+  EXPECT_EQ(client->stats().connections, 1u);
 }
 
 TEST_F(TcpFixture, WireBytesAreLengthPrefixedPayloadsAndNothingElse) {
   start_server();
   auto raw = raw_connection();
-  ASSERT_TRUE(run_until(io, [&] { return server->peer_up(); }));
-  send_frame(*server, frame_of(3, 7));
-  send_frame(*server, frame_of(2, 9));
+  send_message(*server, server_rx.ups[0], frame_of(3, 7));
+  send_message(*server, server_rx.ups[0], frame_of(2, 9));
   std::array<unsigned char, 9> got{};
   asio::read(raw, asio::buffer(got));
   std::array<unsigned char, 9> want{0, 3, 0x45, 7, 7, 0, 2, 0x45, 9};
   EXPECT_EQ(got, want);
-  raw.non_blocking(true);
-  std::error_code ec;
-  char extra;
-  raw.read_some(asio::buffer(&extra, 1), ec);
-  EXPECT_EQ(ec, asio::error::would_block) << "nothing but frames may be sent";
+  EXPECT_TRUE(nothing_to_read(raw)) << "nothing but frames may be sent";
+}
+
+// A control message (a handshake) is framed like any message and overtakes nothing.
+TEST_F(TcpFixture, ControlMessagesAreFramedBehindWhatWasCommitted) {
+  start_server();
+  auto raw = raw_connection();
+  commit_message(*server, server_rx.ups[0], frame_of(2, 1));
+  std::array<std::byte, 3> control{std::byte{5}, std::byte{6}, std::byte{7}};
+  EXPECT_TRUE(server->send_control(server_rx.ups[0], control));
+  std::array<unsigned char, 9> got{};
+  asio::read(raw, asio::buffer(got));
+  std::array<unsigned char, 9> want{0, 2, 0x45, 1, 0, 3, 5, 6, 7};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(server->stats().tx_messages, 2u);
 }
 
 TEST_F(TcpFixture, SimpletunStyleSeparateWritesAreReassembled) {
@@ -82,8 +136,8 @@ TEST_F(TcpFixture, SimpletunStyleSeparateWritesAreReassembled) {
   run_until(
       io, [] { return false; }, 20ms);
   asio::write(raw, asio::buffer(payload.data(), payload.size()));
-  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
-  EXPECT_EQ(server_sink.frames[0], payload);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  EXPECT_EQ(server_rx.messages[0].bytes, payload);
 }
 
 TEST_F(TcpFixture, ZeroLengthClosesTheConnectionAndARealClientStillGetsIn) {
@@ -92,11 +146,18 @@ TEST_F(TcpFixture, ZeroLengthClosesTheConnectionAndARealClientStillGetsIn) {
   unsigned char garbage[] = {0, 0, 1, 2, 3};
   asio::write(raw, asio::buffer(garbage));
   ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_zero_length == 1; }));
-  EXPECT_FALSE(server->peer_up());
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]);
+  EXPECT_EQ(server_rx.downs[0].reason, "protocol error");
+  EXPECT_TRUE(server_rx.messages.empty());
+  EXPECT_TRUE(closed_by_server(raw));
+  server_rx.adopt_on_up = server.get();
   auto client = make_client(server->local_port());
-  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
-  send_frame(*client, frame_of(60, 4));
-  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+  ASSERT_TRUE(
+      run_until(io, [&] { return client_rx.ups.size() == 1 && server_rx.ups.size() == 2; }));
+  send_message(*client, client_rx.ups[0], frame_of(60, 4));
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  EXPECT_EQ(server_rx.messages[0].from.connection, 2u) << "serial numbers are never reused";
 }
 
 // A peer with a larger MTU (simpletun's 1500 against our 1400) sends frames above our
@@ -114,10 +175,10 @@ TEST_F(TcpFixture, FramesAboveOurMtuAreDeliveredInSequence) {
     for (auto b : f) stream.push_back(std::to_integer<unsigned char>(b));
   }
   asio::write(raw, asio::buffer(stream));
-  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 3; }));
-  EXPECT_EQ(server_sink.frames, sent);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 3; }));
+  EXPECT_EQ(server_rx.payloads(), sent);
   EXPECT_EQ(server->stats().rx_oversize, 0u);
-  EXPECT_TRUE(server->peer_up());
+  EXPECT_TRUE(server_rx.downs.empty()) << "the connection stays";
 }
 
 TEST_F(TcpFixture, StreamEndingInsideAFrameIsCountedAsTruncated) {
@@ -130,26 +191,54 @@ TEST_F(TcpFixture, StreamEndingInsideAFrameIsCountedAsTruncated) {
         io, [] { return false; }, 20ms);
   }  // closed mid-frame
   ASSERT_TRUE(run_until(io, [&] { return server->stats().rx_truncated == 1; }));
-  EXPECT_TRUE(server_sink.frames.empty());
-  EXPECT_FALSE(server->peer_up());
+  EXPECT_TRUE(server_rx.messages.empty());
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].reason, "closed by peer");
 }
 
-TEST_F(TcpFixture, ANewerClientReplacesTheCurrentOne) {
+// Each connection is an endpoint of its own. A newer client is announced as replacing
+// the adopted one; the engine then closes the old one, which the server does at once.
+TEST_F(TcpFixture, EachConnectionIsAnEndpointAndCloseEndsIt) {
   start_server();
+  server_rx.adopt_on_up = server.get();
   auto first = raw_connection();
-  ASSERT_TRUE(run_until(io, [&] { return server->stats().sessions == 1; }));
   auto second = raw_connection();
-  ASSERT_TRUE(run_until(io, [&] { return server->stats().sessions == 2; }));
-  EXPECT_EQ(server->stats().peer_changes, 1u);
-  // The first connection was closed by the server.
-  char byte;
-  std::error_code ec;
-  first.read_some(asio::buffer(&byte, 1), ec);
-  EXPECT_EQ(ec, asio::error::eof);
-  send_frame(*server, frame_of(10, 6));
+  ASSERT_EQ(server_rx.ups.size(), 2u);
+  EXPECT_EQ(server_rx.ups[0].connection, 1u);
+  EXPECT_EQ(server_rx.ups[1].connection, 2u);
+  EXPECT_EQ(server->stats().connections, 2u);
+  EXPECT_TRUE(logged("client connected from 127.0.0.1:"));
+  EXPECT_TRUE(logged(" connected; it replaces the current client"));
+  server->close(server_rx.ups[0], "replaced");
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]);
+  EXPECT_EQ(server_rx.downs[0].reason, "replaced");
+  EXPECT_TRUE(closed_by_server(first));
+  EXPECT_FALSE(server->writable(server_rx.ups[0]));
+  EXPECT_FALSE(server->send_control(server_rx.ups[0], util::as_bytes("x", 1)));
+  send_message(*server, server_rx.ups[1], frame_of(10, 6));
   std::array<unsigned char, 12> got{};
   asio::read(second, asio::buffer(got));
   EXPECT_EQ(got[1], 10);
+  EXPECT_FALSE(logged("waiting for a client")) << "the replaced client is not worth a line";
+  // A message for a connection that is gone is counted, not sent.
+  commit_message(*server, server_rx.ups[0], frame_of(10, 6));
+  EXPECT_EQ(server->stats().tx_dropped, 1u);
+}
+
+// The line that the server is waiting for a client again comes when the last adopted
+// connection ends, not for connections that never were adopted.
+TEST_F(TcpFixture, WaitingForAClientOnlyWhenTheLastAdoptedConnectionEnds) {
+  start_server();
+  { auto stranger = raw_connection(); }
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.downs.size() == 1; }));
+  EXPECT_FALSE(logged("waiting for a client"));
+  {
+    auto client = raw_connection();
+    server->adopt(server_rx.ups[1]);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.downs.size() == 2; }));
+  EXPECT_TRUE(logged("disconnected (closed by peer); waiting for a client"));
 }
 
 TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
@@ -162,79 +251,198 @@ TEST_F(TcpFixture, ClientConnectsLateAndReconnectsAfterServerRestart) {
   auto client = make_client(port);
   run_until(
       io, [] { return false; }, 100ms);
-  EXPECT_FALSE(client->peer_up());
+  EXPECT_TRUE(client_rx.ups.empty());
+  EXPECT_TRUE(logged("cannot connect to 127.0.0.1:" + std::to_string(port)));
   start_server(port);
-  ASSERT_TRUE(run_until(io, [&] { return client->peer_up(); }));
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.live().size() == 1; }));
   server->stop();
   server.reset();
-  ASSERT_TRUE(run_until(io, [&] { return !client->peer_up(); }));
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.downs.size() == 1; }));
+  EXPECT_TRUE(client_rx.live().empty());
+  server_rx = RecordingReceiver{};  // a new server: stop() reported nothing of the old one
   start_server(port);
-  ASSERT_TRUE(run_until(io, [&] { return client->peer_up() && server->peer_up(); }));
-  send_frame(*client, frame_of(30, 8));
-  ASSERT_TRUE(run_until(io, [&] { return server_sink.frames.size() == 1; }));
+  ASSERT_TRUE(
+      run_until(io, [&] { return client_rx.live().size() == 1 && server_rx.live().size() == 1; }));
+  EXPECT_EQ(client_rx.live()[0].connection, 2u);
+  send_message(*client, client_rx.live()[0], frame_of(30, 8));
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
 }
+
+// A server that keeps every connection it accepts until the test closes it.
+struct HoldingServer {
+  tcp::acceptor acceptor;
+  std::vector<tcp::socket> accepted;
+  explicit HoldingServer(asio::io_context& io)
+      : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    accept_one();
+  }
+  void accept_one() {
+    acceptor.async_accept([this](std::error_code ec, tcp::socket s) {
+      if (ec) return;
+      accepted.push_back(std::move(s));
+      accept_one();
+    });
+  }
+  std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+};
 
 // Two plaintext clients on one server replace each other: each sees its connection closed
 // at once. That must not reset its backoff (else they swap several times a second), and
-// the warning must name the likelier cause. Here a server that closes every connection at
-// once plays the other client.
-TEST_F(TcpFixture, AConnectionClosedAtOnceDoesNotResetTheBackoff) {
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  int accepted = 0;
-  std::function<void()> accept_one = [&] {
-    acceptor.async_accept([&](std::error_code ec, tcp::socket s) {
-      if (ec) return;
-      ++accepted;
-      s.close();
-      accept_one();
-    });
+// the warning must name the likelier cause. Only a connection that lived
+// proto::kProvenAfter starts the backoff over.
+TEST_F(TcpFixture, OnlyAProvenConnectionResetsTheBackoff) {
+  HoldingServer holder(io);
+  // Delays 0.1, 0.2, 0.4, 0.8 s if never reset (random ~1: no jitter to speak of).
+  auto client = make_client(holder.port(), {}, util::Backoff(100ms, 800ms, [] { return 0.999; }));
+  auto close_next = [&](std::size_t n, std::chrono::seconds lived) {
+    EXPECT_TRUE(run_until(io, [&] { return holder.accepted.size() == n; }));
+    EXPECT_TRUE(run_until(io, [&] { return client_rx.ups.size() == n; }));
+    clock.advance(lived);
+    holder.accepted.back().close();
+    EXPECT_TRUE(run_until(io, [&] { return client_rx.downs.size() == n; }));
   };
-  accept_one();
-  std::vector<std::string> warnings;
-  util::Logger client_log(util::LogLevel::warn, [&](util::LogLevel, std::string_view text) {
-    warnings.emplace_back(text);
-  });
-  std::uint16_t port = acceptor.local_endpoint().port();
-  // Delays 10, 20, 40, 80, 160, 200, 200... ms if never reset; 10 ms each if reset.
-  transport::TcpClient client(io, transport::RemoteServer{"127.0.0.1", port, {}}, client_log,
-                              util::Backoff(20ms, 400ms, [] { return 0.0; }));
-  client.start(client_sink);
-  run_until(
-      io, [] { return false; }, 1000ms);
-  client.stop();
-  EXPECT_GE(accepted, 4);
-  EXPECT_LE(accepted, 12) << "the backoff started over after connections that proved nothing";
-  ASSERT_FALSE(warnings.empty());
-  EXPECT_NE(warnings[0].find("another client"), std::string::npos) << warnings[0];
+  close_next(1, 0s);
+  EXPECT_TRUE(
+      logged("closed the connection at once (closed by peer): another client took "
+             "over (the server serves one client at a time), or the server requires "
+             "encryption (--private-key); reconnecting in 0.1 s"));
+  close_next(2, 0s);
+  EXPECT_TRUE(logged("reconnecting in 0.2 s")) << "the backoff grows";
+  close_next(3, 5s);  // proven: the backoff starts over
+  EXPECT_TRUE(logged("disconnected from 127.0.0.1:" + std::to_string(holder.port()) +
+                     " (closed by peer); reconnecting in 0.1 s"));
+  EXPECT_FALSE(logged("reconnecting in 0.4 s"));
+  close_next(4, 0s);
+  EXPECT_TRUE(
+      logged("closed the connection at once (closed by peer): another client probably "
+             "took over (the server serves one client at a time); reconnecting in 0.2 s"));
+}
+
+// Encrypted: a connection the server closes before the peer answered is a failed
+// handshake, with its possible causes; after set_answering it is a disconnection.
+TEST_F(TcpFixture, EncryptedClientTellsAFailedHandshakeFromADisconnection) {
+  HoldingServer holder(io);
+  transport::TcpOptions encrypted;
+  encrypted.encrypted = true;
+  auto client = make_client(holder.port(), encrypted);
+  EXPECT_TRUE(logged("(tcp, encrypted)"));
+  ASSERT_TRUE(
+      run_until(io, [&] { return client_rx.ups.size() == 1 && holder.accepted.size() == 1; }));
+  holder.accepted.back().close();
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.downs.size() == 1; }));
+  EXPECT_TRUE(logged(std::string("closed before the handshake completed (closed by peer): ") +
+                     proto::kUnansweredHandshakeCauses + "; reconnecting in "));
+  ASSERT_TRUE(
+      run_until(io, [&] { return client_rx.ups.size() == 2 && holder.accepted.size() == 2; }));
+  client->set_answering(client_rx.ups[1], true);
+  holder.accepted.back().close();
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.downs.size() == 2; }));
+  EXPECT_TRUE(logged("disconnected from 127.0.0.1:"));
+}
+
+// The client's close() ends its connection like the server's end would: reported down,
+// then reconnected.
+TEST_F(TcpFixture, ClientCloseReconnects) {
+  start_server();
+  auto client = make_client(server->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.ups.size() == 1; }));
+  client->close(client_rx.ups[0], "handshake failed");
+  ASSERT_EQ(client_rx.downs.size(), 1u);
+  EXPECT_EQ(client_rx.downs[0].reason, "handshake failed");
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.ups.size() == 2; }));
 }
 
 // Plaintext: anyone can connect, and each connection replaces the client. The lines about
 // it are bounded (a burst, then a count), not one per connection.
 TEST_F(TcpFixture, ConnectionLinesAreBounded) {
-  std::vector<std::string> lines;
-  util::Logger server_log(util::LogLevel::info,
-                          [&](util::LogLevel, std::string_view text) { lines.emplace_back(text); });
-  transport::TcpServer s(io, asio::ip::make_address("127.0.0.1"), 0, server_log);
-  s.start(server_sink);
+  start_server();
+  server_rx.adopt_on_up = server.get();
   std::vector<tcp::socket> sockets;
   for (int i = 0; i < 50; ++i) {
     sockets.emplace_back(io);
-    sockets.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.local_port()));
+    sockets.back().connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
   }
-  ASSERT_TRUE(run_until(io, [&] { return s.stats().sessions == 50; }));
+  ASSERT_TRUE(run_until(io, [&] { return server->stats().connections == 50; }));
   std::size_t about_clients = 0;
   for (const auto& l : lines) about_clients += l.find("client") != std::string::npos;
   EXPECT_LE(about_clients, 10u);
   EXPECT_GE(about_clients, 1u);
 }
 
+// Connections awaiting adoption are capped (--max-pending): the oldest is dropped, with a
+// complaint. Adopted connections do not count.
+TEST_F(TcpFixture, PendingConnectionsAreCapped) {
+  transport::TcpOptions options;
+  options.max_pending = 2;
+  start_server(0, options);
+  auto first = raw_connection();
+  auto second = raw_connection();
+  server->adopt(server_rx.ups[1]);
+  auto third = raw_connection();
+  EXPECT_TRUE(server_rx.downs.empty()) << "an adopted connection is not pending";
+  auto fourth = raw_connection();
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]);
+  EXPECT_EQ(server_rx.downs[0].reason, "too many connections awaiting a handshake");
+  EXPECT_TRUE(closed_by_server(first));
+  EXPECT_EQ(server->stats().rx_refused_connections, 1u);
+  EXPECT_TRUE(logged("dropped the connection from 127.0.0.1:"));
+  EXPECT_TRUE(logged(": too many connections awaiting a handshake"));
+  auto fifth = raw_connection();
+  ASSERT_EQ(server_rx.downs.size(), 2u);
+  EXPECT_EQ(server_rx.downs[1].endpoint, server_rx.ups[2]) << "the oldest pending goes";
+  EXPECT_EQ(server->stats().rx_refused_connections, 2u);
+  EXPECT_TRUE(server->writable(server_rx.ups[1]));
+}
+
+// A connection not adopted within proto::kHandshakeDeadline is closed.
+TEST_F(TcpFixture, PendingConnectionsHaveADeadline) {
+  start_server();
+  auto adopted = raw_connection();
+  server->adopt(server_rx.ups[0]);
+  auto waiting = raw_connection();
+  clock.advance(proto::kHandshakeDeadline);
+  server->run_timers();
+  EXPECT_TRUE(server_rx.downs.empty()) << "not before the deadline has passed";
+  clock.advance(1ms);
+  server->run_timers();
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[1]);
+  EXPECT_EQ(server_rx.downs[0].reason, "handshake timeout");
+  EXPECT_TRUE(logged("sent no valid handshake in time"));
+  EXPECT_TRUE(closed_by_server(waiting));
+  EXPECT_TRUE(server->writable(server_rx.ups[0]));
+}
+
+// Messages committed to several connections wait for flush(), then each connection gets
+// its own, in order.
+TEST_F(TcpFixture, CommittedMessagesAreSentPerConnectionOnFlush) {
+  start_server();
+  auto a = raw_connection();
+  auto b = raw_connection();
+  commit_message(*server, server_rx.ups[0], frame_of(3, 1));
+  commit_message(*server, server_rx.ups[1], frame_of(3, 2));
+  commit_message(*server, server_rx.ups[0], frame_of(3, 3));
+  EXPECT_TRUE(nothing_to_read(a));
+  EXPECT_TRUE(nothing_to_read(b));
+  server->flush();
+  std::array<unsigned char, 10> got_a{};
+  asio::read(a, asio::buffer(got_a));
+  EXPECT_EQ(got_a, (std::array<unsigned char, 10>{0, 3, 0x45, 1, 1, 0, 3, 0x45, 3, 3}));
+  std::array<unsigned char, 5> got_b{};
+  asio::read(b, asio::buffer(got_b));
+  EXPECT_EQ(got_b, (std::array<unsigned char, 5>{0, 3, 0x45, 2, 2}));
+}
+
 // The start-up lookup failed (no addresses yet): each attempt looks the name up itself.
 TEST_F(TcpFixture, ClientWithoutAddressesLooksTheNameUp) {
   start_server();
   transport::TcpClient client(io, transport::RemoteServer{"localhost", server->local_port(), {}},
-                              log, fast_backoff());
-  client.start(client_sink);
-  ASSERT_TRUE(run_until(io, [&] { return client.peer_up() && server->peer_up(); }));
+                              log, fast_backoff(), {}, clock);
+  client.start(client_rx);
+  ASSERT_TRUE(
+      run_until(io, [&] { return client_rx.ups.size() == 1 && server_rx.ups.size() == 1; }));
 }
 
 TEST_F(TcpFixture, PortInUseIsAStartupError) {
@@ -248,20 +456,41 @@ TEST_F(TcpFixture, PortInUseIsAStartupError) {
   }
 }
 
-TEST_F(TcpFixture, BackpressureWhenThePeerStopsReading) {
+TEST_F(TcpFixture, BackpressureWhenThePeerStopsReadingAndResumeWhenItDrains) {
   start_server();
-  auto raw = raw_connection();  // never reads
-  ASSERT_TRUE(run_until(io, [&] { return server->peer_up(); }));
+  auto raw = raw_connection();  // does not read, for now
+  const transport::Endpoint to = server_rx.ups[0];
   int sent = 0;
-  while (server->writable() && sent < 100000) {
-    auto slot = server->tx_slot();
+  while (server->writable(to) && sent < 100000) {
+    auto slot = server->message_slot(to);
+    ASSERT_GE(slot.size(), transport::kMaxMessage);
     std::fill_n(slot.begin(), 1400, std::byte{0x45});
-    server->commit(1400);
+    server->commit(to, 1400);
     server->flush();
     ++sent;
   }
-  EXPECT_FALSE(server->writable()) << "a stalled peer must stop the engine, not grow a queue";
+  EXPECT_FALSE(server->writable(to)) << "a stalled peer must stop the engine, not grow a queue";
   EXPECT_LT(sent, 100000);
+  bool resumed = false;
+  server->when_writable([&] { resumed = true; });
+  std::vector<char> sink(1 << 16);
+  raw.non_blocking(true);
+  ASSERT_TRUE(run_until(io, [&] {
+    std::error_code ec;
+    while (raw.read_some(asio::buffer(sink), ec) > 0) {
+    }
+    return resumed;
+  }));
+  EXPECT_TRUE(server->writable(to));
+}
+
+TEST_F(TcpFixture, StopClosesEverythingWithoutReportingIt) {
+  start_server();
+  auto raw = raw_connection();
+  server->stop();
+  EXPECT_TRUE(server_rx.downs.empty());
+  EXPECT_TRUE(closed_by_server(raw));
+  server->stop();  // idempotent
 }
 
 // (An unresolvable name is tested end to end inside an isolated namespace, where the
@@ -280,6 +509,7 @@ TEST(EndpointFormat, MappedAddressesShowAsIpv4) {
   auto mapped = asio::ip::make_address("::ffff:198.18.0.2");
   EXPECT_EQ(transport::to_string(mapped, 40000), "198.18.0.2:40000");
   EXPECT_EQ(transport::to_string(asio::ip::make_address("2001:db8::1"), 1), "[2001:db8::1]:1");
+  EXPECT_EQ(transport::to_string(transport::Endpoint{mapped, 40000, 7}), "198.18.0.2:40000");
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-#include "tund/transport/tcp_link.hpp"
+#include "tcp_connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "socket_flags.hpp"
@@ -16,6 +17,10 @@ namespace {
 constexpr std::size_t kHighWater = 128 * 1024;
 // Receive buffer: many frames per recv() syscall.
 constexpr std::size_t kReceiveBuffer = 256 * 1024;
+// What the wire format can carry, not our MTU: a peer with a larger MTU (simpletun's
+// 1500 against our 1400) sends plausible packets that the device still accepts. The
+// u16 length prefix bounds every message, sealed ones included.
+constexpr std::size_t kMaxFramePayload = proto::kMaxFrameAbsolute;
 
 void set_int_option(int fd, int level, int name, int value) {
   // Failure only loses a tuning knob (e.g. an old kernel), never correctness.
@@ -35,18 +40,17 @@ void configure_tunnel_socket(asio::ip::tcp::socket& socket) {
   set_int_option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 30000);
 }
 
-TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkContext context,
-                 FrameHandler on_frame, ClosedHandler on_closed, DrainedHandler on_drained)
+TcpConnection::TcpConnection(asio::ip::tcp::socket socket, const Endpoint& endpoint, Owner& owner)
     : socket_(std::move(socket)),
-      peer_name_(std::move(peer_name)),
-      ctx_(context),
-      on_frame_(std::move(on_frame)),
-      on_closed_(std::move(on_closed)),
-      on_drained_(std::move(on_drained)),
-      decoder_(context.max_message, kReceiveBuffer),
-      // Room behind the high-water mark for the largest packet a device read can return.
-      out_(kHighWater + proto::kTcpLengthPrefix + proto::kMaxFrameAbsolute + context.max_message) {
+      endpoint_(endpoint),
+      // Port 0: the remote end was unknown at accept (reset at once); logged as "?".
+      name_(endpoint.port == 0 ? "?" : to_string(endpoint)),
+      owner_(owner),
+      decoder_(kMaxFramePayload, kReceiveBuffer),
+      // Room behind the high-water mark for one message slot and one control message.
+      out_(kHighWater + 2 * proto::kTcpLengthPrefix + kMessageSlot + kMaxMessage) {
   set_close_on_exec(socket_.native_handle());
+  configure_tunnel_socket(socket_);
   // The error_code overload: this runs inside accept/connect handlers, where an exception
   // would reach std::terminate. A socket that cannot be made non-blocking fails its first
   // read and is closed like any broken connection.
@@ -54,68 +58,65 @@ TcpLink::TcpLink(asio::ip::tcp::socket socket, std::string peer_name, TcpLinkCon
   socket_.non_blocking(true, ignored);
 }
 
-std::string TcpLink::peer_address() const {
-  std::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  return ec ? peer_name_ : remote.address().to_string();
-}
-
-void TcpLink::start() {
+void TcpConnection::start() {
   read_more();
 }
 
-void TcpLink::close(const std::string& reason, bool notify) {
+void TcpConnection::close(const std::string& reason, bool notify) {
   if (closed_) return;
   closed_ = true;
   std::error_code ignored;
   socket_.close(ignored);
-  if (notify && on_closed_) on_closed_(*this, reason);
+  if (notify) owner_.on_closed(*this, reason);
 }
 
-// ---- receive: socket -> decoder -> sink -------------------------------------------------
+// ---- receive: socket -> decoder -> owner ------------------------------------------------
 
-void TcpLink::read_more() {
+void TcpConnection::read_more() {
   auto space = decoder_.free_space();
   socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                          [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                            if (self->closed_) return;
-                            if (ec) {
-                              if (self->decoder_.pending() > 0) {
-                                ++self->ctx_.stats->rx_truncated;
-                                self->complain("stream ended inside a frame (" +
-                                               std::to_string(self->decoder_.pending()) +
-                                               " bytes pending)");
-                              }
-                              self->close(ec == asio::error::eof ? "closed by peer" : ec.message());
-                              return;
-                            }
-                            self->on_read(n);
-                          });
+                          life_.guard([this](std::error_code ec, std::size_t n) {
+                            if (closed_) return;
+                            if (ec)
+                              on_read_error(ec);
+                            else
+                              on_read(n);
+                          }));
 }
 
-void TcpLink::on_read(std::size_t n) {
+void TcpConnection::on_read_error(const std::error_code& ec) {
+  if (decoder_.pending() > 0) {
+    ++owner_.wire_stats().rx_truncated;
+    complain("stream ended inside a frame (" + std::to_string(decoder_.pending()) +
+             " bytes pending)");
+  }
+  close(ec == asio::error::eof ? "closed by peer" : ec.message());
+}
+
+void TcpConnection::on_read(std::size_t n) {
   decoder_.commit(n);
   for (;;) {
     proto::DecodeResult result = decoder_.next();
     if (result.status == proto::DecodeStatus::need_more) break;
-    if (!handle_decoded(result)) return;  // connection closed
+    if (!handle_decoded(result)) break;  // connection closed
   }
-  read_more();
+  owner_.on_read_done();
+  if (!closed_) read_more();
 }
 
-bool TcpLink::handle_decoded(const proto::DecodeResult& result) {
+bool TcpConnection::handle_decoded(const proto::DecodeResult& result) {
   switch (result.status) {
     case proto::DecodeStatus::frame:
-      on_frame_(*this, result.frame);
+      owner_.on_frame(*this, result.frame);
       return !closed_;
     case proto::DecodeStatus::skipped:
-      ++ctx_.stats->rx_oversize;
+      ++owner_.wire_stats().rx_oversize;
       complain("dropped a " + std::to_string(result.declared_size) +
                "-byte frame: larger than the wire format allows (" +
-               std::to_string(ctx_.max_message) + ")");
+               std::to_string(kMaxFramePayload) + ")");
       return true;
     case proto::DecodeStatus::error:
-      ++ctx_.stats->rx_zero_length;
+      ++owner_.wire_stats().rx_zero_length;
       complain("zero-length frame: stream is not tund/simpletun framing");
       close("protocol error");
       return false;
@@ -125,42 +126,40 @@ bool TcpLink::handle_decoded(const proto::DecodeResult& result) {
   return true;
 }
 
-void TcpLink::complain(const std::string& what) {
-  util::warn_limited(*ctx_.log, *ctx_.wire_complaints, "from " + peer_name_ + ": " + what);
+void TcpConnection::complain(const std::string& what) {
+  owner_.complain("from " + name_ + ": " + what);
 }
 
 // ---- send: engine -> output buffer -> socket --------------------------------------------
 
-bool TcpLink::writable() const {
+bool TcpConnection::writable() const {
   return !closed_ && out_end_ <= kHighWater;
 }
 
-std::byte* TcpLink::message_start() {
-  return out_.data() + out_end_ + proto::kTcpLengthPrefix;
+util::ByteSpan TcpConnection::message_slot() {
+  return {out_.data() + out_end_ + proto::kTcpLengthPrefix, kMessageSlot};
 }
 
-util::ByteSpan TcpLink::tx_slot(std::size_t offset) {
-  return {message_start() + offset, proto::kMaxFrameAbsolute};
-}
-
-void TcpLink::commit_message(std::size_t size) {
+bool TcpConnection::commit_message(std::size_t size) {
+  if (closed_ || size == 0 || size > kMaxMessage || !has_room(size)) return false;
   proto::encode_length_prefix(out_.data() + out_end_, size);
   out_end_ += proto::kTcpLengthPrefix + size;
+  return true;
 }
 
-bool TcpLink::has_room(std::size_t size) const {
-  return !closed_ && out_end_ + proto::kTcpLengthPrefix + size <= out_.size();
+bool TcpConnection::has_room(std::size_t size) const {
+  return out_end_ + proto::kTcpLengthPrefix + size <= out_.size();
 }
 
-bool TcpLink::send_message(const std::byte* data, std::size_t size) {
-  if (!has_room(size)) return false;
-  std::copy_n(data, size, message_start());
-  commit_message(size);
+bool TcpConnection::send_message(util::ConstByteSpan message) {
+  if (closed_ || message.empty() || !has_room(message.size())) return false;
+  std::copy(message.begin(), message.end(), message_slot().begin());
+  commit_message(message.size());
   flush();
   return true;
 }
 
-void TcpLink::flush() {
+void TcpConnection::flush() {
   if (closed_ || write_waiting_) return;
   while (out_begin_ < out_end_) {
     ssize_t n = ::send(socket_.native_handle(), out_.data() + out_begin_, out_end_ - out_begin_,
@@ -182,18 +181,17 @@ void TcpLink::flush() {
 
 // The kernel buffer is full: keep the unsent tail at the front of the buffer (at most
 // kHighWater + one frame is moved) and resume when the socket drains.
-void TcpLink::wait_writable() {
+void TcpConnection::wait_writable() {
   std::memmove(out_.data(), out_.data() + out_begin_, out_end_ - out_begin_);
   out_end_ -= out_begin_;
   out_begin_ = 0;
   write_waiting_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                     [self = shared_from_this()](std::error_code ec) {
-                       self->write_waiting_ = false;
-                       if (self->closed_ || ec) return;
-                       self->flush();
-                       if (self->writable() && self->on_drained_) self->on_drained_();
-                     });
+  socket_.async_wait(asio::ip::tcp::socket::wait_write, life_.guard([this](std::error_code ec) {
+    write_waiting_ = false;
+    if (closed_ || ec) return;
+    flush();
+    if (writable()) owner_.on_drained();
+  }));
 }
 
 }  // namespace tund::transport
