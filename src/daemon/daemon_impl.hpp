@@ -9,9 +9,9 @@
 #include <optional>
 
 #include "tund/config/config.hpp"
+#include "tund/crypto/identity.hpp"
 #include "tund/daemon/key_reload.hpp"
 #include "tund/daemon/privileges.hpp"
-#include "tund/crypto/session.hpp"
 #include "tund/daemon/signals.hpp"
 #include "tund/daemon/systemd_notify.hpp"
 #include "tund/device/tun_device.hpp"
@@ -64,6 +64,9 @@ class Daemon {
   std::optional<KeyMaterial> keys_;
   transport::RemoteServer remote_;
   std::unique_ptr<crypto::Identity> identity_;  // encrypted mode
+  // Refused input from the network, whether the transport or the engine refused it: one
+  // budget of log lines, as when one class did both.
+  util::LogLimiter wire_complaints_;
   std::unique_ptr<device::TunDevice> dev_;
   std::unique_ptr<link::Responder> responder_;
   std::unique_ptr<transport::Transport> net_;

@@ -95,18 +95,18 @@ std::unique_ptr<device::TunDevice> open_device(asio::io_context& io, const Confi
 
 std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const Config& cfg,
                                                      const transport::RemoteServer& remote,
-                                                     util::Logger& log) {
+                                                     util::Logger& log,
+                                                     util::LogLimiter& complaints) {
   bool server = cfg.role == config::Role::server;
   asio::ip::address listen = server ? transport::listen_address(cfg.listen) : asio::ip::address();
   if (cfg.transport == config::TransportKind::udp) {
-    transport::UdpOptions options{server,        remote,   listen,     cfg.port,
-                                  cfg.keepalive, security, cfg.offload};
-    return std::make_unique<transport::UdpTransport>(io, options, log, make_backoff());
+    transport::UdpOptions options{server,          remote,      listen,     cfg.port,
+                                  cfg.encrypted(), cfg.offload, &complaints};
+    return std::make_unique<transport::UdpTransport>(io, options, log);
   }
-  if (server)
-    return std::make_unique<transport::TcpServer>(io, listen, cfg.port, log, security,
-                                                  cfg.max_pending);
-  return std::make_unique<transport::TcpClient>(io, remote, log, make_backoff(), security);
+  transport::TcpOptions options{cfg.encrypted(), cfg.max_pending, &complaints};
+  if (server) return std::make_unique<transport::TcpServer>(io, listen, cfg.port, log, options);
+  return std::make_unique<transport::TcpClient>(io, remote, log, make_backoff(), options);
 }
 
 // --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`).
@@ -155,7 +155,7 @@ tunnel::EngineParts Daemon::engine_parts() {
   tunnel::PeerConfig peer;
   peer.initiator = cfg_.role == config::Role::client;
   peer.keepalive = cfg_.keepalive;
-  if (peer.initiator) peer.name = server_name(cfg_.remote_host, cfg_.port);
+  if (peer.initiator) peer.name = transport::server_name(cfg_.remote_host, cfg_.port);
   if (keys_) peer.session = session_config(cfg_, *keys_);
   return {.device = *dev_,
           .transport = *net_,
@@ -165,7 +165,8 @@ tunnel::EngineParts Daemon::engine_parts() {
           .peer = std::move(peer),
           .probe_backoff = make_backoff(),
           .clock = util::steady_clock(),
-          .io = &io_};
+          .io = &io_,
+          .wire_complaints = &wire_complaints_};
 }
 
 std::optional<int> Daemon::start() {
@@ -249,7 +250,7 @@ std::optional<int> Daemon::build() {
     option = "link-mac";
     responder_ = make_responder(cfg_, *dev_);
     option = endpoint_option(cfg_);
-    net_ = make_transport(io_, cfg_, remote_, log_);
+    net_ = make_transport(io_, cfg_, remote_, log_, wire_complaints_);
   } catch (const std::exception& e) {
     return start_error(cfg_.sources.prefix(failing_option(option, e.what())) + e.what());
   }

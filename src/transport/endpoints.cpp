@@ -25,24 +25,4 @@ asio::ip::address listen_address(const std::string& listen) {
   return address;
 }
 
-std::string to_string(const asio::ip::address& address, std::uint16_t port) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return to_string(asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()), port);
-  // Appended into one string rather than chained operator+: GCC 12 at -O3 inlines
-  // `"[" + std::string` into a memcpy it cannot prove disjoint and reports a false
-  // -Wrestrict (GCC bug 105329), which -Werror turns into a failed Release build.
-  std::string text;
-  text.reserve(48);
-  if (address.is_v6())
-    text.append("[").append(address.to_string()).append("]");
-  else
-    text.append(address.to_string());
-  text.append(":").append(std::to_string(port));
-  return text;
-}
-
-std::string to_string(const Endpoint& endpoint) {
-  return to_string(endpoint.address, endpoint.port);
-}
-
 }  // namespace tund::transport

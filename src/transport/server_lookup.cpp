@@ -11,12 +11,8 @@ ServerLookup::ServerLookup(asio::io_context& io, RemoteServer server, util::Logg
   std::error_code ec;
   auto literal = asio::ip::make_address(server_.host, ec);
   literal_ = !ec;
-  if (literal_) {
-    server_.addresses = {{literal, server_.port}};
-    name_ = to_string(literal, server_.port);
-  } else {
-    name_ = server_.host + ":" + std::to_string(server_.port);
-  }
+  if (literal_) server_.addresses = {{literal, server_.port}};
+  name_ = server_name(server_.host, server_.port);
 }
 
 void ServerLookup::refresh(std::function<void()> done) {
@@ -65,6 +61,12 @@ void ServerLookup::on_resolved(const std::error_code& ec, std::vector<Endpoint> 
   }
   patience_.cancel();
   if (auto done = std::exchange(done_, nullptr)) done();
+}
+
+std::string server_name(const std::string& host, std::uint16_t port) {
+  std::error_code ec;
+  auto literal = asio::ip::make_address(host, ec);
+  return ec ? host + ":" + std::to_string(port) : to_string(literal, port);
 }
 
 std::string describe(const std::vector<Endpoint>& addresses) {

@@ -40,7 +40,8 @@ Engine::Engine(EngineParts parts)
       clock_(parts.clock),
       mtu_(tunnel_mtu_for(parts.device.mtu())),
       max_frame_(max_frame_for(mtu_, parts.device.link_layer())),
-      scratch_(proto::kMaxFrameAbsolute) {
+      scratch_(proto::kMaxFrameAbsolute),
+      wire_complaints_(parts.wire_complaints ? *parts.wire_complaints : own_wire_complaints_) {
   if (parts.io) tick_timer_.emplace(*parts.io);
   peers_.push_back(std::make_unique<Peer>(std::move(parts.peer), transport_, identity_, log_,
                                           clock_, std::move(parts.probe_backoff)));

@@ -8,13 +8,12 @@
 // A reload that finds a bad or unreadable key changes nothing and says why.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "tund/config/config.hpp"
+#include "tund/crypto/identity.hpp"
 #include "tund/daemon/key_material.hpp"
-#include <functional>
-
-#include "tund/crypto/session.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::daemon {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tund/crypto/session.hpp"
+#include "tund/crypto/message.hpp"
 #include "tund/device/tun_device.hpp"
 #include "tund/link/responder.hpp"
 #include "tund/transport/transport.hpp"

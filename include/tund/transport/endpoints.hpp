@@ -34,7 +34,4 @@ std::vector<Endpoint> resolve(asio::io_context& io, const std::string& host, std
 // The listen address: the named one, or [::] (dual-stack) when empty.
 asio::ip::address listen_address(const std::string& listen);
 
-// "198.18.0.2:40000" or "[2001:db8::1]:55555"; IPv4-mapped IPv6 is shown as IPv4.
-std::string to_string(const asio::ip::address& address, std::uint16_t port);
-
 }  // namespace tund::transport

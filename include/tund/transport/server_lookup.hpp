@@ -51,5 +51,8 @@ class ServerLookup {
 
 // "198.18.0.1, 2001:db8::1" (addresses only: the port is the same for all).
 std::string describe(const std::vector<Endpoint>& addresses);
+// How the server is named in log lines before an address is known: "198.18.0.1:55555" for
+// an address literal, "vpn.example:55555" for a name.
+std::string server_name(const std::string& host, std::uint16_t port);
 
 }  // namespace tund::transport

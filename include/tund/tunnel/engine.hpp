@@ -53,14 +53,14 @@
 namespace tund::tunnel {
 
 struct EngineStats {
-  std::uint64_t device_reads = 0;         // packets read from the device
-  std::uint64_t device_writes = 0;        // packets written to the device
+  std::uint64_t device_reads = 0;   // packets read from the device
+  std::uint64_t device_writes = 0;  // packets written to the device
   std::uint64_t device_write_errors = 0;
   std::uint64_t device_read_errors = 0;
-  std::uint64_t answered_locally = 0;     // frames the link responder replied to
-  std::uint64_t received_above_mtu = 0;   // delivered, though larger than our MTU
-  std::uint64_t largest_received = 0;     // the largest such packet (IP bytes)
-  DropCounters dropped;                   // by reason (drop.hpp)
+  std::uint64_t answered_locally = 0;    // frames the link responder replied to
+  std::uint64_t received_above_mtu = 0;  // delivered, though larger than our MTU
+  std::uint64_t largest_received = 0;    // the largest such packet (IP bytes)
+  DropCounters dropped;                  // by reason (drop.hpp)
 };
 
 // What the engine is built from. Everything referenced outlives the engine.
@@ -75,6 +75,9 @@ struct EngineParts {
   const util::Clock& clock = util::steady_clock();
   // Drives the peers' timers every proto::kTimerTick; tests without one call on_timer().
   asio::io_context* io = nullptr;
+  // Where refused input is rate-limited (not owned; shared with the transport so both
+  // draw on one budget of log lines); nullptr: the engine's own.
+  util::LogLimiter* wire_complaints = nullptr;
 };
 
 class Engine final : private transport::Receiver, private device::DeviceObserver {
@@ -170,8 +173,9 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   unsigned mtu_;
   std::size_t max_frame_;
   std::vector<std::byte> scratch_;  // where packets go when no peer is up
-  util::LogLimiter complaints_;       // the device's troubles
-  util::LogLimiter wire_complaints_;  // refused input from the network
+  util::LogLimiter complaints_;     // the device's troubles
+  util::LogLimiter own_wire_complaints_;
+  util::LogLimiter& wire_complaints_;  // refused input from the network
   util::LogLimiter device_state_log_;  // "device is down / up" lines
   util::LogLimiter too_big_log_;
   util::LogLimiter above_mtu_log_{1, std::chrono::seconds(10)};

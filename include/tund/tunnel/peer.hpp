@@ -29,6 +29,8 @@
 #include <optional>
 #include <string>
 
+#include "tund/crypto/identity.hpp"
+#include "tund/crypto/message.hpp"
 #include "tund/crypto/session.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/transport/transport.hpp"
