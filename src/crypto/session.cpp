@@ -174,20 +174,25 @@ Verdict Session::respond(Initiation initiation, Time now) {
   next_->created = now;
   next_->peer = initiation.client;
   // First keypair: nothing to keep sending on, so use the new one at once.
-  if (!current_) current_ = std::move(next_);
-  const Keypair& fresh = next_ ? *next_ : *current_;
+  bool at_once = !current_;
+  if (at_once) current_ = std::move(next_);
+  ++stats_.handshakes_completed;
+  Verdict v = write_response(at_once ? *current_ : *next_, noise);
+  v.established = at_once;
+  return v;
+}
+
+Verdict Session::write_response(const Keypair& fresh, const std::vector<std::byte>& noise) {
   reply_.resize(proto::kResponseSize);
   write_header(reply_.data(), proto::MessageType::handshake_response);
   util::store_be32(reply_.data() + kSenderIndexAt, fresh.local_index);
   util::store_be32(reply_.data() + kReceiverIndexAt, fresh.remote_index);
   std::copy(noise.begin(), noise.end(), reply_.data() + kResponseNoiseAt);
-  ++stats_.handshakes_completed;
   Verdict v;
   v.action = Action::reply;
   v.data = reply_.data();
   v.size = reply_.size();
   v.authenticated = true;
-  v.established = !next_;
   return v;
 }
 

@@ -93,6 +93,7 @@ class Session {
   Verdict on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now);
   Verdict refuse_wrong_direction(const MessageShape& shape);
   Verdict established_by_response(std::unique_ptr<Keypair> fresh);
+  Verdict write_response(const Keypair& fresh, const std::vector<std::byte>& noise);
   Keypair* find(std::uint32_t local_index) const;
   bool usable(const Keypair& k, Time now) const;
   std::uint32_t fresh_index() const;

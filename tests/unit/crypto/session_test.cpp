@@ -167,6 +167,13 @@ TEST_F(Peers, MessagesInTheWrongDirectionAreRefusedBeforeTheirSize) {
       << "the identity reads initiations";
   EXPECT_EQ(client->stats().malformed, 3u);
   EXPECT_EQ(server->stats().malformed, 3u);
+  // An initiation the server's identity authenticated, handed to a client's session.
+  auto authenticated = server_id->consume_initiation(initiation(), now);
+  ASSERT_TRUE(std::holds_alternative<Initiation>(authenticated));
+  Verdict misrouted = client->respond(std::move(std::get<Initiation>(authenticated)), now);
+  EXPECT_EQ(misrouted.action, Action::drop);
+  EXPECT_EQ(misrouted.reason, "handshake initiation sent to a client");
+  EXPECT_FALSE(client->ready(now));
 }
 
 TEST_F(Peers, ResponsesAndFramesForNoSessionAreCountedAsUnknown) {
