@@ -11,7 +11,7 @@ declare -A allowed=(
   [offload]="offload link util"
   [device]="device offload util"
   [transport]="transport proto util"
-  [tunnel]="tunnel link proto util device/device.hpp transport/transport.hpp"
+  [tunnel]="tunnel crypto link proto util device/device.hpp transport/transport.hpp"
   [config]="config proto util"
   [daemon]="daemon config crypto device link offload transport tunnel proto util"
 )

@@ -44,6 +44,7 @@ class Daemon {
   void wire_engine();
   tunnel::EngineParts engine_parts();
   void feed_watchdog();
+  void tick_engine();
   void on_stop_signal(int signal);
   void on_device_failure(const std::string& why);
   int shut_down();
@@ -72,6 +73,7 @@ class Daemon {
   std::unique_ptr<transport::Transport> net_;
   std::unique_ptr<tunnel::Engine> engine_;
   asio::steady_timer watchdog_{io_};
+  asio::steady_timer engine_tick_{io_};  // the peers' timers (proto::kTimerTick)
   bool device_set_up_ = false;  // --up ran (or was due): --down runs at the end
   bool engine_stopped_ = true;
   Ending ending_ = Ending::none;

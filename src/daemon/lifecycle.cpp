@@ -7,6 +7,7 @@
 #include "daemon_impl.hpp"
 #include "tund/daemon/hooks.hpp"
 #include "tund/daemon/stats_report.hpp"
+#include "tund/proto/timers.hpp"
 
 namespace tund::daemon {
 namespace {
@@ -31,6 +32,7 @@ void Daemon::serve() {
   }
   engine_->start();
   engine_stopped_ = false;
+  tick_engine();
   if (cfg_.role == config::Role::server)
     notifier_.ready("listening on port " + std::to_string(cfg_.port));
   run_loop();
@@ -55,6 +57,15 @@ void Daemon::feed_watchdog() {
   watchdog_.expires_after(*notifier_.watchdog_period());
   watchdog_.async_wait([this](std::error_code ec) {
     if (!ec) feed_watchdog();
+  });
+}
+
+void Daemon::tick_engine() {
+  if (engine_stopped_) return;
+  engine_->on_timer();
+  engine_tick_.expires_after(proto::kTimerTick);
+  engine_tick_.async_wait([this](std::error_code ec) {
+    if (!ec) tick_engine();
   });
 }
 
@@ -102,6 +113,7 @@ int Daemon::shut_down() {
   // While the device still exists, so the script can remove what refers to it.
   run_down_hook();
   if (!engine_stopped_) engine_->stop();
+  engine_tick_.cancel();
   if (ending_ != Ending::device_failed)  // then the failure line has said what happened
     log_.info("device ", dev_->name(),
               dev_->was_persistent() ? " left in place (persistent)" : " removed");

@@ -165,7 +165,6 @@ tunnel::EngineParts Daemon::engine_parts() {
           .peer = std::move(peer),
           .probe_backoff = make_backoff(),
           .clock = util::steady_clock(),
-          .io = &io_,
           .wire_complaints = &wire_complaints_};
 }
 

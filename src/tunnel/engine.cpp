@@ -42,7 +42,6 @@ Engine::Engine(EngineParts parts)
       max_frame_(max_frame_for(mtu_, parts.device.link_layer())),
       scratch_(proto::kMaxFrameAbsolute),
       wire_complaints_(parts.wire_complaints ? *parts.wire_complaints : own_wire_complaints_) {
-  if (parts.io) tick_timer_.emplace(*parts.io);
   peers_.push_back(std::make_unique<Peer>(std::move(parts.peer), transport_, identity_, log_,
                                           clock_, std::move(parts.probe_backoff)));
   peers_.front()->set_state_handler([this](bool up) { on_peer_state(up); });
@@ -68,7 +67,6 @@ void Engine::stop() {
   stopped_ = true;
   if (closed_) return;
   closed_ = true;
-  if (tick_timer_) tick_timer_->cancel();
   device_.set_observer(nullptr);
   transport_.stop();
   device_.close();
@@ -78,15 +76,6 @@ void Engine::on_timer() {
   if (stopped_) return;
   for (auto& peer : peers_) peer->tick();
   util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
-  schedule_tick();
-}
-
-void Engine::schedule_tick() {
-  if (!tick_timer_) return;
-  tick_timer_->expires_after(proto::kTimerTick);
-  tick_timer_->async_wait([this](std::error_code ec) {
-    if (!ec && !stopped_) on_timer();
-  });
 }
 
 crypto::SessionStats Engine::crypto_stats() const {

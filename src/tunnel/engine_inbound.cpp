@@ -54,19 +54,20 @@ void Engine::on_datagram(const transport::Endpoint& from, util::ByteSpan message
 // peer whose session owns its receiver index.
 void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan message) {
   crypto::MessageShape shape = crypto::classify(message);
+  // A message sent in the wrong direction is refused for that before its size is judged.
+  if (shape.named == crypto::MessageKind::initiation && initiator_) {
+    ++unrouted_.malformed;
+    return refused(from, "handshake initiation sent to a client");
+  }
+  if (shape.named == crypto::MessageKind::response && !initiator_) {
+    ++unrouted_.malformed;
+    return refused(from, "handshake response sent to a server");
+  }
   if (shape.kind == crypto::MessageKind::malformed) {
     ++unrouted_.malformed;
     return refused(from, shape.reason);
   }
-  if (shape.kind == crypto::MessageKind::initiation) {
-    if (!initiator_) return on_initiation(from, message);
-    ++unrouted_.malformed;
-    return refused(from, "handshake initiation sent to a client");
-  }
-  if (shape.kind == crypto::MessageKind::response && !initiator_) {
-    ++unrouted_.malformed;
-    return refused(from, "handshake response sent to a server");
-  }
+  if (shape.kind == crypto::MessageKind::initiation) return on_initiation(from, message);
   Peer* peer = peer_for_index(shape.receiver_index);
   if (!peer) {
     ++unrouted_.unknown_session;

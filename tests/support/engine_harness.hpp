@@ -31,8 +31,7 @@ inline tunnel::EngineParts engine_parts(FakeDevice& device, LoopbackBind& bind, 
           .identity = identity,
           .peer = std::move(peer),
           .probe_backoff = no_backoff(),
-          .clock = clock,
-          .io = nullptr};
+          .clock = clock};
 }
 
 }  // namespace tund::testing

@@ -33,8 +33,6 @@
 // device fd that does not mean "gone" is retried after a pause, never in a tight loop.
 #pragma once
 
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,8 +71,6 @@ struct EngineParts {
   PeerConfig peer;                       // the one peer
   util::Backoff probe_backoff;           // plaintext client probes
   const util::Clock& clock = util::steady_clock();
-  // Drives the peers' timers every proto::kTimerTick; tests without one call on_timer().
-  asio::io_context* io = nullptr;
   // Where refused input is rate-limited (not owned; shared with the transport so both
   // draw on one budget of log lines); nullptr: the engine's own.
   util::LogLimiter* wire_complaints = nullptr;
@@ -90,7 +86,8 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   void start();
   // Idempotent. The device and transport are closed; nothing is read or written after.
   void stop();
-  // The peers' timers (called every proto::kTimerTick by the engine's own timer).
+  // The peers' timers: the owner calls it every proto::kTimerTick (the daemon from its
+  // event loop, tests after moving their manual clock), so the engine needs no timer.
   void on_timer();
 
   const EngineStats& stats() const { return stats_; }
@@ -155,7 +152,6 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   void log_capped_mtu(unsigned device_mtu);
   void fail(const std::string& why);
   void complain(const std::string& what);
-  void schedule_tick();
 
   device::Device& device_;
   transport::Transport& transport_;
@@ -165,7 +161,6 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   bool initiator_;  // the client side
   const util::Clock& clock_;
   std::vector<std::unique_ptr<Peer>> peers_;
-  std::optional<asio::steady_timer> tick_timer_;
   std::function<void(bool)> observer_;
   std::function<void(const std::string&)> on_failure_;
   EngineStats stats_;

@@ -42,24 +42,28 @@ struct Reload : ::testing::Test {
 
 TEST_F(Reload, AppliesTheAllowListAndRefusesABadOneOrANewPrivateKey) {
   KeyMaterial keys = load_keys(cfg);
-  crypto::SecureConfig sc;
-  sc.initiator = false;
-  sc.private_key = keys.private_key;
-  sc.allowed = keys.allowed;
-  SecureChannel channel(sc);
+  crypto::IdentityConfig ic;
+  ic.private_key = keys.private_key;
+  ic.allowed = keys.allowed;
+  crypto::Identity identity(ic);
   KeyReloader reloader(cfg, log);
-  reloader.attach(&channel, keys);
+  reloader.attach(&identity, keys);
+  unsigned sessions_told = 0;
+  reloader.on_sessions_changed([&](auto) { ++sessions_told; });
 
   write(cfg.allow_files[0], public_text() + public_text());
   reloader.on_sighup();
   EXPECT_TRUE(
       logged("reloaded the key files for new handshakes: 2 allowed client keys (2 added, "
              "1 removed), psk unchanged"));
+  EXPECT_EQ(sessions_told, 1u) << "the sessions follow the identity";
+  EXPECT_FALSE(identity.allowed(keys.allowed.at(0))) << "the removed key no longer gets in";
 
   write(cfg.allow_files[0], "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
   reloader.on_sighup();
   EXPECT_TRUE(logged("keeping the current keys"));
   EXPECT_TRUE(logged("reload-allowed:1: all zeros"));
+  EXPECT_EQ(sessions_told, 1u) << "a refused reload changes nothing";
 
   write(cfg.allow_files[0], public_text());
   write(cfg.private_key_file, crypto::to_base64(crypto::random_private_key()) + "\n");

@@ -4,6 +4,8 @@
 // clock and an in-memory pipe: no sockets, no sleeping.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "support/engine_harness.hpp"
 #include "support/manual_clock.hpp"
 #include "tund/proto/timers.hpp"
@@ -50,6 +52,11 @@ struct PlainPeers : ::testing::Test {
     for (unsigned v : values) m.push_back(std::byte(v));
     return m;
   }
+  // On failure, the log says what the engines did.
+  void TearDown() override {
+    if (HasFailure())
+      for (const auto& line : lines) std::printf("  log: %s\n", line.c_str());
+  }
   std::size_t lines_with(const std::string& text) const {
     return static_cast<std::size_t>(std::count_if(
         lines.begin(), lines.end(), [&](auto& l) { return l.find(text) != std::string::npos; }));
@@ -57,17 +64,19 @@ struct PlainPeers : ::testing::Test {
 };
 
 TEST_F(PlainPeers, ClientProbesUntilTheServerAnswersThenDataFlows) {
-  start();
-  EXPECT_FALSE(client.peer().up());
+  client.start();
+  server.start();
+  EXPECT_FALSE(client.peer().up()) << "not before the server answered";
+  poll();
   pass(1s);
   ASSERT_TRUE(client.peer().up() && server.peer().up());
   dev_c.inject(ipv4_packet(84, std::byte{1}));
-  dev_s.inject(ipv4_packet(1400, std::byte{2}));
+  dev_s.inject(ipv4_packet(1380, std::byte{2}));
   poll();
   ASSERT_EQ(dev_s.written().size(), 1u);
   ASSERT_EQ(dev_c.written().size(), 1u);
   EXPECT_EQ(dev_s.written()[0], ipv4_packet(84, std::byte{1}));
-  EXPECT_EQ(dev_c.written()[0], ipv4_packet(1400, std::byte{2}));
+  EXPECT_EQ(dev_c.written()[0], ipv4_packet(1380, std::byte{2}));
   EXPECT_EQ(lines_with("server at 127.0.0.1:55555 is up"), 1u);
 }
 
