@@ -138,7 +138,7 @@ void Daemon::report() {
   if (!engine_) return log_.info("received SIGUSR1 during start-up: no counters yet");
   auto crypto = engine_->crypto_stats();
   log_.info(format_stats(engine_->stats(), engine_->peer().stats(), net_->stats(),
-                         identity_ ? &crypto : nullptr));
+                         net_->datagram(), identity_ ? &crypto : nullptr));
   log_.info(format_link_stats(responder_->stats()));
   if (dev_->offload_enabled())
     log_.info(format_offload_stats(dev_->offload_stats(), dev_->last_bad_read()));

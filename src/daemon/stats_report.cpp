@@ -5,8 +5,11 @@
 namespace tund::daemon {
 
 std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& p,
-                         const transport::TransportStats& t, const crypto::SessionStats* s) {
+                         const transport::TransportStats& t, bool datagram,
+                         const crypto::SessionStats* s) {
   using tunnel::Drop;
+  // A datagram too large for any buffer is both oversize and of the wrong shape.
+  std::uint64_t bad_datagram = e.dropped[Drop::bad_datagram] + (datagram ? t.rx_oversize : 0);
   std::ostringstream out;
   out << "stats: tx " << p.tx_frames << " frames " << p.tx_bytes << " bytes, rx " << p.rx_frames
       << " frames " << p.rx_bytes << " bytes; device reads " << e.device_reads << " writes "
@@ -14,7 +17,7 @@ std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& 
       << e.dropped[Drop::malformed] << " device-down " << e.dropped[Drop::device_down]
       << " oversize " << t.rx_oversize + e.dropped[Drop::oversize] << " zero-length "
       << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram "
-      << e.dropped[Drop::bad_datagram] << " tx-failed " << t.tx_dropped << " device-write-errors "
+      << bad_datagram << " tx-failed " << t.tx_dropped << " device-write-errors "
       << e.device_write_errors << " device-read-errors " << e.device_read_errors << " too-big "
       << e.dropped[Drop::too_big] << "; above-mtu " << e.received_above_mtu << " (largest "
       << e.largest_received << "); sessions " << p.sessions + t.connections << " peer-changes "

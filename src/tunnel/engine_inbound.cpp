@@ -63,6 +63,9 @@ void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan messag
     ++unrouted_.malformed;
     return refused(from, "handshake response sent to a server");
   }
+  // Whatever claims to be an initiation draws on its source's rate limit first, so a
+  // flood costs neither public-key work nor log lines.
+  if (shape.named == crypto::MessageKind::initiation && !initiation_allowed(from)) return;
   if (shape.kind == crypto::MessageKind::malformed) {
     ++unrouted_.malformed;
     return refused(from, shape.reason);
@@ -80,19 +83,20 @@ void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan messag
   if (v.action == crypto::Action::deliver) deliver({v.data, v.size});
 }
 
-// Rate-limited per source before any public-key work; authenticated by the identity;
-// answered by the peer of the client's key (the one peer, for now).
+// Initiations processed per source address: a burst, then a steady rate.
+bool Engine::initiation_allowed(const transport::Endpoint& from) {
+  if (identity_->allow_initiation(from.address.to_string(), clock_.now())) return true;
+  stats_.dropped.add(Drop::rate_limited);
+  wire_complaint(
+      [&] { return "handshake initiation from " + transport::to_string(from) + " rate-limited"; });
+  if (!transport_.datagram() && !peer_at(from)) transport_.close(from, "rate-limited");
+  return false;
+}
+
+// Authenticated by the identity; answered by the peer of the client's key (the one peer,
+// for now).
 void Engine::on_initiation(const transport::Endpoint& from, util::ByteSpan message) {
-  auto now = clock_.now();
-  if (!identity_->allow_initiation(from.address.to_string(), now)) {
-    stats_.dropped.add(Drop::rate_limited);
-    wire_complaint([&] {
-      return "handshake initiation from " + transport::to_string(from) + " rate-limited";
-    });
-    if (!transport_.datagram() && !peer_at(from)) transport_.close(from, "rate-limited");
-    return;
-  }
-  auto outcome = identity_->consume_initiation(message, now);
+  auto outcome = identity_->consume_initiation(message, clock_.now());
   if (auto* refusal = std::get_if<crypto::Verdict>(&outcome)) return refused(from, refusal->reason);
   crypto::Verdict v =
       peers_.front()->on_initiation(from, std::move(std::get<crypto::Initiation>(outcome)));

@@ -96,6 +96,7 @@ class LoopbackBind final : public transport::Transport {
   const std::vector<Message>& sent() const { return sent_; }
   const std::vector<transport::Endpoint>& sent_to() const { return sent_to_; }
   const std::vector<transport::Endpoint>& closed() const { return closed_; }
+  const std::vector<transport::Endpoint>& adopted() const { return adopted_; }
   bool answering() const { return answering_; }
   const transport::Endpoint& local() const { return local_; }
   // Delivers raw bytes as if they arrived from `from` (default: the other side).

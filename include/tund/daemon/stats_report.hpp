@@ -11,9 +11,9 @@
 
 namespace tund::daemon {
 
-// `crypto`: the handshake counters (encrypted mode only).
+// `datagram`: the transport is UDP. `crypto`: the handshake counters (encrypted only).
 std::string format_stats(const tunnel::EngineStats& engine, const tunnel::PeerStats& peer,
-                         const transport::TransportStats& transport,
+                         const transport::TransportStats& transport, bool datagram,
                          const crypto::SessionStats* crypto = nullptr);
 std::string format_link_stats(const link::ResponderStats& link);
 // `last_bad` says why the last unusable GSO read was dropped (empty: none was).

@@ -125,6 +125,7 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   void on_endpoint_down(const transport::Endpoint& endpoint, const std::string& reason) override;
   void on_datagram(const transport::Endpoint& from, util::ByteSpan message);
   void on_encrypted(const transport::Endpoint& from, util::ByteSpan message);
+  bool initiation_allowed(const transport::Endpoint& from);
   void on_initiation(const transport::Endpoint& from, util::ByteSpan message);
   void refused(const transport::Endpoint& from, const std::string& why);
   // Refused input: logged at a bounded rate, and the line is only built when it will be

@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "support/fake_device.hpp"
 #include "support/engine_harness.hpp"
+#include "support/fake_device.hpp"
 #include "tund/link/checksum.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/tunnel/engine.hpp"
@@ -22,7 +22,8 @@ struct EngineDevice : ::testing::Test {
                    [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
   LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
-  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)}, b{engine_parts(dev_b, net_b, log, false)};
+  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)},
+      b{engine_parts(dev_b, net_b, log, false)};
   std::vector<std::string> failures;
 
   EngineDevice() {

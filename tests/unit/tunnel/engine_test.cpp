@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/fake_device.hpp"
 #include "support/engine_harness.hpp"
+#include "support/fake_device.hpp"
 #include "tund/link/checksum.hpp"
 
 namespace tund::testing {
@@ -16,7 +16,8 @@ struct EnginePair : ::testing::Test {
   util::Logger log{util::LogLevel::error};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
   LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
-  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)}, b{engine_parts(dev_b, net_b, log, false)};
+  tunnel::Engine a{engine_parts(dev_a, net_a, log, true)},
+      b{engine_parts(dev_b, net_b, log, false)};
 
   EnginePair() {
     LoopbackBind::connect(net_a, net_b);

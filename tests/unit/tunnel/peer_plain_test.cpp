@@ -82,9 +82,13 @@ TEST_F(PlainPeers, ClientProbesUntilTheServerAnswersThenDataFlows) {
 
 TEST_F(PlainPeers, WrongShapedDatagramsAreDroppedCountedAndNotAnswered) {
   start(false);
-  std::vector<LoopbackBind::Message> junk = {
-      bytes({}),           bytes({1}),          bytes({1, 0, 0}),           bytes({1, 0, 0, 0}),
-      bytes({9, 0, 0, 0, 1}), bytes({1, 1, 0, 0, 0x45}), bytes({2, 0, 0, 0, 7})};
+  std::vector<LoopbackBind::Message> junk = {bytes({}),
+                                             bytes({1}),
+                                             bytes({1, 0, 0}),
+                                             bytes({1, 0, 0, 0}),
+                                             bytes({9, 0, 0, 0, 1}),
+                                             bytes({1, 1, 0, 0, 0x45}),
+                                             bytes({2, 0, 0, 0, 7})};
   for (auto& j : junk) net_s.deliver(j, stranger(1234));
   poll();
   EXPECT_EQ(server.stats().dropped[tunnel::Drop::bad_datagram], junk.size());
