@@ -1,5 +1,6 @@
-// Big-endian load/store helpers for wire headers. Header-only and constexpr so the
-// codecs stay allocation-free and the fuzz targets see everything inline.
+// Big-endian load/store helpers for wire headers (network byte order), the only ones in
+// tund: every module reads and writes header fields through these. Header-only and
+// constexpr so the codecs stay allocation-free and the fuzz targets see everything inline.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,10 @@ namespace tund::util {
 
 using ByteSpan = std::span<std::byte>;
 using ConstByteSpan = std::span<const std::byte>;
+
+constexpr std::uint8_t load_u8(const std::byte* p) {
+  return std::to_integer<std::uint8_t>(*p);
+}
 
 constexpr std::uint16_t load_be16(const std::byte* p) {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
