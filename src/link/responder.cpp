@@ -33,6 +33,12 @@ template <std::size_t N>
 void append(std::vector<std::byte>& out, const std::array<std::uint8_t, N>& value) {
   for (std::uint8_t v : value) out.push_back(std::byte{v});
 }
+std::array<std::byte, 4> bytes_of(const Ipv4& address) {
+  std::array<std::byte, 4> out{};
+  std::transform(address.begin(), address.end(), out.begin(),
+                 [](std::uint8_t v) { return std::byte{v}; });
+  return out;
+}
 void append(std::vector<std::byte>& out, const std::byte* bytes, std::size_t size) {
   out.insert(out.end(), bytes, bytes + size);
 }
@@ -226,10 +232,7 @@ bool Responder::subnet_broadcast(const std::byte* address) const {
     if (subnet.broadcast && same(address, *subnet.broadcast)) return true;
     if (subnet.prefix_len > 30) continue;
     std::uint32_t mask = subnet.prefix_len == 0 ? 0 : ~std::uint32_t{0} << (32 - subnet.prefix_len);
-    const Ipv4& n = subnet.address;
-    std::uint32_t net =
-        (std::uint32_t{n[0]} << 24 | std::uint32_t{n[1]} << 16 | std::uint32_t{n[2]} << 8 | n[3]) &
-        mask;
+    std::uint32_t net = util::load_be32(bytes_of(subnet.address).data()) & mask;
     if ((a & mask) == net && ((a & ~mask) == ~mask || (a & ~mask) == 0)) return true;
   }
   return false;
@@ -257,10 +260,7 @@ Decision Responder::icmp4_error(util::ConstByteSpan frame, std::size_t l3, std::
                                 std::uint8_t code, std::uint16_t mtu, Clock::time_point now) {
   const std::byte* orig = frame.data() + l3;
   // From the link address; without one, from the address the packet was for.
-  std::array<std::byte, 4> link_ip{};
-  if (config_.link_ip)
-    std::transform(config_.link_ip->begin(), config_.link_ip->end(), link_ip.begin(),
-                   [](std::uint8_t v) { return std::byte{v}; });
+  std::array<std::byte, 4> link_ip = bytes_of(config_.link_ip.value_or(Ipv4{}));
   const std::byte* source = config_.link_ip ? link_ip.data() : orig + 16;
   if (unusable_ipv4(source) || subnet_broadcast(source)) {
     ++stats_.errors_withheld;
