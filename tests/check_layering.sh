@@ -3,18 +3,15 @@
 # The engine may see only the device and transport *interfaces*.
 set -eu
 root=${1:-.}
-declare -A allowed=(
-  [util]="util"
-  [proto]="proto util"
-  [crypto]="crypto proto util"
-  [link]="link util"
-  [offload]="offload link util"
-  [device]="device offload util"
-  [transport]="transport proto util"
-  [tunnel]="tunnel crypto link proto util device/device.hpp transport/transport.hpp"
-  [config]="config proto util"
-  [daemon]="daemon config crypto device link offload transport tunnel proto util"
-)
+# The arrows are written once, in cmake/layers.txt (the build enforces them too).
+layers="$root/cmake/layers.txt"
+[ -s "$layers" ] || { echo "layering: $layers missing or empty"; exit 1; }
+declare -A allowed=()
+while IFS=: read -r module entries; do
+  case "$module" in ''|\#*) continue ;; esac
+  allowed[$module]=$entries
+done < "$layers"
+[ ${#allowed[@]} -gt 0 ] || { echo "layering: no arrows in $layers"; exit 1; }
 status=0
 for module in "${!allowed[@]}"; do
   for file in $(find "$root/include/tund/$module" "$root/src/$module" -type f 2>/dev/null); do

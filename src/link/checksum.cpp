@@ -10,7 +10,7 @@ namespace {
 // byte-order independent up to a final swap (RFC 1071 section 2B), so the loop can read
 // 8 bytes at a time in whatever order the CPU likes: this runs over every byte of every
 // segment tund builds or merges, so it must not be the 2-bytes-per-step textbook loop.
-std::uint16_t native_sum(const std::uint8_t* data, std::size_t size) {
+std::uint16_t native_sum(const std::byte* data, std::size_t size) {
   std::uint64_t acc = 0;
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) {
@@ -24,27 +24,21 @@ std::uint16_t native_sum(const std::uint8_t* data, std::size_t size) {
     acc += half;
   }
   if (i < size) {  // an odd trailing byte is the high byte of a zero-padded word
-    const std::uint8_t tail[2] = {data[i], 0};
+    const std::byte tail[2] = {data[i], std::byte{0}};
     std::uint16_t half;
     std::memcpy(&half, tail, 2);
     acc += half;
   }
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
+  return checksum_fold(acc);
 }
 
 }  // namespace
 
-std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* data, std::size_t size) {
-  std::uint16_t native = native_sum(data, size);
+std::uint32_t checksum_add(std::uint32_t sum, util::ConstByteSpan data) {
+  std::uint16_t native = native_sum(data.data(), data.size());
   if constexpr (std::endian::native == std::endian::little)
     native = static_cast<std::uint16_t>((native >> 8) | (native << 8));
   return sum + native;
-}
-
-std::uint16_t checksum_finish(std::uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
 }  // namespace tund::link

@@ -29,7 +29,7 @@ namespace {
 
 bool checksum_ok(const std::byte* ip, std::size_t l4_offset, std::size_t l4_length) {
   std::uint32_t sum = pseudo_header_sum(ip, kProtoTcp, l4_length);
-  return link::checksum_finish(link::checksum_add(sum, u8(ip) + l4_offset, l4_length)) == 0;
+  return link::checksum_finish(link::checksum_add(sum, {ip + l4_offset, l4_length})) == 0;
 }
 
 }  // namespace
@@ -147,7 +147,8 @@ void Coalescer::emit_flow(Flow& flow, const Emit& emit) {
   std::size_t l4_length = flow.size - flow.l4_offset;
   // Partial checksum: the kernel finishes it if it ever needs the real one, and trusts
   // the data otherwise (each segment's checksum was verified on the way in).
-  util::store_be16(ip + flow.l4_offset + 16, fold(pseudo_header_sum(ip, kProtoTcp, l4_length)));
+  util::store_be16(ip + flow.l4_offset + 16,
+                   link::checksum_fold(pseudo_header_sum(ip, kProtoTcp, l4_length)));
   VnetHeader h;
   h.flags = kNeedsChecksum;
   h.gso_type = ip_version(ip) == 4 ? GsoType::tcpv4 : GsoType::tcpv6;
@@ -173,14 +174,14 @@ Coalescer::Segment Coalescer::parse(util::ConstByteSpan p) {
   s.version = ip_version(ip);
   bool plain_ip;  // no options / extension headers / fragmentation
   if (s.version == 4) {
-    std::size_t ihl = (byte_at(ip, 0) & 0x0fu) * 4u;
-    if (byte_at(ip, 9) != kProtoTcp || ihl < kIpv4MinHeader) return s;
+    std::size_t ihl = ipv4_header_length(ip);
+    if (load_u8(ip + 9) != kProtoTcp || ihl < kIpv4MinHeader) return s;
     if (util::load_be16(ip + 2) != p.size()) return s;
     plain_ip = ihl == kIpv4MinHeader && (util::load_be16(ip + 6) & 0x3fff) == 0 &&
-               link::checksum(u8(ip), ihl) == 0;
+               link::checksum({ip, ihl}) == 0;
     s.l4_offset = ihl;
   } else if (s.version == 6) {
-    if (p.size() < kIpv6Header || byte_at(ip, 6) != kProtoTcp) return s;
+    if (p.size() < kIpv6Header || load_u8(ip + 6) != kProtoTcp) return s;
     if (util::load_be16(ip + 4) + kIpv6Header != p.size()) return s;
     plain_ip = true;
     s.l4_offset = kIpv6Header;
@@ -189,13 +190,13 @@ Coalescer::Segment Coalescer::parse(util::ConstByteSpan p) {
   }
   if (s.l4_offset + kTcpMinHeader > p.size()) return s;
   const std::byte* tcp = ip + s.l4_offset;
-  std::size_t tcp_header = (byte_at(tcp, 12) >> 4) * 4u;
+  std::size_t tcp_header = (load_u8(tcp + 12) >> 4) * 4u;
   if (tcp_header < kTcpMinHeader || s.l4_offset + tcp_header > p.size()) return s;
   s.tcp = true;
   s.header_size = s.l4_offset + tcp_header;
   s.payload = p.size() - s.header_size;
   s.seq = util::load_be32(tcp + 4);
-  s.flags = byte_at(tcp, 13);
+  s.flags = load_u8(tcp + 13);
   bool only_ack_psh = (s.flags & ~(kAck | kPsh)) == 0 && (s.flags & kAck);
   s.mergeable = plain_ip && only_ack_psh && s.payload > 0 &&
                 checksum_ok(ip, s.l4_offset, p.size() - s.l4_offset);

@@ -7,50 +7,36 @@
 
 #include "tund/link/checksum.hpp"
 #include "tund/util/bytes.hpp"
+#include "tund/util/ip.hpp"
 
 namespace tund::offload::detail {
 
-inline constexpr std::uint8_t kProtoTcp = 6, kProtoUdp = 17;
-inline constexpr std::size_t kIpv4MinHeader = 20, kIpv6Header = 40;
-inline constexpr std::size_t kTcpMinHeader = 20, kUdpHeader = 8;
+using util::ip_version, util::ipv4_header_length, util::load_u8;
+using util::kIpv4MinHeader, util::kIpv6Header, util::kTcpMinHeader, util::kUdpHeader;
+using util::kProtoTcp, util::kProtoUdp;
 // TCP flag bits (byte 13 of the header)
 inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10,
                               kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
-
-inline const std::uint8_t* u8(const std::byte* p) {
-  return reinterpret_cast<const std::uint8_t*>(p);
-}
-inline std::uint8_t byte_at(const std::byte* p, std::size_t i) {
-  return std::to_integer<std::uint8_t>(p[i]);
-}
-inline unsigned ip_version(const std::byte* ip) {
-  return byte_at(ip, 0) >> 4;
-}
 
 // Sum of the pseudo-header (addresses, protocol, L4 length), unfolded.
 inline std::uint32_t pseudo_header_sum(const std::byte* ip, std::uint8_t proto,
                                        std::size_t l4_length) {
   bool v4 = ip_version(ip) == 4;
-  std::uint32_t sum = v4 ? link::checksum_add(0, u8(ip) + 12, 8)   // src + dst
-                         : link::checksum_add(0, u8(ip) + 8, 32);  // src + dst
+  std::uint32_t sum = v4 ? link::checksum_add(0, {ip + 12, 8})   // src + dst
+                         : link::checksum_add(0, {ip + 8, 32});  // src + dst
   sum += proto;
   sum +=
       static_cast<std::uint32_t>(l4_length & 0xffff) + static_cast<std::uint32_t>(l4_length >> 16);
   return sum;
 }
 
-inline std::uint16_t fold(std::uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
-}
-
 // Sets the IP length field for a packet of `total` bytes and, for IPv4, the header checksum.
 inline void set_ip_length(std::byte* ip, std::size_t total) {
   if (ip_version(ip) == 4) {
-    std::size_t ihl = (byte_at(ip, 0) & 0x0fu) * 4u;
+    std::size_t ihl = ipv4_header_length(ip);
     util::store_be16(ip + 2, static_cast<std::uint16_t>(total));
     util::store_be16(ip + 10, 0);
-    util::store_be16(ip + 10, link::checksum(u8(ip), ihl));
+    util::store_be16(ip + 10, link::checksum({ip, ihl}));
   } else {
     util::store_be16(ip + 4, static_cast<std::uint16_t>(total - kIpv6Header));
   }
@@ -62,7 +48,7 @@ inline void finish_l4_checksum(std::byte* ip, std::size_t l4_offset, std::size_t
   std::byte* l4 = ip + l4_offset;
   util::store_be16(l4 + field, 0);
   std::uint32_t sum = pseudo_header_sum(ip, proto, l4_length);
-  std::uint16_t c = link::checksum_finish(link::checksum_add(sum, u8(l4), l4_length));
+  std::uint16_t c = link::checksum_finish(link::checksum_add(sum, {l4, l4_length}));
   if (proto == kProtoUdp && c == 0) c = 0xffff;  // 0 means "no checksum" in UDP
   util::store_be16(l4 + field, c);
 }

@@ -14,7 +14,7 @@ bool finish_checksum(const VnetHeader& header, util::ByteSpan packet) {
   std::size_t start = header.csum_start, field = start + header.csum_offset;
   if (start >= packet.size() || field + 2 > packet.size()) return false;
   // The field holds the pseudo-header sum already; sum everything from csum_start on.
-  std::uint16_t c = link::checksum(u8(packet.data()) + start, packet.size() - start);
+  std::uint16_t c = link::checksum(util::ConstByteSpan(packet).subspan(start));
   util::store_be16(packet.data() + field, c);
   return true;
 }
@@ -29,7 +29,7 @@ std::size_t l4_offset_of(util::ConstByteSpan p, const VnetHeader& h, std::string
   if (version != 4 && version != 6) return why = "not IPv4 or IPv6", 0;
   if (h.gso_type != GsoType::udp_l4 && want_v6 != (version == 6))
     return why = "gso type does not match the IP version", 0;
-  std::size_t l3 = version == 4 ? (byte_at(p.data(), 0) & 0x0fu) * 4u : kIpv6Header;
+  std::size_t l3 = version == 4 ? ipv4_header_length(p.data()) : kIpv6Header;
   if (l3 < kIpv4MinHeader || l3 > p.size()) return why = "bad IP header length", 0;
   // IPv6 may carry extension headers before L4: the kernel's csum_start says where it is.
   if (version == 4 ? h.csum_start != l3 : h.csum_start < l3)
@@ -52,7 +52,7 @@ bool Segmenter::load(const VnetHeader& h, util::ConstByteSpan packet, std::strin
   std::size_t l4_header = kUdpHeader;
   if (proto_ == kProtoTcp) {
     if (l4_offset_ + kTcpMinHeader > packet.size()) return why = "truncated TCP header", false;
-    l4_header = (byte_at(packet.data(), l4_offset_ + 12) >> 4) * 4u;
+    l4_header = (load_u8(packet.data() + l4_offset_ + 12) >> 4) * 4u;
     if (l4_header < kTcpMinHeader) return why = "bad TCP header length", false;
   }
   header_size_ = l4_offset_ + l4_header;
@@ -88,7 +88,7 @@ std::size_t Segmenter::next(util::ByteSpan out) {
     std::uint32_t seq =
         util::load_be32(l4 + 4) + static_cast<std::uint32_t>(next_offset_ - header_size_);
     util::store_be32(l4 + 4, seq);
-    std::uint8_t flags = byte_at(l4, 13);
+    std::uint8_t flags = load_u8(l4 + 13);
     if (!last) flags = static_cast<std::uint8_t>(flags & ~(kFin | kPsh));
     if (!first) flags = static_cast<std::uint8_t>(flags & ~kCwr);
     l4[13] = static_cast<std::byte>(flags);

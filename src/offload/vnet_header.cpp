@@ -1,19 +1,9 @@
 #include "tund/offload/vnet_header.hpp"
 
 namespace tund::offload {
-namespace {
 
-std::uint16_t load_le16(const std::byte* p) {
-  return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) |
-                                    (std::to_integer<unsigned>(p[1]) << 8));
-}
-
-void store_le16(std::byte* p, std::uint16_t v) {
-  p[0] = static_cast<std::byte>(v & 0xffu);
-  p[1] = static_cast<std::byte>(v >> 8);
-}
-
-}  // namespace
+// virtio-net header fields are little-endian (virtio 1.x; TUNSETVNETLE on big-endian hosts).
+using util::load_le16, util::store_le16;
 
 std::optional<VnetHeader> parse_vnet_header(util::ConstByteSpan bytes) {
   if (bytes.size() < kVnetHeaderSize) return std::nullopt;

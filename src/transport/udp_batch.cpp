@@ -29,6 +29,19 @@ bool is_shape_error(int err) {
   return err == EMSGSIZE || err == EINVAL || err == EIO;
 }
 
+// The control message that makes one sendmmsg entry a GSO send of `segment`-byte datagrams.
+constexpr std::size_t kSegmentControlSize = CMSG_SPACE(sizeof(std::uint16_t));
+void attach_segment_size(msghdr& h, char (&control)[kSegmentControlSize], std::size_t segment) {
+  h.msg_control = control;
+  h.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+  auto size = static_cast<std::uint16_t>(segment);
+  std::memcpy(CMSG_DATA(c), &size, sizeof size);
+}
+
 }  // namespace
 
 SendFault classify_send_error(const std::error_code& ec) {
@@ -59,8 +72,13 @@ SendFault classify_send_error(const std::error_code& ec) {
   }
 }
 
-DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso)
-    : buffer_(kBatchBytes + max_datagram), max_datagram_(max_datagram), gso_(gso) {
+DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso, const util::Clock& clock,
+                             SendMmsg send_mmsg)
+    : buffer_(kBatchBytes + max_datagram),
+      max_datagram_(max_datagram),
+      gso_(gso),
+      clock_(&clock),
+      send_mmsg_(send_mmsg ? std::move(send_mmsg) : SendMmsg(::sendmmsg)) {
   sizes_.reserve(kMaxQueued);
   offsets_.reserve(kMaxQueued);
 }
@@ -98,60 +116,72 @@ std::size_t DatagramBatch::run_length(std::size_t first) const {
   return std::max<std::size_t>(n, 1);
 }
 
+// One entry per run (GSO) or per datagram; left uninitialised: only the entries
+// build_messages() fills are read, and this lives on the stack of every send().
+struct DatagramBatch::Messages {
+  mmsghdr headers[kMaxQueued];
+  iovec iovs[kMaxQueued];
+  alignas(cmsghdr) char controls[kMaxQueued][kSegmentControlSize];
+  std::size_t counts[kMaxQueued];  // datagrams in each entry
+};
+
 std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_size) {
-  constexpr std::size_t kMaxMsgs = kMaxQueued;
-  mmsghdr msgs[kMaxMsgs];
-  iovec iovs[kMaxMsgs];
-  alignas(cmsghdr) char controls[kMaxMsgs][CMSG_SPACE(sizeof(std::uint16_t))];
-  if (gso_limit_ != SIZE_MAX &&
-      std::chrono::steady_clock::now() - gso_limited_at_ > proto::kGsoReprobe)
-    gso_limit_ = SIZE_MAX;
+  reprobe_gso_if_due();
+  Messages messages;
   while (!empty()) {
-    // One mmsghdr per run (GSO) or per datagram, then one sendmmsg for all of them.
-    std::size_t count = 0, counts[kMaxMsgs];
-    for (std::size_t i = next_; i < sizes_.size(); ++count) {
-      std::size_t n = run_length(i);
-      std::size_t bytes = 0;
-      for (std::size_t k = i; k < i + n; ++k) bytes += sizes_[k];
-      mmsghdr& m = msgs[count];
-      m = {};
-      iovs[count] = {buffer_.data() + offsets_[i], bytes};
-      m.msg_hdr.msg_iov = &iovs[count];
-      m.msg_hdr.msg_iovlen = 1;
-      m.msg_hdr.msg_name = const_cast<sockaddr*>(to);
-      m.msg_hdr.msg_namelen = to ? to_size : 0;
-      if (n > 1) {
-        m.msg_hdr.msg_control = controls[count];
-        m.msg_hdr.msg_controllen = sizeof controls[count];
-        cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-        auto seg = static_cast<std::uint16_t>(sizes_[i]);
-        std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
-      }
-      counts[count] = n;
-      i += n;
-    }
+    std::size_t count = build_messages(messages, to, to_size);
     ++syscalls_;
-    int sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(count), MSG_DONTWAIT);
+    int sent = send_mmsg_(fd, messages.headers, static_cast<unsigned>(count), MSG_DONTWAIT);
     if (sent >= 0) {
-      refused_retried_ = false;
-      for (int k = 0; k < sent; ++k) next_ += counts[k];
+      advance(messages, sent);
       continue;
     }
     int err = errno;
-    if (handle_failure(err, counts[0])) continue;
-    std::error_code ec(err, std::generic_category());
-    if (ec != std::errc::operation_would_block) {  // drop the failed datagram(s)
-      dropped_ += counts[0];
-      next_ += counts[0];
-    }
-    if (empty()) clear();
-    return ec;
+    if (!handle_failure(err, messages.counts[0])) return give_up(err, messages.counts[0]);
   }
   clear();
   return {};
+}
+
+// A segment size GSO was refused for is tried again some time later (the path MTU may
+// have grown back).
+void DatagramBatch::reprobe_gso_if_due() {
+  if (gso_limit_ != SIZE_MAX && clock_->now() - gso_limited_at_ > proto::kGsoReprobe)
+    gso_limit_ = SIZE_MAX;
+}
+
+// Fills one entry per run from the first queued datagram on; returns how many.
+std::size_t DatagramBatch::build_messages(Messages& m, const sockaddr* to, socklen_t to_size) {
+  std::size_t count = 0;
+  for (std::size_t i = next_; i < sizes_.size() && count < kMaxQueued; ++count) {
+    std::size_t n = run_length(i);
+    build_message(m, count, i, n, to, to_size);
+    i += n;
+  }
+  return count;
+}
+
+// Entry `index`: the `count` datagrams from `first` on, contiguous in the buffer, as one
+// iovec; more than one carry their segment size (UDP_SEGMENT, udp(7)).
+void DatagramBatch::build_message(Messages& m, std::size_t index, std::size_t first,
+                                  std::size_t count, const sockaddr* to, socklen_t to_size) {
+  std::size_t bytes = 0;
+  for (std::size_t k = first; k < first + count; ++k) bytes += sizes_[k];
+  m.iovs[index] = {buffer_.data() + offsets_[first], bytes};
+  msghdr& h = m.headers[index].msg_hdr;
+  m.headers[index] = {};
+  h.msg_iov = &m.iovs[index];
+  h.msg_iovlen = 1;
+  h.msg_name = const_cast<sockaddr*>(to);
+  h.msg_namelen = to ? to_size : 0;
+  if (count > 1) attach_segment_size(h, m.controls[index], sizes_[first]);
+  m.counts[index] = count;
+}
+
+// The first `sent` entries went out.
+void DatagramBatch::advance(const Messages& m, int sent) {
+  refused_retried_ = false;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(sent); ++k) next_ += m.counts[k];
 }
 
 // The first message of the last sendmmsg failed with `err` (sendmmsg reports an error
@@ -177,9 +207,21 @@ bool DatagramBatch::handle_failure(int err, std::size_t first_count) {
   return false;
 }
 
+// A failure handle_failure() could not absorb: EAGAIN keeps the datagrams queued for the
+// next send(); anything else drops those of the failed entry and leaves the rest queued.
+std::error_code DatagramBatch::give_up(int err, std::size_t first_count) {
+  std::error_code ec(err, std::generic_category());
+  if (ec != std::errc::operation_would_block) {
+    dropped_ += first_count;
+    next_ += first_count;
+  }
+  if (empty()) clear();
+  return ec;
+}
+
 void DatagramBatch::limit_gso(std::size_t segment, int err) {
   gso_limit_ = segment - 1;
-  gso_limited_at_ = std::chrono::steady_clock::now();
+  gso_limited_at_ = clock_->now();
   if (gso_limit_ >= gso_limit_logged_) return;  // known already (a re-probe found the same)
   gso_limit_logged_ = gso_limit_;
   notice_ = "UDP GSO refused for " + std::to_string(segment) + "-byte datagrams (" + strerror(err) +

@@ -123,18 +123,15 @@ void Engine::drain_without_peer() {
 bool Engine::answered_locally(util::ConstByteSpan frame) {
   if (!responder_) return false;
   bool peer_up = peers_.front()->up();
-  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(frame.data()),
-                                      frame.size());
-  link::Decision d = responder_->on_device_frame(bytes, peer_up, link::Responder::Clock::now());
+  link::Decision d = responder_->on_device_frame(frame, peer_up, link::Responder::Clock::now());
   if (d == link::Decision::forward) return false;
   if (frame.size() > max_frame_) {
     stats_.dropped.add(Drop::too_big);
     if (d == link::Decision::drop) complain_too_big(frame.size());  // no ICMP told the sender
   }
   if (d == link::Decision::reply) {
-    auto reply = responder_->reply();
     std::error_code ec;
-    device_.write_packet({reinterpret_cast<const std::byte*>(reply.data()), reply.size()}, ec);
+    device_.write_packet(responder_->reply(), ec);
     if (ec) device_write_failed(ec);
     ++stats_.answered_locally;
     if (log_.enabled(util::LogLevel::debug))

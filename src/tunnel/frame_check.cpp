@@ -4,16 +4,16 @@
 
 #include <cstdio>
 
+#include "tund/util/ip.hpp"
+
 namespace tund::tunnel {
 namespace {
 
-constexpr std::size_t kIpv4MinHeader = 20;
-constexpr std::size_t kIpv6Header = 40;
-constexpr std::size_t kEthernetHeader = 14;
-constexpr std::uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd, kEtherVlan = 0x8100;
+using util::kEthernetHeader, util::kEtherIpv4, util::kEtherIpv6, util::kEtherVlan;
+using util::kIpv4MinHeader, util::kIpv6Header;
 
 unsigned ip_version(util::ConstByteSpan frame) {
-  return std::to_integer<unsigned>(frame[0]) >> 4;
+  return util::ip_version(frame.data());
 }
 
 // The length an IP packet claims for itself (IPv4 total length, IPv6 40 + payload
@@ -22,7 +22,7 @@ std::size_t claimed_ip_length(util::ConstByteSpan packet, unsigned version) {
   if (packet.empty() || ip_version(packet) != version) return 0;
   if (version == 4) {
     if (packet.size() < kIpv4MinHeader) return 0;
-    std::size_t ihl = (std::to_integer<std::size_t>(packet[0]) & 0x0f) * 4;
+    std::size_t ihl = util::ipv4_header_length(packet.data());
     std::size_t total = util::load_be16(packet.data() + 2);
     return ihl >= kIpv4MinHeader && total >= ihl ? total : 0;
   }
@@ -44,7 +44,7 @@ bool plausible_ip(util::ConstByteSpan frame) {
 // least 60 bytes), but it may not be cut short. Other EtherTypes are passed on as they are.
 bool plausible_ethernet(util::ConstByteSpan frame) {
   if (frame.size() < kEthernetHeader) return false;
-  std::uint16_t type = util::load_be16(frame.data() + 12);
+  std::uint16_t type = util::load_be16(frame.data() + util::kEthernetTypeOffset);
   unsigned version = type == kEtherIpv4 ? 4 : type == kEtherIpv6 ? 6 : 0;
   if (version == 0) return true;
   util::ConstByteSpan packet = frame.subspan(kEthernetHeader);
@@ -80,7 +80,7 @@ std::size_t network_packet_size(util::ConstByteSpan frame, device::LinkLayer lin
   if (link == device::LinkLayer::ip) return frame.size();
   if (frame.size() < kEthernetHeader) return 0;
   std::size_t header = kEthernetHeader;
-  if (util::load_be16(frame.data() + 12) == kEtherVlan) header += 4;
+  if (util::load_be16(frame.data() + util::kEthernetTypeOffset) == kEtherVlan) header += 4;
   return frame.size() > header ? frame.size() - header : 0;
 }
 
@@ -89,7 +89,8 @@ std::string describe_frame(util::ConstByteSpan frame, device::LinkLayer link) {
   if (link == device::LinkLayer::ip) return text + (frame.empty() ? "empty" : describe_ip(frame));
   if (frame.size() < kEthernetHeader) return text + "runt Ethernet frame";
   char type[16];
-  std::snprintf(type, sizeof type, "0x%04x", util::load_be16(frame.data() + 12));
+  std::snprintf(type, sizeof type, "0x%04x",
+                util::load_be16(frame.data() + util::kEthernetTypeOffset));
   return text + "Ethernet type " + type;
 }
 

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     responder.set_local_subnets({subnet});
   }
   auto now = tund::link::Responder::Clock::time_point{};
-  std::span<const std::uint8_t> frame(data + 1, size - 1);
+  tund::util::ConstByteSpan frame = tund::util::as_bytes(data + 1, size - 1);
   for (bool peer_up : {true, false}) {
     if (responder.on_device_frame(frame, peer_up, now) == tund::link::Decision::reply &&
         (responder.reply().empty() ||

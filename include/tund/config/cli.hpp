@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tund/config/config.hpp"
+#include "tund/config/version.hpp"  // kVersion, generated from CMakeLists.txt's project(VERSION)
 
 namespace tund::config {
 
@@ -27,7 +28,5 @@ CliResult parse_command_line(const std::vector<std::string>& args);
 
 // The usage lines (daemon modes and key commands), ending in a pointer to --help.
 std::string short_usage();
-
-inline constexpr const char* kVersion = "0.1.0";
 
 }  // namespace tund::config

@@ -1,17 +1,31 @@
-// The Internet checksum (RFC 1071) used by IPv4, ICMP and ICMPv6.
+// The Internet checksum (RFC 1071) used by IPv4, ICMP, ICMPv6, TCP and UDP.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "tund/util/bytes.hpp"
+
 namespace tund::link {
 
-// Adds `size` bytes to a running one's-complement sum (big-endian 16-bit words; an odd
-// trailing byte is padded with zero). Start with 0, finish with checksum_finish().
-std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* data, std::size_t size);
-std::uint16_t checksum_finish(std::uint32_t sum);
-inline std::uint16_t checksum(const std::uint8_t* data, std::size_t size) {
-  return checksum_finish(checksum_add(0, data, size));
+// Adds `data` to a running one's-complement sum (big-endian 16-bit words; an odd trailing
+// byte is padded with zero). Start with 0, finish with checksum_finish().
+std::uint32_t checksum_add(std::uint32_t sum, util::ConstByteSpan data);
+
+// Folds a running sum to 16 bits (end-around carry), not complemented: what a partial
+// checksum field holds (the pseudo-header sum the kernel finishes, virtio-net csum_start).
+constexpr std::uint16_t checksum_fold(std::uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
+// The checksum field's value: the folded sum, complemented.
+constexpr std::uint16_t checksum_finish(std::uint32_t sum) {
+  return static_cast<std::uint16_t>(~checksum_fold(sum) & 0xffff);
+}
+
+inline std::uint16_t checksum(util::ConstByteSpan data) {
+  return checksum_finish(checksum_add(0, data));
 }
 
 }  // namespace tund::link

@@ -22,12 +22,15 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
+#include "tund/util/bytes.hpp"
+#include "tund/util/token_bucket.hpp"
+
 namespace tund::link {
 
+// Addresses are values (network order, as in_addr), frames are bytes (util::ByteSpan).
 using Ipv4 = std::array<std::uint8_t, 4>;
 using Mac = std::array<std::uint8_t, 6>;
 
@@ -69,10 +72,11 @@ class Responder {
   using Clock = std::chrono::steady_clock;
   explicit Responder(ResponderConfig config);
 
-  // A frame read from the device. `peer_up`: whether the tunnel can carry it now.
-  Decision on_device_frame(std::span<const std::uint8_t> frame, bool peer_up,
-                           Clock::time_point now);
-  std::span<const std::uint8_t> reply() const { return reply_; }
+  // A frame read from the device (an IP packet for TUN, an Ethernet frame for TAP).
+  // `peer_up`: whether the tunnel can carry it now.
+  Decision on_device_frame(util::ConstByteSpan frame, bool peer_up, Clock::time_point now);
+  // After Decision::reply: the frame to write to the device (valid until the next call).
+  util::ConstByteSpan reply() const { return reply_; }
   const ResponderStats& stats() const { return stats_; }
   const ResponderConfig& config() const { return config_; }
   // The device's MTU changed: the largest packet that crosses the tunnel (bytes).
@@ -81,31 +85,27 @@ class Responder {
   void set_local_subnets(std::vector<Ipv4Subnet> subnets) { subnets_ = std::move(subnets); }
 
  private:
-  Decision on_arp(std::span<const std::uint8_t> eth);
-  Decision on_ipv4(std::span<const std::uint8_t> frame, std::size_t l3, bool peer_up,
-                   Clock::time_point now);
-  Decision on_ipv6(std::span<const std::uint8_t> frame, std::size_t l3, bool peer_up,
-                   Clock::time_point now);
-  Decision echo_reply(std::span<const std::uint8_t> frame, std::size_t l3, std::size_t ihl,
+  Decision on_arp(util::ConstByteSpan eth);
+  Decision on_ipv4(util::ConstByteSpan frame, std::size_t l3, bool peer_up, Clock::time_point now);
+  Decision on_ipv6(util::ConstByteSpan frame, std::size_t l3, bool peer_up, Clock::time_point now);
+  Decision echo_reply(util::ConstByteSpan frame, std::size_t l3, std::size_t ihl,
                       std::size_t total);
-  Decision icmp4_error(std::span<const std::uint8_t> frame, std::size_t l3, std::uint8_t type,
+  Decision icmp4_error(util::ConstByteSpan frame, std::size_t l3, std::uint8_t type,
                        std::uint8_t code, std::uint16_t mtu, Clock::time_point now);
-  Decision icmp6_too_big(std::span<const std::uint8_t> frame, std::size_t l3,
-                         Clock::time_point now);
+  Decision icmp6_too_big(util::ConstByteSpan frame, std::size_t l3, Clock::time_point now);
   bool allow_error(Clock::time_point now);
-  bool subnet_broadcast(const std::uint8_t* address) const;
+  bool subnet_broadcast(const std::byte* address) const;
   // `ihl`, `total`: the checked header length and total length of the packet at l3.
-  bool may_report_ipv4(std::span<const std::uint8_t> frame, std::size_t l3, std::size_t ihl,
+  bool may_report_ipv4(util::ConstByteSpan frame, std::size_t l3, std::size_t ihl,
                        std::size_t total) const;
-  bool may_report_ipv6(std::span<const std::uint8_t> frame, std::size_t l3) const;
-  void begin_reply(std::span<const std::uint8_t> frame, std::uint16_t ethertype);
+  bool may_report_ipv6(util::ConstByteSpan frame, std::size_t l3) const;
+  void begin_reply(util::ConstByteSpan frame, std::uint16_t ethertype);
 
   ResponderConfig config_;
   std::vector<Ipv4Subnet> subnets_;
   ResponderStats stats_;
-  std::vector<std::uint8_t> reply_;
-  double tokens_;
-  Clock::time_point last_refill_{};
+  std::vector<std::byte> reply_;
+  util::TokenBucket error_budget_;  // ICMP errors: unreachable_per_second, burst of as many
 };
 
 // "02:xx:xx:xx:xx:xx": locally administered, unicast, derived from the interface name so

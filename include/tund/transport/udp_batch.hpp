@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tund/util/bytes.hpp"
+#include "tund/util/clock.hpp"
 
 namespace tund::transport {
 
@@ -40,8 +41,15 @@ SendFault classify_send_error(const std::error_code& ec);
 
 class DatagramBatch {
  public:
-  // `max_datagram`: the largest datagram one slot must hold; `gso`: try UDP GSO.
-  DatagramBatch(std::size_t max_datagram, bool gso);
+  // sendmmsg(2) as send() calls it (the default): tests put a wrapper in its place to watch
+  // the calls or to return an error (-1 with errno set) the loopback cannot provoke.
+  using SendMmsg = std::function<int(int fd, mmsghdr* messages, unsigned count, int flags)>;
+
+  // `max_datagram`: the largest datagram one slot must hold; `gso`: try UDP GSO. `clock`
+  // times the re-probe of a GSO size refused before (proto::kGsoReprobe); it must outlive
+  // the batch.
+  DatagramBatch(std::size_t max_datagram, bool gso, const util::Clock& clock = util::steady_clock(),
+                SendMmsg send_mmsg = {});
 
   std::byte* slot() { return buffer_.data() + end_; }
   void commit(std::size_t size);
@@ -67,16 +75,26 @@ class DatagramBatch {
   std::size_t gso_limit() const { return gso_limit_; }
 
  private:
-  std::vector<std::byte> buffer_;
-  std::vector<std::size_t> sizes_, offsets_;
+  struct Messages;  // the arrays of one sendmmsg (udp_batch.cpp)
+
+  void reprobe_gso_if_due();
   std::size_t run_length(std::size_t first) const;
+  std::size_t build_messages(Messages& m, const sockaddr* to, socklen_t to_size);
+  void build_message(Messages& m, std::size_t index, std::size_t first, std::size_t count,
+                     const sockaddr* to, socklen_t to_size);
+  void advance(const Messages& m, int sent);
   bool handle_failure(int err, std::size_t first_count);
+  std::error_code give_up(int err, std::size_t first_count);
   void limit_gso(std::size_t segment, int err);
 
+  std::vector<std::byte> buffer_;
+  std::vector<std::size_t> sizes_, offsets_;
   std::size_t end_ = 0, next_ = 0, max_datagram_;
   bool gso_ = true;
+  const util::Clock* clock_;
+  SendMmsg send_mmsg_;
   std::size_t gso_limit_ = SIZE_MAX, gso_limit_logged_ = SIZE_MAX;
-  std::chrono::steady_clock::time_point gso_limited_at_{};
+  util::Clock::time_point gso_limited_at_{};
   bool refused_retried_ = false;
   std::string notice_;
   std::uint64_t syscalls_ = 0, dropped_ = 0, oversize_ = 0;

@@ -1,5 +1,7 @@
-// Big-endian load/store helpers for wire headers. Header-only and constexpr so the
-// codecs stay allocation-free and the fuzz targets see everything inline.
+// Load/store helpers for wire headers, big-endian (network byte order) and the one
+// little-endian kind (virtio-net), the only ones in tund: every module reads and writes
+// header fields through these. Header-only and constexpr so the codecs stay
+// allocation-free and the fuzz targets see everything inline.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +12,10 @@ namespace tund::util {
 
 using ByteSpan = std::span<std::byte>;
 using ConstByteSpan = std::span<const std::byte>;
+
+constexpr std::uint8_t load_u8(const std::byte* p) {
+  return std::to_integer<std::uint8_t>(*p);
+}
 
 constexpr std::uint16_t load_be16(const std::byte* p) {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
@@ -37,6 +43,17 @@ constexpr void store_be32(std::byte* p, std::uint32_t v) {
 constexpr void store_be64(std::byte* p, std::uint64_t v) {
   store_be32(p, static_cast<std::uint32_t>(v >> 32));
   store_be32(p + 4, static_cast<std::uint32_t>(v & 0xffffffffu));
+}
+
+// Little-endian, for the one little-endian header tund handles: virtio-net's (offload/).
+constexpr std::uint16_t load_le16(const std::byte* p) {
+  return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) |
+                                    (std::to_integer<unsigned>(p[1]) << 8));
+}
+
+constexpr void store_le16(std::byte* p, std::uint16_t v) {
+  p[0] = static_cast<std::byte>(v & 0xffu);
+  p[1] = static_cast<std::byte>(v >> 8);
 }
 
 inline ConstByteSpan as_bytes(const void* data, std::size_t size) {

@@ -7,11 +7,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "tund/util/token_bucket.hpp"
+
 namespace tund::util {
 
 class RateLimiter {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = TokenBucket::Clock;
 
   // `per_second` tokens refill each second, up to `burst`; at most `max_sources` tracked.
   RateLimiter(double per_second, double burst, std::size_t max_sources = 4096)
@@ -20,15 +22,11 @@ class RateLimiter {
   bool allow(const std::string& source, Clock::time_point now);
 
  private:
-  struct Bucket {
-    double tokens;
-    Clock::time_point last;
-  };
   void prune(Clock::time_point now);
 
   double rate_, burst_;
   std::size_t max_sources_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
 }  // namespace tund::util

@@ -11,6 +11,11 @@ namespace tund::link {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+
+// The test data is written as numbers; the responder and the checksum take bytes.
+util::ConstByteSpan bytes(const Bytes& b) {
+  return std::as_bytes(std::span(b));
+}
 using namespace std::chrono_literals;
 
 constexpr Ipv4 kHost{10, 9, 0, 2}, kFar{10, 9, 0, 7};
@@ -33,7 +38,7 @@ Bytes ipv4(Ipv4 src, Ipv4 dst, std::size_t size = 60, std::uint8_t proto = 17,
   std::copy(src.begin(), src.end(), p.begin() + 12);
   std::copy(dst.begin(), dst.end(), p.begin() + 16);
   p[20] = first;
-  put16(&p[10], checksum(p.data(), 20));
+  put16(&p[10], checksum(bytes(p).first(20)));
   return p;
 }
 
@@ -61,7 +66,7 @@ struct IcmpManners : ::testing::Test {
   IcmpManners() { r.set_local_subnets({{Ipv4{10, 9, 0, 1}, 24}}); }
   // Whether an ICMP error comes back while the peer is down.
   bool reported(Responder& responder, const Bytes& packet) {
-    return responder.on_device_frame(packet, false, now) == Decision::reply;
+    return responder.on_device_frame(bytes(packet), false, now) == Decision::reply;
   }
   bool reported(const Bytes& packet) { return reported(r, packet); }
 };
@@ -128,10 +133,11 @@ TEST_F(IcmpManners, NoErrorAboutALaterFragmentOrAnIcmpError) {
 }
 
 TEST_F(IcmpManners, NoFragmentationNeededForABroadcastEither) {
-  EXPECT_EQ(r.on_device_frame(ipv4(kHost, {10, 9, 0, 255}, 1480, 17, 0x4000), true, now),
+  EXPECT_EQ(r.on_device_frame(bytes(ipv4(kHost, {10, 9, 0, 255}, 1480, 17, 0x4000)), true, now),
             Decision::drop);
   EXPECT_EQ(r.stats().too_big_sent, 0u);
-  EXPECT_EQ(r.on_device_frame(ipv4(kHost, kFar, 1480, 17, 0x4000), true, now), Decision::reply);
+  EXPECT_EQ(r.on_device_frame(bytes(ipv4(kHost, kFar, 1480, 17, 0x4000)), true, now),
+            Decision::reply);
   EXPECT_EQ(r.stats().too_big_sent, 1u);
 }
 
@@ -185,7 +191,9 @@ Bytes ipv6(const std::string& src_last, std::uint8_t dst_first, std::size_t size
 }
 
 TEST_F(IcmpManners, Ipv6PacketTooBigOnlyAboutUnicastFromUnicast) {
-  auto too_big = [&](const Bytes& p) { return r.on_device_frame(p, true, now) == Decision::reply; };
+  auto too_big = [&](const Bytes& p) {
+    return r.on_device_frame(bytes(p), true, now) == Decision::reply;
+  };
   EXPECT_TRUE(too_big(ipv6("2", 0xfd)));
   EXPECT_FALSE(too_big(ipv6("2", 0xff))) << "multicast: it could only come from the group";
   EXPECT_FALSE(too_big(ipv6("::", 0xfd))) << "unspecified source";
@@ -199,9 +207,9 @@ TEST_F(IcmpManners, Ipv6PacketTooBigOnlyAboutUnicastFromUnicast) {
 
 TEST_F(IcmpManners, ARaisedTunnelMtuCarriesWhatWasTooBig) {
   Bytes big = ipv4(kHost, kFar, 1480, 17, 0x4000);
-  EXPECT_EQ(r.on_device_frame(big, true, now), Decision::reply);
+  EXPECT_EQ(r.on_device_frame(bytes(big), true, now), Decision::reply);
   r.set_tunnel_mtu(1500);
-  EXPECT_EQ(r.on_device_frame(big, true, now), Decision::forward);
+  EXPECT_EQ(r.on_device_frame(bytes(big), true, now), Decision::forward);
 }
 
 }  // namespace

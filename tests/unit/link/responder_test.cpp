@@ -10,6 +10,11 @@ namespace tund::link {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+
+// The test data is written as numbers; the responder and the checksum take bytes.
+util::ConstByteSpan bytes(const Bytes& b) {
+  return std::as_bytes(std::span(b));
+}
 using namespace std::chrono_literals;
 
 Bytes hex(const std::string& h) {
@@ -62,28 +67,32 @@ struct ResponderTest : ::testing::Test {
     c.tunnel_mtu = 1400;
     return c;
   }
-  Bytes reply_of(Responder& r) { return Bytes(r.reply().begin(), r.reply().end()); }
+  Bytes reply_of(Responder& r) {
+    Bytes out;
+    for (std::byte b : r.reply()) out.push_back(std::to_integer<std::uint8_t>(b));
+    return out;
+  }
 };
 
 TEST_F(ResponderTest, ChecksumMatchesRfc1071Example) {
   // RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2, checksum 220d.
   Bytes data = hex("0001f203f4f5f6f7");
-  EXPECT_EQ(checksum(data.data(), data.size()), 0x220d);
+  EXPECT_EQ(checksum(bytes(data)), 0x220d);
 }
 
 TEST_F(ResponderTest, EchoReplyInTunMode) {
   Responder r(config(false));
-  ASSERT_EQ(r.on_device_frame(kEchoRequest, true, now), Decision::reply);
+  ASSERT_EQ(r.on_device_frame(bytes(kEchoRequest), true, now), Decision::reply);
   EXPECT_EQ(reply_of(r), kEchoReply);
   // Answered locally whether or not the peer is up.
-  ASSERT_EQ(r.on_device_frame(kEchoRequest, false, now), Decision::reply);
+  ASSERT_EQ(r.on_device_frame(bytes(kEchoRequest), false, now), Decision::reply);
   EXPECT_EQ(reply_of(r), kEchoReply);
   EXPECT_EQ(r.stats().echo_replies, 2u);
 }
 
 TEST_F(ResponderTest, EchoReplyInTapMode) {
   Responder r(config(true));
-  ASSERT_EQ(r.on_device_frame(ethernet(kLinkMac, kPeerMac, 0x0800, kEchoRequest), true, now),
+  ASSERT_EQ(r.on_device_frame(bytes(ethernet(kLinkMac, kPeerMac, 0x0800, kEchoRequest)), true, now),
             Decision::reply);
   EXPECT_EQ(reply_of(r), ethernet(kPeerMac, kLinkMac, 0x0800, kEchoReply));
 }
@@ -95,11 +104,11 @@ Bytes echo_request_of_size(std::size_t total) {
   p[2] = static_cast<std::uint8_t>(total >> 8);
   p[3] = static_cast<std::uint8_t>(total);
   p[10] = p[11] = 0;
-  std::uint16_t ip_sum = checksum(p.data(), 20);
+  std::uint16_t ip_sum = checksum(bytes(p).first(20));
   p[10] = static_cast<std::uint8_t>(ip_sum >> 8);
   p[11] = static_cast<std::uint8_t>(ip_sum);
   p[22] = p[23] = 0;
-  std::uint16_t icmp_sum = checksum(p.data() + 20, total - 20);
+  std::uint16_t icmp_sum = checksum(bytes(p).subspan(20, total - 20));
   p[22] = static_cast<std::uint8_t>(icmp_sum >> 8);
   p[23] = static_cast<std::uint8_t>(icmp_sum);
   return p;
@@ -116,10 +125,10 @@ TEST_F(ResponderTest, EchoRequestLargerThanTheMtuIsNotAnswered) {
       fits = ethernet(kLinkMac, kPeerMac, 0x0800, fits);
       too_big = ethernet(kLinkMac, kPeerMac, 0x0800, too_big);
     }
-    ASSERT_EQ(r.on_device_frame(fits, true, now), Decision::reply);
+    ASSERT_EQ(r.on_device_frame(bytes(fits), true, now), Decision::reply);
     EXPECT_EQ(r.reply().size(), fits.size());
-    EXPECT_EQ(r.on_device_frame(too_big, true, now), Decision::drop);
-    EXPECT_EQ(r.on_device_frame(too_big, false, now), Decision::drop);
+    EXPECT_EQ(r.on_device_frame(bytes(too_big), true, now), Decision::drop);
+    EXPECT_EQ(r.on_device_frame(bytes(too_big), false, now), Decision::drop);
     EXPECT_EQ(r.stats().dropped_too_big, 2u);
     EXPECT_EQ(r.stats().echo_replies, 1u);
   }
@@ -134,7 +143,7 @@ TEST_F(ResponderTest, ArpReplyForTheLinkAddress) {
           "000000000000"
           "0a000001");
   Mac broadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  ASSERT_EQ(r.on_device_frame(ethernet(broadcast, kPeerMac, 0x0806, who_has), false, now),
+  ASSERT_EQ(r.on_device_frame(bytes(ethernet(broadcast, kPeerMac, 0x0806, who_has)), false, now),
             Decision::reply);
   Bytes is_at =
       hex("0001080006040002"
@@ -147,14 +156,14 @@ TEST_F(ResponderTest, ArpReplyForTheLinkAddress) {
   // ARP for another address is not ours to answer: it crosses the tunnel.
   Bytes other = who_has;
   other[27] = 9;
-  EXPECT_EQ(r.on_device_frame(ethernet(broadcast, kPeerMac, 0x0806, other), true, now),
+  EXPECT_EQ(r.on_device_frame(bytes(ethernet(broadcast, kPeerMac, 0x0806, other)), true, now),
             Decision::forward);
 }
 
 TEST_F(ResponderTest, HostUnreachableWhileThePeerIsDown) {
   Responder r(config(false));
-  EXPECT_EQ(r.on_device_frame(kUdp, true, now), Decision::forward);
-  ASSERT_EQ(r.on_device_frame(kUdp, false, now), Decision::reply);
+  EXPECT_EQ(r.on_device_frame(bytes(kUdp), true, now), Decision::forward);
+  ASSERT_EQ(r.on_device_frame(bytes(kUdp), false, now), Decision::reply);
   EXPECT_EQ(reply_of(r), kUnreachable);
   EXPECT_EQ(r.stats().unreachable_sent, 1u);
 }
@@ -162,28 +171,29 @@ TEST_F(ResponderTest, HostUnreachableWhileThePeerIsDown) {
 TEST_F(ResponderTest, UnreachableRepliesAreRateLimited) {
   Responder r(config(false));
   int replies = 0;
-  for (int i = 0; i < 100; ++i) replies += r.on_device_frame(kUdp, false, now) == Decision::reply;
+  for (int i = 0; i < 100; ++i)
+    replies += r.on_device_frame(bytes(kUdp), false, now) == Decision::reply;
   EXPECT_EQ(replies, 10);
   EXPECT_EQ(r.stats().errors_rate_limited, 90u);
-  EXPECT_EQ(r.on_device_frame(kUdp, false, now + 1s), Decision::reply);
+  EXPECT_EQ(r.on_device_frame(bytes(kUdp), false, now + 1s), Decision::reply);
 }
 
 TEST_F(ResponderTest, FragmentationNeededCarriesTheTunnelMtu) {
   Responder r(config(false));
   Bytes big = big_df_packet();
-  ASSERT_EQ(r.on_device_frame(big, true, now), Decision::reply);
+  ASSERT_EQ(r.on_device_frame(bytes(big), true, now), Decision::reply);
   Bytes reply = reply_of(r);
   ASSERT_EQ(reply.size(), 576u);
   EXPECT_EQ(Bytes(reply.begin(), reply.begin() + static_cast<long>(kFragNeededHead.size())),
             kFragNeededHead);
   EXPECT_EQ(Bytes(reply.begin() + 28, reply.end()), Bytes(big.begin(), big.begin() + 548));
-  EXPECT_EQ(checksum(reply.data() + 20, reply.size() - 20), 0) << "ICMP checksum verifies";
+  EXPECT_EQ(checksum(bytes(reply).subspan(20)), 0) << "ICMP checksum verifies";
   // Without DF the packet is dropped (counted), not answered.
   big[6] = 0;
   big[10] = big[11] = 0;
-  std::uint16_t c = checksum(big.data(), 20);
+  std::uint16_t c = checksum(bytes(big).first(20));
   big[10] = static_cast<std::uint8_t>(c >> 8), big[11] = static_cast<std::uint8_t>(c);
-  EXPECT_EQ(r.on_device_frame(big, true, now), Decision::drop);
+  EXPECT_EQ(r.on_device_frame(bytes(big), true, now), Decision::drop);
   EXPECT_EQ(r.stats().dropped_too_big, 1u);
 }
 
@@ -199,7 +209,7 @@ TEST_F(ResponderTest, PacketTooBigForIpv6) {
         dst = hex("fd000000000000000000000000000009");
   std::copy(src.begin(), src.end(), v6.begin() + 8);
   std::copy(dst.begin(), dst.end(), v6.begin() + 24);
-  ASSERT_EQ(r.on_device_frame(v6, true, now), Decision::reply);
+  ASSERT_EQ(r.on_device_frame(bytes(v6), true, now), Decision::reply);
   Bytes reply = reply_of(r);
   ASSERT_EQ(reply.size(), 1280u);
   EXPECT_EQ(reply[6], 58);
@@ -208,7 +218,7 @@ TEST_F(ResponderTest, PacketTooBigForIpv6) {
   EXPECT_EQ(reply[40], 2);
   EXPECT_EQ((reply[44] << 24 | reply[45] << 16 | reply[46] << 8 | reply[47]), 1400);
   // The ICMPv6 checksum verifies over the pseudo-header.
-  std::uint32_t sum = checksum_add(0, reply.data() + 8, 32);
+  std::uint32_t sum = checksum_add(0, bytes(reply).subspan(8, 32));
   std::uint8_t tail[8] = {0,
                           0,
                           static_cast<std::uint8_t>((1280 - 40) >> 8),
@@ -217,14 +227,14 @@ TEST_F(ResponderTest, PacketTooBigForIpv6) {
                           0,
                           0,
                           58};
-  sum = checksum_add(sum, tail, 8);
-  EXPECT_EQ(checksum_finish(checksum_add(sum, reply.data() + 40, 1240)), 0);
+  sum = checksum_add(sum, util::as_bytes(tail, 8));
+  EXPECT_EQ(checksum_finish(checksum_add(sum, bytes(reply).subspan(40, 1240))), 0);
 }
 
 TEST_F(ResponderTest, MalformedProbesAreNeverAnswered) {
   Responder r(config(false));
   auto expect_ignored = [&](Bytes p, const char* what) {
-    EXPECT_NE(r.on_device_frame(p, true, now), Decision::reply) << what;
+    EXPECT_NE(r.on_device_frame(bytes(p), true, now), Decision::reply) << what;
   };
   Bytes bad_ip_sum = kEchoRequest;
   bad_ip_sum[10] ^= 1;
@@ -236,14 +246,14 @@ TEST_F(ResponderTest, MalformedProbesAreNeverAnswered) {
   Bytes fragment = kEchoRequest;
   fragment[6] = 0x20;  // more fragments
   fragment[10] = fragment[11] = 0;
-  std::uint16_t c = checksum(fragment.data(), 20);
+  std::uint16_t c = checksum(bytes(fragment).first(20));
   fragment[10] = static_cast<std::uint8_t>(c >> 8), fragment[11] = static_cast<std::uint8_t>(c);
   expect_ignored(fragment, "fragment");
   Bytes broadcast_src = kEchoRequest;
   broadcast_src[12] = 255, broadcast_src[13] = 255, broadcast_src[14] = 255,
   broadcast_src[15] = 255;
   broadcast_src[10] = broadcast_src[11] = 0;
-  c = checksum(broadcast_src.data(), 20);
+  c = checksum(bytes(broadcast_src).first(20));
   broadcast_src[10] = static_cast<std::uint8_t>(c >> 8),
   broadcast_src[11] = static_cast<std::uint8_t>(c);
   expect_ignored(broadcast_src, "broadcast source");
@@ -256,7 +266,7 @@ TEST_F(ResponderTest, MalformedProbesAreNeverAnswered) {
   EXPECT_GE(r.stats().ignored_malformed, 6u);
   EXPECT_EQ(r.stats().echo_replies, 0u);
   // No ICMP error about an ICMP error.
-  EXPECT_EQ(r.on_device_frame(kUnreachable, false, now), Decision::drop);
+  EXPECT_EQ(r.on_device_frame(bytes(kUnreachable), false, now), Decision::drop);
 
   Responder tap(config(true));
   Bytes who_has =
@@ -267,25 +277,28 @@ TEST_F(ResponderTest, MalformedProbesAreNeverAnswered) {
           "0a000001");
   Mac broadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   Mac multicast_src = {0x01, 0x00, 0x5e, 0, 0, 1};
-  EXPECT_NE(tap.on_device_frame(ethernet(broadcast, multicast_src, 0x0806, who_has), true, now),
-            Decision::reply)
+  EXPECT_NE(
+      tap.on_device_frame(bytes(ethernet(broadcast, multicast_src, 0x0806, who_has)), true, now),
+      Decision::reply)
       << "ARP from a multicast MAC";
   Bytes gratuitous = who_has;
   std::copy(gratuitous.begin() + 24, gratuitous.begin() + 28, gratuitous.begin() + 14);
-  EXPECT_NE(tap.on_device_frame(ethernet(broadcast, kPeerMac, 0x0806, gratuitous), true, now),
-            Decision::reply)
+  EXPECT_NE(
+      tap.on_device_frame(bytes(ethernet(broadcast, kPeerMac, 0x0806, gratuitous)), true, now),
+      Decision::reply)
       << "gratuitous ARP";
-  EXPECT_NE(tap.on_device_frame(ethernet(broadcast, kPeerMac, 0x0806, Bytes(10, 0)), true, now),
-            Decision::reply)
+  EXPECT_NE(
+      tap.on_device_frame(bytes(ethernet(broadcast, kPeerMac, 0x0806, Bytes(10, 0))), true, now),
+      Decision::reply)
       << "short ARP";
-  EXPECT_EQ(tap.on_device_frame(Bytes(8, 0xff), true, now), Decision::drop) << "runt frame";
+  EXPECT_EQ(tap.on_device_frame(bytes(Bytes(8, 0xff)), true, now), Decision::drop) << "runt frame";
 }
 
 TEST_F(ResponderTest, WithoutALinkAddressEverythingPasses) {
   ResponderConfig c = config(false);
   c.link_ip.reset();
   Responder r(c);
-  EXPECT_EQ(r.on_device_frame(kEchoRequest, true, now), Decision::forward);
+  EXPECT_EQ(r.on_device_frame(bytes(kEchoRequest), true, now), Decision::forward);
 }
 
 TEST_F(ResponderTest, MacHelpers) {

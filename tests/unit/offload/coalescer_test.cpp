@@ -40,8 +40,7 @@ class CoalescerTest : public ::testing::Test {
   Coalescer c;
   std::vector<Written> written;
   Coalescer::Emit emit = [this](const VnetHeader& h, util::ConstByteSpan p) {
-    auto* b = reinterpret_cast<const std::uint8_t*>(p.data());
-    written.push_back({h, Bytes(b, b + p.size())});
+    written.push_back({h, test::numbers(p)});
   };
 };
 
@@ -95,7 +94,7 @@ TEST_F(CoalescerTest, SegmenterOutputMergesBackToTheOriginal) {
     ASSERT_TRUE(s.load(h, span(super), why));
     Bytes buffer(65535);
     while (!s.done()) {
-      std::size_t n = s.next({reinterpret_cast<std::byte*>(buffer.data()), buffer.size()});
+      std::size_t n = s.next(test::writable(buffer));
       push(Bytes(buffer.begin(), buffer.begin() + static_cast<long>(n)));
     }
     // PSH on the last segment ends the merge at once: no flush needed.

@@ -13,8 +13,17 @@ namespace tund::offload::test {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// The test data is written as numbers; the offload API takes bytes.
 inline util::ConstByteSpan span(const Bytes& b) {
-  return {reinterpret_cast<const std::byte*>(b.data()), b.size()};
+  return std::as_bytes(std::span(b));
+}
+inline util::ByteSpan writable(Bytes& b) {
+  return std::as_writable_bytes(std::span(b));
+}
+inline Bytes numbers(util::ConstByteSpan bytes) {
+  Bytes out;
+  for (std::byte b : bytes) out.push_back(std::to_integer<std::uint8_t>(b));
+  return out;
 }
 
 inline std::uint16_t get16(const Bytes& b, std::size_t i) {

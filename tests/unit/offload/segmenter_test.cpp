@@ -30,7 +30,7 @@ std::vector<Bytes> segment_all(const VnetHeader& h, const Bytes& packet) {
   std::vector<Bytes> out;
   Bytes buffer(65535);
   while (!s.done()) {
-    std::size_t n = s.next({reinterpret_cast<std::byte*>(buffer.data()), buffer.size()});
+    std::size_t n = s.next(test::writable(buffer));
     if (n == 0) break;
     out.emplace_back(buffer.begin(), buffer.begin() + static_cast<long>(n));
   }
@@ -145,10 +145,10 @@ TEST(Segmenter, FinishesAPartialChecksum) {
     test::put16(p, field, test::ref_fold(test::ref_pseudo(p)));
     VnetHeader h = gso(p, GsoType::none, 0);
     h.csum_offset = udp ? 6 : 16;
-    ASSERT_TRUE(finish_checksum(h, {reinterpret_cast<std::byte*>(p.data()), p.size()}));
+    ASSERT_TRUE(finish_checksum(h, test::writable(p)));
     EXPECT_TRUE(test::l4_checksum_ok(p));
     h.csum_offset = 1000;
-    EXPECT_FALSE(finish_checksum(h, {reinterpret_cast<std::byte*>(p.data()), p.size()}));
+    EXPECT_FALSE(finish_checksum(h, test::writable(p)));
   }
 }
 

@@ -186,7 +186,7 @@ TEST(EngineResponderSubnets, NoUnreachableForTheDirectedBroadcastOfADeviceAddres
     p[12] = p[16] = std::byte{10}, p[13] = p[17] = std::byte{9};
     p[15] = std::byte{2}, p[19] = static_cast<std::byte>(last);
     p[10] = p[11] = std::byte{0};
-    std::uint16_t c = link::checksum(reinterpret_cast<std::uint8_t*>(p.data()), 20);
+    std::uint16_t c = link::checksum({p.data(), 20});
     p[10] = std::byte(c >> 8), p[11] = std::byte(c & 0xff);
     dev.inject(p);
     io.restart();

@@ -138,9 +138,9 @@ TEST(EngineWithResponder, LinkPingsAreAnsweredLocallyAndNeverCross) {
   for (unsigned byte : {0x45u, 0u, 0u,  0x1cu, 0u, 0u, 0u, 0u, 64u, 1u, 0u,    0u,    10u, 0u,
                         0u,    2u, 10u, 0u,    0u, 1u, 8u, 0u, 0u,  0u, 0x12u, 0x34u, 0u,  1u})
     ping.push_back(std::byte(byte));
-  std::uint16_t c = link::checksum(reinterpret_cast<std::uint8_t*>(ping.data()), 20);
+  std::uint16_t c = link::checksum({ping.data(), 20});
   ping[10] = std::byte(c >> 8), ping[11] = std::byte(c & 0xff);
-  c = link::checksum(reinterpret_cast<std::uint8_t*>(ping.data()) + 20, 8);
+  c = link::checksum({ping.data() + 20, 8});
   ping[22] = std::byte(c >> 8), ping[23] = std::byte(c & 0xff);
   for (bool up : {true, false}) {
     net_a.set_up(up);
