@@ -117,8 +117,42 @@ void Responder::begin_reply(util::ConstByteSpan frame, std::uint16_t ethertype) 
   store_be16(reply_.data() + reply_.size() - 2, ethertype);
 }
 
+Destination destination_of(util::ConstByteSpan frame, bool ethernet) {
+  Destination d;
+  std::size_t l3 = ethernet ? kEthernetHeader : 0;
+  if (frame.size() < l3) return d;
+  if (ethernet) std::copy_n(frame.data(), d.mac.size(), d.mac.begin());
+  if (frame.size() < l3 + 1) return d;
+  unsigned version = util::ip_version(frame.data() + l3);
+  std::size_t offset = version == 4 ? 16 : 24, size = version == 4 ? 4 : 16;
+  if ((version != 4 && version != 6) || frame.size() < l3 + offset + size) return d;
+  d.family = static_cast<int>(version);
+  std::copy_n(frame.data() + l3 + offset, size, d.address.begin());
+  return d;
+}
+
+namespace {
+
+// One answer for every destination.
+class FixedReachability final : public Reachability {
+ public:
+  explicit FixedReachability(bool up) : up_(up) {}
+  bool peer_up_for(const Destination&) const override { return up_; }
+
+ private:
+  bool up_;
+};
+
+}  // namespace
+
 Decision Responder::on_device_frame(util::ConstByteSpan frame, bool peer_up,
                                     Clock::time_point now) {
+  return on_device_frame(frame, FixedReachability(peer_up), now);
+}
+
+Decision Responder::on_device_frame(util::ConstByteSpan frame, const Reachability& paths,
+                                    Clock::time_point now) {
+  bool peer_up = paths.peer_up_for(destination_of(frame, config_.ethernet));
   if (!config_.ethernet) {
     if (frame.empty()) return Decision::drop;
     switch (util::ip_version(frame.data())) {

@@ -122,8 +122,7 @@ void Engine::drain_without_peer() {
 // Lets the responder see a frame from the device; true if it was handled locally.
 bool Engine::answered_locally(util::ConstByteSpan frame) {
   if (!responder_) return false;
-  bool peer_up = peers_.front()->up();
-  link::Decision d = responder_->on_device_frame(frame, peer_up, link::Responder::Clock::now());
+  link::Decision d = responder_->on_device_frame(frame, *this, link::Responder::Clock::now());
   if (d == link::Decision::forward) return false;
   if (frame.size() > max_frame_) {
     stats_.dropped.add(Drop::too_big);
@@ -136,10 +135,20 @@ bool Engine::answered_locally(util::ConstByteSpan frame) {
     ++stats_.answered_locally;
     if (log_.enabled(util::LogLevel::debug))
       log_.debug("answered locally: ", describe_frame(frame, device_.link_layer()));
-  } else if (!peer_up) {
+  } else if (!peer_up_for(link::destination_of(
+                 frame, device_.link_layer() == device::LinkLayer::ethernet))) {
     stats_.dropped.add(Drop::no_peer);
   }
   return true;
+}
+
+Peer* Engine::peer_for(const link::Destination& /*destination*/) const {
+  return peers_.front().get();
+}
+
+bool Engine::peer_up_for(const link::Destination& destination) const {
+  const Peer* peer = peer_for(destination);
+  return peer && peer->up();
 }
 
 void Engine::complain_too_big(std::size_t size) {

@@ -67,13 +67,35 @@ enum class Decision {
   drop,     // neither (too big, or addressed to the link and not answerable)
 };
 
+// Where a frame read from the device is going, as far as the responder reads it: the IP
+// destination (RFC 791 bytes 16-19, RFC 8200 bytes 24-39) and, for TAP, the Ethernet
+// destination. family 0: no IP destination could be read.
+struct Destination {
+  int family = 0;                       // 4, 6 or 0
+  std::array<std::byte, 16> address{};  // IPv4: the first 4 bytes
+  std::array<std::byte, 6> mac{};       // TAP only
+};
+// Reads it; never past the frame.
+Destination destination_of(util::ConstByteSpan frame, bool ethernet);
+
+// "Is there an up peer for this destination?": answered by the tunnel's router. Without
+// one, a packet gets "destination unreachable" (or is dropped) instead of being forwarded.
+class Reachability {
+ public:
+  virtual ~Reachability() = default;
+  virtual bool peer_up_for(const Destination& destination) const = 0;
+};
+
 class Responder {
  public:
   using Clock = std::chrono::steady_clock;
   explicit Responder(ResponderConfig config);
 
-  // A frame read from the device (an IP packet for TUN, an Ethernet frame for TAP).
-  // `peer_up`: whether the tunnel can carry it now.
+  // A frame read from the device (an IP packet for TUN, an Ethernet frame for TAP);
+  // `paths` says whether the tunnel can carry it now.
+  Decision on_device_frame(util::ConstByteSpan frame, const Reachability& paths,
+                           Clock::time_point now);
+  // The same, for callers with one answer for every destination (tests, fuzzing).
   Decision on_device_frame(util::ConstByteSpan frame, bool peer_up, Clock::time_point now);
   // After Decision::reply: the frame to write to the device (valid until the next call).
   util::ConstByteSpan reply() const { return reply_; }

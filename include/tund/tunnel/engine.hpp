@@ -76,7 +76,9 @@ struct EngineParts {
   util::LogLimiter* wire_complaints = nullptr;
 };
 
-class Engine final : private transport::Receiver, private device::DeviceObserver {
+class Engine final : private transport::Receiver,
+                     private device::DeviceObserver,
+                     private link::Reachability {
  public:
   explicit Engine(EngineParts parts);
   ~Engine() override;
@@ -116,6 +118,10 @@ class Engine final : private transport::Receiver, private device::DeviceObserver
   void wait_for_writable();
   void drain_without_peer();
   bool answered_locally(util::ConstByteSpan frame);
+  // The router: the peer a destination belongs to. With one peer every destination is
+  // its (the hub routes by allowed-ips, and by learned MAC for TAP).
+  Peer* peer_for(const link::Destination& destination) const;
+  bool peer_up_for(const link::Destination& destination) const override;
   void wait_for_device();
   void on_read_error(std::error_code ec);
   void complain_too_big(std::size_t size);
