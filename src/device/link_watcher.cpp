@@ -55,10 +55,10 @@ void LinkWatcher::stop() {
 
 void LinkWatcher::wait() {
   socket_.async_wait(asio::posix::stream_descriptor::wait_read,
-                     [this, alive = std::weak_ptr<int>(alive_)](std::error_code ec) {
-                       if (alive.expired() || ec || !socket_.is_open()) return;
+                     lifetime_.guard([this](std::error_code ec) {
+                       if (ec || !socket_.is_open()) return;
                        read_all();
-                     });
+                     }));
 }
 
 // Drains the socket. ENOBUFS means the kernel dropped notifications: the owner re-reads

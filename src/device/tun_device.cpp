@@ -226,9 +226,18 @@ void TunDevice::write_packet(util::ConstByteSpan packet, std::error_code& ec) {
     ec = write_iov(&iov, 1);
     return;
   }
+  write_error_.clear();
   coalescer_.push(packet, write_one_);
-  if (coalescer_.pending()) schedule_flush();
-  ec = std::exchange(deferred_error_, {});
+  ec = std::exchange(write_error_, {});
+}
+
+// The engine ends each batch of writes (one socket read's worth of frames) here, so the
+// merged packets go to the kernel then: no posted flush, no error kept for a later call.
+std::error_code TunDevice::flush_writes() {
+  if (!offload_ || !coalescer_.pending() || !fd_.is_open()) return {};
+  write_error_.clear();
+  coalescer_.flush(write_one_);
+  return std::exchange(write_error_, {});
 }
 
 void TunDevice::write_one(const offload::VnetHeader& header, util::ConstByteSpan packet) {
@@ -236,7 +245,8 @@ void TunDevice::write_one(const offload::VnetHeader& header, util::ConstByteSpan
   offload::write_vnet_header(header, header_bytes);
   iovec iov[2] = {{header_bytes, sizeof header_bytes},
                   {const_cast<std::byte*>(packet.data()), packet.size()}};
-  if (auto ec = write_iov(iov, 2)) deferred_error_ = ec;
+  auto ec = write_iov(iov, 2);
+  if (ec && !write_error_) write_error_ = ec;
 }
 
 std::error_code TunDevice::write_iov(const iovec* iov, int count) {
@@ -244,18 +254,6 @@ std::error_code TunDevice::write_iov(const iovec* iov, int count) {
     if (::writev(fd_.native_handle(), iov, count) >= 0) return {};
     if (errno != EINTR) return {errno, std::generic_category()};
   }
-}
-
-// The merged packets go to the kernel once everything that arrived in this turn of the
-// event loop (one socket read's worth of frames) has been pushed.
-void TunDevice::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  asio::post(fd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
-    if (alive.expired()) return;
-    flush_scheduled_ = false;
-    if (fd_.is_open()) coalescer_.flush(write_one_);
-  });
 }
 
 OffloadStats TunDevice::offload_stats() const {

@@ -6,7 +6,7 @@
 #include "tcp_connection.hpp"
 #include "tund/proto/causes.hpp"
 #include "tund/proto/timers.hpp"
-#include "tund/transport/lifetime.hpp"
+#include "tund/util/lifetime.hpp"
 
 namespace tund::transport {
 namespace {

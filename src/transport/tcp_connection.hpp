@@ -4,7 +4,7 @@
 // contiguous output buffer, with a high-water mark for backpressure. It knows nothing of
 // what the frames contain. Private to transport/.
 //
-// Lifetime (lifetime.hpp): the owning transport holds it by unique_ptr and outlives it;
+// util::Lifetime (lifetime.hpp): the owning transport holds it by unique_ptr and outlives it;
 // its handlers are guarded, so a connection destroyed with a read or write pending is
 // never touched again.
 #pragma once
@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "tund/proto/frame_codec.hpp"
-#include "tund/transport/lifetime.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/util/clock.hpp"
+#include "tund/util/lifetime.hpp"
 
 namespace tund::transport {
 
@@ -84,7 +84,7 @@ class TcpConnection {
   std::size_t out_begin_ = 0, out_end_ = 0;
   bool write_waiting_ = false;
   bool closed_ = false;
-  Lifetime life_;
+  util::Lifetime life_;
 };
 
 // Sets TCP_NODELAY (frames are coalesced by tund itself, so Nagle only adds latency) and

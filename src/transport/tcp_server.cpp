@@ -8,7 +8,7 @@
 #include "tcp_connection.hpp"
 #include "tund/proto/timers.hpp"
 #include "tund/transport/endpoints.hpp"
-#include "tund/transport/lifetime.hpp"
+#include "tund/util/lifetime.hpp"
 
 namespace tund::transport {
 namespace {

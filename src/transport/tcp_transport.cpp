@@ -3,7 +3,7 @@
 #include <asio/post.hpp>
 
 #include "tcp_connection.hpp"
-#include "tund/transport/lifetime.hpp"
+#include "tund/util/lifetime.hpp"
 
 namespace tund::transport {
 

@@ -107,7 +107,7 @@ void Engine::fail(const std::string& why) {
   failed_ = true;
   stopped_ = true;  // nothing more is read or written from here on
   // Closed on the next turn: fail() may run inside a transport or device callback.
-  device_.async_pause(std::chrono::milliseconds(0), [this] { stop(); });
+  device_.async_pause(std::chrono::milliseconds(0), lifetime_.guard([this] { stop(); }));
   if (on_failure_)
     on_failure_(why);
   else

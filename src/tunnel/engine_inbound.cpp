@@ -141,6 +141,12 @@ void Engine::on_endpoint_down(const transport::Endpoint& endpoint, const std::st
 
 // ---- the device ---------------------------------------------------------------------------
 
+// One socket read's worth of frames was written: what the device merged goes out now.
+void Engine::on_receive_batch_end() {
+  if (stopped_) return;
+  if (auto ec = device_.flush_writes()) device_write_failed(ec);
+}
+
 void Engine::deliver(util::ConstByteSpan frame) {
   if (frame.empty() || stopped_) return;
   if (!plausible_frame(frame, device_.link_layer())) {

@@ -14,11 +14,11 @@ constexpr int kOutboundBatch = 64;
 }  // namespace
 
 void Engine::wait_for_device() {
-  device_.async_wait_readable([this](std::error_code ec) {
+  device_.async_wait_readable(lifetime_.guard([this](std::error_code ec) {
     if (stopped_) return;
     if (ec) return on_read_error(ec);
     pump_outbound();
-  });
+  }));
 }
 
 // Gone: stop for good. Anything else: counted, logged (bounded), and retried after a
@@ -32,10 +32,10 @@ void Engine::on_read_error(std::error_code ec) {
   ++stats_.device_read_errors;
   complain("device " + device_.name() + " read failed: " + ec.message() + "; retrying");
   read_error_pending_ = true;
-  device_.async_pause(proto::kDeviceErrorPause, [this] {
+  device_.async_pause(proto::kDeviceErrorPause, lifetime_.guard([this] {
     read_error_pending_ = false;
     if (!stopped_) wait_for_device();
-  });
+  }));
 }
 
 void Engine::pump_outbound() {
@@ -66,11 +66,11 @@ void Engine::pump_outbound() {
 void Engine::wait_for_writable() {
   waiting_writable_ = true;
   unsigned generation = ++pump_wait_;
-  transport_.when_writable([this, generation] {
+  transport_.when_writable(lifetime_.guard([this, generation] {
     if (stopped_ || !waiting_writable_ || generation != pump_wait_) return;
     waiting_writable_ = false;
     pump_outbound();
-  });
+  }));
 }
 
 // Reads one packet into the peer's next message, behind the room for its header, and
@@ -131,6 +131,7 @@ bool Engine::answered_locally(util::ConstByteSpan frame) {
   if (d == link::Decision::reply) {
     std::error_code ec;
     device_.write_packet(responder_->reply(), ec);
+    if (!ec) ec = device_.flush_writes();
     if (ec) device_write_failed(ec);
     ++stats_.answered_locally;
     if (log_.enabled(util::LogLevel::debug))

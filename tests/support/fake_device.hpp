@@ -69,6 +69,10 @@ class FakeDevice final : public device::Device {
     written_.emplace_back(packet.begin(), packet.end());
     ec.clear();
   }
+  std::error_code flush_writes() override {
+    ++flushes_;
+    return {};
+  }
   void close() override {
     waiter_ = nullptr;
     closed_ = true;
@@ -109,6 +113,7 @@ class FakeDevice final : public device::Device {
   std::size_t reads() const { return reads_; }
   std::size_t read_calls() const { return read_calls_; }
   std::size_t pauses() const { return pauses_; }
+  std::size_t write_flushes() const { return flushes_; }
   bool closed() const { return closed_; }
 
  private:
@@ -128,7 +133,7 @@ class FakeDevice final : public device::Device {
   std::deque<Packet> inbound_;
   std::vector<Packet> written_;
   WaitHandler waiter_;
-  std::size_t reads_ = 0, read_calls_ = 0, waits_ = 0, pauses_ = 0;
+  std::size_t reads_ = 0, read_calls_ = 0, waits_ = 0, pauses_ = 0, flushes_ = 0;
   std::optional<std::errc> write_error_;
   std::optional<std::error_code> read_error_;
   bool exists_ = true;

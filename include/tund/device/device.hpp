@@ -79,9 +79,14 @@ class Device {
   virtual void async_pause(std::chrono::milliseconds delay, std::function<void()> handler) = 0;
   // Reads one packet; returns its size, or 0 with `ec` set (would_block when drained).
   virtual std::size_t read_packet(util::ByteSpan buffer, std::error_code& ec) = 0;
-  // Writes one packet without blocking. A full device queue drops it (ec set), as a router
-  // would: the net→device direction must never stall the socket reader.
+  // Writes one packet without blocking, or (TUN offloads) queues it to be merged with the
+  // next ones of its TCP flow. A full device queue drops it (ec set), as a router would:
+  // the net→device direction must never stall the socket reader.
   virtual void write_packet(util::ConstByteSpan packet, std::error_code& ec) = 0;
+  // The end of a batch of writes (one socket read's worth of frames): whatever is queued
+  // goes to the kernel now. Returns the first error among those writes (each failed write
+  // lost its packet).
+  virtual std::error_code flush_writes() = 0;
 
   virtual void close() = 0;
 };

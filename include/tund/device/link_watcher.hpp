@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tund/device/link_events.hpp"
+#include "tund/util/lifetime.hpp"
 
 namespace tund::device {
 
@@ -39,7 +40,7 @@ class LinkWatcher {
   EventHandler on_event_;
   FailureHandler on_failure_;
   std::vector<std::byte> buffer_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>();
+  util::Lifetime lifetime_;  // guards the wait's handler
 };
 
 }  // namespace tund::device

@@ -6,9 +6,9 @@
 // up to 64 KB of one TCP/UDP flow. read_packet() still returns ordinary MTU-sized packets:
 // it segments the super-packet itself (offload/segmenter.hpp), one segment per call.
 // write_packet() merges consecutive segments of a TCP flow (offload/coalescer.hpp) and
-// writes them as one super-packet when the current event-loop turn ends (a posted flush),
-// so the engine and the wire never see the difference. A kernel without these features
-// gets the plain path; offload_status() says which one is running.
+// writes them as one super-packet when the engine ends the batch (flush_writes(), after
+// each socket read's worth of frames), so the engine and the wire never see the difference. A
+// kernel without these features gets the plain path; offload_status() says which one is running.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -76,13 +76,13 @@ class TunDevice final : public Device {
   void async_pause(std::chrono::milliseconds delay, std::function<void()> handler) override;
   std::size_t read_packet(util::ByteSpan buffer, std::error_code& ec) override;
   void write_packet(util::ConstByteSpan packet, std::error_code& ec) override;
+  std::error_code flush_writes() override;
   void close() override;
 
  private:
   std::size_t read_super_packet(util::ByteSpan buffer, std::error_code& ec);
   void write_one(const offload::VnetHeader& header, util::ConstByteSpan packet);
   std::error_code write_iov(const struct iovec* iov, int count);
-  void schedule_flush();
   void open(const TunOptions& options);
   void on_link_event(const LinkEvent& event);
   void on_link_changed(const LinkEvent& event);
@@ -109,10 +109,8 @@ class TunDevice final : public Device {
   offload::Segmenter segmenter_;
   offload::Coalescer coalescer_;
   offload::Coalescer::Emit write_one_;
-  std::string last_bad_read_;       // why the last unsplittable GSO read was dropped
-  std::error_code deferred_error_;  // from a posted flush, reported by the next write
-  bool flush_scheduled_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>();  // posted flushes check it
+  std::string last_bad_read_;    // why the last unsplittable GSO read was dropped
+  std::error_code write_error_;  // the first failed write of the current call
 };
 
 }  // namespace tund::device

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "tund/transport/endpoints.hpp"
-#include "tund/transport/lifetime.hpp"
 #include "tund/transport/resolver.hpp"
+#include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::transport {
@@ -46,7 +46,7 @@ class ServerLookup {
   bool literal_ = false;
   std::string last_failure_;  // logged once until a lookup succeeds again
   std::function<void()> done_;
-  Lifetime life_;
+  util::Lifetime life_;
 };
 
 // "198.18.0.1, 2001:db8::1" (addresses only: the port is the same for all).

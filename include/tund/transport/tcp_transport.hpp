@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "tund/proto/timers.hpp"
-#include "tund/transport/lifetime.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/util/clock.hpp"
+#include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::transport {
@@ -89,7 +89,7 @@ class TcpTransport : public Transport {
   const util::Clock& clock_;
   TransportStats stats_;
   bool stopped_ = false;
-  Lifetime life_;  // guards this object's handlers
+  util::Lifetime life_;  // guards this object's handlers
 
  private:
   class Events;  // the TcpConnection::Owner side

@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "tund/transport/endpoints.hpp"
-#include "tund/transport/lifetime.hpp"
 #include "tund/transport/server_lookup.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/transport/udp_batch.hpp"
 #include "tund/util/clock.hpp"
+#include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::transport {
@@ -131,7 +131,7 @@ class UdpTransport final : public Transport {
   // Handlers of this object (timers) and of its current socket: the client reopens its
   // socket for the other address family, and the old socket's handlers must then do
   // nothing (lifetime.hpp).
-  Lifetime life_, socket_life_;
+  util::Lifetime life_, socket_life_;
 };
 
 }  // namespace tund::transport

@@ -46,6 +46,7 @@
 #include "tund/tunnel/drop.hpp"
 #include "tund/tunnel/peer.hpp"
 #include "tund/util/clock.hpp"
+#include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::tunnel {
@@ -129,6 +130,7 @@ class Engine final : private transport::Receiver,
   void on_message(const transport::Endpoint& from, util::ByteSpan message) override;
   void on_endpoint_up(const transport::Endpoint& endpoint) override;
   void on_endpoint_down(const transport::Endpoint& endpoint, const std::string& reason) override;
+  void on_receive_batch_end() override;
   void on_datagram(const transport::Endpoint& from, util::ByteSpan message);
   void on_encrypted(const transport::Endpoint& from, util::ByteSpan message);
   bool initiation_allowed(const transport::Endpoint& from);
@@ -189,6 +191,9 @@ class Engine final : private transport::Receiver,
   bool failed_ = false;
   bool device_down_ = false;
   bool read_error_pending_ = false;  // a pause after a read error is running
+  // Last, so it ends first: the device's and the transport's pending handlers (waits,
+  // pauses, resume) do nothing once the engine is gone.
+  util::Lifetime lifetime_;
 };
 
 }  // namespace tund::tunnel

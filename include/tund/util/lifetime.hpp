@@ -1,8 +1,8 @@
-// The one lifetime idiom of transport/ for asynchronous handlers (issue 12: shared_from_this,
+// The one lifetime idiom for asynchronous handlers (issue 12: shared_from_this,
 // a weak_ptr token and bare `this` + flags were mixed before). Every object that owns a
-// socket, a timer or a lookup owns a Lifetime and wraps each handler it starts in guard():
-// the handler captures `this` and runs only while the object exists and has not ended the
-// Lifetime (stop(), or a socket replaced by a new one). Asio runs the handlers of a closed
+// socket, a timer, a lookup or a wait owns a Lifetime and wraps each handler it starts in
+// guard(): the handler captures `this` and runs only while the object exists and has not
+// ended the Lifetime (stop(), or a socket replaced by a new one). Asio runs the handlers of a closed
 // or destroyed socket or timer later, with operation_aborted; guarded, they touch nothing.
 //
 // Objects are owned plainly (unique_ptr or members), never kept alive by their handlers:
@@ -13,7 +13,7 @@
 #include <memory>
 #include <utility>
 
-namespace tund::transport {
+namespace tund::util {
 
 class Lifetime {
  public:
@@ -39,4 +39,4 @@ class Lifetime {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace tund::transport
+}  // namespace tund::util
