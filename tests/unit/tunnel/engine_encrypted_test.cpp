@@ -6,8 +6,7 @@
 
 #include <cstdio>
 
-#include "support/engine_harness.hpp"
-#include "support/manual_clock.hpp"
+#include "support/engine_fixture.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/crypto/primitives.hpp"
 #include "tund/proto/timers.hpp"
@@ -17,13 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Encrypted : ::testing::Test {
+struct Encrypted : EngineFixture {
   bool sodium_ready = (crypto::init_sodium(), true);
-  asio::io_context io;
-  ManualClock clock;
-  std::vector<std::string> lines;
-  util::Logger log{util::LogLevel::info,
-                   [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
   crypto::Key client_key = crypto::random_private_key();
   crypto::Key server_key = crypto::random_private_key();
   crypto::Identity server_id{config_for(server_key, {crypto::x25519_public(client_key)})};
@@ -64,10 +58,6 @@ struct Encrypted : ::testing::Test {
     }
     poll();
   }
-  void poll() {
-    io.restart();
-    io.poll();
-  }
   // A fresh initiation from the allowed client's key, as a second client would send.
   LoopbackBind::Message fresh_initiation() {
     crypto::Identity id(config_for(client_key, {}));
@@ -79,14 +69,6 @@ struct Encrypted : ::testing::Test {
   }
   static transport::Endpoint connection(std::uint64_t id) {
     return {asio::ip::make_address("198.18.0.7"), static_cast<std::uint16_t>(40000 + id), id};
-  }
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& line : lines) std::printf("  log: %s\n", line.c_str());
-  }
-  std::size_t lines_with(const std::string& text) const {
-    return static_cast<std::size_t>(std::count_if(
-        lines.begin(), lines.end(), [&](auto& l) { return l.find(text) != std::string::npos; }));
   }
 };
 

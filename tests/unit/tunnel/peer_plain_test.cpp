@@ -6,8 +6,7 @@
 
 #include <cstdio>
 
-#include "support/engine_harness.hpp"
-#include "support/manual_clock.hpp"
+#include "support/engine_fixture.hpp"
 #include "tund/proto/timers.hpp"
 
 namespace tund::testing {
@@ -15,34 +14,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct PlainPeers : ::testing::Test {
-  asio::io_context io;
-  ManualClock clock;
-  std::vector<std::string> lines;
-  util::Logger log{util::LogLevel::info,
-                   [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
+struct PlainPeers : EngineFixture {
   FakeDevice dev_c{io, device::LinkLayer::ip}, dev_s{io, device::LinkLayer::ip};
   LoopbackBind net_c{io, true, true, 40000}, net_s{io, true, false, 55555};
   tunnel::Engine client{engine_parts(dev_c, net_c, log, true, nullptr, nullptr, {}, clock)};
   tunnel::Engine server{engine_parts(dev_s, net_s, log, false, nullptr, nullptr, {}, clock)};
 
-  PlainPeers() { LoopbackBind::connect(net_c, net_s); }
+  PlainPeers() {
+    LoopbackBind::connect(net_c, net_s);
+    ticking = {&client, &server};
+  }
   void start(bool with_client = true) {
     if (with_client) client.start();
     server.start();
     poll();
-  }
-  void poll() {
-    io.restart();
-    io.poll();
-  }
-  void pass(std::chrono::milliseconds total, std::chrono::milliseconds step = 250ms) {
-    for (auto t = 0ms; t < total; t += step) {
-      clock.advance(step);
-      client.on_timer();
-      server.on_timer();
-      poll();
-    }
   }
   static transport::Endpoint stranger(std::uint16_t port) {
     return {asio::ip::make_address("198.18.0.9"), port, 0};
@@ -51,15 +36,6 @@ struct PlainPeers : ::testing::Test {
     LoopbackBind::Message m;
     for (unsigned v : values) m.push_back(std::byte(v));
     return m;
-  }
-  // On failure, the log says what the engines did.
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& line : lines) std::printf("  log: %s\n", line.c_str());
-  }
-  std::size_t lines_with(const std::string& text) const {
-    return static_cast<std::size_t>(std::count_if(
-        lines.begin(), lines.end(), [&](auto& l) { return l.find(text) != std::string::npos; }));
   }
 };
 

@@ -6,8 +6,7 @@
 
 #include <cstdio>
 
-#include "support/engine_harness.hpp"
-#include "support/manual_clock.hpp"
+#include "support/engine_fixture.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/crypto/primitives.hpp"
 #include "tund/proto/timers.hpp"
@@ -35,14 +34,9 @@ crypto::SessionConfig session_config(bool initiator, bool stream,
   return config;
 }
 
-struct TwoEngines : ::testing::TestWithParam<bool> {
+struct TwoEngines : EngineFixture, ::testing::WithParamInterface<bool> {
   bool datagram = GetParam();
   bool sodium_ready = (crypto::init_sodium(), true);
-  asio::io_context io;
-  ManualClock clock;
-  std::vector<std::string> lines;
-  util::Logger log{util::LogLevel::info,
-                   [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
   crypto::Key client_key = crypto::random_private_key();
   crypto::Key server_key = crypto::random_private_key();
   crypto::Identity client_id{identity_config(client_key)};
@@ -55,25 +49,15 @@ struct TwoEngines : ::testing::TestWithParam<bool> {
   tunnel::Engine server{engine_parts(dev_s, net_s, log, false, nullptr, &server_id,
                                      session_config(false, !datagram), clock)};
 
-  TwoEngines() { LoopbackBind::connect(net_c, net_s); }
+  TwoEngines() {
+    LoopbackBind::connect(net_c, net_s);
+    ticking = {&client, &server};
+  }
 
   void start() {
     client.start();
     server.start();
     poll();
-  }
-  void poll() {
-    io.restart();
-    io.poll();
-  }
-  // Time passes in steps of `step`, with every timer tick and message on the way.
-  void pass(std::chrono::milliseconds total, std::chrono::milliseconds step = 250ms) {
-    for (auto t = 0ms; t < total; t += step) {
-      clock.advance(step);
-      client.on_timer();
-      server.on_timer();
-      poll();
-    }
   }
   bool both_up() const { return client.peer().up() && server.peer().up(); }
   // A ping each way; true if both arrived intact.
@@ -85,15 +69,6 @@ struct TwoEngines : ::testing::TestWithParam<bool> {
     return dev_s.written().size() == at_s + 1 && dev_c.written().size() == at_c + 1 &&
            dev_s.written().back() == ipv4_packet(84, fill) &&
            dev_c.written().back() == ipv4_packet(1380, fill);
-  }
-  // On failure, the log says what the engines did.
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& line : lines) std::printf("  log: %s\n", line.c_str());
-  }
-  std::size_t lines_with(const std::string& text) const {
-    return static_cast<std::size_t>(std::count_if(
-        lines.begin(), lines.end(), [&](auto& l) { return l.find(text) != std::string::npos; }));
   }
 };
 
