@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "tund/daemon/hooks.hpp"
+#include "tund/util/lifetime.hpp"
 
 extern char** environ;
 
@@ -84,22 +85,24 @@ class Child {
 
  private:
   void arm() {
-    pidfd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](std::error_code ec) {
-      if (ec) return;  // aborted: this Child may be gone
-      reap();
-      if (!status_) arm();
-    });
+    pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
+                      lifetime_.guard([this](std::error_code ec) {
+                        if (ec) return;
+                        reap();
+                        if (!status_) arm();
+                      }));
   }
 
   pid_t pid_;
   asio::posix::stream_descriptor pidfd_;
   std::optional<int> status_;
+  util::Lifetime lifetime_;  // a wake-up still queued when the Child is gone does nothing
 };
 
 // One of the hook's output streams: the read end of its pipe, watched by the event loop.
-// Shared with the pending wait's handler, so that a wake-up still queued when run_hook()
-// returns finds a live (closed) object.
-class OutputPipe : public std::enable_shared_from_this<OutputPipe> {
+// A wake-up still queued when run_hook() returns (and the pipe is gone) does nothing: its
+// handler is guarded by the pipe's Lifetime.
+class OutputPipe {
  public:
   OutputPipe(asio::io_context& io, int fd, HookOutput::Sink sink)
       : pipe_(io, fd), output_(std::move(sink)) {}
@@ -117,11 +120,11 @@ class OutputPipe : public std::enable_shared_from_this<OutputPipe> {
  private:
   void arm() {
     pipe_.async_wait(asio::posix::stream_descriptor::wait_read,
-                     [self = shared_from_this()](std::error_code ec) {
-                       if (ec || !self->pipe_.is_open()) return;
-                       self->read_available();
-                       if (!self->ended_) self->arm();
-                     });
+                     lifetime_.guard([this](std::error_code ec) {
+                       if (ec || !pipe_.is_open()) return;
+                       read_available();
+                       if (!ended_) arm();
+                     }));
   }
   // At most 64 KiB per wake-up, so that a hook printing without pause cannot starve the
   // rest of the loop (signals, the tunnel); the next wake-up reads on.
@@ -142,6 +145,7 @@ class OutputPipe : public std::enable_shared_from_this<OutputPipe> {
   asio::posix::stream_descriptor pipe_;
   HookOutput output_;
   bool ended_ = false;
+  util::Lifetime lifetime_;
 };
 
 // A descriptor that is not 0, 1 or 2 (which are closed when tund was started without
@@ -233,7 +237,7 @@ int wait_for(asio::io_context& io, Child& child, const std::string& what, const 
   return s.terminated ? kHookInterrupted : *child.status();
 }
 
-using Pipes = std::vector<std::shared_ptr<OutputPipe>>;
+using Pipes = std::vector<std::unique_ptr<OutputPipe>>;
 
 // Both output pipes, watched from now on: stdout lines at info, stderr lines at warn.
 Pipes watch_output(asio::io_context& io, PipeFds& fds, const std::string& what, util::Logger& log) {
@@ -248,7 +252,7 @@ Pipes watch_output(asio::io_context& io, PipeFds& fds, const std::string& what, 
                    b.lines_per_window, " lines in ",
                    std::chrono::duration_cast<std::chrono::seconds>(b.window).count(), " s)");
         }};
-    pipes.push_back(std::make_shared<OutputPipe>(io, fds.release_read(i), std::move(sink)));
+    pipes.push_back(std::make_unique<OutputPipe>(io, fds.release_read(i), std::move(sink)));
     pipes.back()->start();
   }
   return pipes;
