@@ -159,7 +159,8 @@ void UdpTransport::on_datagram(util::ByteSpan datagram, const sockaddr* from, so
   Endpoint source{sender.address(), sender.port(), 0};
   if (truncated) {  // bigger than any buffer: cannot be a message of ours
     ++stats_.rx_oversize;
-    complain("dropped an oversize datagram from " + to_string(source));
+    util::warn_limited(log_, complaints_,
+                       [&] { return "dropped an oversize datagram from " + to_string(source); });
     return;
   }
   ++stats_.rx_messages;

@@ -140,10 +140,7 @@ class Engine final : private transport::Receiver,
   // logged (nothing is formatted per packet while a flood is being suppressed).
   template <class MakeText>
   void wire_complaint(MakeText make_text) {
-    unsigned long suppressed = 0;
-    if (!wire_complaints_.allow(util::LogLimiter::Clock::now(), suppressed)) return;
-    log_.warn(make_text(),
-              suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+    util::warn_limited(log_, wire_complaints_, make_text);
   }
   Peer* peer_for_index(std::uint32_t receiver_index);
   Peer* peer_at(const transport::Endpoint& endpoint);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <sstream>
@@ -137,6 +138,15 @@ class LogLimiter {
 // Logs `what` as a warning if `limiter` allows it now, mentioning how many similar lines
 // were suppressed since the last one. The one way refused input is reported.
 void warn_limited(Logger& log, LogLimiter& limiter, const std::string& what);
+// The same, building the line only when it will be logged: refused input can arrive at
+// line rate, and nothing is formatted for what the limiter swallows.
+template <std::invocable MakeText>
+void warn_limited(Logger& log, LogLimiter& limiter, MakeText&& make_text) {
+  unsigned long suppressed = 0;
+  if (!limiter.allow(LogLimiter::Clock::now(), suppressed)) return;
+  log.log(LogLevel::warn, make_text(),
+          suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : "");
+}
 // The same at any level (info for routine events an outside party can repeat at will,
 // such as connection attempts).
 void log_limited(Logger& log, LogLimiter& limiter, LogLevel level, const std::string& what);
