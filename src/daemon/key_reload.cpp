@@ -56,9 +56,10 @@ void KeyReloader::on_sighup() {
     // Every key is checked before anything changes (KeyError: nothing applied).
     if (fresh.peer_public) crypto::check_public_key(*fresh.peer_public, "--peer-key");
     identity_->update(fresh.allowed, fresh.psk);
-    if (sessions_changed_) sessions_changed_(fresh.peer_public);
     log_.info("received SIGHUP: reloaded the key files for new handshakes: ",
               describe_changes(fresh));
+    // After the line above: a session this ends is logged as a consequence of the reload.
+    if (sessions_changed_) sessions_changed_(fresh.peer_public);
     current_ = std::move(fresh);
   } catch (const std::exception& e) {  // KeyError, or a file that cannot be read
     log_.warn("received SIGHUP: keeping the current keys, the key files have a problem: ",

@@ -60,19 +60,22 @@ std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size)
 }
 
 // Plaintext: a bare keepalive header. Encrypted: an empty sealed frame, so liveness is
-// authenticated too (and it confirms a fresh session to the responder).
+// authenticated too (and it confirms a fresh session to the responder). It takes the data
+// path (committed behind the frames before it, flushed at once), so a keepalive lost to a
+// failed send is counted with them (tx-failed).
 bool Peer::send_keepalive() {
+  auto now = clock_.now();
   if (!endpoint_ || !transport_.writable(*endpoint_)) return false;
-  std::array<std::byte, proto::kTransportOverhead> message{};
+  if (session_ && !session_->ready(now)) return false;
+  util::ByteSpan message = transport_.message_slot(*endpoint_);
   std::size_t size = proto::kUdpHeaderSize;
-  if (session_) {
-    if (!session_->ready(clock_.now())) return false;
-    size = session_->seal(message.data(), 0, clock_.now());
-  } else {
+  if (session_)
+    size = session_->seal(message.data(), 0, now);
+  else
     proto::write_udp_header(message.data(), proto::MessageType::keepalive);
-  }
-  if (!transport_.send_control(*endpoint_, {message.data(), size})) return false;
-  last_tx_ = clock_.now();
+  transport_.commit(*endpoint_, size);
+  transport_.flush();
+  last_tx_ = now;
   return true;
 }
 
