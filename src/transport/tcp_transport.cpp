@@ -179,9 +179,11 @@ void TcpTransport::commit(const Endpoint& to, std::size_t size) {
 // One send per connection with committed messages. A failing send closes its connection
 // (the Receiver hears of it at once), so the list is taken first.
 void TcpTransport::flush() {
-  auto dirty = std::move(dirty_);
-  dirty_.clear();
-  for (std::uint64_t id : dirty) {
+  // Swapped, not moved: both vectors keep their capacity (no allocation per batch), and a
+  // flush that ends in a close() may mark connections dirty again meanwhile.
+  flushing_.clear();
+  flushing_.swap(dirty_);
+  for (std::uint64_t id : flushing_) {
     auto it = connections_.find(id);
     if (it != connections_.end()) it->second->flush();
   }

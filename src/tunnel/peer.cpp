@@ -94,18 +94,19 @@ void Peer::send_initiation_if_due() {
 
 util::ConstByteSpan Peer::on_plain_datagram(const transport::Endpoint& from,
                                             proto::MessageType type, util::ConstByteSpan body) {
+  auto now = clock_.now();
   bool new_endpoint = !config_.initiator && endpoint_ != from;
-  heard_from(from);
+  heard_from(now);
   follow(from);
-  refresh_up();
+  refresh_up(now);
   if (type == proto::MessageType::keepalive) {
     // Answer a probe at once (a new client, or one that restarted behind the same
     // address) so it sees the tunnel up without waiting a keepalive interval. At most one
     // reply per interval, and no bigger than the probe: nothing to amplify, no ping-pong.
-    if (new_endpoint || clock_.now() - last_tx_ > proto::kProbeAnswerInterval) send_keepalive();
+    if (new_endpoint || now - last_tx_ > proto::kProbeAnswerInterval) send_keepalive();
     return {};
   }
-  count_rx(body.size(), true);
+  count_rx(body.size(), now);
   return body;
 }
 
@@ -114,47 +115,49 @@ util::ConstByteSpan Peer::on_plain_datagram(const transport::Endpoint& from,
 util::ConstByteSpan Peer::on_plain_stream(const transport::Endpoint& from,
                                           util::ConstByteSpan frame) {
   if (endpoint_ != from) return {};
-  count_rx(frame.size(), true);
+  ++stats_.rx_frames;  // TCP: no datagram timers read the time of the last frame
+  stats_.rx_bytes += frame.size();
   return frame;
 }
 
 crypto::Verdict Peer::on_sealed(const transport::Endpoint& from, util::ByteSpan message) {
-  return accept(from, session_->receive(message.data(), message.size(), clock_.now()));
+  auto now = clock_.now();  // once per message: this is the per-packet path
+  return accept(from, session_->receive(message.data(), message.size(), now), now);
 }
 
 crypto::Verdict Peer::on_initiation(const transport::Endpoint& from,
                                     crypto::Initiation initiation) {
-  return accept(from, session_->respond(std::move(initiation), clock_.now()));
+  auto now = clock_.now();
+  return accept(from, session_->respond(std::move(initiation), now), now);
 }
 
 // Acts on what the session made of a message: only an authenticated one may teach the
 // server where its client is now; replies go back where the message came from.
-crypto::Verdict Peer::accept(const transport::Endpoint& from, crypto::Verdict v) {
+crypto::Verdict Peer::accept(const transport::Endpoint& from, crypto::Verdict v, Time now) {
   if (v.action == crypto::Action::drop) return v;
   if (v.authenticated) {
-    heard_from(from);
+    heard_from(now);
     follow(from);
   }
   if (v.action == crypto::Action::reply) transport_.send_control(from, {v.data, v.size});
   if (v.established)
     log_.info("session with ", transport::to_string(from), " established (",
               session_->cipher_name(), ")");
-  refresh_up();
+  refresh_up(now);
   if (v.send_confirmation) send_keepalive();
-  if (v.action == crypto::Action::deliver) count_rx(v.size, true);
+  if (v.action == crypto::Action::deliver) count_rx(v.size, now);
   return v;
 }
 
-void Peer::count_rx(std::size_t frame_size, bool data) {
-  if (!data) return;
-  last_data_rx_ = clock_.now();
+void Peer::count_rx(std::size_t frame_size, Time now) {
+  last_data_rx_ = now;
   ++stats_.rx_frames;
   stats_.rx_bytes += frame_size;
 }
 
 // Any accepted message proves the peer alive.
-void Peer::heard_from(const transport::Endpoint& /*from*/) {
-  last_rx_ = clock_.now();
+void Peer::heard_from(Time now) {
+  last_rx_ = now;
   unanswered_since_ = {};
 }
 
@@ -225,9 +228,9 @@ void Peer::on_endpoint_down(const transport::Endpoint& endpoint) {
 
 // ---- state --------------------------------------------------------------------------------
 
-void Peer::refresh_up() {
+void Peer::refresh_up(Time now) {
   bool heard = !datagram_ || last_rx_ != Time{};
-  set_up(endpoint_ && heard && (!session_ || session_->ready(clock_.now())));
+  set_up(endpoint_ && heard && (!session_ || session_->ready(now)));
 }
 
 void Peer::set_up(bool up) {

@@ -109,6 +109,7 @@ class TcpTransport : public Transport {
   // own read handler (the Receiver calls close()), so it must outlive that call.
   std::vector<std::unique_ptr<TcpConnection>> retired_;
   std::vector<std::uint64_t> dirty_;       // connections with committed, unflushed messages
+  std::vector<std::uint64_t> flushing_;    // flush()'s copy of dirty_
   mutable TcpConnection* last_ = nullptr;  // the last one looked up (the hot path's)
   std::uint64_t next_id_ = 1;
   std::function<void()> resume_;

@@ -104,13 +104,15 @@ class Peer {
   void keys_changed(std::optional<crypto::Key> peer_public);
 
  private:
-  crypto::Verdict accept(const transport::Endpoint& from, crypto::Verdict verdict);
-  void heard_from(const transport::Endpoint& from);
+  using Time = util::Clock::time_point;
+  crypto::Verdict accept(const transport::Endpoint& from, crypto::Verdict verdict, Time now);
+  void heard_from(Time now);
   void follow(const transport::Endpoint& from);
   void take_connection(const transport::Endpoint& from);
-  void refresh_up();
+  void refresh_up() { refresh_up(clock_.now()); }
+  void refresh_up(Time now);
   void set_up(bool up);
-  void count_rx(std::size_t frame_size, bool data);
+  void count_rx(std::size_t frame_size, Time now);
   bool send_keepalive();
   void send_initiation_if_due();
   // Timers.
@@ -136,7 +138,6 @@ class Peer {
   std::optional<transport::Endpoint> answering_;  // the endpoint told set_answering(true)
   bool up_ = false;
   bool path_lost_ = false;  // client: the endpoint went down; start afresh when it returns
-  using Time = util::Clock::time_point;
   Time last_rx_{}, last_tx_{}, last_data_rx_{}, next_probe_{};
   Time unanswered_since_{};  // the first frame sent since the last thing heard
   unsigned unanswered_probes_ = 0;
