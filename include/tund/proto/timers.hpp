@@ -71,6 +71,15 @@ inline constexpr seconds kLookupInterval{5};
 // reconnect when addresses are known: they are used, and the answer is kept for later.
 inline constexpr seconds kLookupPatience{3};
 
+// --- TAP hub: the learning switch (tunnel/mac_table.hpp) ------------------------------
+// A learned MAC is forgotten after this long without a frame from it (the IEEE 802.1D
+// default ageing time, as Linux bridges use), so a host that moved or left is flooded to
+// again rather than sent to a stale port.
+inline constexpr seconds kMacAgeing{300};
+// At most this many MACs are learned per port (peer or device): one peer spraying random
+// source MACs evicts only its own entries and cannot grow the table without bound.
+inline constexpr std::size_t kMacsPerPort = 256;
+
 // --- Errors that may persist: pause instead of spinning ---------------------------------
 inline constexpr milliseconds kDeviceErrorPause{100};
 inline constexpr milliseconds kReceiveErrorPause{100};
