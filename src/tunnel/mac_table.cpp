@@ -24,7 +24,10 @@ Learned MacTable::learn(MacBytes mac, PortId port, time_point now) {
     erase(it);
     return add(key, port, now);
   }
-  Entry& entry = it->second;
+  return relearn(it->second, port, now);
+}
+
+Learned MacTable::relearn(Entry& entry, PortId port, time_point now) {
   Order& order = ports_[port];
   const bool moved = entry.port != port;
   if (moved && order.size() >= proto::kMacsPerPort) {

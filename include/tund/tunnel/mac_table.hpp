@@ -10,9 +10,10 @@
 // one peer spraying source MACs only churns its own entries.
 //
 // Structure: a hash map MAC -> entry, and per port a list of its MACs, least recently seen
-// first. learn, lookup and forward are O(1) expected; learn of a known MAC (the common case
-// on the data path) and lookup never allocate. forget_port is O(MACs of the port);
-// expire is O(entries expired).
+// first. learn, lookup and forward are O(1) expected; learning a MAC again on its own port
+// (the data path's common case), lookup and forward never allocate (a move splices the
+// existing list node; only a new MAC, or a first MAC on a port, allocates). forget_port is
+// O(MACs of the port); expire is O(entries expired).
 #pragma once
 
 #include <cstddef>
@@ -82,6 +83,7 @@ class MacTable {
   static Key key_of(MacBytes mac);
   static bool expired(time_point seen, time_point now);
   Learned add(Key key, PortId port, time_point now);
+  Learned relearn(Entry& entry, PortId port, time_point now);
   void erase(std::unordered_map<Key, Entry>::iterator it);
 
   std::unordered_map<Key, Entry> entries_;

@@ -80,7 +80,7 @@ TEST(MacTable, APortHoldsAtMostTheCapAndEvictsItsLeastRecentlySeen) {
   MacTable table;
   const auto n = static_cast<unsigned>(proto::kMacsPerPort);
   for (unsigned i = 0; i < n; ++i) table.learn(host(i), 1, t0 + seconds(i));
-  table.learn(host(9), 2, t0);               // another port is not affected by port 1's cap
+  table.learn(host(5000), 2, t0);            // another port is not affected by port 1's cap
   table.learn(host(0), 1, t0 + seconds(n));  // refreshed: now host(1) is the oldest
   EXPECT_EQ(table.size(), n + 1);
   EXPECT_EQ(table.learn(host(1000), 1, t0 + seconds(n + 1)), Learned::added);
