@@ -11,6 +11,7 @@
 
 #include "tund/proto/timers.hpp"
 #include "tund/proto/wire.hpp"
+#include "tund/util/ip_prefix.hpp"
 
 namespace tund::config {
 
@@ -46,6 +47,24 @@ struct Sources {
   }
 };
 
+// Hub mode: one peer file of the peers directory (`peers-dir`), read with the config
+// file's `name = value` syntax. The file name is the peer's name.
+struct PeerSpec {
+  std::string name;        // the file name: [A-Za-z0-9_.-]+, not "." or ".."
+  std::string public_key;  // base64 of 32 bytes, checked as base64 here (curve: daemon)
+  std::vector<util::IpPrefix> allowed_ips;        // repeatable `allowed-ips`; may be empty
+  std::string psk_file;                           // empty: none (regular file checked here)
+  std::optional<std::chrono::seconds> keepalive;  // unset: the server's --keepalive
+  std::string up_command, down_command;           // per-peer hooks; empty: none
+  bool disabled = false;                          // listed but not allowed in
+  std::string file;                               // the peer file's path, for errors
+  // The line of each key in the file ("public-key" -> 3), so later errors (a key that is
+  // not a curve point, a psk file that cannot be read) name file:line.
+  std::map<std::string, int> lines;
+};
+
+enum class Routes { automatic, off };
+
 struct Config {
   Role role = Role::server;
   std::string remote_host;  // client: the server to connect to (a name or an IP, no port)
@@ -69,6 +88,14 @@ struct Config {
   std::string psk_file;
   // Encrypted TCP server: connections held while they have not authenticated yet.
   unsigned max_pending = 16;
+
+  // Hub mode (server, encrypted): the peers directory and what was read from it (every
+  // file, disabled ones included, sorted by name; two files with one key are an error).
+  std::string peers_dir;
+  std::vector<PeerSpec> peers;
+  unsigned max_peers = 1024;  // more enabled peer files than this: an error
+  Routes routes = Routes::automatic;
+  bool hub() const { return !peers_dir.empty(); }
   bool encrypted() const { return !private_key_file.empty(); }
 
   // The link: an address tund answers ARP/ping for, and the MAC it uses in TAP mode.

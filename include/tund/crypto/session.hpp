@@ -22,10 +22,25 @@
 
 namespace tund::crypto {
 
+// Local indices are drawn at random; a hub holds many sessions, so the engine keeps one map
+// index -> session and each session claims its indices there (nullptr: a session checks
+// only against its own keypairs, enough for one peer).
+class IndexRegistry {
+ public:
+  virtual ~IndexRegistry() = default;
+  // True if `index` was free and is now this session's; false: draw another.
+  virtual bool claim(std::uint32_t index) = 0;
+  // The index is no longer used (its keypair or pending handshake is gone).
+  virtual void release(std::uint32_t index) = 0;
+};
+
 struct SessionConfig {
   bool initiator = true;
   std::optional<Key> peer_public;  // initiator: the server's static key
-  bool stream = false;             // TCP: counters strictly increasing instead of a window
+  // Per-peer psk (hub peer files): used instead of the identity's when set.
+  std::optional<Key> psk;
+  IndexRegistry* indices = nullptr;  // not owned; outlives the session
+  bool stream = false;               // TCP: counters strictly increasing instead of a window
   std::chrono::milliseconds rekey_after_time = proto::kRekeyAfterTime;
   std::chrono::milliseconds reject_after_time = proto::kRejectAfterTime;
   std::uint64_t rekey_after_messages = proto::kRekeyAfterMessages;

@@ -26,30 +26,17 @@
 #include <vector>
 
 #include "tund/util/bytes.hpp"
+#include "tund/util/ip_prefix.hpp"
 
 namespace tund::tunnel {
 
 using PeerId = std::uint32_t;
 
-enum class IpFamily : std::uint8_t { v4, v6 };
-
-// Address bytes in network order: 4 for IPv4, 16 for IPv6.
-constexpr std::size_t address_size(IpFamily family) {
-  return family == IpFamily::v4 ? 4 : 16;
-}
-// The longest prefix length of a family: 32 or 128 bits.
-constexpr unsigned max_prefix_length(IpFamily family) {
-  return family == IpFamily::v4 ? 32 : 128;
-}
-
-// A normalised CIDR prefix: host bits (those past `length`) are zero. IPv4 uses the first
-// 4 bytes of `address`; the other 12 are zero.
-struct IpPrefix {
-  IpFamily family = IpFamily::v4;
-  std::array<std::byte, 16> address{};
-  unsigned length = 0;  // bits, 0..max_prefix_length(family)
-  friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
-};
+// The prefix types are util's (util/ip_prefix.hpp), shared with the peer-file parser.
+using util::address_size;
+using util::IpFamily;
+using util::IpPrefix;
+using util::max_prefix_length;
 
 class AllowedIps {
  public:
