@@ -30,5 +30,5 @@ int main(int argc, char** argv) {
   }
   // A closed 0, 1 or 2 would be taken by the next socket or device (and get the log lines).
   tund::util::reserve_standard_descriptors();
-  return tund::daemon::run(std::get<tund::config::Config>(parsed));
+  return tund::daemon::run(std::get<tund::config::Config>(parsed), args);
 }

@@ -6,11 +6,12 @@
 
 namespace tund::daemon {
 
-Daemon::Daemon(const config::Config& config)
+Daemon::Daemon(const config::Config& config, std::vector<std::string> args)
     : cfg_(config),
+      args_(std::move(args)),
       log_(config.debug ? util::LogLevel::debug : util::LogLevel::info),
       signals_(
-          io_, [this](int s) { on_stop_signal(s); }, [this](int) { reloader_.on_sighup(); },
+          io_, [this](int s) { on_stop_signal(s); }, [this](int) { on_sighup(); },
           [this](int) { report(); }),
       reloader_(config, log_) {}
 
@@ -24,9 +25,9 @@ int Daemon::run() {
 
 // The outermost net: an exception from a start-up step (say, a handler that ran while
 // --up did) ends tund with a message and status 1, never through std::terminate.
-int run(const config::Config& config) {
+int run(const config::Config& config, std::vector<std::string> args) {
   try {
-    Daemon daemon(config);
+    Daemon daemon(config, std::move(args));
     return daemon.run();
   } catch (const std::exception& e) {
     util::print_stderr(util::LogLevel::error, std::string("tund: internal error: ") + e.what());

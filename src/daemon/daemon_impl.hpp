@@ -7,6 +7,8 @@
 #include <asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "tund/config/config.hpp"
 #include "tund/crypto/identity.hpp"
@@ -25,7 +27,7 @@ namespace tund::daemon {
 
 class Daemon {
  public:
-  explicit Daemon(const config::Config& config);
+  Daemon(const config::Config& config, std::vector<std::string> args);
   int run();
 
  private:
@@ -34,6 +36,7 @@ class Daemon {
   // startup.cpp; each returns the exit status when tund must end there.
   std::optional<int> start();
   std::optional<int> check_before_start();
+  void load_hub_peers();
   std::optional<int> resolve_server();
   std::optional<int> build();
   std::optional<int> run_up_hook();
@@ -50,12 +53,20 @@ class Daemon {
   int shut_down();
   void run_down_hook();
   void report();
+  // hub_reload.cpp
+  void on_sighup();
+  void reload_hub();
+  std::optional<config::Config> reread_config();
+  void report_hub_peers();
   // Runs handlers until `done()` or a stop signal; false when a stop signal ended it.
   template <class Done>
   bool pump_until(Done done);
   bool stop_pending();
 
   const config::Config& cfg_;
+  std::vector<std::string> args_;               // the command line, re-parsed on a hub reload
+  std::optional<config::Config> hub_cfg_;       // hub: the configuration last applied
+  std::vector<tunnel::HubPeerSpec> hub_peers_;  // hub: the peers at start
   util::Logger log_;
   asio::io_context io_{1};  // one thread: no locks anywhere on the data path
   SignalDispatcher signals_;
@@ -74,7 +85,7 @@ class Daemon {
   std::unique_ptr<tunnel::Engine> engine_;
   asio::steady_timer watchdog_{io_};
   asio::steady_timer engine_tick_{io_};  // the peers' timers (proto::kTimerTick)
-  bool device_set_up_ = false;  // --up ran (or was due): --down runs at the end
+  bool device_set_up_ = false;           // --up ran (or was due): --down runs at the end
   bool engine_stopped_ = true;
   Ending ending_ = Ending::none;
 };

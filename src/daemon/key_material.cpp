@@ -49,7 +49,7 @@ KeyMaterial load_keys(const config::Config& cfg) {
                                       [&] { return crypto::read_allow_file(cfg.allow_files[i]); }))
       keys.allowed.push_back(key);
   // The parser requires --allow or --allow-file on a server: only empty files get here.
-  if (cfg.role == config::Role::server && keys.allowed.empty())
+  if (cfg.role == config::Role::server && !cfg.hub() && keys.allowed.empty())
     throw crypto::KeyError(
         cfg.sources.prefix("allow-file") + "--allow-file: no allowed client keys (" +
         (cfg.allow_files.empty() ? std::string("none given")

@@ -40,7 +40,7 @@ void Daemon::serve() {
 
 void Daemon::wire_engine() {
   bool server = cfg_.role == config::Role::server;
-  engine_->set_peer_observer([this, server](bool up) {
+  engine_->set_peer_observer([this, server](const tunnel::Peer& /*peer*/, bool up) {
     // A client is ready once the tunnel carries traffic; a server once it listens.
     if (up)
       notifier_.ready(server ? "client connected" : "connected to " + cfg_.remote_host);
@@ -137,8 +137,10 @@ void Daemon::run_down_hook() {
 void Daemon::report() {
   if (!engine_) return log_.info("received SIGUSR1 during start-up: no counters yet");
   auto crypto = engine_->crypto_stats();
-  log_.info(format_stats(engine_->stats(), engine_->peer().stats(), net_->stats(),
-                         net_->datagram(), identity_ ? &crypto : nullptr));
+  auto peers = engine_->hub() ? total_peer_stats(*engine_) : engine_->peer().stats();
+  log_.info(format_stats(engine_->stats(), peers, net_->stats(), net_->datagram(),
+                         identity_ ? &crypto : nullptr));
+  if (engine_->hub()) report_hub_peers();
   log_.info(format_link_stats(responder_->stats()));
   if (dev_->offload_enabled())
     log_.info(format_offload_stats(dev_->offload_stats(), dev_->last_bad_read()));

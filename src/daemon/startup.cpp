@@ -9,6 +9,7 @@
 #include "tund/config/cli.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/daemon/hooks.hpp"
+#include "tund/daemon/hub_peers.hpp"
 #include "tund/device/netif.hpp"
 #include "tund/proto/timers.hpp"
 #include "tund/transport/resolver.hpp"
@@ -157,12 +158,15 @@ tunnel::EngineParts Daemon::engine_parts() {
   peer.keepalive = cfg_.keepalive;
   if (peer.initiator) peer.name = transport::server_name(cfg_.remote_host, cfg_.port);
   if (keys_) peer.session = session_config(cfg_, *keys_);
+  std::optional<std::vector<tunnel::HubPeerSpec>> hub;
+  if (cfg_.hub()) hub = hub_peers_;
   return {.device = *dev_,
           .transport = *net_,
           .log = log_,
           .responder = responder_.get(),
           .identity = identity_.get(),
           .peer = std::move(peer),
+          .hub = std::move(hub),
           .probe_backoff = make_backoff(),
           .clock = util::steady_clock(),
           .wire_complaints = &wire_complaints_};
@@ -190,6 +194,7 @@ std::optional<int> Daemon::check_before_start() {
   try {
     if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
     if (cfg_.encrypted()) keys_ = load_keys(cfg_);
+    if (cfg_.hub()) load_hub_peers();
   } catch (const std::exception& e) {
     return config_error(cfg_, e.what());
   }
@@ -204,6 +209,13 @@ std::optional<int> Daemon::check_before_start() {
     return start_error(e.what());
   }
   return std::nullopt;
+}
+
+// Hub mode: the peers directory's keys are the allowed client keys.
+void Daemon::load_hub_peers() {
+  hub_peers_ = hub_peer_specs(cfg_);
+  keys_->allowed.clear();
+  for (const auto& peer : hub_peers_) keys_->allowed.push_back(peer.public_key);
 }
 
 // The lookup runs while signals are handled. A name that does not exist is a start-up
@@ -255,6 +267,9 @@ std::optional<int> Daemon::build() {
   }
   log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
   log_.info(dev_->offload_status());
+  if (cfg_.hub())
+    log_.info("hub: ", hub_peers_.size(), " peers from ", cfg_.peers_dir, " (",
+              cfg_.peers.size() - hub_peers_.size(), " disabled)");
   if (identity_) reloader_.attach(identity_.get(), *keys_);
   return std::nullopt;
 }

@@ -16,12 +16,11 @@ std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& 
       << e.device_writes << "; dropped: no-peer " << e.dropped[Drop::no_peer] << " malformed "
       << e.dropped[Drop::malformed] << " device-down " << e.dropped[Drop::device_down]
       << " oversize " << t.rx_oversize + e.dropped[Drop::oversize] << " zero-length "
-      << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram "
-      << bad_datagram << " tx-failed " << t.tx_dropped << " device-write-errors "
-      << e.device_write_errors << " device-read-errors " << e.device_read_errors << " too-big "
-      << e.dropped[Drop::too_big] << "; above-mtu " << e.received_above_mtu << " (largest "
-      << e.largest_received << "); sessions " << p.sessions + t.connections << " peer-changes "
-      << p.peer_changes;
+      << t.rx_zero_length << " truncated " << t.rx_truncated << " bad-datagram " << bad_datagram
+      << " tx-failed " << t.tx_dropped << " device-write-errors " << e.device_write_errors
+      << " device-read-errors " << e.device_read_errors << " too-big " << e.dropped[Drop::too_big]
+      << "; above-mtu " << e.received_above_mtu << " (largest " << e.largest_received
+      << "); sessions " << p.sessions + t.connections << " peer-changes " << p.peer_changes;
   if (s)
     out << "; crypto: handshakes " << s->handshakes_completed << " handshake-failed "
         << s->handshakes_failed << " handshake-refused " << s->handshakes_refused << " auth-failed "
@@ -29,6 +28,34 @@ std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& 
         << s->unknown_session << " malformed " << s->malformed << " refused "
         << e.dropped[Drop::refused] + t.rx_refused_connections << " rate-limited "
         << e.dropped[Drop::rate_limited];
+  return out.str();
+}
+
+tunnel::PeerStats total_peer_stats(const tunnel::Engine& engine) {
+  tunnel::PeerStats sum;
+  for (const auto& peer : engine.peers()) {
+    const auto& p = peer->stats();
+    sum.rx_frames += p.rx_frames;
+    sum.rx_bytes += p.rx_bytes;
+    sum.tx_frames += p.tx_frames;
+    sum.tx_bytes += p.tx_bytes;
+    sum.sessions += p.sessions;
+    sum.peer_changes += p.peer_changes;
+    sum.spoofed += p.spoofed;
+    sum.queue_dropped += p.queue_dropped;
+  }
+  return sum;
+}
+
+std::string format_peer_stats(const tunnel::Peer& peer) {
+  const auto& p = peer.stats();
+  std::ostringstream out;
+  out << "peer " << peer.configured_name() << ": endpoint "
+      << (peer.endpoint() ? transport::to_string(*peer.endpoint()) : std::string("none")) << ", "
+      << (peer.up() ? "up" : "down") << ", rx " << p.rx_frames << " frames " << p.rx_bytes
+      << " bytes, tx " << p.tx_frames << " frames " << p.tx_bytes << " bytes, sessions "
+      << p.sessions << ", peer-changes " << p.peer_changes << "; dropped: spoofed " << p.spoofed
+      << " queue-full " << p.queue_dropped << " (queued " << peer.queue_size() << ")";
   return out.str();
 }
 

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <string>
 
 namespace tund::daemon {
 
@@ -52,6 +54,15 @@ void SystemdNotifier::status(const std::string& status_text) {
 }
 void SystemdNotifier::watchdog() {
   send("WATCHDOG=1");
+}
+void SystemdNotifier::reloading() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  long long usec = static_cast<long long>(now.tv_sec) * 1000000LL + now.tv_nsec / 1000;
+  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=reloading");
+}
+void SystemdNotifier::reloaded(const std::string& status_text) {
+  send((ready_sent_ ? "READY=1\nSTATUS=" : "STATUS=") + status_text);
 }
 void SystemdNotifier::stopping() {
   send("STOPPING=1\nSTATUS=shutting down");

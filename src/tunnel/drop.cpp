@@ -20,6 +20,10 @@ const char* name(Drop reason) {
       return "rate-limited";
     case Drop::oversize:
       return "oversize";
+    case Drop::spoofed:
+      return "spoofed";
+    case Drop::queue_full:
+      return "queue-full";
   }
   return "?";
 }

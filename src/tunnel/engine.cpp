@@ -38,13 +38,23 @@ Engine::Engine(EngineParts parts)
       identity_(parts.identity),
       initiator_(parts.peer.initiator),
       clock_(parts.clock),
+      hub_(parts.hub.has_value()),
+      ethernet_(parts.device.link_layer() == device::LinkLayer::ethernet),
+      hub_template_(parts.peer),
+      hub_backoff_(parts.probe_backoff),
       mtu_(tunnel_mtu_for(parts.device.mtu())),
       max_frame_(max_frame_for(mtu_, parts.device.link_layer())),
       scratch_(proto::kMaxFrameAbsolute),
       wire_complaints_(parts.wire_complaints ? *parts.wire_complaints : own_wire_complaints_) {
+  if (hub_) {
+    for (const auto& spec : *parts.hub) add_hub_peer(spec);
+    hub_specs_ = std::move(*parts.hub);
+    return;
+  }
   peers_.push_back(std::make_unique<Peer>(std::move(parts.peer), transport_, identity_, log_,
                                           clock_, std::move(parts.probe_backoff)));
-  peers_.front()->set_state_handler([this](bool up) { on_peer_state(up); });
+  Peer* peer = peers_.front().get();
+  peer->set_state_handler([this, peer](bool up) { on_peer_state(*peer, up); });
 }
 
 Engine::~Engine() {
@@ -75,6 +85,7 @@ void Engine::stop() {
 void Engine::on_timer() {
   if (stopped_) return;
   for (auto& peer : peers_) peer->tick();
+  if (ethernet_ && hub_) macs_.expire(clock_.now());
   util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
 }
 
@@ -93,8 +104,9 @@ void Engine::keys_changed(std::optional<crypto::Key> peer_public) {
 // The transport resumes a waiting pump when a socket drains; a peer coming or going
 // changes the picture too (then it drains the device itself rather than wait on a dead
 // endpoint), so the pump is resumed here as well.
-void Engine::on_peer_state(bool up) {
-  if (observer_) observer_(up);
+void Engine::on_peer_state(Peer& peer, bool up) {
+  if (hub_) on_hub_peer_state(peer, up);
+  if (observer_) observer_(peer, up);
   if (waiting_writable_) {
     waiting_writable_ = false;
     ++pump_wait_;

@@ -80,7 +80,7 @@ void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan messag
   }
   crypto::Verdict v = peer->on_sealed(from, message);
   if (v.action == crypto::Action::drop) return refused(from, v.reason);
-  if (v.action == crypto::Action::deliver) deliver({v.data, v.size});
+  if (v.action == crypto::Action::deliver) deliver_from(*peer, {v.data, v.size});
 }
 
 // Initiations processed per source address: a burst, then a steady rate.
@@ -94,12 +94,14 @@ bool Engine::initiation_allowed(const transport::Endpoint& from) {
 }
 
 // Authenticated by the identity; answered by the peer of the client's key (the one peer,
-// for now).
+// or the hub's peer of that key).
 void Engine::on_initiation(const transport::Endpoint& from, util::ByteSpan message) {
   auto outcome = identity_->consume_initiation(message, clock_.now());
   if (auto* refusal = std::get_if<crypto::Verdict>(&outcome)) return refused(from, refusal->reason);
-  crypto::Verdict v =
-      peers_.front()->on_initiation(from, std::move(std::get<crypto::Initiation>(outcome)));
+  auto& initiation = std::get<crypto::Initiation>(outcome);
+  Peer* peer = hub_ ? peer_for_key(initiation.client) : peers_.front().get();
+  if (!peer) return refused(from, "no peer has this key");  // allowed, but being removed
+  crypto::Verdict v = peer->on_initiation(from, std::move(initiation));
   if (v.action == crypto::Action::drop) refused(from, v.reason);
 }
 
@@ -113,6 +115,7 @@ void Engine::refused(const transport::Endpoint& from, const std::string& why) {
 }
 
 Peer* Engine::peer_for_index(std::uint32_t receiver_index) {
+  if (hub_) return indices_.find(receiver_index);
   for (auto& peer : peers_)
     if (peer->session() && peer->session()->owns_index(receiver_index)) return peer.get();
   return nullptr;

@@ -40,6 +40,7 @@ void Engine::on_read_error(std::error_code ec) {
 
 void Engine::pump_outbound() {
   if (stopped_) return;
+  if (hub_) return pump_hub();
   Peer& peer = *peers_.front();
   if (!peer.up()) {
     drain_without_peer();
@@ -148,6 +149,7 @@ Peer* Engine::peer_for(const link::Destination& /*destination*/) const {
 }
 
 bool Engine::peer_up_for(const link::Destination& destination) const {
+  if (hub_) return hub_peer_up_for(destination);
   const Peer* peer = peer_for(destination);
   return peer && peer->up();
 }

@@ -25,12 +25,26 @@ Peer::Peer(PeerConfig config, transport::Transport& transport, crypto::Identity*
       probe_backoff_(std::move(probe_backoff)),
       datagram_(transport.datagram()),
       frame_offset_(frame_offset_for(config_.session.has_value(), datagram_)) {
+  if (config_.index_map) {
+    indices_ = std::make_unique<PeerIndices>(*config_.index_map, this);
+    if (config_.session) config_.session->indices = indices_.get();
+  }
   if (config_.session && identity)
     session_ = std::make_unique<crypto::Session>(*identity, *config_.session);
 }
 
 std::string Peer::name() const {
+  if (config_.public_key)
+    return endpoint_ ? config_.name + " (" + transport::to_string(*endpoint_) + ")" : config_.name;
   return endpoint_ ? transport::to_string(*endpoint_) : config_.name;
+}
+
+void Peer::cut(const std::string& why) {
+  stats_.queue_dropped += queue_.clear();
+  if (session_) session_->reset();
+  auto endpoint = std::exchange(endpoint_, std::nullopt);
+  set_up(false);
+  if (endpoint && !datagram_) transport_.close(*endpoint, why);
 }
 
 // ---- sending ------------------------------------------------------------------------------
@@ -141,8 +155,8 @@ crypto::Verdict Peer::accept(const transport::Endpoint& from, crypto::Verdict v,
   }
   if (v.action == crypto::Action::reply) transport_.send_control(from, {v.data, v.size});
   if (v.established)
-    log_.info("session with ", transport::to_string(from), " established (",
-              session_->cipher_name(), ")");
+    log_.info("session with ", config_.public_key ? name() : transport::to_string(from),
+              " established (", session_->cipher_name(), ")");
   refresh_up(now);
   if (v.send_confirmation) send_keepalive();
   if (v.action == crypto::Action::deliver) count_rx(v.size, now);
@@ -181,12 +195,11 @@ void Peer::take_connection(const transport::Endpoint& from) {
   transport_.adopt(from);
   auto old = std::exchange(endpoint_, from);
   if (!old) {
-    log_.info("client ", transport::to_string(from), " authenticated");
+    log_.info("client ", name(), " authenticated");
     return;
   }
   ++stats_.peer_changes;
-  log_.info("client ", transport::to_string(from), " authenticated; it replaces ",
-            transport::to_string(*old));
+  log_.info("client ", name(), " authenticated; it replaces ", transport::to_string(*old));
   transport_.close(*old, "replaced by an authenticated client");
 }
 

@@ -30,6 +30,7 @@ inline tunnel::EngineParts engine_parts(FakeDevice& device, LoopbackBind& bind, 
           .responder = responder,
           .identity = identity,
           .peer = std::move(peer),
+          .hub = std::nullopt,
           .probe_backoff = no_backoff(),
           .clock = clock};
 }

@@ -36,6 +36,12 @@ class LoopbackBind final : public transport::Transport {
     a.remote_ = &b;
     b.remote_ = &a;
   }
+  // Datagram hub: many clients (distinct ports) talk to one server side; each message
+  // arrives from its sender's endpoint, and the server's go to the client they name.
+  static void attach(LoopbackBind& client, LoopbackBind& hub) {
+    client.remote_ = &hub;
+    hub.clients_.emplace_back(&client);
+  }
 
   // ---- Transport ---------------------------------------------------------------------
   void start(transport::Receiver& receiver) override {
@@ -107,6 +113,7 @@ class LoopbackBind final : public transport::Transport {
   }
 
  private:
+  std::vector<LoopbackBind*> clients_;  // datagram hub: the attached clients
   static constexpr std::size_t kSlot = 65535 + 64;
 
   void set_up_here(bool up) {
@@ -133,8 +140,14 @@ class LoopbackBind final : public transport::Transport {
     if (filter_ && !filter_(message)) return;
     sent_.push_back(message);
     sent_to_.push_back(to);
-    asio::post(io_, [remote = remote_, message = std::move(message)]() mutable {
-      remote->deliver(std::move(message));
+    LoopbackBind* remote = remote_;
+    for (auto* client : clients_)
+      if (client->local_ == to) remote = client;
+    if (!remote) return;  // a hub writing to an endpoint no client has
+    std::optional<transport::Endpoint> from;
+    if (datagram_ && !remote->clients_.empty()) from = local_;
+    asio::post(io_, [remote, from, message = std::move(message)]() mutable {
+      remote->deliver(std::move(message), from);
     });
   }
 

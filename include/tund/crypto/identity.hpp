@@ -57,6 +57,7 @@ class Identity {
   bool allow_initiation(const std::string& source, Time now);
 
   bool allowed(const Key& client) const;
+  const std::optional<Key>& psk() const { return config_.psk; }
 
   // SIGHUP: a new allow-list and psk, for handshakes from now on (sessions running keep
   // their keys; Session::drop_disallowed ends those of removed clients). Throws KeyError,

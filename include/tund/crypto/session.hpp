@@ -99,6 +99,9 @@ class Session {
   // SIGHUP (responder): end the keypairs of a client the identity no longer allows.
   void drop_disallowed();
 
+  // Reload (hub): the psk for this session's next handshakes (SessionConfig::psk).
+  void set_psk(std::optional<Key> psk) { config_.psk = std::move(psk); }
+
   const SessionStats& stats() const { return stats_; }
   // "ChaCha20-Poly1305" or "AES-256-GCM" for the current keypair, "none" without one.
   const char* cipher_name() const;

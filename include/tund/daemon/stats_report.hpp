@@ -15,6 +15,12 @@ namespace tund::daemon {
 std::string format_stats(const tunnel::EngineStats& engine, const tunnel::PeerStats& peer,
                          const transport::TransportStats& transport, bool datagram,
                          const crypto::SessionStats* crypto = nullptr);
+// Every peer's counters added up (the hub's totals for format_stats).
+tunnel::PeerStats total_peer_stats(const tunnel::Engine& engine);
+// Hub: one line per peer: "peer NAME: endpoint ADDR:PORT|none, up|down, rx N frames N
+// bytes, tx N frames N bytes, sessions N, peer-changes N; dropped: spoofed N queue-full N
+// (queued N)".
+std::string format_peer_stats(const tunnel::Peer& peer);
 std::string format_link_stats(const link::ResponderStats& link);
 // `last_bad` says why the last unusable GSO read was dropped (empty: none was).
 std::string format_offload_stats(const device::OffloadStats& offload, const std::string& last_bad);

@@ -25,6 +25,10 @@ class SystemdNotifier {
   void status(const std::string& status);
   void watchdog();
   void stopping();
+  // A reload (SIGHUP) starts and ends: RELOADING=1 with MONOTONIC_USEC (sd_notify(3); what
+  // Type=notify-reload expects), then READY=1 again (only if READY=1 was sent before).
+  void reloading();
+  void reloaded(const std::string& status);
 
  private:
   void send(const std::string& message);

@@ -79,6 +79,11 @@ inline constexpr seconds kMacAgeing{300};
 // At most this many MACs are learned per port (peer or device): one peer spraying random
 // source MACs evicts only its own entries and cannot grow the table without bound.
 inline constexpr std::size_t kMacsPerPort = 256;
+// Hub: packets held for one peer whose endpoint cannot take more (a slow or stalled
+// client) before its own packets are dropped; the device and the other peers go on.
+// 128 full-size packets (~190 KB) cover a burst of a TCP window; memory is only taken
+// while a peer is backlogged.
+inline constexpr std::size_t kPeerQueuePackets = 128;
 
 // --- Errors that may persist: pause instead of spinning ---------------------------------
 inline constexpr milliseconds kDeviceErrorPause{100};

@@ -17,11 +17,13 @@ enum class Drop : std::uint8_t {
   refused,       // encrypted messages the identity or a session refused
   rate_limited,  // handshake initiations over the per-source limit
   oversize,      // datagrams whose frame is longer than the wire format allows
+  spoofed,       // hub: a peer's packet whose source is outside that peer's allowed-ips
+  queue_full,    // hub: a stalled peer's outbound queue was full
 };
-inline constexpr std::size_t kDropReasons = 8;
+inline constexpr std::size_t kDropReasons = 10;
 
 // "no-peer", "malformed", "device-down", "too-big", "bad-datagram", "refused",
-// "rate-limited", "oversize".
+// "rate-limited", "oversize", "spoofed", "queue-full".
 const char* name(Drop reason);
 
 class DropCounters {

@@ -25,6 +25,16 @@
 //   4. a frame that cannot be a packet of the link's kind is dropped and counted
 //   5. the frame is written to the device, whatever our MTU (a peer with a larger MTU is
 //      logged once per new largest size); a full queue or a down interface drops it
+// Hub mode (a server with a peers directory; engine_hub.cpp, engine_hub_peers.cpp): many
+// peers, each known by its public key. TUN routes by key (WireGuard's cryptokey routing):
+// a device packet goes to the peer whose allowed-ips hold its destination (longest prefix,
+// allowed_ips.hpp), and a peer's packet is delivered only if its source is inside that
+// peer's allowed-ips (else dropped and counted: spoofed). TAP is a learning switch
+// (mac_table.hpp): the device and the peers are ports. The device is read into the
+// engine's buffer, then copied into the routed peer's message; a peer that cannot take
+// it now queues it (its own bounded queue), so a stalled peer never stops the device
+// reads or the other peers. Responses and transport messages find their peer through
+// the index map (index_map.hpp), initiations through the key map.
 // Timers: each proto::kTimerTick every peer checks its own (peer.hpp).
 // The device itself (DeviceObserver, engine_device.cpp): an MTU set on the live device
 // becomes the tunnel MTU; a rename is logged; its IPv4 prefixes go to the responder (no
@@ -35,21 +45,30 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tund/device/device.hpp"
 #include "tund/link/responder.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/tunnel/allowed_ips.hpp"
 #include "tund/tunnel/drop.hpp"
+#include "tund/tunnel/hub.hpp"
+#include "tund/tunnel/index_map.hpp"
+#include "tund/tunnel/mac_table.hpp"
 #include "tund/tunnel/peer.hpp"
 #include "tund/util/clock.hpp"
 #include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::tunnel {
+
+// The device's port in the TAP switch; peers' ids start above it.
+inline constexpr PortId kDevicePort = 0;
 
 struct EngineStats {
   std::uint64_t device_reads = 0;   // packets read from the device
@@ -69,8 +88,11 @@ struct EngineParts {
   util::Logger& log;
   link::Responder* responder = nullptr;  // answers link-local traffic (optional)
   crypto::Identity* identity = nullptr;  // encrypted mode
-  PeerConfig peer;                       // the one peer
-  util::Backoff probe_backoff;           // plaintext client probes
+  // The one peer; in hub mode, the template of every peer (its session settings).
+  PeerConfig peer;
+  // Hub mode (server, encrypted): the peers to start with (may be none).
+  std::optional<std::vector<HubPeerSpec>> hub;
+  util::Backoff probe_backoff;  // plaintext client probes
   const util::Clock& clock = util::steady_clock();
   // Where refused input is rate-limited (not owned; shared with the transport so both
   // draw on one budget of log lines); nullptr: the engine's own.
@@ -94,7 +116,11 @@ class Engine final : private transport::Receiver,
   void on_timer();
 
   const EngineStats& stats() const { return stats_; }
+  // Not in hub mode: the one peer.
   const Peer& peer() const { return *peers_.front(); }
+  bool hub() const { return hub_; }
+  // Every peer (one, or the hub's, in the order they were added).
+  const std::vector<std::unique_ptr<Peer>>& peers() const { return peers_; }
   // Handshake counters: the identity's and every session's, summed.
   crypto::SessionStats crypto_stats() const;
   // Called once, when the engine can no longer work (the device is gone); `why` is one
@@ -107,8 +133,17 @@ class Engine final : private transport::Receiver,
   bool healthy() const { return !failed_; }
   // The MTU the tunnel carries now (follows the device's).
   unsigned tunnel_mtu() const { return mtu_; }
-  // Told whenever the peer comes or goes (the daemon reports it to systemd).
-  void set_peer_observer(std::function<void(bool up)> observer) { observer_ = std::move(observer); }
+  // Told whenever a peer comes or goes (the daemon reports it to systemd, runs hooks). In
+  // hub mode also when a peer is removed by a reload while up (up = false).
+  void set_peer_observer(std::function<void(const Peer& peer, bool up)> observer) {
+    observer_ = std::move(observer);
+  }
+  // Hub reload: the new set of peers, applied as a diff by key (engine_hub_peers.cpp).
+  // Removed peers are cut at once; changed ones updated in place (name, keepalive,
+  // allowed-ips, psk for their next handshake); unchanged ones keep their sessions and
+  // queues. The identity's allow-list becomes the new keys. Throws crypto::KeyError with
+  // nothing changed if a key is unusable.
+  HubChanges set_hub_peers(std::vector<HubPeerSpec> peers);
   // SIGHUP: the identity's keys changed; sessions of clients no longer allowed end now.
   void keys_changed(std::optional<crypto::Key> peer_public);
 
@@ -126,6 +161,26 @@ class Engine final : private transport::Receiver,
   void wait_for_device();
   void on_read_error(std::error_code ec);
   void complain_too_big(std::size_t size);
+  // engine_hub.cpp
+  void pump_hub();
+  void route_from_device(util::ConstByteSpan frame);
+  void switch_frame(PortId ingress, util::ConstByteSpan frame);
+  void send_to(Peer& peer, util::ConstByteSpan frame);
+  void transmit(Peer& peer, util::ConstByteSpan frame);
+  void drain_backlog();
+  void wait_for_backlog();
+  void deliver_from(Peer& peer, util::ConstByteSpan frame);
+  bool source_allowed(const Peer& peer, util::ConstByteSpan packet) const;
+  Peer* route(const link::Destination& destination) const;
+  bool hub_peer_up_for(const link::Destination& destination) const;
+  Peer* peer_by_id(PeerId id) const;
+  Peer* peer_for_key(const crypto::Key& key) const;
+  // engine_hub_peers.cpp
+  Peer& add_hub_peer(const HubPeerSpec& spec);
+  void remove_hub_peer(const crypto::Key& key);
+  void update_hub_peer(Peer& peer, const HubPeerSpec& spec);
+  void route_prefixes(const Peer& peer, const std::vector<util::IpPrefix>& prefixes);
+  void on_hub_peer_state(Peer& peer, bool up);
   // engine_inbound.cpp
   void on_message(const transport::Endpoint& from, util::ByteSpan message) override;
   void on_endpoint_up(const transport::Endpoint& endpoint) override;
@@ -148,7 +203,7 @@ class Engine final : private transport::Receiver,
   bool write_to_device(util::ConstByteSpan frame);
   void device_write_failed(std::error_code ec);
   void note_above_mtu(util::ConstByteSpan frame);
-  void on_peer_state(bool up);
+  void on_peer_state(Peer& peer, bool up);
   // engine_device.cpp
   void on_mtu_changed(unsigned old_mtu, unsigned new_mtu) override;
   void on_renamed(const std::string& old_name, const std::string& new_name) override;
@@ -167,7 +222,22 @@ class Engine final : private transport::Receiver,
   bool initiator_;  // the client side
   const util::Clock& clock_;
   std::vector<std::unique_ptr<Peer>> peers_;
-  std::function<void(bool)> observer_;
+  std::function<void(const Peer&, bool)> observer_;
+  // Hub mode.
+  bool hub_ = false;
+  bool ethernet_ = false;
+  PeerConfig hub_template_;  // session settings every hub peer starts from
+  util::Backoff hub_backoff_;
+  std::vector<HubPeerSpec> hub_specs_;
+  IndexMap indices_;
+  AllowedIps allowed_ips_;
+  MacTable macs_;
+  std::map<crypto::Key, Peer*> by_key_;
+  std::unordered_map<PeerId, Peer*> by_id_;
+  PeerId next_id_ = kDevicePort + 1;
+  std::size_t peers_up_ = 0;
+  std::vector<Peer*> backlogged_;  // peers with queued frames
+  bool waiting_backlog_ = false;
   std::function<void(const std::string&)> on_failure_;
   EngineStats stats_;
   crypto::SessionStats unrouted_;  // encrypted messages no peer's session owns

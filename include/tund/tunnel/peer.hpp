@@ -34,6 +34,8 @@
 #include "tund/crypto/session.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/transport/transport.hpp"
+#include "tund/tunnel/index_map.hpp"
+#include "tund/tunnel/outbound_queue.hpp"
 #include "tund/util/backoff.hpp"
 #include "tund/util/clock.hpp"
 #include "tund/util/log.hpp"
@@ -44,7 +46,14 @@ struct PeerConfig {
   bool initiator = false;  // the client: it reaches out (probes, handshakes)
   std::chrono::milliseconds keepalive = proto::kDefaultKeepalive;
   std::optional<crypto::SessionConfig> session;  // encrypted when set
-  std::string name;  // the server's name as given (client), while it has no endpoint
+  // Client: the server's name as given (logged while it has no endpoint). Hub: the peer's
+  // name (its peer file's name), always logged with the endpoint.
+  std::string name;
+  // Hub: the key that identifies this peer (its peer file's public-key), the table its
+  // session claims its local indices in, and its id in the routing tables.
+  std::optional<crypto::Key> public_key;
+  IndexMap* index_map = nullptr;
+  std::uint32_t id = 0;
 };
 
 struct PeerStats {
@@ -52,6 +61,8 @@ struct PeerStats {
   std::uint64_t tx_frames = 0, tx_bytes = 0;  // frames sent (bytes of frames)
   std::uint64_t sessions = 0;                 // datagram: times it came up
   std::uint64_t peer_changes = 0;             // it moved: NAT rebinding, a newer client
+  std::uint64_t spoofed = 0;                  // hub: received with a source outside its allowed-ips
+  std::uint64_t queue_dropped = 0;            // hub: dropped because its outbound queue was full
 };
 
 class Peer {
@@ -69,8 +80,28 @@ class Peer {
   const std::optional<transport::Endpoint>& endpoint() const { return endpoint_; }
   const PeerStats& stats() const { return stats_; }
   const crypto::Session* session() const { return session_.get(); }
-  // Names the peer in log lines: its endpoint, or the server's name while it has none.
+  // Names the peer in log lines: its endpoint, or the server's name while it has none;
+  // a hub peer: "NAME (ENDPOINT)" or "NAME".
   std::string name() const;
+  // ---- hub ---------------------------------------------------------------------------
+  std::uint32_t id() const { return config_.id; }
+  const std::string& configured_name() const { return config_.name; }
+  const std::optional<crypto::Key>& public_key() const { return config_.public_key; }
+  std::chrono::milliseconds keepalive() const { return config_.keepalive; }
+  OutboundQueue& queue() { return queue_; }
+  std::size_t queue_size() const { return queue_.size(); }
+  void count_spoofed() { ++stats_.spoofed; }
+  void count_queue_drop() { ++stats_.queue_dropped; }
+  // Reload: its peer file changed. A new name or keepalive applies at once.
+  void rename(std::string name) { config_.name = std::move(name); }
+  void set_keepalive(std::chrono::milliseconds keepalive) { config_.keepalive = keepalive; }
+  // For its next handshakes.
+  void set_psk(std::optional<crypto::Key> psk) {
+    if (session_) session_->set_psk(std::move(psk));
+  }
+  // Removed from the hub: queued frames dropped, sessions wiped (their indices released),
+  // its connection closed; it goes down (the state handler runs) and stays so.
+  void cut(const std::string& why);
 
   // ---- sending: the engine reads a frame to message + frame_offset() -----------------
   // Where a frame goes in a message: behind the plaintext UDP header, the encrypted
@@ -127,7 +158,10 @@ class Peer {
   util::Logger& log_;
   const util::Clock& clock_;
   util::Backoff probe_backoff_;
+  // Declared before the session, which releases its indices here when destroyed.
+  std::unique_ptr<PeerIndices> indices_;
   std::unique_ptr<crypto::Session> session_;
+  OutboundQueue queue_;
   bool datagram_;
   std::size_t frame_offset_;
   StateHandler on_state_;

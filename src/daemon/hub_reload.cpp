@@ -1,0 +1,82 @@
+// Hub mode's SIGHUP: the whole configuration is read again and checked (the command line
+// re-parsed, so the config file and the peers directory are read as at start); on any
+// error nothing changes and the error is logged. Then the peers are applied as a diff by
+// key (tunnel::Engine::set_hub_peers): added, removed (cut at once), changed in place;
+// unchanged peers keep their sessions. Options only a restart can apply are named.
+#include <chrono>
+#include <variant>
+
+#include "daemon_impl.hpp"
+#include "tund/config/cli.hpp"
+#include "tund/daemon/hub_peers.hpp"
+#include "tund/daemon/stats_report.hpp"
+
+namespace tund::daemon {
+namespace {
+
+std::string first_line(const std::string& text) {
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+}  // namespace
+
+void Daemon::on_sighup() {
+  if (!cfg_.hub()) return reloader_.on_sighup();
+  if (!engine_) return log_.info("received SIGHUP during start-up: nothing to reload yet");
+  notifier_.reloading();
+  reload_hub();
+  notifier_.reloaded("serving " + std::to_string(engine_->peers().size()) + " peers");
+}
+
+std::optional<config::Config> Daemon::reread_config() {
+  auto parsed = config::parse_command_line(args_);
+  if (auto* exit = std::get_if<config::CliExit>(&parsed)) {
+    log_.warn("received SIGHUP: keeping the running configuration: ", first_line(exit->output));
+    return std::nullopt;
+  }
+  auto fresh = std::get<config::Config>(std::move(parsed));
+  if (!fresh.hub()) {
+    log_.warn(
+        "received SIGHUP: keeping the running configuration: peers-dir is gone from it, "
+        "which only a restart can apply");
+    return std::nullopt;
+  }
+  return fresh;
+}
+
+void Daemon::reload_hub() {
+  auto started = std::chrono::steady_clock::now();
+  auto fresh = reread_config();
+  if (!fresh) return;
+  tunnel::HubChanges changes;
+  std::size_t peers = 0;
+  try {
+    auto specs = hub_peer_specs(*fresh);
+    peers = specs.size();
+    changes = engine_->set_hub_peers(std::move(specs));
+  } catch (const std::exception& e) {  // KeyError, or a psk file that cannot be read
+    return log_.warn("received SIGHUP: keeping the running configuration: ", e.what());
+  }
+  const config::Config& running = hub_cfg_ ? *hub_cfg_ : cfg_;
+  for (const auto& option : needs_restart(running, *fresh))
+    log_.warn("SIGHUP: ", option, " changed; restart tund to apply it");
+  hub_cfg_ = std::move(fresh);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  log_.info("received SIGHUP: reloaded the peers directory in ", took.count() / 1000, ".",
+            (took.count() % 1000) / 100, " ms: ", tunnel::describe(changes, peers));
+}
+
+void Daemon::report_hub_peers() {
+  std::size_t up = 0;
+  for (const auto& peer : engine_->peers()) {
+    if (peer->up()) ++up;
+    log_.info(format_peer_stats(*peer));
+  }
+  const auto& dropped = engine_->stats().dropped;
+  log_.info("hub: ", engine_->peers().size(), " peers, ", up, " up; dropped: spoofed ",
+            dropped[tunnel::Drop::spoofed], " queue-full ", dropped[tunnel::Drop::queue_full]);
+}
+
+}  // namespace tund::daemon
