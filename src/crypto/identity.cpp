@@ -15,8 +15,12 @@ constexpr std::size_t kInitiationPayloadSize = kStampSize + 1;
 // Message 1's Noise part starts behind the header and the sender index.
 constexpr std::size_t kInitiationNoiseAt = 8;
 
-void check_allowed(const std::vector<Key>& allowed) {
+// Checks every key, then sorts (for allowed()'s binary search) and drops duplicates.
+std::vector<Key> checked_allow_list(std::vector<Key> allowed) {
   for (const Key& key : allowed) check_public_key(key, "allowed client key " + to_base64(key));
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  return allowed;
 }
 
 Tai64n stamp_of(const std::vector<std::byte>& payload) {
@@ -28,10 +32,8 @@ Tai64n stamp_of(const std::vector<std::byte>& payload) {
 }  // namespace
 
 Identity::Identity(IdentityConfig config)
-    : config_(std::move(config)),
-      public_key_(x25519_public(config_.private_key)),
-      initiation_limiter_(proto::kHandshakesPerSecond, proto::kHandshakeBurst) {
-  check_allowed(config_.allowed);
+    : config_(std::move(config)), public_key_(x25519_public(config_.private_key)) {
+  config_.allowed = checked_allow_list(std::move(config_.allowed));
 }
 
 Identity::~Identity() {
@@ -40,26 +42,27 @@ Identity::~Identity() {
 }
 
 void Identity::update(std::vector<Key> allowed, std::optional<Key> psk) {
-  check_allowed(allowed);
-  config_.allowed = std::move(allowed);
+  config_.allowed = checked_allow_list(std::move(allowed));
   if (config_.psk) wipe(config_.psk->data(), kKeySize);
   config_.psk = psk;
 }
 
 bool Identity::allowed(const Key& client) const {
-  return std::find(config_.allowed.begin(), config_.allowed.end(), client) != config_.allowed.end();
+  return std::binary_search(config_.allowed.begin(), config_.allowed.end(), client);
 }
 
 bool Identity::allow_initiation(const std::string& source, Time now) {
-  return initiation_limiter_.allow(source, now);
+  return limiter_.allow(source, now);
 }
 
 HandshakeSettings Identity::handshake_settings(bool initiator) const {
   HandshakeSettings hs;
   hs.initiator = initiator;
   hs.psk2 = config_.psk.has_value();
+  hs.psk2_either = !initiator;  // the client's Session decides which is right
   hs.psk = config_.psk;
   hs.static_private = config_.private_key;
+  hs.static_public = public_key_;
   Bytes prologue = util::as_bytes(kPrologue, sizeof kPrologue - 1);
   hs.prologue.assign(prologue.begin(), prologue.end());
   return hs;
@@ -77,8 +80,8 @@ std::variant<Initiation, Verdict> Identity::consume_initiation(util::ConstByteSp
                 "handshake initiation refused: it carries a " + handshake->fault());
   if (!payload || payload->size() != kInitiationPayloadSize)
     return drop(stats_.handshakes_failed,
-                "handshake initiation failed authentication (client has a wrong server key or "
-                "psk, or is not tund)");
+                "handshake initiation failed authentication (client has a wrong server key, or "
+                "is not tund)");
   const Key& client = handshake->remote_static();
   if (!allowed(client))
     return drop(stats_.handshakes_refused, "client key " + to_base64(client) + " is not allowed");

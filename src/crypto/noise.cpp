@@ -49,9 +49,18 @@ bool CipherState::decrypt_with_ad(Bytes ad, Bytes ciphertext, std::vector<std::b
 Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
   if (settings_.initiator && !settings_.remote_static)
     throw HandshakeError("IK initiator needs the responder's static key");
-  if (settings_.psk2 && !settings_.psk) throw HandshakeError("IKpsk2 needs a psk");
-  std::string name = protocol_name(settings_.psk2, settings_.aead);
-  // InitializeSymmetric: a name of at most HASHLEN bytes is used as h, zero-padded.
+  if (settings_.initiator && settings_.psk2 && !settings_.psk)
+    throw HandshakeError("IKpsk2 needs a psk");
+  s_pub_ =
+      settings_.static_public ? *settings_.static_public : x25519_public(settings_.static_private);
+  initialize(settings_.psk2);
+}
+
+// InitializeSymmetric(protocol name), the prologue and the pre-message "<- s".
+void Handshake::initialize(bool psk2) {
+  settings_.psk2 = psk2;
+  std::string name = protocol_name(psk2, settings_.aead);
+  // A name of at most HASHLEN bytes is used as h, zero-padded.
   Bytes name_bytes = util::as_bytes(name.data(), name.size());
   if (name.size() <= kHashSize) {
     h_.fill(std::byte{0});
@@ -60,11 +69,15 @@ Handshake::Handshake(const HandshakeSettings& settings) : settings_(settings) {
     h_ = blake2b(name_bytes);
   }
   ck_ = h_;
+  cipher_ = CipherState();
   mix_hash(settings_.prologue);
-  s_pub_ =
-      settings_.static_public ? *settings_.static_public : x25519_public(settings_.static_private);
   // Pre-message "<- s": both sides hash the responder's static public key.
   mix_hash(settings_.initiator ? *settings_.remote_static : s_pub_);
+}
+
+void Handshake::set_psk(const Key& psk) {
+  if (settings_.psk) wipe(settings_.psk->data(), kKeySize);
+  settings_.psk = psk;
 }
 
 Handshake::~Handshake() {
@@ -145,6 +158,7 @@ std::vector<std::byte> Handshake::write_message(Bytes payload) {
     // read_message already refused low-order re and rs, so these cannot fail.
     write_ephemeral(out);
     if (!mix_dh(e_, re_) || !mix_dh(e_, rs_)) throw HandshakeError("low-order key");
+    if (settings_.psk2 && !settings_.psk) throw HandshakeError("IKpsk2 needs a psk");
     if (settings_.psk2) mix_key_and_hash(*settings_.psk);
   } else {
     throw HandshakeError("Noise IK: write_message out of turn");
@@ -157,12 +171,8 @@ std::vector<std::byte> Handshake::write_message(Bytes payload) {
 std::optional<std::vector<std::byte>> Handshake::read_message(Bytes message) {
   std::vector<std::byte> payload;
   if (!settings_.initiator && step_ == 0) {  // -> e, es, s, ss
-    if (!read_ephemeral(message)) return std::nullopt;
-    if (!mix_dh(settings_.static_private, re_)) return refuse("low-order ephemeral key");
     std::vector<std::byte> s;
-    if (message.size() < kKeySize + kTagSize) return std::nullopt;
-    if (!decrypt_and_hash(message.first(kKeySize + kTagSize), s)) return std::nullopt;
-    message = message.subspan(kKeySize + kTagSize);
+    if (!read_first(message, s)) return std::nullopt;
     std::copy_n(s.begin(), kKeySize, rs_.begin());
     if (!mix_dh(settings_.static_private, rs_)) return refuse("low-order static key");
   } else if (settings_.initiator && step_ == 1) {  // <- e, ee, se[, psk]
@@ -176,6 +186,35 @@ std::optional<std::vector<std::byte>> Handshake::read_message(Bytes message) {
   if (!decrypt_and_hash(message, payload)) return std::nullopt;
   ++step_;
   return payload;
+}
+
+// Responder, message 1 up to the initiator's static key: "e, es, s". The DH is computed
+// once; with psk2_either the other mode is tried from a fresh start when the first one's
+// static key does not authenticate.
+bool Handshake::read_first(Bytes& message, std::vector<std::byte>& s) {
+  if (message.size() < kKeySize + kKeySize + kTagSize) return false;
+  std::copy_n(message.begin(), kKeySize, re_.begin());
+  message = message.subspan(kKeySize);
+  Key es;
+  if (!x25519(es, settings_.static_private, re_)) {
+    fault_ = "low-order ephemeral key";
+    return false;
+  }
+  bool ok = read_e_es_s(message, es, s);
+  if (!ok && settings_.psk2_either) {
+    initialize(!settings_.psk2);
+    ok = read_e_es_s(message, es, s);
+  }
+  wipe(es.data(), es.size());
+  if (ok) message = message.subspan(kKeySize + kTagSize);
+  return ok;
+}
+
+bool Handshake::read_e_es_s(Bytes message, const Key& es, std::vector<std::byte>& s) {
+  mix_hash(re_);
+  if (settings_.psk2) mix_key(re_);
+  mix_key(es);
+  return decrypt_and_hash(message.first(kKeySize + kTagSize), s);
 }
 
 std::nullopt_t Handshake::refuse(const char* why) {

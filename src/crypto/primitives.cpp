@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "sodium_bytes.hpp"
+#include "tund/crypto/key_arena.hpp"
 
 namespace tund::crypto {
 namespace {
@@ -135,21 +136,24 @@ bool aead_open(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes seale
 }
 
 AeadKey::AeadKey(Aead aead, const Key& key) : aead_(aead) {
-  std::size_t size = aead == Aead::aes256gcm ? sizeof(crypto_aead_aes256gcm_state) : kKeySize;
-  // A multiple of 16 bytes, so sodium_malloc's end-of-page placement keeps the AES state
-  // 16-byte aligned as libsodium requires.
-  secret_ = sodium_malloc((size + 15) / 16 * 16);
-  if (!secret_) throw std::bad_alloc();
-  if (aead == Aead::aes256gcm)
-    crypto_aead_aes256gcm_beforenm(static_cast<crypto_aead_aes256gcm_state*>(secret_),
-                                   uc(key.data()));
-  else
-    std::copy(key.begin(), key.end(), static_cast<std::byte*>(secret_));
-  sodium_mprotect_readonly(secret_);
+  if (aead == Aead::chacha20poly1305) {
+    secret_ = chacha_key_arena().store(key.data());
+    return;
+  }
+  // Expanded on the stack (aligned as libsodium requires), copied into the arena, wiped.
+  crypto_aead_aes256gcm_state state;
+  crypto_aead_aes256gcm_beforenm(&state, uc(key.data()));
+  try {
+    secret_ = aes_key_arena().store(&state);
+  } catch (...) {
+    sodium_memzero(&state, sizeof state);
+    throw;
+  }
+  sodium_memzero(&state, sizeof state);
 }
 
 AeadKey::~AeadKey() {
-  sodium_free(secret_);
+  (aead_ == Aead::aes256gcm ? aes_key_arena() : chacha_key_arena()).release(secret_);
 }  // wipes before releasing
 
 void AeadKey::seal(std::uint64_t n, Bytes ad, Bytes plaintext, std::byte* out) const {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <utility>
 
 #include "tund/crypto/replay_window.hpp"
 #include "tund/proto/wire.hpp"
@@ -18,6 +20,9 @@ constexpr std::size_t kInitiationNoiseAt = 8;
 constexpr std::size_t kResponseNoiseAt = 12;
 constexpr std::size_t kCounterAt = 8;  // transport
 constexpr std::size_t kStampSize = 12;
+// A registry that refuses this many random 32-bit draws in a row is broken (a hub holds a
+// few thousand of the 2^32 indices), and looping on would hang.
+constexpr int kMaxIndexDraws = 65536;
 
 void write_header(std::byte* p, proto::MessageType type) {
   p[0] = static_cast<std::byte>(type);
@@ -41,12 +46,32 @@ class Keypair {
   Aead aead() const { return send.aead(); }
   AeadKey send;
   AeadKey recv;
-  std::uint32_t local_index = 0, remote_index = 0;
+  LocalIndex local_index;
+  std::uint32_t remote_index = 0;
   Time created{};
   std::uint64_t send_counter = 0;
   ReplayWindow window;
   Key peer{};  // the peer's static key
 };
+
+// ---- LocalIndex --------------------------------------------------------------------------
+
+LocalIndex::LocalIndex(LocalIndex&& other) noexcept
+    : registry_(other.registry_), value_(std::exchange(other.value_, 0)) {}
+
+LocalIndex& LocalIndex::operator=(LocalIndex&& other) noexcept {
+  if (this != &other) {
+    release();
+    registry_ = other.registry_;
+    value_ = std::exchange(other.value_, 0);
+  }
+  return *this;
+}
+
+void LocalIndex::release() {
+  if (value_ != 0 && registry_) registry_->release(value_);
+  value_ = 0;
+}
 
 // ---- Session -----------------------------------------------------------------------------
 
@@ -76,24 +101,38 @@ void Session::reset() {
   previous_.reset();
   next_.reset();
   pending_.reset();
+  pending_index_ = LocalIndex();
   retry_.reset();
 }
 
-std::uint32_t Session::fresh_index() const {
-  std::uint32_t index;
-  do index = randombytes_random();
-  while (index == 0 || find(index) || index == pending_index_);
-  return index;
+void Session::expire(Time now) {
+  for (auto* slot : {&current_, &previous_, &next_})
+    if (*slot && now - (*slot)->created >= config_.reject_after_time) slot->reset();
+}
+
+LocalIndex Session::fresh_index() {
+  for (int draw = 0; draw < kMaxIndexDraws; ++draw) {
+    std::uint32_t index = randombytes_random();
+    if (index == 0 || find(index) || index == pending_index_.value()) continue;
+    if (!config_.indices || config_.indices->claim(index)) return {config_.indices, index};
+  }
+  throw std::length_error("the session index registry refuses every index");
 }
 
 Keypair* Session::find(std::uint32_t local_index) const {
   for (auto* k : {current_.get(), previous_.get(), next_.get()})
-    if (k && k->local_index == local_index) return k;
+    if (k && k->local_index.value() == local_index) return k;
   return nullptr;
 }
 
 bool Session::owns_index(std::uint32_t local_index) const {
-  return local_index != 0 && (find(local_index) || (pending_ && local_index == pending_index_));
+  return local_index != 0 &&
+         (find(local_index) || (pending_ && local_index == pending_index_.value()));
+}
+
+// This session's psk: the peer's own (hub peer files), else the identity's.
+const std::optional<Key>& Session::psk() const {
+  return config_.psk ? config_.psk : identity_.psk();
 }
 
 std::optional<Key> Session::peer_key() const {
@@ -141,8 +180,11 @@ bool Session::write_initiation(std::byte* out, Time now) {
   bool retry = pending_ != nullptr;
   HandshakeSettings hs = identity_.handshake_settings(true);
   hs.remote_static = config_.peer_public;
+  hs.psk = psk();
+  hs.psk2 = hs.psk.has_value();
+  LocalIndex index = fresh_index();  // first: if it throws, nothing has changed
   pending_ = std::make_unique<Handshake>(hs);
-  pending_index_ = fresh_index();
+  pending_index_ = std::move(index);  // releases the index of the initiation it replaces
   pending_sent_ = now;
   // Retries back off (doubling, capped, jittered) so a client with a wrong key does not
   // hammer the server.
@@ -155,7 +197,7 @@ bool Session::write_initiation(std::byte* out, Time now) {
   payload[kStampSize] = identity_.offer_aes() ? std::byte{1} : std::byte{0};
   auto noise = pending_->write_message(payload);
   write_header(out, proto::MessageType::handshake_initiation);
-  util::store_be32(out + kSenderIndexAt, pending_index_);
+  util::store_be32(out + kSenderIndexAt, pending_index_.value());
   std::copy(noise.begin(), noise.end(), out + kInitiationNoiseAt);
   return retry;
 }
@@ -165,6 +207,8 @@ bool Session::write_initiation(std::byte* out, Time now) {
 Verdict Session::respond(Initiation initiation, Time now) {
   if (config_.initiator || !initiation.handshake)
     return drop(stats_.malformed, "handshake initiation sent to a client");
+  if (auto refused = refuse_psk_mode(initiation)) return std::move(*refused);
+  if (initiation.handshake->psk2()) initiation.handshake->set_psk(*psk());
   std::byte choice = initiation.aead == Aead::aes256gcm ? std::byte{1} : std::byte{0};
   auto noise = initiation.handshake->write_message({&choice, 1});
   auto [to_responder, to_initiator] = initiation.handshake->split();
@@ -182,10 +226,20 @@ Verdict Session::respond(Initiation initiation, Time now) {
   return v;
 }
 
+// The identity read message 1 as IK or IKpsk2, whichever the client used; whether that
+// is right depends on this peer's psk.
+std::optional<Verdict> Session::refuse_psk_mode(const Initiation& initiation) {
+  bool has_psk = psk().has_value();
+  if (initiation.handshake->psk2() == has_psk) return std::nullopt;
+  std::string who = "client key " + to_base64(initiation.client);
+  return drop(stats_.handshakes_failed,
+              has_psk ? who + " made its handshake without a psk, but one is configured for it"
+                      : who + " made its handshake with a psk, but none is configured for it");
+}
+
 Verdict Session::write_response(const Keypair& fresh, const std::vector<std::byte>& noise) {
-  reply_.resize(proto::kResponseSize);
   write_header(reply_.data(), proto::MessageType::handshake_response);
-  util::store_be32(reply_.data() + kSenderIndexAt, fresh.local_index);
+  util::store_be32(reply_.data() + kSenderIndexAt, fresh.local_index.value());
   util::store_be32(reply_.data() + kReceiverIndexAt, fresh.remote_index);
   std::copy(noise.begin(), noise.end(), reply_.data() + kResponseNoiseAt);
   Verdict v;
@@ -223,20 +277,22 @@ Verdict Session::refuse_wrong_direction(const MessageShape& shape) {
 }
 
 Verdict Session::on_response(std::byte* message, std::size_t size, Time now) {
-  if (!pending_ || util::load_be32(message + kReceiverIndexAt) != pending_index_)
+  if (!pending_ || util::load_be32(message + kReceiverIndexAt) != pending_index_.value())
     return drop(stats_.unknown_session, "handshake response to no pending initiation");
   auto payload = pending_->read_message({message + kResponseNoiseAt, size - kResponseNoiseAt});
   if (!pending_->fault().empty())
     return drop(stats_.handshakes_failed,
                 "handshake response refused: it carries a " + pending_->fault());
   if (!payload || payload->size() != 1 || (*payload)[0] > std::byte{1})
-    return drop(stats_.handshakes_failed, "handshake response failed authentication");
+    return drop(stats_.handshakes_failed,
+                "handshake response failed authentication (a psk that differs from the "
+                "server's?)");
   Aead aead = (*payload)[0] == std::byte{1} ? Aead::aes256gcm : Aead::chacha20poly1305;
   if (aead == Aead::aes256gcm && !aes256gcm_available())
     return drop(stats_.handshakes_failed, "server chose AES-256-GCM, which this CPU lacks");
   auto [to_responder, to_initiator] = pending_->split();
   auto fresh = std::make_unique<Keypair>(aead, to_responder, to_initiator, config_.stream);
-  fresh->local_index = pending_index_;
+  fresh->local_index = std::move(pending_index_);
   fresh->remote_index = util::load_be32(message + kSenderIndexAt);
   fresh->created = now;
   if (config_.peer_public) fresh->peer = *config_.peer_public;
@@ -260,8 +316,10 @@ Verdict Session::established_by_response(std::unique_ptr<Keypair> fresh) {
 Verdict Session::on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now) {
   Keypair* k = find(index);
   if (!k) return drop(stats_.unknown_session, "transport message for no live session");
-  if (now - k->created >= config_.reject_after_time)
+  if (now - k->created >= config_.reject_after_time) {
+    expire(now);
     return drop(stats_.unknown_session, "transport message for an expired session");
+  }
   std::uint64_t counter = util::load_be64(message + kCounterAt);
   if (!k->window.may_accept(counter)) return drop(stats_.replayed, "replayed or too old counter");
   std::byte* frame = message + proto::kTransportHeaderSize;

@@ -1,9 +1,9 @@
 // This side's static identity, shared by all its sessions (WireGuard's device-wide state,
 // as opposed to a peer's): the static key pair, the psk, the allow-list of client keys, the
-// last handshake timestamp accepted from each of them, and the per-source rate limit on
-// initiations. A responder authenticates initiations here (consume_initiation), then hands
-// the result to the Session of that client (Session::respond), so a hub holds one Identity
-// and many Sessions. No I/O, no clock: callers pass the time.
+// last handshake timestamp accepted from each of them, and the rate limit on initiations
+// (crypto/initiation_limiter.hpp). A responder authenticates initiations here (consume_initiation),
+// then hands the result to the Session of that client (Session::respond), so a hub holds one
+// Identity and many Sessions. No I/O, no clock: callers pass the time.
 #pragma once
 
 #include <map>
@@ -13,17 +13,18 @@
 #include <variant>
 #include <vector>
 
+#include "tund/crypto/initiation_limiter.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/crypto/message.hpp"
 #include "tund/crypto/noise.hpp"
-#include "tund/util/rate_limiter.hpp"
 
 namespace tund::crypto {
 
 struct IdentityConfig {
   Key private_key{};
-  std::optional<Key> psk;    // IKpsk2 when set (both sides must agree)
-  std::vector<Key> allowed;  // responder: the client keys allowed in
+  // IKpsk2 when set (both sides must agree); a session's own SessionConfig::psk wins.
+  std::optional<Key> psk;
+  std::vector<Key> allowed;  // responder: the client keys allowed in (any order)
   bool offer_aes = false;    // this side can run AES-256-GCM fast (AES-NI)
 };
 
@@ -46,22 +47,29 @@ class Identity {
   const Key& public_key() const { return public_key_; }
 
   // Responder: authenticates an initiation (the whole message, proto::kInitiationSize
-  // bytes): the Noise IK(psk2) read, the allow-list, and a TAI64N timestamp later than the
-  // last one accepted from that key (WireGuard's replay rule; the accepted one is recorded).
-  // A refusal is a drop Verdict with a one-line reason, counted in stats().
+  // bytes): the Noise read (IK or IKpsk2, whichever the client used: its Session checks
+  // that against its psk and supplies the psk), the allow-list, and a TAI64N timestamp
+  // later than the last one accepted from that key (WireGuard's replay rule; the accepted
+  // one is recorded). A refusal is a drop Verdict with a one-line reason, counted in
+  // stats().
   std::variant<Initiation, Verdict> consume_initiation(util::ConstByteSpan message, Time now);
 
-  // Initiations are expensive (two X25519 each): at most proto::kHandshakeBurst at once and
-  // proto::kHandshakesPerSecond after that per `source` (the sender's address as text).
-  // The caller counts and reports what it refuses.
+  // Initiations are expensive (four X25519 with the answer): a global budget always, and
+  // per `source` (the sender's address as text) only while under load; the rules and
+  // "under load" are defined in crypto/initiation_limiter.hpp. The caller counts and
+  // reports what it refuses.
   bool allow_initiation(const std::string& source, Time now);
+  bool under_load(Time now) const { return limiter_.under_load(now); }
 
+  // O(log n): the allow-list is kept sorted.
   bool allowed(const Key& client) const;
   const std::optional<Key>& psk() const { return config_.psk; }
 
   // SIGHUP: a new allow-list and psk, for handshakes from now on (sessions running keep
-  // their keys; Session::drop_disallowed ends those of removed clients). Throws KeyError,
-  // with nothing changed, if an allowed key is unusable.
+  // their keys; Session::drop_disallowed ends those of removed clients). The last
+  // timestamp of every key is kept, so a captured initiation of a client that stays (or
+  // comes back) cannot be replayed after a reload. Throws KeyError, with nothing changed,
+  // if an allowed key is unusable.
   void update(std::vector<Key> allowed, std::optional<Key> psk);
 
   const SessionStats& stats() const { return stats_; }
@@ -69,6 +77,7 @@ class Identity {
   // For Session: the Noise settings of a handshake by this identity, and its offer.
   HandshakeSettings handshake_settings(bool initiator) const;
   bool offer_aes() const { return config_.offer_aes; }
+  const std::optional<Key>& psk() const { return config_.psk; }
 
  private:
   Verdict refuse_replayed(const Key& client, const Tai64n& stamp, const Tai64n& last);
@@ -78,7 +87,7 @@ class Identity {
   Key public_key_;
   SessionStats stats_;
   std::map<Key, Tai64n> last_timestamp_;  // per client key: the latest initiation accepted
-  util::RateLimiter initiation_limiter_;
+  InitiationLimiter limiter_;
 };
 
 }  // namespace tund::crypto

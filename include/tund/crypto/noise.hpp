@@ -43,13 +43,21 @@ class CipherState {
 struct HandshakeSettings {
   bool initiator = true;
   bool psk2 = false;  // IKpsk2 instead of IK
+  // Responder: message 1 is read as IKpsk2 or IK, whichever authenticates (psk2 first when
+  // set). IKpsk2's message 1 does not depend on the psk, only on the protocol name and the
+  // mixed-in ephemeral, so a hub can read it before it knows the client (and its per-peer
+  // psk); the psk is then given with set_psk() before write_message(). Costs one HKDF and
+  // one AEAD tag check more for the second mode, not another DH.
+  bool psk2_either = false;
   Aead aead = Aead::chacha20poly1305;
   Key static_private{};
   std::optional<Key> remote_static;  // the responder's key; required for the initiator
-  std::optional<Key> psk;            // required when psk2
+  std::optional<Key> psk;            // required when psk2 (responder: by write_message)
   std::vector<std::byte> prologue;
   std::optional<Key> ephemeral_private;  // tests only: a fixed ephemeral key
-  std::optional<Key> static_public;      // tests only: claim this static key (a forged peer)
+  // The public key of static_private, when the caller has it (an Identity does: saves an
+  // X25519 per handshake); tests also use it to claim another key (a forged peer).
+  std::optional<Key> static_public;
 };
 
 std::string protocol_name(bool psk2, Aead aead);
@@ -77,8 +85,15 @@ class Handshake {
   const Hash& handshake_hash() const { return h_; }
   // Responder: the initiator's static public key, known after read_message succeeded.
   const Key& remote_static() const { return rs_; }
+  // IKpsk2 (after a psk2_either read: the mode message 1 authenticated in).
+  bool psk2() const { return settings_.psk2; }
+  // Responder, before write_message: the psk of an IKpsk2 handshake.
+  void set_psk(const Key& psk);
 
  private:
+  void initialize(bool psk2);
+  bool read_first(Bytes& message, std::vector<std::byte>& s);
+  bool read_e_es_s(Bytes message, const Key& es, std::vector<std::byte>& s);
   void mix_hash(Bytes data);
   void mix_key(Bytes ikm);
   void mix_key_and_hash(Bytes ikm);

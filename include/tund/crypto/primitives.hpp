@@ -52,7 +52,8 @@ bool aead_open(Aead aead, const Key& key, std::uint64_t n, Bytes ad, Bytes seale
 
 // One direction's data key, ready for many messages: the AES key schedule and GHASH key
 // are expanded once (libsodium's precomputation interface) instead of per frame. Lives in
-// sodium_malloc'd memory (guard pages, read-only after setup, wiped on destruction).
+// a slot of the key arena (src/crypto/key_arena.hpp: shared sodium_malloc'd chunks with
+// guard pages, mlocked, read-only after setup, the slot wiped on destruction).
 class AeadKey {
  public:
   AeadKey(Aead aead, const Key& key);
@@ -67,7 +68,7 @@ class AeadKey {
 
  private:
   Aead aead_;
-  void* secret_;  // chacha: the 32-byte key; aes: crypto_aead_aes256gcm_state
+  const void* secret_;  // chacha: the 32-byte key; aes: crypto_aead_aes256gcm_state
 };
 
 // Wipes memory in a way the compiler cannot optimise away.

@@ -10,6 +10,7 @@
 // (confirmation), so traffic never stops during a rekey.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "tund/crypto/identity.hpp"
 #include "tund/crypto/message.hpp"
 #include "tund/proto/timers.hpp"
+#include "tund/proto/wire.hpp"
 #include "tund/util/backoff.hpp"
 
 namespace tund::crypto {
@@ -48,12 +50,35 @@ struct SessionConfig {
   std::chrono::milliseconds retry_cap = proto::kHandshakeRetryCap;
 };
 
-// A keypair's keys, in sodium_malloc'd memory (guard pages, wiped on free).
+// A keypair's keys, in the key arena (mlocked, guard pages around each chunk, wiped on free).
 class Keypair;
+
+// A local index this session holds: claimed in the registry when there is one, released
+// there exactly once when it goes (moved-from: holds nothing). 0 is never an index.
+class LocalIndex {
+ public:
+  LocalIndex() = default;
+  LocalIndex(IndexRegistry* registry, std::uint32_t value) : registry_(registry), value_(value) {}
+  LocalIndex(LocalIndex&& other) noexcept;
+  LocalIndex& operator=(LocalIndex&& other) noexcept;
+  ~LocalIndex() { release(); }
+
+  std::uint32_t value() const { return value_; }
+
+ private:
+  void release();
+  IndexRegistry* registry_ = nullptr;
+  std::uint32_t value_ = 0;
+};
 
 class Session {
  public:
-  // `identity` must outlive the session. Throws KeyError if peer_public is unusable.
+  // `identity` (and config.indices) must outlive the session. Throws KeyError if
+  // peer_public is unusable. Local indices are drawn at random, never 0, never one this
+  // session holds, and claimed in config.indices when set (a refused draw is drawn again;
+  // std::length_error after 65536 refusals in a row: the registry is broken). Every index
+  // is released there when its keypair or pending handshake goes: rotated out, expired,
+  // reset, dropped as disallowed, replaced, or with the session.
   Session(Identity& identity, SessionConfig config);
   ~Session();
   Session(const Session&) = delete;
@@ -79,6 +104,11 @@ class Session {
   // Answers an initiation the identity authenticated: a new keypair (`next`, or current if
   // there is none) and the response to send (Action::reply, authenticated; established
   // when the keypair became current at once). The reply bytes live until the next respond().
+  // The psk is config.psk, else the identity's: an initiation made without a psk when this
+  // session has one, or with one when it has none, is dropped (counted in
+  // handshakes_failed). A psk that differs is noticed only by the initiator (IKpsk2 mixes
+  // it in at the end of message 2): it drops the response, and this side's keypair is
+  // never confirmed.
   Verdict respond(Initiation initiation, Time now);
 
   // --- receiving: responses (initiator) and transport messages; decrypts in place ---
@@ -93,6 +123,10 @@ class Session {
 
   // Forget every keypair and the pending handshake (the connection carrying them is gone).
   void reset();
+  // Forget keypairs older than reject_after_time (they can neither seal nor open any more):
+  // their keys are wiped and their indices released, so an idle peer holds no key. Call it
+  // from a timer; the session also does it as it goes.
+  void expire(Time now);
   // SIGHUP (initiator): the server's key for handshakes from now on (unchanged when
   // empty). Throws KeyError, with nothing changed, if it is unusable.
   void update_peer_key(std::optional<Key> peer_public);
@@ -112,9 +146,11 @@ class Session {
   Verdict refuse_wrong_direction(const MessageShape& shape);
   Verdict established_by_response(std::unique_ptr<Keypair> fresh);
   Verdict write_response(const Keypair& fresh, const std::vector<std::byte>& noise);
+  std::optional<Verdict> refuse_psk_mode(const Initiation& initiation);
+  const std::optional<Key>& psk() const;
   Keypair* find(std::uint32_t local_index) const;
   bool usable(const Keypair& k, Time now) const;
-  std::uint32_t fresh_index() const;
+  LocalIndex fresh_index();
 
   Identity& identity_;
   SessionConfig config_;
@@ -122,11 +158,12 @@ class Session {
   std::unique_ptr<Keypair> current_, previous_, next_;
   // Initiator: the handshake in flight and when to retry it.
   std::unique_ptr<Handshake> pending_;
-  std::uint32_t pending_index_ = 0;
+  LocalIndex pending_index_;
   Time pending_sent_{};
   util::Backoff retry_;
   std::chrono::milliseconds retry_delay_{0};
-  std::vector<std::byte> reply_;  // responder: the last response written
+  // Responder: the last response written (inline: no allocation per idle peer).
+  std::array<std::byte, proto::kResponseSize> reply_{};
 };
 
 }  // namespace tund::crypto
