@@ -17,13 +17,14 @@
 
 #include "tund/config/checks.hpp"
 #include "tund/config/config_file.hpp"
+#include "tund/config/peer_files.hpp"
 
 namespace tund::config {
 namespace {
 
 struct RawOptions {
   bool server = false, tun = false, tap = false, debug = false, no_offload = false;
-  std::string connect, listen, transport = "tcp", config;
+  std::string connect, listen, transport = "tcp", config, routes = "auto";
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
 
@@ -123,6 +124,20 @@ void define_key_options(CLI::App& app, Config& cfg) {
       ->type_name("N");
 }
 
+// Hub mode (tund.conf(5) PEER FILES): a server with many clients, each known by its key.
+void define_hub_options(CLI::App& app, Config& cfg, RawOptions& raw) {
+  app.add_option("--peers-dir", cfg.peers_dir,
+                 "server: hub mode, one peer file per client in DIR (needs --private-key)")
+      ->type_name("DIR");
+  app.add_option("--max-peers", cfg.max_peers, "hub: most enabled peer files (default 1024)")
+      ->transform(number_in(1, kMaxMaxPeers))
+      ->type_name("N");
+  app.add_option("--routes", raw.routes,
+                 "hub: auto (default; routes to peers' allowed-ips outside --address) or off")
+      ->check(one_of({"auto", "off"}))
+      ->type_name("MODE");
+}
+
 void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--link-ip", cfg.link_ip,
                  "IPv4 address tund itself answers ARP and ping for on the tunnel link")
@@ -148,6 +163,7 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.formatter(std::make_shared<Formatter>());
   define_mode_options(app, cfg, raw);
   define_key_options(app, cfg);
+  define_hub_options(app, cfg, raw);
   define_system_options(app, cfg, raw);
   app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
   // A value given twice keeps the last one.
@@ -155,7 +171,7 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
     if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-const std::set<std::string> kPaths = {"private-key", "psk", "allow-file"};
+const std::set<std::string> kPaths = {"private-key", "psk", "allow-file", "peers-dir"};
 const std::set<std::string> kKeysOrPaths = {"peer-key", "allow"};
 const std::set<std::string> kRepeatable = {"allow", "allow-file"};
 // Options that exclude each other: one given on the command line drops the file's choice.
@@ -362,9 +378,41 @@ void check_encryption_options(const Config& cfg) {
   } else {
     if (!cfg.peer_key.empty())
       fail(s, "peer-key", "--peer-key is for the client; the server uses --allow");
-    if (cfg.allow.empty() && cfg.allow_files.empty())
+    if (cfg.allow.empty() && cfg.allow_files.empty() && !cfg.hub())
       fail(s, "private-key",
            "--private-key on a server needs --allow KEY or --allow-file FILE (who may connect)");
+  }
+}
+
+// Hub mode: a server that knows each client by its key, from the peer files alone.
+void check_hub_options(const Config& cfg) {
+  const Sources& s = cfg.sources;
+  if (!cfg.hub()) return;
+  if (cfg.role == Role::client) fail(s, "peers-dir", "--peers-dir is for the server (-s)");
+  if (!cfg.encrypted())
+    fail(s, "peers-dir",
+         "--peers-dir needs --private-key: in hub mode each peer is known by its key");
+  for (std::string option : {"allow", "allow-file"})
+    if (s.given(option))
+      fail(s, option,
+           "--" + option +
+               " and --peers-dir exclude each other: a hub's clients are its peer files "
+               "(pick one)",
+           0);
+}
+
+// The peers directory, read once every option is known to be valid: its errors name the
+// peer file and line, or (about the directory) the line of `peers-dir`.
+void take_peers(Config& cfg) {
+  if (!cfg.hub()) return;
+  try {
+    PeersDir dir = read_peers_dir(cfg.peers_dir, cfg.max_peers);
+    cfg.peers = std::move(dir.peers);
+    cfg.warnings.insert(cfg.warnings.end(), dir.warnings.begin(), dir.warnings.end());
+  } catch (const ConfigFileError& error) {
+    std::string message = error.what();
+    if (message.rfind("--peers-dir: ", 0) == 0) fail(cfg.sources, "peers-dir", message);
+    throw;
   }
 }
 
@@ -469,6 +517,8 @@ std::vector<std::string> idle_options(const Config& cfg) {
   };
   bool tcp = cfg.transport == TransportKind::tcp;
   if (tcp) warn("keepalive", "does nothing over TCP (it is the UDP keepalive interval)");
+  for (const char* option : {"max-peers", "routes"})
+    if (!cfg.hub()) warn(option, "does nothing without --peers-dir (it is a hub mode option)");
   if (!(tcp && cfg.role == Role::server && cfg.encrypted()))
     warn("max-pending",
          "does nothing here (it limits an encrypted TCP server's connections "
@@ -516,6 +566,7 @@ void check_combinations(Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
   if (!raw.listen.empty() && cfg.role == Role::client)
     fail(s, "listen", "--listen is for the server (-s)");
+  check_hub_options(cfg);
   check_encryption_options(cfg);
   if (!cfg.peer.empty() && cfg.address.empty()) fail(s, "peer", "--peer goes with --address");
   if (!cfg.link_mac.empty() && cfg.device != DeviceKind::tap)
@@ -537,11 +588,13 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.keepalive = std::chrono::seconds(raw.keepalive);
   cfg.debug = raw.debug;
   cfg.offload = !raw.no_offload;
+  cfg.routes = raw.routes == "off" ? Routes::off : Routes::automatic;
   check_combinations(cfg, raw);
   take_endpoint(cfg, raw);
   check_values(cfg);
   for (const auto& list : {idle_options(cfg), link_warnings(cfg)})
     cfg.warnings.insert(cfg.warnings.end(), list.begin(), list.end());
+  take_peers(cfg);
 }
 
 // "--connect: 1 required HOST missing" -> "-c/--connect needs a HOST".
@@ -583,7 +636,8 @@ void check_empty_values(const CLI::App& app) {
 
 // Options only one mode uses: the file's are dropped when the command line picks the other
 // mode (keepalive, psk and the rest apply to both); so is link-mac (TAP only) under -u.
-const std::set<std::string> kServerOnly = {"allow", "allow-file", "listen", "max-pending"};
+const std::set<std::string> kServerOnly = {"allow",     "allow-file", "listen", "max-pending",
+                                           "peers-dir", "max-peers",  "routes"};
 const std::set<std::string> kClientOnly = {"connect", "peer-key"};
 
 // The file's option `e` belongs to the mode the command line did not pick: the warning
@@ -680,7 +734,8 @@ CliResult parse_command_line(const std::vector<std::string>& args) {
       "  tund pubkey < server.key        its public key\n"
       "  tund genpsk > tunnel.psk        optional preshared key\n"
       "  tund -s -i tun3 --private-key server.key --allow CLIENT_PUBLIC_KEY\n"
-      "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY\n\n"
+      "  tund -c HOST -i tun3 --private-key client.key --peer-key SERVER_PUBLIC_KEY\n"
+      "  tund -s -i tun3 --private-key server.key --peers-dir /etc/tund/office.peers   (hub)\n\n"
       "Config files: relative paths in one are relative to its directory (tund.conf(5)).\n"
       "Exit status: 0 after SIGINT/SIGTERM; 2 for a command-line or config error (nothing\n"
       "was started); 1 for a failure while starting or running.");

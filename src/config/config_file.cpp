@@ -178,14 +178,6 @@ std::string value_of(const std::string& raw, const std::string& where) {
   return one_quoted_string(v) ? unquoted(v) : v;
 }
 
-bool flag_value(const std::string& value, const std::string& where) {
-  std::string v = value;
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
-  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
-  throw ConfigFileError(where + ": expected true or false, got '" + value + "'");
-}
-
 // Levenshtein distance, for "did you mean" on a misspelt name.
 std::size_t distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -292,6 +284,15 @@ FileOption parse_line(const std::string& t, const std::string& path, const std::
 
 }  // namespace
 
+bool flag_value(const std::string& value, const std::string& where) {
+  std::string v = value;
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+  throw ConfigFileError(where + ": expected true or false, got '" + value + "'");
+}
+
 std::vector<FileOption> parse_config_text(const std::string& text, const std::string& path,
                                           const std::vector<OptionSpec>& options) {
   if (text.rfind("\xFF\xFE", 0) == 0 || text.rfind("\xFE\xFF", 0) == 0)
@@ -319,20 +320,25 @@ std::vector<FileOption> parse_config_text(const std::string& text, const std::st
 }
 
 std::vector<FileOption> read_config_file(const std::string& path,
-                                         const std::vector<OptionSpec>& options) {
-  std::string problem = file_error(path, "config file");
+                                         const std::vector<OptionSpec>& options,
+                                         const std::string& what) {
+  return parse_config_text(read_config_text(path, what), path, options);
+}
+
+std::string read_config_text(const std::string& path, const std::string& what) {
+  std::string problem = file_error(path, what);
   if (!problem.empty()) throw ConfigFileError(problem);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigFileError("cannot read config file " + path + ": " + std::strerror(errno));
+  if (!in) throw ConfigFileError("cannot read " + what + " " + path + ": " + std::strerror(errno));
   std::string text;
   text.resize(kMaxFileSize + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad())
-    throw ConfigFileError("cannot read config file " + path + ": " + std::strerror(errno));
+    throw ConfigFileError("cannot read " + what + " " + path + ": " + std::strerror(errno));
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxFileSize)
-    throw ConfigFileError("config file " + path + " is larger than 1 MiB: not a config file?");
-  return parse_config_text(text, path, options);
+    throw ConfigFileError(what + " " + path + " is larger than 1 MiB: not a " + what + "?");
+  return text;
 }
 
 std::vector<std::string> to_args(const std::vector<FileOption>& entries) {

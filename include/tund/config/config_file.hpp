@@ -46,9 +46,16 @@ struct FileOption {
 std::vector<FileOption> parse_config_text(const std::string& text, const std::string& path,
                                           const std::vector<OptionSpec>& options);
 // Reads `path` (a regular file of at most 1 MiB) and parses it. Throws ConfigFileError
-// when it cannot be read, is a directory or not a regular file, or does not parse.
+// when it cannot be read, is a directory or not a regular file, or does not parse; `what`
+// names the file in those messages ("cannot read peer file ...").
 std::vector<FileOption> read_config_file(const std::string& path,
-                                         const std::vector<OptionSpec>& options);
+                                         const std::vector<OptionSpec>& options,
+                                         const std::string& what = "config file");
+// The text of `path` as read_config_file reads it (the same checks, before any parsing).
+std::string read_config_text(const std::string& path, const std::string& what = "config file");
+// A flag's word as the config file takes it: true/yes/on/1 or false/no/off/0, in any
+// case. Throws ConfigFileError("WHERE: expected true or false, got 'VALUE'").
+bool flag_value(const std::string& value, const std::string& where);
 // Command-line arguments for the entries: {"--iface=tun3", "--server", ...}.
 std::vector<std::string> to_args(const std::vector<FileOption>& entries);
 
