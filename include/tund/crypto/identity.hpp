@@ -63,7 +63,6 @@ class Identity {
 
   // O(log n): the allow-list is kept sorted.
   bool allowed(const Key& client) const;
-  const std::optional<Key>& psk() const { return config_.psk; }
 
   // SIGHUP: a new allow-list and psk, for handshakes from now on (sessions running keep
   // their keys; Session::drop_disallowed ends those of removed clients). The last
