@@ -129,6 +129,11 @@ TEST_F(PeersDirTest, FileErrorsPassThrough) {
   EXPECT_EQ(error(), dir_ + "/alice: no public-key (the peer's key, as 'tund pubkey' prints it)");
 }
 
+TEST_F(PeersDirTest, APeerFileIsSmall) {
+  peer("alice", 'A', "# " + std::string(1 << 20, 'x') + "\n");
+  EXPECT_EQ(error(), "peer file " + dir_ + "/alice is larger than 1 MiB: not a peer file?");
+}
+
 TEST_F(PeersDirTest, OneKeyOnePeer) {
   peer("alice", 'A');
   write("bob", "# bob\ndisabled = true\npublic-key = " + key('A') + "\n");  // disabled too
