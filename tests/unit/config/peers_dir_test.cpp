@@ -312,6 +312,26 @@ TEST_F(PeersDirTest, HostBitWarningsReachTheConfig) {
                                  "set; it means 10.8.0.8/30");
 }
 
+TEST_F(PeersDirTest, PeerKeepaliveOverTcpWarnsOnce) {
+  peer("alice", 'A', "\nkeepalive = 5\n");
+  peer("bob", 'B', "keepalive = 5\n");
+  peer("carol", 'C', "keepalive = 5\n");
+  peer("dave", 'D');
+  Config cfg = cli_ok(hub_args());
+  ASSERT_EQ(cfg.warnings.size(), 1u);
+  EXPECT_EQ(cfg.warnings[0], dir_ +
+                                 "/alice line 3: keepalive does nothing over TCP (it is the "
+                                 "UDP keepalive interval) (nor in 2 other peer files)");
+  EXPECT_TRUE(cli_ok(plus(hub_args(), {"-t", "udp"})).warnings.empty());
+  std::filesystem::remove(dir_ + "/bob");
+  std::filesystem::remove(dir_ + "/carol");
+  cfg = cli_ok(hub_args());
+  ASSERT_EQ(cfg.warnings.size(), 1u);
+  EXPECT_EQ(cfg.warnings[0], dir_ +
+                                 "/alice line 3: keepalive does nothing over TCP (it is the "
+                                 "UDP keepalive interval)");
+}
+
 TEST_F(PeersDirTest, ConfigFileKeys) {
   peer("alice", 'A', "allowed-ips = 10.8.0.2\n");
   std::string conf = base_ + "/hub.conf";
