@@ -37,6 +37,7 @@ unsigned code_point(const std::string& s, std::size_t i, std::size_t length) {
 // spaces other than U+0020, and the format characters (Cf) that text editors show as
 // nothing: zero-width, joiners, direction marks and embeddings, invisible operators.
 const char* invisible_name(unsigned cp) {
+  if (cp < 0x80) return nullptr;  // ASCII: the controls are refused before this
   struct Range {
     unsigned first, last;
     const char* name;
