@@ -11,8 +11,9 @@ _tund_commands=(genkey pubkey genpsk)
 # Every option of `tund --help`, long and short.
 _tund_options=(-i --iface -s --server -c --connect -p --port -u --tun -a --tap
     -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
-    --peer-key --allow --allow-file --psk --max-pending --link-ip --link-mac --address
-    --peer --up --down --user --group --config -h --help -V --version)
+    --peer-key --allow --allow-file --psk --max-pending --peers-dir --max-peers --routes
+    --link-ip --link-mac --address --peer --up --down --user --group --config -h --help
+    -V --version)
 
 # _tund_compgen ARG...: COMPREPLY = `compgen ARG... -- "$cur"`, one reply per line (so a
 # file name with spaces stays one reply).
@@ -24,6 +25,15 @@ _tund_compgen() {
 _tund_reply() {
     local IFS=$'\n'
     _tund_compgen -W "$*"
+}
+
+_tund_dirs() {
+    if declare -F _filedir >/dev/null; then
+        _filedir -d
+    else
+        compopt -o filenames 2>/dev/null
+        _tund_compgen -d
+    fi
 }
 
 _tund_files() {
@@ -58,14 +68,16 @@ _tund_hosts() {
 _tund_value() {
     case $1 in
         -t | --transport) _tund_reply tcp udp ;;
+        --routes) _tund_reply auto off ;;
+        --peers-dir) _tund_dirs ;;
         -i | --iface) _tund_interfaces ;;
         -c | --connect) _tund_hosts ;;
         --config | --private-key | --peer-key | --allow | --allow-file | --psk | --up | --down)
             _tund_files ;;
         --user) _tund_compgen -u ;;
         --group) _tund_compgen -g ;;
-        -p | --port | --listen | --mtu | --keepalive | --max-pending | --link-ip | \
-            --link-mac | --address | --peer) COMPREPLY=() ;;
+        -p | --port | --listen | --mtu | --keepalive | --max-pending | --max-peers | \
+            --link-ip | --link-mac | --address | --peer) COMPREPLY=() ;;
         *) return 1 ;;
     esac
     return 0

@@ -401,6 +401,17 @@ void check_hub_options(const Config& cfg) {
            0);
 }
 
+// A peer's keepalive is the UDP keepalive interval, like --keepalive: one warning for all.
+std::vector<std::string> idle_peer_keys(const Config& cfg) {
+  auto has = [](const PeerSpec& p) { return p.keepalive.has_value(); };
+  auto first = std::find_if(cfg.peers.begin(), cfg.peers.end(), has);
+  if (cfg.transport != TransportKind::tcp || first == cfg.peers.end()) return {};
+  auto others = std::count_if(cfg.peers.begin(), cfg.peers.end(), has) - 1;
+  return {first->file + " line " + std::to_string(first->lines.at("keepalive")) +
+          ": keepalive does nothing over TCP (it is the UDP keepalive interval)" +
+          (others ? " (nor in " + std::to_string(others) + " other peer files)" : "")};
+}
+
 // The peers directory, read once every option is known to be valid: its errors name the
 // peer file and line, or (about the directory) the line of `peers-dir`.
 void take_peers(Config& cfg) {
@@ -408,7 +419,8 @@ void take_peers(Config& cfg) {
   try {
     PeersDir dir = read_peers_dir(cfg.peers_dir, cfg.max_peers);
     cfg.peers = std::move(dir.peers);
-    cfg.warnings.insert(cfg.warnings.end(), dir.warnings.begin(), dir.warnings.end());
+    for (const auto& list : {dir.warnings, idle_peer_keys(cfg)})
+      cfg.warnings.insert(cfg.warnings.end(), list.begin(), list.end());
   } catch (const ConfigFileError& error) {
     std::string message = error.what();
     if (message.rfind("--peers-dir: ", 0) == 0) fail(cfg.sources, "peers-dir", message);

@@ -37,6 +37,7 @@ unsigned code_point(const std::string& s, std::size_t i, std::size_t length) {
 // spaces other than U+0020, and the format characters (Cf) that text editors show as
 // nothing: zero-width, joiners, direction marks and embeddings, invisible operators.
 const char* invisible_name(unsigned cp) {
+  if (cp < 0x80) return nullptr;  // ASCII: the controls are refused before this
   struct Range {
     unsigned first, last;
     const char* name;
@@ -330,12 +331,14 @@ std::string read_config_text(const std::string& path, const std::string& what) {
   if (!problem.empty()) throw ConfigFileError(problem);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigFileError("cannot read " + what + " " + path + ": " + std::strerror(errno));
+  // In pieces, up to one byte past the limit: a hub reads a thousand small peer files, and
+  // a 1 MiB buffer each (zeroed by resize) cost more than the parsing.
   std::string text;
-  text.resize(kMaxFileSize + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  char piece[4096];
+  while (text.size() <= kMaxFileSize && in.read(piece, sizeof piece).gcount() > 0)
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
   if (in.bad())
     throw ConfigFileError("cannot read " + what + " " + path + ": " + std::strerror(errno));
-  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxFileSize)
     throw ConfigFileError(what + " " + path + " is larger than 1 MiB: not a " + what + "?");
   return text;

@@ -49,6 +49,9 @@ void take_one_prefix(PeerSpec& peer, const std::string& text, int line, const st
                      std::vector<std::string>* warnings) {
   std::string error;
   auto prefix = util::parse_ip_prefix(text, &error);
+  // "10.8.0.2/32 10.8.0.3/32": two prefixes meant, as a list of wg(8)'s without commas.
+  if (!prefix && text.find_first_of(" \t") != std::string::npos)
+    error += " (separate prefixes with ',')";
   if (!prefix) throw ConfigFileError(at + ": allowed-ips: " + error);
   std::string canonical = util::to_string(*prefix);
   auto [it, added] = peer.lines.emplace("allowed-ips " + canonical, line);

@@ -104,5 +104,12 @@ mkdir -p "$OUT/fuzz_config_file" "$OUT/fuzz_keys"
 cp "$ROOT/examples/server.conf.in" "$OUT/fuzz_config_file/server.conf"
 cp "$ROOT/examples/client.conf.in" "$OUT/fuzz_config_file/client.conf"
 cp "$WORK/s.pub" "$OUT/fuzz_keys/public.key"
+mkdir -p "$OUT/fuzz_peer_file"
+{ echo "# alice's laptop"; echo "public-key = $(cat "$WORK/c.pub")"
+  echo "allowed-ips = 10.8.0.2/32, fd00:8::2/128"; echo "allowed-ips = 10.9.0.0/24"
+  echo "keepalive = 25"; echo "up = logger \"up \$TUND_PEER_NAME\""; echo "down = logger down"
+  echo "disabled = false"; } >"$OUT/fuzz_peer_file/alice"
+printf 'public-key = "%s"  # quoted\r\npsk = alice.psk\r\nallowed-ips = 10.8.0.5/30\r\n' \
+  "$(cat "$WORK/s.pub")" >"$OUT/fuzz_peer_file/crlf"
 { echo "# allowed clients"; cat "$WORK/c.pub"; echo; cat "$WORK/s.pub"; } >"$OUT/fuzz_keys/allow.list"
 find "$OUT" -type f | sed "s|$OUT/||" | cut -d/ -f1 | sort | uniq -c

@@ -13,8 +13,8 @@ CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DTUND_FUZZ=ON -DTUND_BUILD_TE
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_frame_decoder fuzz_udp_message fuzz_secure_session
-                                      fuzz_link_responder fuzz_config_file fuzz_keys fuzz_offload
-                                      fuzz_link_events)
+                                      fuzz_link_responder fuzz_config_file fuzz_peer_file fuzz_keys
+                                      fuzz_offload fuzz_link_events)
 mkdir -p "$BUILD/artifacts"
 status=0
 passed=0

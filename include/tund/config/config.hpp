@@ -59,7 +59,9 @@ struct PeerSpec {
   bool disabled = false;                          // listed but not allowed in
   std::string file;                               // the peer file's path, for errors
   // The line of each key in the file ("public-key" -> 3), so later errors (a key that is
-  // not a curve point, a psk file that cannot be read) name file:line.
+  // not a curve point, a psk file that cannot be read) name file:line. "allowed-ips" is
+  // its first line; each prefix has its own entry too, "allowed-ips 10.9.0.0/24" -> 5
+  // (util::to_string's text), for a route that cannot be added.
   std::map<std::string, int> lines;
 };
 

@@ -116,7 +116,7 @@ TEST_F(PeerFile, ValueErrorsNameFileAndLine) {
       {"allowed-ips = 10.8.0.2/32,", "allowed-ips: an empty entry in '10.8.0.2/32,'"},
       {"allowed-ips = 10.8.0.2 10.8.0.3",
        "allowed-ips: '10.8.0.2 10.8.0.3': spaces or control "
-       "characters inside an address"},
+       "characters inside an address (separate prefixes with ',')"},
       {"allowed-ips = fe80::1%eth0",
        "allowed-ips: 'fe80::1%eth0': a zone index (%...) has no "
        "meaning in a prefix"},

@@ -129,6 +129,11 @@ TEST_F(PeersDirTest, FileErrorsPassThrough) {
   EXPECT_EQ(error(), dir_ + "/alice: no public-key (the peer's key, as 'tund pubkey' prints it)");
 }
 
+TEST_F(PeersDirTest, APeerFileIsSmall) {
+  peer("alice", 'A', "# " + std::string(1 << 20, 'x') + "\n");
+  EXPECT_EQ(error(), "peer file " + dir_ + "/alice is larger than 1 MiB: not a peer file?");
+}
+
 TEST_F(PeersDirTest, OneKeyOnePeer) {
   peer("alice", 'A');
   write("bob", "# bob\ndisabled = true\npublic-key = " + key('A') + "\n");  // disabled too
@@ -305,6 +310,26 @@ TEST_F(PeersDirTest, HostBitWarningsReachTheConfig) {
   EXPECT_EQ(cfg.warnings[0], dir_ +
                                  "/alice line 2: allowed-ips: '10.8.0.9/30' has host bits "
                                  "set; it means 10.8.0.8/30");
+}
+
+TEST_F(PeersDirTest, PeerKeepaliveOverTcpWarnsOnce) {
+  peer("alice", 'A', "\nkeepalive = 5\n");
+  peer("bob", 'B', "keepalive = 5\n");
+  peer("carol", 'C', "keepalive = 5\n");
+  peer("dave", 'D');
+  Config cfg = cli_ok(hub_args());
+  ASSERT_EQ(cfg.warnings.size(), 1u);
+  EXPECT_EQ(cfg.warnings[0], dir_ +
+                                 "/alice line 3: keepalive does nothing over TCP (it is the "
+                                 "UDP keepalive interval) (nor in 2 other peer files)");
+  EXPECT_TRUE(cli_ok(plus(hub_args(), {"-t", "udp"})).warnings.empty());
+  std::filesystem::remove(dir_ + "/bob");
+  std::filesystem::remove(dir_ + "/carol");
+  cfg = cli_ok(hub_args());
+  ASSERT_EQ(cfg.warnings.size(), 1u);
+  EXPECT_EQ(cfg.warnings[0], dir_ +
+                                 "/alice line 3: keepalive does nothing over TCP (it is the "
+                                 "UDP keepalive interval)");
 }
 
 TEST_F(PeersDirTest, ConfigFileKeys) {
