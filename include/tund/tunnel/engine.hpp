@@ -221,6 +221,8 @@ class Engine final : private transport::Receiver,
   crypto::Identity* identity_;
   bool initiator_;  // the client side
   const util::Clock& clock_;
+  // Before the peers: their sessions release their indices here when destroyed.
+  IndexMap indices_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::function<void(const Peer&, bool)> observer_;
   // Hub mode.
@@ -229,7 +231,6 @@ class Engine final : private transport::Receiver,
   PeerConfig hub_template_;  // session settings every hub peer starts from
   util::Backoff hub_backoff_;
   std::vector<HubPeerSpec> hub_specs_;
-  IndexMap indices_;
   AllowedIps allowed_ips_;
   MacTable macs_;
   std::map<crypto::Key, Peer*> by_key_;
