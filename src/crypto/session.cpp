@@ -210,10 +210,11 @@ Verdict Session::respond(Initiation initiation, Time now) {
   if (auto refused = refuse_psk_mode(initiation)) return std::move(*refused);
   if (initiation.handshake->psk2()) initiation.handshake->set_psk(*psk());
   std::byte choice = initiation.aead == Aead::aes256gcm ? std::byte{1} : std::byte{0};
+  LocalIndex index = fresh_index();  // first: if it throws, nothing has changed
   auto noise = initiation.handshake->write_message({&choice, 1});
   auto [to_responder, to_initiator] = initiation.handshake->split();
   next_ = std::make_unique<Keypair>(initiation.aead, to_initiator, to_responder, config_.stream);
-  next_->local_index = fresh_index();
+  next_->local_index = std::move(index);
   next_->remote_index = initiation.sender_index;
   next_->created = now;
   next_->peer = initiation.client;

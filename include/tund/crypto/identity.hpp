@@ -54,10 +54,16 @@ class Identity {
   // stats().
   std::variant<Initiation, Verdict> consume_initiation(util::ConstByteSpan message, Time now);
 
-  // Initiations are expensive (four X25519 with the answer): a global budget always, and
-  // per `source` (the sender's address as text) only while under load; the rules and
-  // "under load" are defined in crypto/initiation_limiter.hpp. The caller counts and
-  // reports what it refuses.
+  // Initiations are expensive (five X25519 with the answer, ~0.26 ms of CPU):
+  //  * always, a global token bucket: proto::kInitiationsPerSecond, burst
+  //    proto::kInitiationBurst (about half a core at most), shared by all sources;
+  //  * "under load" = that bucket held fewer than kInitiationBurst * kUnderLoadFraction
+  //    tokens at some initiation within the last proto::kUnderLoadHold;
+  //  * only while under load, also per `source` (the sender's address as text):
+  //    proto::kHandshakesPerSecond, burst proto::kHandshakeBurst.
+  // So clients behind one NAT address are not limited per address unless the server is
+  // busy (wireguard-go's rule). Details: crypto/initiation_limiter.hpp. The caller counts
+  // and reports what it refuses.
   bool allow_initiation(const std::string& source, Time now);
   bool under_load(Time now) const { return limiter_.under_load(now); }
 

@@ -43,11 +43,12 @@ inline constexpr std::uint64_t kRejectAfterMessagesMargin = std::uint64_t{1} << 
 inline constexpr milliseconds kHandshakeRetryInitial{2000};
 inline constexpr milliseconds kHandshakeRetryCap{16000};
 // Handshake initiations a responder processes, all sources together
-// (crypto/initiation_limiter.hpp). One initiation costs about 0.14 ms of CPU on the
-// development machine (consume_initiation + respond: four X25519, measured by
-// tests/bench/crypto_cost), so 3500 per second is about half a core; the burst lets 1000
-// clients that start at once (behind one NAT address) all be answered at once.
-inline constexpr double kInitiationsPerSecond = 3500, kInitiationBurst = 2000;
+// (crypto/initiation_limiter.hpp). One costs about 0.26 ms of CPU on the 2-core development
+// machine (consume_initiation + respond: five X25519; tests/bench/crypto_cost.sh), so 1500
+// per second is about 0.4 core, half a core with the transport's work on the same
+// messages. The burst lets 1000 clients that start at once (even behind one NAT address)
+// be answered at once: 1125 pass before the server counts as under load.
+inline constexpr double kInitiationsPerSecond = 1500, kInitiationBurst = 1500;
 // Under load (the per-source limit applies) while the global bucket is below this fraction
 // of its burst, and for kUnderLoadHold after it last was (wireguard-go: UnderLoadAfterTime).
 inline constexpr double kUnderLoadFraction = 0.25;

@@ -12,13 +12,16 @@ class PeerPsk : public CryptoPeers {
  protected:
   Key psk = random_private_key();
 
-  // Client and server sessions with these psks (identities without any).
-  void make_with(std::optional<Key> client_psk, std::optional<Key> server_psk) {
+  // Client and server sessions with these psks (the client's identity has none).
+  void make_with(std::optional<Key> client_psk, std::optional<Key> server_psk, IdentityConfig si) {
     auto cs = client_session();
     cs.psk = client_psk;
     auto ss = server_session();
     ss.psk = server_psk;
-    make(client_identity(), cs, server_identity(), ss);
+    make(client_identity(), cs, std::move(si), ss);
+  }
+  void make_with(std::optional<Key> client_psk, std::optional<Key> server_psk) {
+    make_with(client_psk, server_psk, server_identity());
   }
 };
 
@@ -41,11 +44,7 @@ TEST_F(PeerPsk, AClientWhoseIdentityHasThePskWorksToo) {
 TEST_F(PeerPsk, ThePeersPskWinsOverTheIdentitys) {
   auto si = server_identity();
   si.psk = random_private_key();  // a hub-wide psk, overridden for this peer
-  auto cs = client_session();
-  cs.psk = psk;
-  auto ss = server_session();
-  ss.psk = psk;
-  make(client_identity(), cs, si, ss);
+  make_with(psk, psk, si);
   handshake();
 }
 
@@ -87,11 +86,7 @@ TEST_F(PeerPsk, OneIdentityServesPeersWithAndWithoutPsk) {
   Key other = random_private_key();
   auto si = server_identity();
   si.allowed.push_back(x25519_public(other));
-  auto cs = client_session();
-  cs.psk = psk;
-  auto ss = server_session();
-  ss.psk = psk;
-  make(client_identity(), cs, si, ss);
+  make_with(psk, psk, si);
   handshake();
   Identity other_id({other, std::nullopt, {}, false});
   Session other_client(other_id, client_session());
