@@ -17,6 +17,8 @@ long long whole_seconds(util::Clock::duration d) {
 
 void Peer::tick() {
   auto now = clock_.now();
+  // Keys past their life are wiped and their indices freed: an idle hub peer holds none.
+  if (session_) session_->expire(now);
   if (datagram_) {
     check_silence(now);
     check_stale_session(now);

@@ -109,7 +109,7 @@ class LoopbackBind final : public transport::Transport {
   void deliver(Message message, std::optional<transport::Endpoint> from = std::nullopt) {
     if (!receiver_) return;
     ++stats_.rx_messages;
-    receiver_->on_message(from.value_or(from_remote()), message);
+    receiver_->on_message(from ? *from : from_remote(), message);
   }
 
  private:
