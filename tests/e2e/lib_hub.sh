@@ -1,0 +1,121 @@
+# Helpers for the hub tests (issue 13), sourced after lib.sh: one server namespace ($NS_S)
+# with a bridge on the underlay (198.18.0.1/24), and client namespaces wired to it (client
+# I at 198.18.0.(10+I)); the hub's keys and peer files; the per-peer SIGUSR1 lines.
+# Tunnel: the hub 10.88.0.1/24 and fd00:88::1/64, client I 10.88.0.(1+I) and
+# fd00:88::(1+I) (allowed-ips: those /32 and /128).
+
+HUB_NET4=10.88.0
+HUB_NET6=fd00:88:
+HUB_UNDER=198.18.0.1
+HUB_PEERS=$WORK/peers
+HUB_CLIENTS=0
+HUB_NS=()  # HUB_NS[I]: client I's namespace (I from 1)
+
+# Skips (fails under CI) when this tund has no hub mode.
+require_hub() {
+  "$TUND_BIN" --help 2>&1 | grep -q -- "--peers-dir" || skip_or_fail "this tund has no hub mode (--peers-dir)"
+}
+
+hub_addr4() { echo "$HUB_NET4.$((1 + $1))"; }   # hub_addr4 I: client I's tunnel address
+hub_addr6() { echo "$HUB_NET6:$((1 + $1))"; }
+hub_under() { echo "198.18.0.$((10 + $1))"; }    # client I's underlay address
+
+# make_hub_underlay N: the server namespace with its bridge, and N client namespaces.
+make_hub_underlay() {
+  local n=$1 i ns
+  ip netns add "$NS_S"
+  ip -n "$NS_S" link set lo up
+  ip -n "$NS_S" link add "br$ID" type bridge
+  ip -n "$NS_S" addr add "$HUB_UNDER/24" dev "br$ID"
+  ip -n "$NS_S" link set "br$ID" up
+  # Client-to-client traffic goes through the server's kernel (device in, device out).
+  ip netns exec "$NS_S" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.ipv4.conf.all.send_redirects=0
+  for ((i = 1; i <= n; i++)); do
+    ns="tundh$ID-$i"
+    HUB_NS[$i]=$ns
+    EXTRA_NS+=("$ns")
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add "vh$ID-$i" netns "$ns" type veth peer name "vb$ID-$i" netns "$NS_S"
+    ip -n "$NS_S" link set "vb$ID-$i" master "br$ID" up
+    ip -n "$ns" addr add "$(hub_under "$i")/24" dev "vh$ID-$i"
+    ip -n "$ns" link set "vh$ID-$i" up
+  done
+  HUB_CLIENTS=$n
+}
+
+# hub_peer_file NAME KEYFILE ALLOWED...: a peer file in $HUB_PEERS for KEYFILE's public key.
+hub_peer_file() {
+  local name=$1 key=$2 allowed
+  shift 2
+  mkdir -p "$HUB_PEERS"
+  {
+    echo "public-key = $("$TUND_BIN" pubkey <"$key")"
+    for allowed in "$@"; do echo "allowed-ips = $allowed"; done
+  } >"$HUB_PEERS/$name"
+}
+
+# make_hub_keys N: the hub's key ($WORK/hub.key, .pub) and client I's ($WORK/cI.key) with
+# its peer file cI.
+make_hub_keys() {
+  local n=$1 i
+  "$TUND_BIN" genkey >"$WORK/hub.key"
+  "$TUND_BIN" pubkey <"$WORK/hub.key" >"$WORK/hub.pub"
+  for ((i = 1; i <= n; i++)); do
+    "$TUND_BIN" genkey >"$WORK/c$i.key"
+    hub_peer_file "c$i" "$WORK/c$i.key" "$(hub_addr4 "$i")/32" "$(hub_addr6 "$i")/128"
+  done
+}
+
+# start_hub MODE PROTO [extra args]: the hub in $NS_S (device hub$ID); sets HUB_PID, HUB_DEV.
+start_hub() {
+  local mode=$1 proto=$2 flag=-u
+  shift 2
+  [ "$mode" = tap ] && flag=-a
+  HUB_DEV="hub$ID"
+  start_tund "$NS_S" hub -s -i "$HUB_DEV" "$flag" -t "$proto" --private-key "$WORK/hub.key" \
+    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" "$@"
+  HUB_PID=$LAST_PID
+  wait_until 5 ip -n "$NS_S" link show "$HUB_DEV" || fail "the hub's device did not appear"
+  ip -n "$NS_S" addr add "$HUB_NET6:1/64" dev "$HUB_DEV" nodad
+}
+
+# start_hub_client I MODE PROTO [extra args]: client I in its namespace (device hc$ID-I);
+# sets CLIENT_PIDS[I].
+CLIENT_PIDS=()
+start_hub_client() {
+  local i=$1 mode=$2 proto=$3 flag=-u dev="hc$ID-$1"
+  shift 3
+  [ "$mode" = tap ] && flag=-a
+  start_tund "${HUB_NS[$i]}" "c$i" -c "$HUB_UNDER" -i "$dev" "$flag" -t "$proto" \
+    --private-key "$WORK/c$i.key" --peer-key "$(cat "$WORK/hub.pub")" \
+    --address "$(hub_addr4 "$i")/24" "$@"
+  CLIENT_PIDS[$i]=$LAST_PID
+  wait_until 5 ip -n "${HUB_NS[$i]}" link show "$dev" || fail "client $i's device did not appear"
+  ip -n "${HUB_NS[$i]}" addr add "$(hub_addr6 "$i")/64" dev "$dev" nodad
+}
+
+# hub_peer_line NAME: asks the hub for its counters (SIGUSR1) and prints the newest line
+# naming peer NAME.
+hub_peer_line() {
+  kill -USR1 "$HUB_PID"
+  sleep 0.3
+  grep -E "(^|[^A-Za-z0-9_.-])$1([^A-Za-z0-9_.-]|$)" "$WORK/hub.log" | grep -v "connected\|session" |
+    tail -n 1
+}
+
+# peer_counter LINE WORD: the number after WORD (or WORD=, WORD:) in a per-peer line,
+# e.g. peer_counter "$line" spoofed.
+peer_counter() {
+  sed -n "s/.*[ ;,(]$2[a-z-]*[ =:]\{1,2\}\([0-9][0-9]*\).*/\1/p" <<<"$1" | head -n 1
+}
+
+# ping_fails_with NS ADDR TEXT [SOURCE]: ping gets no answer and its output contains TEXT
+# (e.g. "Unreachable"): an ICMP error came back, not silence.
+ping_fails_with() {
+  local out src=()
+  [ -n "${4:-}" ] && src=(-I "$4")
+  out=$(ip netns exec "$1" ping -c 2 -i 0.3 -W 2 "${src[@]}" "$2" 2>&1) && return 1
+  grep -q "$3" <<<"$out"
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Hub mode, TUN (issue 13), over TCP and UDP: one server with a peers directory, four real
+# clients in their own namespaces. Each client pings the hub (IPv4 and IPv6) and, through
+# the hub's kernel, every other client; a client sending from an address outside its
+# allowed-ips is dropped and counted (spoofing); a destination whose peer is configured
+# but not connected, or that no peer owns, gets ICMP unreachable (ping says so), not
+# silence; over UDP one client roams (its underlay address changes) and keeps working.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_hub.sh"
+require_hub
+N=4
+ABSENT=$HUB_NET4.99  # peer "absent": configured, never connected
+NOBODY=$HUB_NET4.250 # no peer's allowed-ips
+make_hub_underlay $N
+make_hub_keys $N
+"$TUND_BIN" genkey >"$WORK/absent.key"
+hub_peer_file absent "$WORK/absent.key" "$ABSENT/32"
+
+# all_clients_up: every client answers the hub's ping.
+all_clients_up() {
+  local i
+  for ((i = 1; i <= N; i++)); do ping_ok "$NS_S" "$(hub_addr4 "$i")" 1 || return 1; done
+}
+
+check_mesh() {
+  local i j
+  for ((i = 1; i <= N; i++)); do
+    ping_ok "${HUB_NS[$i]}" "$HUB_NET4.1" 2 || fail "$1: client $i cannot ping the hub"
+    ping_ok "${HUB_NS[$i]}" "$HUB_NET6:1" 2 || fail "$1: client $i cannot ping the hub (IPv6)"
+    for ((j = 1; j <= N; j++)); do
+      [ "$i" = "$j" ] && continue
+      ping_ok "${HUB_NS[$i]}" "$(hub_addr4 "$j")" 2 || fail "$1: client $i cannot ping client $j"
+    done
+  done
+  ping_ok "${HUB_NS[1]}" "$(hub_addr6 2)" 2 || fail "$1: client 1 cannot ping client 2 (IPv6)"
+  pass "$1: $N clients ping the hub and each other (IPv4; IPv6 to the hub and 1->2)"
+}
+
+check_spoofing() {
+  local dev="hc$ID-1" before after
+  ip -n "${HUB_NS[1]}" addr add "$HUB_NET4.200/32" dev "$dev"
+  before=$(peer_counter "$(hub_peer_line c1)" spoof)
+  ip netns exec "${HUB_NS[1]}" ping -c 3 -i 0.2 -W 1 -I "$HUB_NET4.200" "$HUB_NET4.1" >/dev/null 2>&1 &&
+    fail "$1: a ping from a spoofed source was answered"
+  after=$(peer_counter "$(hub_peer_line c1)" spoof)
+  [ -n "$after" ] || fail "$1: no spoofing counter in the hub's line for c1: $(hub_peer_line c1)"
+  [ "$after" -ge $((${before:-0} + 3)) ] || fail "$1: spoofed drops went ${before:-0} -> $after, not +3"
+  ip -n "${HUB_NS[1]}" addr del "$HUB_NET4.200/32" dev "$dev"
+  ping_ok "${HUB_NS[1]}" "$HUB_NET4.1" 2 || fail "$1: client 1 lost its tunnel after spoofing"
+  pass "$1: a spoofed source is dropped and counted (spoofed $((after - ${before:-0})))"
+}
+
+check_unreachable() {
+  ping_fails_with "${HUB_NS[2]}" "$ABSENT" "Unreachable" ||
+    fail "$1: a ping to a disconnected peer's address got no ICMP unreachable"
+  ping_fails_with "$NS_S" "$ABSENT" "Unreachable" ||
+    fail "$1: the hub's own ping to a disconnected peer got no ICMP unreachable"
+  ping_fails_with "${HUB_NS[2]}" "$NOBODY" "Unreachable" ||
+    fail "$1: a ping to an address no peer owns got no ICMP unreachable"
+  pass "$1: disconnected peer and unowned address: ICMP unreachable, not silence"
+}
+
+# Client N's underlay address changes under it (a new Wi-Fi, a NAT rebinding).
+check_roaming() {
+  local i=$N ns=${HUB_NS[$N]} old new line
+  old=$(hub_under "$i")
+  new=198.18.0.$((100 + i))
+  ip -n "$ns" addr add "$new/24" dev "vh$ID-$i"
+  ip -n "$ns" addr del "$old/24" dev "vh$ID-$i"
+  wait_until 20 ping_ok "$ns" "$HUB_NET4.1" 1 || fail "$1: the roaming client lost its tunnel"
+  ping_ok "${HUB_NS[1]}" "$(hub_addr4 "$i")" 2 || fail "$1: client 1 cannot reach the roamed client"
+  line=$(hub_peer_line "c$i")
+  grep -q "$new" <<<"$line" || fail "$1: the hub does not show c$i at $new: $line"
+  pass "$1: client $i roamed from $old to $new and kept working"
+}
+
+for proto in udp tcp; do
+  step "hub over $proto, $N clients"
+  start_hub tun "$proto"
+  for ((i = 1; i <= N; i++)); do start_hub_client "$i" tun "$proto"; done
+  wait_until 20 all_clients_up || fail "$proto: not every client came up within 20 s"
+  check_mesh "$proto"
+  check_spoofing "$proto"
+  check_unreachable "$proto"
+  [ "$proto" = udp ] && check_roaming "$proto"
+  kill -0 "$HUB_PID" || fail "$proto: the hub exited"
+  for ((i = 1; i <= N; i++)); do stop_pid "${CLIENT_PIDS[$i]}"; done
+  stop_pid "$HUB_PID"
+  # The roamed client gets its first address back for the next round.
+  ip -n "${HUB_NS[$N]}" addr replace "$(hub_under "$N")/24" dev "vh$ID-$N"
+  ip -n "${HUB_NS[$N]}" addr del "198.18.0.$((100 + N))/24" dev "vh$ID-$N" 2>/dev/null || true
+done
+pass "hub (TUN) over UDP and TCP"
