@@ -65,8 +65,9 @@ check_roaming() {
   local i=$N ns=${HUB_NS[$N]} old new line
   old=$(hub_under "$i")
   new=198.18.0.$((100 + i))
-  ip -n "$ns" addr add "$new/24" dev "vh$ID-$i"
+  # Deleted first: deleting a primary address takes the secondaries of its subnet along.
   ip -n "$ns" addr del "$old/24" dev "vh$ID-$i"
+  ip -n "$ns" addr add "$new/24" dev "vh$ID-$i"
   wait_until 20 ping_ok "$ns" "$HUB_NET4.1" 1 || fail "$1: the roaming client lost its tunnel"
   ping_ok "${HUB_NS[1]}" "$(hub_addr4 "$i")" 2 || fail "$1: client 1 cannot reach the roamed client"
   line=$(hub_peer_line "c$i")

@@ -101,10 +101,8 @@ int Swarm::run() {
     });
   }
   io_.run();
-  report();
-  Totals t = add_up(clients_);
-  bool ok = t.up == clients_.size() && (!options_.ping || all_answered_pings());
-  return options_.check && !ok ? 1 : 0;
+  if (!stopping_) stop("the event loop ran out of work");
+  return options_.check && !healthy_at_stop_ ? 1 : 0;
 }
 
 // All at once, or --start-rate clients per second (one timer step per client).
@@ -170,6 +168,11 @@ void Swarm::stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
   say("stopping (" + why + ")");
+  // The last counters and the check see the clients as they ran, before stop() ends their
+  // sessions.
+  report();
+  healthy_at_stop_ =
+      add_up(clients_).up == clients_.size() && (!options_.ping || all_answered_pings());
   for (auto* timer : {&tick_timer_, &ping_timer_, &report_timer_, &start_timer_, &exit_timer_})
     timer->cancel();
   stop_signals_.cancel();

@@ -63,6 +63,7 @@ class Swarm {
   std::size_t up_ = 0;
   bool all_up_reported_ = false;
   bool stopping_ = false;
+  bool healthy_at_stop_ = false;  // --check: all up (and answered) when the stop came
 };
 
 }  // namespace tund::swarm
