@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the hub tests (issue 13), sourced after lib.sh: one server namespace ($NS_S)
 # with a bridge on the underlay (198.18.0.1/24), and client namespaces wired to it (client
 # I at 198.18.0.(10+I)); the hub's keys and peer files; the per-peer SIGUSR1 lines.
@@ -8,7 +9,6 @@ HUB_NET4=10.88.0
 HUB_NET6=fd00:88:
 HUB_UNDER=198.18.0.1
 HUB_PEERS=$WORK/peers
-HUB_CLIENTS=0
 HUB_NS=()  # HUB_NS[I]: client I's namespace (I from 1)
 
 # Skips (fails under CI) when this tund has no hub mode.
@@ -42,7 +42,6 @@ make_hub_underlay() {
     ip -n "$ns" addr add "$(hub_under "$i")/24" dev "vh$ID-$i"
     ip -n "$ns" link set "vh$ID-$i" up
   done
-  HUB_CLIENTS=$n
 }
 
 # hub_peer_file NAME KEYFILE ALLOWED...: a peer file in $HUB_PEERS for KEYFILE's public key.
@@ -119,3 +118,22 @@ ping_fails_with() {
   out=$(ip netns exec "$1" ping -c 2 -i 0.3 -W 2 "${src[@]}" "$2" 2>&1) && return 1
   grep -q "$3" <<<"$out"
 }
+
+# start_capture NS DEV NAME FILTER: tcpdump on DEV in NS into $WORK/cap-NAME.pcap (stopped
+# by capture_count).
+CAPTURES=()
+start_capture() {
+  ip netns exec "$1" tcpdump --immediate-mode -i "$2" -U -n -w "$WORK/cap-$3.pcap" "$4" \
+    >/dev/null 2>&1 &
+  CAPTURES+=("$!")
+  PIDS+=("$!")
+}
+captures_ready() { sleep 1; }  # tcpdump needs a moment to attach
+
+# stop_captures; capture_count NAME: packets in the capture.
+stop_captures() {
+  sleep 0.5
+  for pid in "${CAPTURES[@]}"; do stop_pid "$pid"; done
+  CAPTURES=()
+}
+capture_count() { tcpdump -r "$WORK/cap-$1.pcap" 2>/dev/null | wc -l; }
