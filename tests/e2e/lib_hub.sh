@@ -95,6 +95,40 @@ start_hub_client() {
   ip -n "${HUB_NS[$i]}" addr add "$(hub_addr6 "$i")/64" dev "$dev" nodad
 }
 
+# hub_clients_up N: the hub's ping reaches each of clients 1..N.
+hub_clients_up() {
+  local i
+  for ((i = 1; i <= $1; i++)); do ping_ok "$NS_S" "$(hub_addr4 "$i")" 1 || return 1; done
+}
+
+# hub_mesh LABEL N: each of clients 1..N pings the hub and every other client (IPv4).
+hub_mesh() {
+  local i j
+  for ((i = 1; i <= $2; i++)); do
+    ping_ok "${HUB_NS[$i]}" "$HUB_NET4.1" 2 || fail "$1: client $i cannot ping the hub"
+    for ((j = 1; j <= $2; j++)); do
+      [ "$i" = "$j" ] && continue
+      ping_ok "${HUB_NS[$i]}" "$(hub_addr4 "$j")" 2 || fail "$1: client $i cannot ping client $j"
+    done
+  done
+}
+
+# hub_up MODE PROTO N: the hub and clients 1..N, all reached by the hub's ping in 20 s.
+hub_up() {
+  local i
+  start_hub "$1" "$2"
+  for ((i = 1; i <= $3; i++)); do start_hub_client "$i" "$1" "$2"; done
+  wait_until 20 hub_clients_up "$3" || fail "$2: not every client came up within 20 s"
+}
+
+# hub_down N: stops clients 1..N and the hub, which must still have been running.
+hub_down() {
+  local i
+  kill -0 "$HUB_PID" || fail "the hub exited"
+  for ((i = 1; i <= $1; i++)); do stop_pid "${CLIENT_PIDS[$i]}"; done
+  stop_pid "$HUB_PID"
+}
+
 # hub_peer_line NAME: asks the hub for its counters (SIGUSR1) and prints the newest line
 # naming peer NAME.
 hub_peer_line() {

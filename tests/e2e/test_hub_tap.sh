@@ -12,20 +12,8 @@ N=3
 make_hub_underlay $N
 make_hub_keys $N
 
-all_clients_up() {
-  local i
-  for ((i = 1; i <= N; i++)); do ping_ok "$NS_S" "$(hub_addr4 "$i")" 1 || return 1; done
-}
-
 check_pings() {
-  local i j
-  for ((i = 1; i <= N; i++)); do
-    ping_ok "${HUB_NS[$i]}" "$HUB_NET4.1" 2 || fail "$1: client $i cannot ping the hub"
-    for ((j = 1; j <= N; j++)); do
-      [ "$i" = "$j" ] && continue
-      ping_ok "${HUB_NS[$i]}" "$(hub_addr4 "$j")" 2 || fail "$1: client $i cannot ping client $j"
-    done
-  done
+  hub_mesh "$1" $N
   pass "$1: $N TAP clients ping the hub and each other"
 }
 
@@ -64,14 +52,10 @@ check_unicast() {
 
 for proto in udp tcp; do
   step "TAP hub over $proto, $N clients"
-  start_hub tap "$proto"
-  for ((i = 1; i <= N; i++)); do start_hub_client "$i" tap "$proto"; done
-  wait_until 20 all_clients_up || fail "$proto: not every client came up within 20 s"
+  hub_up tap "$proto" $N
   check_pings "$proto"
   check_flooding "$proto"
   check_unicast "$proto"
-  kill -0 "$HUB_PID" || fail "$proto: the hub exited"
-  for ((i = 1; i <= N; i++)); do stop_pid "${CLIENT_PIDS[$i]}"; done
-  stop_pid "$HUB_PID"
+  hub_down $N
 done
 pass "hub (TAP) over UDP and TCP"
