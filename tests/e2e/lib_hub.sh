@@ -9,6 +9,7 @@ HUB_NET4=10.88.0
 HUB_NET6=fd00:88:
 HUB_UNDER=198.18.0.1
 HUB_PEERS=$WORK/peers
+HUB_PREFIX=24  # the hub's --address prefix (the scale benchmark's swarm needs a /16)
 HUB_NS=()  # HUB_NS[I]: client I's namespace (I from 1)
 
 # Skips (fails under CI) when this tund has no hub mode.
@@ -74,7 +75,7 @@ start_hub() {
   [ "$mode" = tap ] && flag=-a
   HUB_DEV="hub$ID"
   start_tund "$NS_S" hub -s -i "$HUB_DEV" "$flag" -t "$proto" --private-key "$WORK/hub.key" \
-    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" "$@"
+    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/$HUB_PREFIX" "$@"
   HUB_PID=$LAST_PID
   wait_until 5 ip -n "$NS_S" link show "$HUB_DEV" || fail "the hub's device did not appear"
   ip -n "$NS_S" addr add "$HUB_NET6:1/64" dev "$HUB_DEV" nodad
