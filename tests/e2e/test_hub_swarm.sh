@@ -87,7 +87,7 @@ require_hub
 # 127.x address) or "nat" (all from 127.0.0.1, as behind one NAT: the handshake rate limit
 # must not lock them out).
 hub_round() {
-  local proto=$1 sources=() lines host
+  local proto=$1 sources=() before named host
   [ "$2" = own ] && sources=(--source-net 127.88.0.0/16)
   step "hub over $proto, $SWARM_N swarm clients, sources: $2"
   HUB_PEERS=$WORK/swarm/peers
@@ -99,8 +99,11 @@ hub_round() {
     ping_ok "$NS_S" "$HUB_NET4.$host" 2 || fail "$proto/$2: the hub cannot ping swarm client $HUB_NET4.$host"
   done
   sleep 2  # every client's pings to the hub: at least one round answered
-  lines=$(kill -USR1 "$HUB_PID"; sleep 0.5; grep -c " c[0-9][0-9]* " "$WORK/hub.log" || true)
-  [ "$lines" -ge "$SWARM_N" ] || fail "$proto/$2: the hub's SIGUSR1 named $lines peers, not $SWARM_N"
+  before=$(wc -l <"$WORK/hub.log")
+  kill -USR1 "$HUB_PID"
+  sleep 0.5
+  named=$(tail -n +$((before + 1)) "$WORK/hub.log" | grep -oE "\bc[0-9]+\b" | sort -u | wc -l)
+  [ "$named" -ge "$SWARM_N" ] || fail "$proto/$2: the hub's SIGUSR1 named $named peers, not $SWARM_N"
   stop_swarm "$proto/$2"
   grep "all $SWARM_N\|t=" "$WORK/swarm.log" | tail -n 2
   kill -0 "$HUB_PID" || fail "$proto/$2: the hub exited"
