@@ -131,12 +131,11 @@ hub_down() {
 }
 
 # hub_peer_line NAME: asks the hub for its counters (SIGUSR1) and prints the newest line
-# naming peer NAME.
+# for peer NAME ("peer NAME: endpoint ADDR:PORT, up, rx ...; dropped: spoofed N ...").
 hub_peer_line() {
   kill -USR1 "$HUB_PID"
   sleep 0.3
-  { grep -E "(^|[^A-Za-z0-9_.-])$1([^A-Za-z0-9_.-]|$)" "$WORK/hub.log" || true; } |
-    grep -v "connected\|session\|is up\|is down" | tail -n 1 || true
+  { grep -E "peer $1: " "$WORK/hub.log" || true; } | tail -n 1
 }
 
 # peer_counter LINE WORD: the number after WORD (or WORD=, WORD:) in a per-peer line,

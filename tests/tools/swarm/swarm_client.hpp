@@ -55,11 +55,11 @@ class SwarmClient {
   void on_timer() { engine_->on_timer(); }  // every proto::kTimerTick
   bool up() const { return engine_->peer().up(); }
   bool send_ping(const link::Ipv4& to) { return device_.send_ping(to); }
-  // Told whenever this client's session comes or goes.
-  void set_observer(std::function<void(bool up)> observer) {
-    engine_->set_peer_observer(std::move(observer));
+  // Told whenever this client's session comes or goes (whatever the engine's observer
+  // passes: the state is read from up()).
+  void set_observer(std::function<void()> observer) {
+    engine_->set_peer_observer([observer = std::move(observer)](auto&&...) { observer(); });
   }
-
   const std::string& name() const { return spec_.name; }
   const SwarmDevice& device() const { return device_; }
   const tunnel::Engine& engine() const { return *engine_; }

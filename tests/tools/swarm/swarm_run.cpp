@@ -74,7 +74,7 @@ Swarm::Swarm(asio::io_context& io, RunOptions options)
     auto id = static_cast<std::uint16_t>(i + 1);
     clients_.push_back(
         std::make_unique<SwarmClient>(io, options_.settings, options_.clients[i], id));
-    clients_.back()->set_observer([this](bool up) { on_state(up); });
+    clients_.back()->set_observer([this] { on_state(); });
   }
 }
 
@@ -116,7 +116,7 @@ void Swarm::start_next() {
   schedule(start_timer_, duration_cast<milliseconds>(gap), &Swarm::start_next);
 }
 
-void Swarm::on_state(bool) {
+void Swarm::on_state() {
   std::size_t up = 0;
   for (const auto& c : clients_) up += c->up() ? 1u : 0u;
   up_ = up;

@@ -44,7 +44,7 @@ class Swarm {
  private:
   using Time = std::chrono::steady_clock::time_point;
   void start_next();
-  void on_state(bool up);
+  void on_state();
   void tick();
   void ping_all();
   void report();
