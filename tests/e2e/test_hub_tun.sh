@@ -4,7 +4,9 @@
 # the hub's kernel, every other client; a client sending from an address outside its
 # allowed-ips is dropped and counted (spoofing); a destination whose peer is configured
 # but not connected, or that no peer owns, gets ICMP unreachable (ping says so), not
-# silence; over UDP one client roams (its underlay address changes) and keeps working.
+# silence; a network behind client 1 (in its allowed-ips, outside the hub's --address)
+# is reached through the kernel route the hub adds (routes = auto, the default); over UDP
+# one client roams (its underlay address changes) and keeps working.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
 require_hub
@@ -15,6 +17,12 @@ make_hub_underlay $N
 make_hub_keys $N
 "$TUND_BIN" genkey >"$WORK/absent.key"
 hub_peer_file absent "$WORK/absent.key" "$ABSENT/32"
+# Client 1 is a router for 10.99.1.0/24 (a dummy interface holding 10.99.1.1 behind it).
+BEHIND=10.99.1.1
+echo "allowed-ips = 10.99.1.0/24" >>"$HUB_PEERS/c1"
+ip -n "${HUB_NS[1]}" link add "lan$ID" type dummy
+ip -n "${HUB_NS[1]}" addr add "$BEHIND/24" dev "lan$ID"
+ip -n "${HUB_NS[1]}" link set "lan$ID" up
 
 check_mesh() {
   local i
@@ -50,6 +58,17 @@ check_unreachable() {
   pass "$1: disconnected peer and unowned address: ICMP unreachable, not silence"
 }
 
+# routes = auto: the hub has a kernel route for client 1's network; client 2, with a route
+# to it through its tunnel, reaches it through the hub too.
+check_routes() {
+  ip -n "$NS_S" route show 10.99.1.0/24 | grep -q "dev $HUB_DEV" ||
+    fail "$1: the hub added no route for client 1's 10.99.1.0/24: $(ip -n "$NS_S" route)"
+  ping_ok "$NS_S" "$BEHIND" 2 || fail "$1: the hub cannot reach $BEHIND behind client 1"
+  ip -n "${HUB_NS[2]}" route replace 10.99.1.0/24 dev "hc$ID-2"
+  ping_ok "${HUB_NS[2]}" "$BEHIND" 2 || fail "$1: client 2 cannot reach $BEHIND behind client 1"
+  pass "$1: a network behind client 1 is reached (routes = auto)"
+}
+
 # Client N's underlay address changes under it (a new Wi-Fi, a NAT rebinding).
 check_roaming() {
   local i=$N ns=${HUB_NS[$N]} old new line
@@ -71,8 +90,10 @@ for proto in udp tcp; do
   check_mesh "$proto"
   check_spoofing "$proto"
   check_unreachable "$proto"
+  check_routes "$proto"
   [ "$proto" = udp ] && check_roaming "$proto"
   hub_down $N
+  ip -n "$NS_S" route show 10.99.1.0/24 | grep -q . && fail "$proto: the hub left its route behind"
   # The roamed client gets its first address back for the next round (the roamed one
   # deleted first: it would take a secondary of its subnet along).
   ip -n "${HUB_NS[$N]}" addr del "198.18.0.$((100 + N))/24" dev "vh$ID-$N" 2>/dev/null || true
