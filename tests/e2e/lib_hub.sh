@@ -31,7 +31,7 @@ make_hub_underlay() {
   ip -n "$NS_S" link set "br$ID" up
   # Client-to-client traffic goes through the server's kernel (device in, device out).
   ip netns exec "$NS_S" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-    net.ipv4.conf.all.send_redirects=0
+    net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
   for ((i = 1; i <= n; i++)); do
     ns="tundh$ID-$i"
     HUB_NS[$i]=$ns
