@@ -19,7 +19,7 @@ void say(const std::string& line) {
 
 struct Totals {
   std::size_t up = 0;
-  std::uint64_t sessions = 0, rx = 0, tx = 0, answered = 0, not_answered = 0, queue_drops = 0;
+  std::uint64_t handshakes = 0, rx = 0, tx = 0, answered = 0, not_answered = 0, queue_drops = 0;
   PingStats ping;
 };
 
@@ -30,7 +30,7 @@ Totals add_up(const std::vector<std::unique_ptr<SwarmClient>>& clients) {
     const SwarmDeviceStats& dev = c->device().stats();
     const PingStats& ping = c->device().ping_stats();
     t.up += c->up() ? 1u : 0u;
-    t.sessions += peer.sessions;
+    t.handshakes += c->engine().crypto_stats().handshakes_completed;
     t.rx += peer.rx_frames;
     t.tx += peer.tx_frames;
     t.answered += dev.answered;
@@ -143,7 +143,7 @@ void Swarm::report() {
   auto ms = duration_cast<milliseconds>(std::chrono::steady_clock::now() - started_).count();
   std::ostringstream line;
   line << "t=" << ms / 1000 << "." << (ms % 1000) / 100 << "s up " << t.up << "/" << clients_.size()
-       << " sessions " << t.sessions << " rx " << t.rx << " tx " << t.tx << " answered "
+       << " handshakes " << t.handshakes << " rx " << t.rx << " tx " << t.tx << " answered "
        << t.answered << " pings " << pings_text(t.ping) << " rtt " << rtt_text(t.ping)
        << " ms not-answered " << t.not_answered << " queue-drops " << t.queue_drops;
   say(line.str());

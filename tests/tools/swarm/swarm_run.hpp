@@ -2,7 +2,7 @@
 // and the report. Lines on standard output (flushed, for scripts to wait on):
 //   swarm: starting N clients (udp|tcp) to HOST:PORT
 //   swarm: all N clients have a session after T ms      (once, when the last comes up)
-//   swarm: t=S up U/N sessions C rx R tx T answered A pings SENT/REPLIED rtt AVG/MAX ms
+//   swarm: t=S up U/N handshakes H rx R tx T answered A pings SENT/REPLIED rtt AVG/MAX ms
 //          not-answered X queue-drops Q                 (every --interval, and at exit)
 //   swarm: NAME up|down ENDPOINT rx R tx T answered A pings SENT/REPLIED   (SIGUSR1)
 //   swarm: stopping (SIGTERM|SIGINT|time is up)
