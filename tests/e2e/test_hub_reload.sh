@@ -15,12 +15,14 @@ make_hub_keys 5
 mv "$HUB_PEERS/c5" "$WORK/c5.peer"  # c5 is added by the reload
 C3_NEW=$HUB_NET4.44
 
+reload_lines() { grep -c "reloaded\|keeping the running" "$WORK/hub.log" || true; }
+more_reload_lines() { [ "$(reload_lines)" -gt "$1" ]; }
+
 reload_hub() {
   local before
-  before=$(grep -c "reloaded\|keeping the running" "$WORK/hub.log" || true)
+  before=$(reload_lines)
   kill -HUP "$HUB_PID"
-  wait_until 5 test "$(grep -c "reloaded\|keeping the running" "$WORK/hub.log")" -gt "$before" ||
-    fail "the hub logged nothing about the reload"
+  wait_until 5 more_reload_lines "$before" || fail "the hub logged nothing about the reload"
 }
 
 # A peer file that does not parse: the reload is refused as a whole, c2 stays.
@@ -41,7 +43,7 @@ check_reload() {
   sleep 0.5
   ip netns exec "${HUB_NS[4]}" iperf3 -c "$HUB_NET4.1" -p 5201 -t 8 >"$WORK/iperf.out" 2>&1 &
   iperf=$!
-  ip netns exec "${HUB_NS[1]}" ping -q -i 0.05 -w 6 "$HUB_NET4.1" >"$WORK/ping1.out" 2>&1 &
+  ip netns exec "${HUB_NS[1]}" ping -q -i 0.05 -c 120 -W 1 "$HUB_NET4.1" >"$WORK/ping1.out" 2>&1 &
   pinger=$!
   sleep 2
   cp "$WORK/c5.peer" "$HUB_PEERS/c5"
