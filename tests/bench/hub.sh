@@ -158,6 +158,7 @@ share() {
     hub_up tun "$proto" 5
     for k in 1 2 3 4; do
       ip netns exec "$NS_S" iperf3 -s -D -B "$HUB_NET4.1" -p $((5200 + k)) -I "$WORK/iperf-s$k.pid" >/dev/null
+      wait_until 5 test -s "$WORK/iperf-s$k.pid" || fail "iperf3 server $k did not start"
       PIDS+=("$(cat "$WORK/iperf-s$k.pid")")
     done
     idle=$(rtt_of 5 20)

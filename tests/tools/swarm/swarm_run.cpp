@@ -93,7 +93,7 @@ int Swarm::run() {
   start_next();
   schedule(tick_timer_, proto::kTimerTick, &Swarm::tick);
   schedule(report_timer_, options_.report_interval, &Swarm::report);
-  if (options_.ping) schedule(ping_timer_, options_.ping_interval, &Swarm::ping_all);
+  if (options_.ping && !clients_.empty()) schedule(ping_timer_, ping_step(), &Swarm::ping_some);
   if (options_.exit_after.count() > 0) {
     exit_timer_.expires_after(options_.exit_after);
     exit_timer_.async_wait([this](std::error_code ec) {
@@ -132,10 +132,19 @@ void Swarm::tick() {
   schedule(tick_timer_, proto::kTimerTick, &Swarm::tick);
 }
 
-void Swarm::ping_all() {
-  for (auto& c : clients_)
-    if (c->up()) c->send_ping(*options_.ping);
-  schedule(ping_timer_, options_.ping_interval, &Swarm::ping_all);
+// Every client pings once per interval, the clients spread over kPingSlots steps of it:
+// a thousand requests in one instant would measure the hub's socket buffer, not the hub.
+void Swarm::ping_some() {
+  std::size_t slots = std::min(kPingSlots, clients_.size());
+  for (std::size_t i = ping_slot_; i < clients_.size(); i += slots)
+    if (clients_[i]->up()) clients_[i]->send_ping(*options_.ping);
+  ping_slot_ = (ping_slot_ + 1) % slots;
+  schedule(ping_timer_, ping_step(), &Swarm::ping_some);
+}
+
+std::chrono::milliseconds Swarm::ping_step() const {
+  auto slots = static_cast<long>(std::min(kPingSlots, clients_.size()));
+  return std::max(std::chrono::milliseconds(1), options_.ping_interval / slots);
 }
 
 void Swarm::report() {

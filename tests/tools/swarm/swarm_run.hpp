@@ -46,7 +46,8 @@ class Swarm {
   void start_next();
   void on_state();
   void tick();
-  void ping_all();
+  void ping_some();
+  std::chrono::milliseconds ping_step() const;
   void report();
   void report_each();
   void stop(const std::string& why);
@@ -61,6 +62,8 @@ class Swarm {
   Time started_{};
   std::size_t started_count_ = 0;  // clients started so far
   std::size_t up_ = 0;
+  static constexpr std::size_t kPingSlots = 100;
+  std::size_t ping_slot_ = 0;  // the clients pinging next: index % slots == ping_slot_
   bool all_up_reported_ = false;
   bool stopping_ = false;
   bool healthy_at_stop_ = false;  // --check: all up (and answered) when the stop came
