@@ -167,7 +167,7 @@ share() {
       row=$(concurrent $k)
       [ -z "$single" ] && single=${row%% *}
       printf "%-5s %3s %10s %8s%% %7s  %s\n" "$proto" "$k" "${row%% *}" \
-        "$(awk -v a="${row%% *}" -v b="$single" 'BEGIN {printf "%.0f", b > 0 ? 100 * a / b : 0}')" \
+        "$(awk -v a="${row%% *}" -v b="$single" 'BEGIN {printf "%.0f", (b > 0 ? 100 * a / b : 0)}')" \
         "$(cut -d' ' -f2 <<<"$row")" "$(cut -d' ' -f3- <<<"$row" | sed "s|rtt:| ; rtt $idle / |")"
     done
     for k in 1 2 3 4; do kill "$(cat "$WORK/iperf-s$k.pid")" 2>/dev/null || true; done
