@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "local_bind.hpp"
 #include "socket_flags.hpp"
 #include "tcp_connection.hpp"
 #include "tund/proto/causes.hpp"
@@ -67,6 +68,14 @@ void TcpClient::connect_to(std::size_t index) {
     return;
   }
   set_close_on_exec(socket_.native_handle());
+  bind_local(socket_, options_.bind_address, endpoint, ec);
+  if (ec) {
+    log_.info("cannot bind to ", options_.bind_address->to_string(), ": ", ec.message());
+    std::error_code ignored;
+    socket_.close(ignored);
+    on_connect(index, ec);
+    return;
+  }
   std::uint64_t attempt = ++attempt_;
   timed_out_ = false;
   // Aborted is our timeout (then `timed_out_` is set); a handler of an earlier attempt is

@@ -3,6 +3,7 @@
 // moving on to the next address, or a fresh lookup, when one does not answer.
 #include <sys/socket.h>
 
+#include "local_bind.hpp"
 #include "socket_flags.hpp"
 #include "tund/proto/timers.hpp"
 #include "tund/transport/udp_transport.hpp"
@@ -75,36 +76,43 @@ void UdpTransport::connect_target() {
 bool UdpTransport::connect_to(const asio::ip::udp::endpoint& to, std::error_code& ec) {
   ec.clear();
   if (!socket_.is_open() || socket_.local_endpoint(ec).protocol() != to.protocol() || ec) {
-    open_socket(to);
+    if (!open_socket(to, ec)) return false;
   } else {
     sockaddr unspec{};
     unspec.sa_family = AF_UNSPEC;
     (void)::connect(socket_.native_handle(), &unspec, sizeof unspec);
   }
-  ec.clear();
-  if (!socket_.is_open()) ec = std::make_error_code(std::errc::bad_file_descriptor);
-  if (!ec) socket_.connect(to, ec);
+  socket_.connect(to, ec);
   return !ec;
 }
 
-// A fresh socket for `like`'s family; the old socket's handlers are disarmed.
-void UdpTransport::open_socket(const asio::ip::udp::endpoint& like) {
+// A fresh socket for `like`'s family, bound to options_.bind_address if one is set (an
+// address bound so survives the AF_UNSPEC dissolve above: the kernel keeps a locked
+// source address); the old socket's handlers are disarmed. False (`ec` set, no socket)
+// if it cannot be opened or bound.
+bool UdpTransport::open_socket(const asio::ip::udp::endpoint& like, std::error_code& ec) {
   socket_life_.renew();
   receiver_socket_.reset();
-  std::error_code ec;
-  socket_.close(ec);
+  std::error_code ignored;
+  socket_.close(ignored);
   stats_.tx_dropped += batch_.queued();
   batch_.clear();
   send_blocked_ = false;
   socket_.open(like.protocol(), ec);
   if (ec) {
     complain("cannot open a UDP socket: " + ec.message());
-    return;
+    return false;
   }
   set_close_on_exec(socket_.native_handle());
-  socket_.non_blocking(true, ec);
+  bind_local(socket_, options_.bind_address, like, ec);
+  if (ec) {
+    socket_.close(ignored);
+    return false;
+  }
+  socket_.non_blocking(true, ignored);
   receiver_socket_.emplace(socket_.native_handle(), options_.offload);
   receive();
+  return true;
 }
 
 // Logs where datagrams now leave from, when that changed (a new address after DHCP, the

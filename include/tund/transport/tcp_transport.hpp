@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct TcpOptions {
   // the engine's, so the pipe's and the engine's complaints share one budget, as when one
   // class made them; nullptr: a limiter of its own.
   util::LogLimiter* complaints = nullptr;
+  // Client: the local address its connections leave from (bound with an ephemeral port
+  // before each connect); none: the kernel's choice by route. A swarm of test clients
+  // gives each its own 127.x address. An address of the other family than the server's,
+  // or one not on this host, fails that connect (logged; the next address or the backoff
+  // follows). The server ignores it.
+  std::optional<asio::ip::address> bind_address = std::nullopt;
 };
 
 class TcpTransport : public Transport {

@@ -40,6 +40,11 @@ struct UdpOptions {
   // Where complaints about refused input are rate-limited (not owned): the daemon passes
   // the engine's, so both share one budget; nullptr: a limiter of its own.
   util::LogLimiter* complaints = nullptr;
+  // Client: the local address its socket is bound to (ephemeral port) before it connects;
+  // none: the kernel's choice by route. An address of the other family than the server's,
+  // or one not on this host, is a failed connect (logged, retried each second like a
+  // missing route). The server ignores it (it binds `listen`).
+  std::optional<asio::ip::address> bind_address = std::nullopt;
 };
 
 class UdpTransport final : public Transport {
@@ -74,7 +79,7 @@ class UdpTransport final : public Transport {
   using Time = util::Clock::time_point;
 
   void open_server();
-  void open_socket(const asio::ip::udp::endpoint& like);
+  bool open_socket(const asio::ip::udp::endpoint& like, std::error_code& ec);
   void receive();
   void pause_receiving();
   bool drain_socket();

@@ -340,6 +340,39 @@ TEST_F(TcpFixture, EncryptedClientTellsAFailedHandshakeFromADisconnection) {
   EXPECT_TRUE(logged("disconnected from 127.0.0.1:"));
 }
 
+// A client with a bind address connects from it (a swarm gives each client its own 127.x
+// source); the server sees that address. One not on this host, or of the other family,
+// fails the connect (logged) and is retried with the backoff, never connected unbound.
+TEST_F(TcpFixture, ClientConnectsFromItsBindAddress) {
+  start_server();
+  transport::TcpOptions from2, from3;
+  from2.bind_address = asio::ip::make_address("127.0.0.2");
+  from3.bind_address = asio::ip::make_address("127.0.0.3");
+  auto a = make_client(server->local_port(), from2);
+  auto b = make_client(server->local_port(), from3);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.ups.size() == 2; }));
+  std::vector<asio::ip::address> seen = {server_rx.ups[0].address, server_rx.ups[1].address};
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen[0], asio::ip::make_address("127.0.0.2"));
+  EXPECT_EQ(seen[1], asio::ip::make_address("127.0.0.3"));
+}
+
+TEST_F(TcpFixture, ABindAddressThatCannotBeUsedFailsTheConnect) {
+  start_server();
+  transport::TcpOptions elsewhere, other_family;
+  elsewhere.bind_address = asio::ip::make_address("192.0.2.1");  // TEST-NET-1, not ours
+  other_family.bind_address = asio::ip::make_address("::1");
+  auto a = make_client(server->local_port(), elsewhere);
+  auto b = make_client(server->local_port(), other_family);
+  run_until(
+      io, [] { return false; }, 200ms);
+  EXPECT_TRUE(server_rx.ups.empty());
+  EXPECT_TRUE(client_rx.ups.empty());
+  EXPECT_TRUE(logged("cannot bind to 192.0.2.1: "));
+  EXPECT_TRUE(logged("cannot bind to ::1: "));
+  EXPECT_TRUE(logged("; retrying in "));
+}
+
 // The client's close() ends its connection like the server's end would: reported down,
 // then reconnected.
 TEST_F(TcpFixture, ClientCloseReconnects) {

@@ -34,9 +34,11 @@ struct UdpFixture : ::testing::Test {
     server = std::make_unique<transport::UdpTransport>(io, o, log, clock);
     server->start(server_rx);
   }
-  void start_client(transport::RemoteServer remote) {
+  void start_client(transport::RemoteServer remote,
+                    std::optional<asio::ip::address> bind_address = std::nullopt) {
     transport::UdpOptions o;
     o.remote = std::move(remote);
+    o.bind_address = bind_address;
     client = std::make_unique<transport::UdpTransport>(io, o, log, clock);
     client->start(client_rx);
   }
@@ -184,6 +186,32 @@ TEST_F(UdpFixture, ControlMessagesGoAtOnceBehindCommittedOnes) {
   EXPECT_EQ(read_one(io, a), frame_of(10, 1));
   EXPECT_EQ(read_one(io, a), keepalive);
   EXPECT_EQ(server->stats().tx_messages, 2u);
+}
+
+// A client with a bind address sends from it (a swarm gives each client its own 127.x
+// source); one not on this host is a failed connect, retried each
+// second like a missing route, never sent from another address.
+TEST_F(UdpFixture, ClientSendsFromItsBindAddress) {
+  start_server();
+  start_client(loopback_server(), asio::ip::make_address("127.0.0.2"));
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.ups.size() == 1; }));
+  send_message(*client, server_endpoint(), frame_of(40, 1));
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  EXPECT_EQ(server_rx.messages[0].from.address, asio::ip::make_address("127.0.0.2"));
+  EXPECT_EQ(server_rx.messages[0].from.port, client->local_port());
+}
+
+TEST_F(UdpFixture, ABindAddressNotOnThisHostFailsTheConnect) {
+  start_server();
+  start_client(loopback_server(), asio::ip::make_address("192.0.2.1"));
+  run_until(
+      io, [] { return false; }, 100ms);
+  EXPECT_TRUE(client_rx.ups.empty());
+  EXPECT_FALSE(client->writable(server_endpoint()));
+  EXPECT_TRUE(logged("cannot reach 127.0.0.1:")) << (lines.empty() ? "" : lines.back());
+  clock.advance(proto::kRouteRetry);
+  client->run_timers();
+  EXPECT_TRUE(client_rx.ups.empty());
 }
 
 // The client sends only to the server address it is connected to.
