@@ -12,6 +12,7 @@
 
 #include "tund/config/config.hpp"
 #include "tund/crypto/identity.hpp"
+#include "tund/daemon/hub_routes.hpp"
 #include "tund/daemon/key_reload.hpp"
 #include "tund/daemon/privileges.hpp"
 #include "tund/daemon/signals.hpp"
@@ -58,6 +59,7 @@ class Daemon {
   void reload_hub();
   std::optional<config::Config> reread_config();
   void report_hub_peers();
+  void sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers);
   // Runs handlers until `done()` or a stop signal; false when a stop signal ended it.
   template <class Done>
   bool pump_until(Done done);
@@ -67,6 +69,7 @@ class Daemon {
   std::vector<std::string> args_;               // the command line, re-parsed on a hub reload
   std::optional<config::Config> hub_cfg_;       // hub: the configuration last applied
   std::vector<tunnel::HubPeerSpec> hub_peers_;  // hub: the peers at start
+  HubRoutes routes_{log_};                      // hub: routes = auto
   util::Logger log_;
   asio::io_context io_{1};  // one thread: no locks anywhere on the data path
   SignalDispatcher signals_;

@@ -54,7 +54,8 @@ void Daemon::reload_hub() {
   try {
     auto specs = hub_peer_specs(*fresh);
     peers = specs.size();
-    changes = engine_->set_hub_peers(std::move(specs));
+    changes = engine_->set_hub_peers(specs);
+    sync_routes(*fresh, specs);
   } catch (const std::exception& e) {  // KeyError, or a psk file that cannot be read
     return log_.warn("received SIGHUP: keeping the running configuration: ", e.what());
   }
@@ -66,6 +67,17 @@ void Daemon::reload_hub() {
       std::chrono::steady_clock::now() - started);
   log_.info("received SIGHUP: reloaded the peers directory in ", took.count() / 1000, ".",
             (took.count() % 1000) / 100, " ms: ", tunnel::describe(changes, peers));
+}
+
+void Daemon::sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers) {
+  if (cfg.routes == config::Routes::off) return routes_.clear(dev_->name());
+  for (const auto& peer : peers)
+    for (const auto& prefix : peer.allowed_ips)
+      if (prefix.length == 0)
+        log_.warn("routes: no route for ", util::to_string(prefix), " of peer ", peer.name,
+                  " (it would take over this host's default route; add it yourself, with "
+                  "routes = off)");
+  routes_.sync(dev_->name(), routed_prefixes(cfg.address, peers));
 }
 
 void Daemon::report_hub_peers() {

@@ -112,6 +112,7 @@ int Daemon::shut_down() {
   }
   // While the device still exists, so the script can remove what refers to it.
   run_down_hook();
+  if (cfg_.hub()) routes_.clear(dev_->name());
   if (!engine_stopped_) engine_->stop();
   engine_tick_.cancel();
   if (ending_ != Ending::device_failed)  // then the failure line has said what happened

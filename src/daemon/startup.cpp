@@ -258,6 +258,7 @@ std::optional<int> Daemon::build() {
     dev_ = open_device(io_, cfg_);
     option = "address";
     configure_device(cfg_, *dev_);
+    if (cfg_.hub()) sync_routes(cfg_, hub_peers_);
     option = "link-mac";
     responder_ = make_responder(cfg_, *dev_);
     option = endpoint_option(cfg_);

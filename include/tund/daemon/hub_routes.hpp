@@ -1,0 +1,36 @@
+// `routes = auto` in hub mode: the kernel routes a hub needs so that packets for the
+// networks behind its peers reach the device (wg-quick's behaviour for allowed-ips).
+// Prefixes inside the device's own --address prefix are on-link already and get none; a
+// /0 gets none either (it would take over this host's default route: route it yourself,
+// with routes = off). Routes are made to match the peers at start and at every reload,
+// and removed at shutdown.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tund/tunnel/hub.hpp"
+#include "tund/util/ip_prefix.hpp"
+#include "tund/util/log.hpp"
+
+namespace tund::daemon {
+
+// The prefixes of `peers` that need a route through a device with address `own_address`
+// ("10.8.0.1/24"; empty: none), sorted and without duplicates.
+std::vector<util::IpPrefix> routed_prefixes(const std::string& own_address,
+                                            const std::vector<tunnel::HubPeerSpec>& peers);
+
+class HubRoutes {
+ public:
+  explicit HubRoutes(util::Logger& log) : log_(log) {}
+  // Adds the routes `wanted` has and removes those it no longer has. A route the kernel
+  // refuses is logged (one line each) and left out; tund goes on.
+  void sync(const std::string& iface, std::vector<util::IpPrefix> wanted);
+  void clear(const std::string& iface) { sync(iface, {}); }
+
+ private:
+  util::Logger& log_;
+  std::vector<util::IpPrefix> installed_;
+};
+
+}  // namespace tund::daemon

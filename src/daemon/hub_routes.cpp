@@ -1,0 +1,64 @@
+#include "tund/daemon/hub_routes.hpp"
+
+#include <algorithm>
+
+#include "tund/device/routes.hpp"
+
+namespace tund::daemon {
+namespace {
+
+bool before(const util::IpPrefix& a, const util::IpPrefix& b) {
+  if (a.family != b.family) return a.family < b.family;
+  if (a.address != b.address) return a.address < b.address;
+  return a.length < b.length;
+}
+
+bool inside(const util::IpPrefix& inner, const std::optional<util::IpPrefix>& outer) {
+  if (!outer || outer->family != inner.family || outer->length > inner.length) return false;
+  return util::contains(*outer, inner.family,
+                        {inner.address.data(), util::address_size(inner.family)});
+}
+
+bool has(const std::vector<util::IpPrefix>& list, const util::IpPrefix& p) {
+  return std::find(list.begin(), list.end(), p) != list.end();
+}
+
+}  // namespace
+
+std::vector<util::IpPrefix> routed_prefixes(const std::string& own_address,
+                                            const std::vector<tunnel::HubPeerSpec>& peers) {
+  std::optional<util::IpPrefix> own;
+  if (!own_address.empty()) own = util::parse_ip_prefix(own_address);
+  std::vector<util::IpPrefix> wanted;
+  for (const auto& peer : peers)
+    for (const auto& prefix : peer.allowed_ips)
+      if (prefix.length > 0 && !inside(prefix, own)) wanted.push_back(prefix);
+  std::sort(wanted.begin(), wanted.end(), before);
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  return wanted;
+}
+
+void HubRoutes::sync(const std::string& iface, std::vector<util::IpPrefix> wanted) {
+  for (const auto& prefix : installed_)
+    if (!has(wanted, prefix)) {
+      device::remove_route(iface, prefix);
+      log_.info("routes: removed ", util::to_string(prefix), " dev ", iface);
+    }
+  std::vector<util::IpPrefix> now;
+  for (const auto& prefix : wanted) {
+    if (has(installed_, prefix)) {
+      now.push_back(prefix);
+      continue;
+    }
+    try {
+      device::add_route(iface, prefix);
+      log_.info("routes: added ", util::to_string(prefix), " dev ", iface);
+      now.push_back(prefix);
+    } catch (const std::exception& e) {
+      log_.warn("routes: ", e.what());
+    }
+  }
+  installed_ = std::move(now);
+}
+
+}  // namespace tund::daemon
