@@ -6,7 +6,8 @@
 # but not connected, or that no peer owns, gets ICMP unreachable (ping says so), not
 # silence; a network behind client 1 (in its allowed-ips, outside the hub's --address)
 # is reached through the kernel route the hub adds (routes = auto, the default); over UDP
-# one client roams (its underlay address changes) and keeps working.
+# one client roams (its underlay address changes) and keeps working. First: more peers than
+# --max-peers is refused, and a disabled peer file's client gets no session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
 require_hub
@@ -82,6 +83,27 @@ check_roaming() {
   grep -q "$new" <<<"$line" || fail "$1: the hub does not show c$i at $new: $line"
   pass "$1: client $i roamed from $old to $new and kept working"
 }
+
+# More enabled peer files than --max-peers: a configuration error (status 2) naming it. A
+# disabled peer file does not count, and its client gets no session.
+check_limits() {
+  local status=0
+  ip netns exec "$NS_S" "$TUND_BIN" -s -i "hub$ID" -t udp --private-key "$WORK/hub.key" \
+    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" --max-peers 2 >"$WORK/limit.log" 2>&1 ||
+    status=$?
+  [ $status -eq 2 ] || fail "5 peers with --max-peers 2: status $status, not 2"
+  grep -q -- "--max-peers" "$WORK/limit.log" || fail "the refusal does not name --max-peers: $(cat "$WORK/limit.log")"
+  echo "disabled = true" >>"$HUB_PEERS/c$N"
+  start_hub tun udp --max-peers 4
+  for ((i = 1; i <= N; i++)); do start_hub_client "$i" tun udp; done
+  wait_until 20 hub_clients_up $((N - 1)) || fail "the enabled clients did not come up"
+  sleep 2
+  ping_ok "$NS_S" "$(hub_addr4 $N)" 1 && fail "the client of a disabled peer file got a session"
+  sed -i '/^disabled/d' "$HUB_PEERS/c$N"
+  hub_down $N
+  pass "more peers than --max-peers refused (status 2); a disabled peer file's client stays out"
+}
+check_limits
 
 for proto in udp tcp; do
   step "hub over $proto, $N clients"
