@@ -55,7 +55,9 @@ check_unreachable() {
     fail "$1: the hub's own ping to a disconnected peer got no ICMP unreachable"
   ping_fails_with "${HUB_NS[2]}" "$NOBODY" "Unreachable" ||
     fail "$1: a ping to an address no peer owns got no ICMP unreachable"
-  pass "$1: disconnected peer and unowned address: ICMP unreachable, not silence"
+  ping_fails_with "${HUB_NS[2]}" "$HUB_NET6:99" "nreachable" ||
+    fail "$1: a ping to an IPv6 address no peer owns got no ICMPv6 unreachable"
+  pass "$1: disconnected peer and unowned address (IPv4, IPv6): ICMP unreachable, not silence"
 }
 
 # routes = auto: the hub has a kernel route for client 1's network; client 2, with a route
