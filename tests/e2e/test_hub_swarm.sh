@@ -7,7 +7,7 @@
 #   2. a hub (issue 13) with SWARM_N (default 50) swarm clients, each from its own 127.x
 #      source (UDP, TCP), then all from one address (UDP, as behind a NAT): all get a
 #      session, the hub reaches a sample of them, all of them reach the hub, and the hub's
-#      SIGUSR1 has a line for each peer.
+#      SIGUSR1 has a line for each peer; then (UDP) with a psk named in every peer file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
 SWARM=${TUND_BUILD_DIR:-$(dirname "$TUND_BIN")}/tests/tund_swarm
@@ -89,10 +89,10 @@ require_hub
 hub_round() {
   local proto=$1 sources=() before named host
   [ "$2" = own ] && sources=(--source-net 127.88.0.0/16)
-  step "hub over $proto, $SWARM_N swarm clients, sources: $2"
+  step "hub over $proto, $SWARM_N swarm clients, sources: $2${3:+, psk}"
   HUB_PEERS=$WORK/swarm/peers
   start_hub tun "$proto"
-  start_swarm "$proto" "${sources[@]}"
+  start_swarm "$proto" "${sources[@]}" ${3:+--psk "$3"}
   wait_until 20 all_have_sessions "$SWARM_N" ||
     fail "$proto/$2: not all $SWARM_N swarm clients got a session: $(grep t= "$WORK/swarm.log" | tail -n 1)"
   for host in 2 $((SWARM_N / 2)) $((SWARM_N + 1)); do
@@ -113,3 +113,17 @@ hub_round() {
 hub_round udp own
 hub_round tcp own
 hub_round udp nat
+# Per-peer psk: every peer file names one (`psk = FILE`), the clients use it.
+"$TUND_BIN" genpsk >"$WORK/swarm.psk"
+"$SWARM" keys --count "$SWARM_N" --dir "$WORK/swarm" --net "$HUB_NET4.0/24" --psk "$WORK/swarm.psk" >/dev/null
+grep -q "^psk = $WORK/swarm.psk" "$WORK/swarm/peers/$FIRST" || fail "tund_swarm keys --psk wrote no psk line"
+hub_round udp own "$WORK/swarm.psk"
+step "hub over udp: clients with another psk than their peer files name get no session"
+"$TUND_BIN" genpsk >"$WORK/other.psk"
+start_hub tun udp
+start_swarm udp --count 2 --psk "$WORK/other.psk" --exit-after 3
+wait "$SWARM_PID" && fail "the swarm with the wrong psk passed its --check"
+grep -q "have a session" "$WORK/swarm.log" && fail "a client with the wrong psk got a session"
+grep "t=" "$WORK/swarm.log" | tail -n 1
+stop_pid "$HUB_PID"
+pass "udp: a wrong psk gets no session"

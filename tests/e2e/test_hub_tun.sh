@@ -6,7 +6,8 @@
 # but not connected, or that no peer owns, gets ICMP unreachable (ping says so), not
 # silence; a network behind client 1 (in its allowed-ips, outside the hub's --address)
 # is reached through the kernel route the hub adds (routes = auto, the default); over UDP
-# one client roams (its underlay address changes) and keeps working.
+# one client roams (its underlay address changes) and keeps working. First: more peers than
+# --max-peers is refused, and a disabled peer file's client gets no session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
 require_hub
@@ -57,6 +58,12 @@ check_unreachable() {
   pass "$1: disconnected peer and unowned address: ICMP unreachable, not silence"
 }
 
+check_unreachable6() {
+  ping_fails_with "${HUB_NS[2]}" "$HUB_NET6:99" "nreachable" ||
+    fail "$1: a ping to an IPv6 address no peer owns got no ICMPv6 unreachable"
+  pass "$1: an IPv6 address no peer owns: ICMPv6 unreachable"
+}
+
 # routes = auto: the hub has a kernel route for client 1's network; client 2, with a route
 # to it through its tunnel, reaches it through the hub too.
 check_routes() {
@@ -83,14 +90,36 @@ check_roaming() {
   pass "$1: client $i roamed from $old to $new and kept working"
 }
 
+# More enabled peer files than --max-peers: a configuration error (status 2) naming it. A
+# disabled peer file does not count, and its client gets no session.
+check_limits() {
+  local status=0
+  ip netns exec "$NS_S" "$TUND_BIN" -s -i "hub$ID" -t udp --private-key "$WORK/hub.key" \
+    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" --max-peers 2 >"$WORK/limit.log" 2>&1 ||
+    status=$?
+  [ $status -eq 2 ] || fail "5 peers with --max-peers 2: status $status, not 2"
+  grep -q -- "--max-peers" "$WORK/limit.log" || fail "the refusal does not name --max-peers: $(cat "$WORK/limit.log")"
+  echo "disabled = true" >>"$HUB_PEERS/c$N"
+  start_hub tun udp --max-peers 4
+  for ((i = 1; i <= N; i++)); do start_hub_client "$i" tun udp; done
+  wait_until 20 hub_clients_up $((N - 1)) || fail "the enabled clients did not come up"
+  sleep 2
+  ping_ok "$NS_S" "$(hub_addr4 $N)" 1 && fail "the client of a disabled peer file got a session"
+  sed -i '/^disabled/d' "$HUB_PEERS/c$N"
+  hub_down $N
+  pass "more peers than --max-peers refused (status 2); a disabled peer file's client stays out"
+}
+check_limits
+
 for proto in udp tcp; do
   step "hub over $proto, $N clients"
   hub_up tun "$proto" $N
   check_mesh "$proto"
   check_spoofing "$proto"
   check_unreachable "$proto"
-  check_routes "$proto"
   [ "$proto" = udp ] && check_roaming "$proto"
+  check_routes "$proto"
+  check_unreachable6 "$proto"
   hub_down $N
   ip -n "$NS_S" route show 10.99.1.0/24 | grep -q . && fail "$proto: the hub left its route behind"
   # The roamed client gets its first address back for the next round (the roamed one
