@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "tund/crypto/identity.hpp"
 #include "tund/daemon/hub_routes.hpp"
 #include "tund/daemon/key_reload.hpp"
+#include "tund/daemon/peer_hooks.hpp"
 #include "tund/daemon/privileges.hpp"
 #include "tund/daemon/signals.hpp"
 #include "tund/daemon/systemd_notify.hpp"
@@ -59,6 +61,13 @@ class Daemon {
   void reload_hub();
   std::optional<config::Config> reread_config();
   void report_hub_peers();
+  // hub_peer_events.cpp
+  void on_hub_peer(const tunnel::Peer& peer, bool up);
+  void run_peer_down_hooks();
+  const config::PeerSpec* peer_file(const std::string& name) const;
+  std::vector<std::string> peer_hook_environment(const tunnel::Peer& peer,
+                                                 const config::PeerSpec& file,
+                                                 const std::string& endpoint) const;
   void sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers);
   // Runs handlers until `done()` or a stop signal; false when a stop signal ended it.
   template <class Done>
@@ -69,7 +78,6 @@ class Daemon {
   std::vector<std::string> args_;               // the command line, re-parsed on a hub reload
   std::optional<config::Config> hub_cfg_;       // hub: the configuration last applied
   std::vector<tunnel::HubPeerSpec> hub_peers_;  // hub: the peers at start
-  HubRoutes routes_{log_};                      // hub: routes = auto
   util::Logger log_;
   asio::io_context io_{1};  // one thread: no locks anywhere on the data path
   SignalDispatcher signals_;
@@ -86,6 +94,9 @@ class Daemon {
   std::unique_ptr<link::Responder> responder_;
   std::unique_ptr<transport::Transport> net_;
   std::unique_ptr<tunnel::Engine> engine_;
+  HubRoutes routes_{log_};  // hub: routes = auto
+  PeerHooks peer_hooks_{io_, log_, [this] { return signals_.stop_requested(); }};
+  std::map<std::string, std::string> peer_endpoints_;  // hub: a peer's last endpoint
   asio::steady_timer watchdog_{io_};
   asio::steady_timer engine_tick_{io_};  // the peers' timers (proto::kTimerTick)
   bool device_set_up_ = false;           // --up ran (or was due): --down runs at the end

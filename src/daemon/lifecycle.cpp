@@ -40,7 +40,8 @@ void Daemon::serve() {
 
 void Daemon::wire_engine() {
   bool server = cfg_.role == config::Role::server;
-  engine_->set_peer_observer([this, server](const tunnel::Peer& /*peer*/, bool up) {
+  engine_->set_peer_observer([this, server](const tunnel::Peer& peer, bool up) {
+    if (engine_->hub()) return on_hub_peer(peer, up);
     // A client is ready once the tunnel carries traffic; a server once it listens.
     if (up)
       notifier_.ready(server ? "client connected" : "connected to " + cfg_.remote_host);
@@ -111,6 +112,7 @@ int Daemon::shut_down() {
     engine_stopped_ = true;
   }
   // While the device still exists, so the script can remove what refers to it.
+  run_peer_down_hooks();
   run_down_hook();
   if (cfg_.hub()) routes_.clear(dev_->name());
   if (!engine_stopped_) engine_->stop();

@@ -148,6 +148,8 @@ void Engine::on_endpoint_down(const transport::Endpoint& endpoint, const std::st
 void Engine::on_receive_batch_end() {
   if (stopped_) return;
   if (auto ec = device_.flush_writes()) device_write_failed(ec);
+  // A hub switches frames between peers (TAP) too: they go out with the batch.
+  if (hub_) transport_.flush();
 }
 
 void Engine::deliver(util::ConstByteSpan frame) {
