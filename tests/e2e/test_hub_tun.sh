@@ -48,6 +48,22 @@ check_spoofing() {
   pass "$1: a spoofed source is dropped and counted (spoofed $((after - ${before:-0})))"
 }
 
+# The README's nftables rule for client isolation: clients still reach the hub, no longer
+# each other (their traffic crosses the hub's kernel: in on the device, out on it).
+check_isolation() {
+  local table="tund_iso$ID"
+  ip netns exec "$NS_S" nft add table inet "$table"
+  ip netns exec "$NS_S" nft add chain inet "$table" forward \
+    '{ type filter hook forward priority 0; policy accept; }'
+  ip netns exec "$NS_S" nft add rule inet "$table" forward iifname "$HUB_DEV" oifname "$HUB_DEV" drop
+  ping_ok "${HUB_NS[1]}" "$HUB_NET4.1" 2 || fail "$1: with isolation, client 1 lost the hub"
+  ip netns exec "${HUB_NS[1]}" ping -c 2 -i 0.2 -W 1 "$(hub_addr4 2)" >/dev/null 2>&1 &&
+    fail "$1: with the isolation rule, client 1 still reaches client 2"
+  ip netns exec "$NS_S" nft delete table inet "$table"
+  ping_ok "${HUB_NS[1]}" "$(hub_addr4 2)" 2 || fail "$1: without the rule, client 1 lost client 2"
+  pass "$1: the README's nftables rule isolates clients from each other, not from the hub"
+}
+
 check_unreachable() {
   ping_fails_with "${HUB_NS[2]}" "$ABSENT" "Unreachable" ||
     fail "$1: a ping to a disconnected peer's address got no ICMP unreachable"
@@ -116,6 +132,7 @@ for proto in udp tcp; do
   hub_up tun "$proto" $N
   check_mesh "$proto"
   check_spoofing "$proto"
+  check_isolation "$proto"
   check_unreachable "$proto"
   [ "$proto" = udp ] && check_roaming "$proto"
   check_routes "$proto"
