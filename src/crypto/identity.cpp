@@ -15,9 +15,13 @@ constexpr std::size_t kInitiationPayloadSize = kStampSize + 1;
 // Message 1's Noise part starts behind the header and the sender index.
 constexpr std::size_t kInitiationNoiseAt = 8;
 
-// Checks every key, then sorts (for allowed()'s binary search) and drops duplicates.
-std::vector<Key> checked_allow_list(std::vector<Key> allowed) {
-  for (const Key& key : allowed) check_public_key(key, "allowed client key " + to_base64(key));
+// Checks every key not in `known` (sorted; keys checked before: a reload of a thousand
+// peers must not redo a thousand scalar multiplications), then sorts (for allowed()'s
+// binary search) and drops duplicates.
+std::vector<Key> checked_allow_list(std::vector<Key> allowed, const std::vector<Key>& known = {}) {
+  for (const Key& key : allowed)
+    if (!std::binary_search(known.begin(), known.end(), key))
+      check_public_key(key, "allowed client key " + to_base64(key));
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
   return allowed;
@@ -42,7 +46,7 @@ Identity::~Identity() {
 }
 
 void Identity::update(std::vector<Key> allowed, std::optional<Key> psk) {
-  config_.allowed = checked_allow_list(std::move(allowed));
+  config_.allowed = checked_allow_list(std::move(allowed), config_.allowed);
   if (config_.psk) wipe(config_.psk->data(), kKeySize);
   config_.psk = psk;
 }

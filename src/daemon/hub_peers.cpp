@@ -1,5 +1,7 @@
 #include "tund/daemon/hub_peers.hpp"
 
+#include <algorithm>
+
 #include "tund/crypto/keys.hpp"
 
 namespace tund::daemon {
@@ -21,12 +23,14 @@ auto for_key(const config::PeerSpec& peer, const std::string& key, Load load) {
   }
 }
 
-tunnel::HubPeerSpec spec_of(const config::Config& cfg, const config::PeerSpec& peer) {
+tunnel::HubPeerSpec spec_of(const config::Config& cfg, const config::PeerSpec& peer,
+                            const std::vector<crypto::Key>& known) {
   tunnel::HubPeerSpec spec;
   spec.name = peer.name;
   spec.public_key = for_key(peer, "public-key", [&] {
     crypto::Key key = crypto::key_from_base64(peer.public_key, "the key");
-    crypto::check_public_key(key, "the key");
+    if (!std::binary_search(known.begin(), known.end(), key))
+      crypto::check_public_key(key, "the key");  // a scalar multiplication: new keys only
     return key;
   });
   spec.allowed_ips = peer.allowed_ips;
@@ -38,10 +42,11 @@ tunnel::HubPeerSpec spec_of(const config::Config& cfg, const config::PeerSpec& p
 
 }  // namespace
 
-std::vector<tunnel::HubPeerSpec> hub_peer_specs(const config::Config& cfg) {
+std::vector<tunnel::HubPeerSpec> hub_peer_specs(const config::Config& cfg,
+                                                const std::vector<crypto::Key>& known) {
   std::vector<tunnel::HubPeerSpec> specs;
   for (const auto& peer : cfg.peers)
-    if (!peer.disabled) specs.push_back(spec_of(cfg, peer));
+    if (!peer.disabled) specs.push_back(spec_of(cfg, peer, known));
   return specs;
 }
 

@@ -3,6 +3,7 @@
 // error nothing changes and the error is logged. Then the peers are applied as a diff by
 // key (tunnel::Engine::set_hub_peers): added, removed (cut at once), changed in place;
 // unchanged peers keep their sessions. Options only a restart can apply are named.
+#include <algorithm>
 #include <chrono>
 #include <variant>
 
@@ -52,7 +53,11 @@ void Daemon::reload_hub() {
   tunnel::HubChanges changes;
   std::size_t peers = 0;
   try {
-    auto specs = hub_peer_specs(*fresh);
+    std::vector<crypto::Key> known;
+    for (const auto& peer : engine_->peers())
+      if (peer->public_key()) known.push_back(*peer->public_key());
+    std::sort(known.begin(), known.end());
+    auto specs = hub_peer_specs(*fresh, known);
     peers = specs.size();
     changes = engine_->set_hub_peers(specs);
     sync_routes(*fresh, specs);
@@ -88,7 +93,8 @@ void Daemon::report_hub_peers() {
   }
   const auto& dropped = engine_->stats().dropped;
   log_.info("hub: ", engine_->peers().size(), " peers, ", up, " up; dropped: spoofed ",
-            dropped[tunnel::Drop::spoofed], " queue-full ", dropped[tunnel::Drop::queue_full]);
+            dropped[tunnel::Drop::spoofed], " queue-full ", dropped[tunnel::Drop::queue_full],
+            " link-local ", dropped[tunnel::Drop::link_local]);
 }
 
 }  // namespace tund::daemon

@@ -24,6 +24,8 @@ const char* name(Drop reason) {
       return "spoofed";
     case Drop::queue_full:
       return "queue-full";
+    case Drop::link_local:
+      return "link-local";
   }
   return "?";
 }

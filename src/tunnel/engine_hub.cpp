@@ -28,6 +28,13 @@ std::pair<IpFamily, util::ConstByteSpan> source_of(util::ConstByteSpan packet) {
   return {IpFamily::v6, packet.subspan(8, 16)};
 }
 
+// IPv6 with a link-local source (fe80::/10, RFC 4291 2.5.6).
+bool link_local_source(util::ConstByteSpan packet) {
+  if (util::ip_version(packet.data()) != 6) return false;
+  return std::to_integer<unsigned>(packet[8]) == 0xfe &&
+         (std::to_integer<unsigned>(packet[9]) & 0xc0u) == 0x80;
+}
+
 }  // namespace
 
 // ---- outbound: device -> routed peer ------------------------------------------------------
@@ -56,7 +63,9 @@ void Engine::pump_hub() {
       route_from_device(frame);
   }
   transport_.flush();
-  if (!backlogged_.empty()) wait_for_backlog();
+  // The flush may have made room (a socket that took everything): no writable event
+  // would come for that, so the queues are tried now rather than only on an event.
+  if (!backlogged_.empty()) drain_backlog();
   if (!stopped_ && !read_error_pending_) wait_for_device();
 }
 
@@ -85,10 +94,11 @@ void Engine::switch_frame(PortId ingress, util::ConstByteSpan frame) {
     if (peer->up() && where.sends_to(peer->id())) send_to(*peer, frame);
 }
 
-// Straight into the peer's next message when it can take it and nothing waits before it;
-// else into its queue (full: dropped and counted for that peer alone).
+// Straight into the peer's next message when it can take it and nothing waits before it
+// (what waits goes first); else into its queue (full: dropped and counted for that peer
+// alone).
 void Engine::send_to(Peer& peer, util::ConstByteSpan frame) {
-  if (peer.queue().empty() && peer.writable()) return transmit(peer, frame);
+  if (send_queued(peer)) return transmit(peer, frame);
   if (!peer.up()) return stats_.dropped.add(Drop::no_peer);
   if (!peer.queue().push(frame)) {
     peer.count_queue_drop();
@@ -104,19 +114,35 @@ void Engine::transmit(Peer& peer, util::ConstByteSpan frame) {
   transport_.commit(to, peer.finish_message(message, frame.size()));
 }
 
-// Some endpoint drained (or one came or went): each backlogged peer sends what it can.
-void Engine::drain_backlog() {
-  std::vector<Peer*> still;
-  for (Peer* peer : std::exchange(backlogged_, {})) {
-    OutboundQueue& queue = peer->queue();
-    while (!queue.empty() && peer->writable()) {
-      transmit(*peer, queue.front());
-      queue.pop();
-    }
-    if (!queue.empty()) still.push_back(peer);
+// Sends what waits in the peer's queue while its endpoint takes it; true when the queue
+// is empty and the endpoint can take more.
+bool Engine::send_queued(Peer& peer) {
+  OutboundQueue& queue = peer.queue();
+  while (!queue.empty() && peer.writable()) {
+    transmit(peer, queue.front());
+    queue.pop();
   }
-  backlogged_ = std::move(still);
-  transport_.flush();
+  return queue.empty() && peer.writable();
+}
+
+// Some endpoint drained (or one came or went): each backlogged peer sends what it can.
+// A flush can make room at once (nothing else would say so), so a few rounds are tried
+// before waiting for the transport's writable event.
+void Engine::drain_backlog() {
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds && !backlogged_.empty(); ++round) {
+    std::size_t before = 0, after = 0;
+    std::vector<Peer*> still;
+    for (Peer* peer : std::exchange(backlogged_, {})) {
+      before += peer->queue_size();
+      send_queued(*peer);
+      after += peer->queue_size();
+      if (!peer->queue().empty()) still.push_back(peer);
+    }
+    backlogged_ = std::move(still);
+    transport_.flush();
+    if (after == before) break;  // nobody could send: wait for the transport
+  }
   if (!backlogged_.empty()) wait_for_backlog();
 }
 
@@ -135,6 +161,10 @@ void Engine::deliver_from(Peer& peer, util::ConstByteSpan frame) {
   if (!hub_ || frame.empty()) return deliver(frame);
   if (!plausible_frame(frame, device_.link_layer())) return deliver(frame);  // counted there
   if (ethernet_) return switch_frame(peer.id(), frame);
+  // A client's kernel speaks IPv6 link-local on its tunnel (router solicitations to
+  // ff02::2): not spoofing, but no peer's allowed-ips can hold fe80::/10 (every client may
+  // use the same address), so counted on its own and not logged.
+  if (link_local_source(frame)) return stats_.dropped.add(Drop::link_local);
   if (!source_allowed(peer, frame)) {
     peer.count_spoofed();
     stats_.dropped.add(Drop::spoofed);

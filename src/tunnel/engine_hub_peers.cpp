@@ -64,15 +64,18 @@ HubChanges Engine::set_hub_peers(std::vector<HubPeerSpec> peers) {
     for (const auto& p : peers) keys.push_back(p.public_key);
     identity_->update(std::move(keys), identity_->psk());
   }
-  std::map<crypto::Key, const HubPeerSpec*> next;
+  std::map<crypto::Key, const HubPeerSpec*> next, before;
   for (const auto& p : peers) next.emplace(p.public_key, &p);
-  for (const auto& old : hub_specs_)
+  for (const auto& old : hub_specs_) {
+    before.emplace(old.public_key, &old);
     if (!next.count(old.public_key)) remove_hub_peer(old.public_key);
+  }
   for (const auto& p : peers) {
     Peer* peer = peer_for_key(p.public_key);
+    auto old = before.find(p.public_key);
     if (!peer)
       add_hub_peer(p);
-    else
+    else if (old == before.end() || !(*old->second == p))  // unchanged peers: untouched
       update_hub_peer(*peer, p);
   }
   hub_specs_ = std::move(peers);

@@ -16,7 +16,9 @@ namespace tund::daemon {
 // ("/etc/tund/office.peers/alice line 1: public-key: ...") for a key that is not a usable
 // curve point or a psk file that cannot be read. Disabled peers are left out. A peer
 // without keepalive takes the server's --keepalive.
-std::vector<tunnel::HubPeerSpec> hub_peer_specs(const config::Config& cfg);
+// `known`: keys checked before (the running hub's peers, sorted), not checked again.
+std::vector<tunnel::HubPeerSpec> hub_peer_specs(const config::Config& cfg,
+                                                const std::vector<crypto::Key>& known = {});
 
 // Options a reload cannot apply (the device, the socket, the mode): their long names.
 std::vector<std::string> needs_restart(const config::Config& running, const config::Config& fresh);

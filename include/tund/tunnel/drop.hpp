@@ -19,11 +19,12 @@ enum class Drop : std::uint8_t {
   oversize,      // datagrams whose frame is longer than the wire format allows
   spoofed,       // hub: a peer's packet whose source is outside that peer's allowed-ips
   queue_full,    // hub: a stalled peer's outbound queue was full
+  link_local,    // hub (TUN): a peer's IPv6 packet from a link-local source (fe80::/10)
 };
-inline constexpr std::size_t kDropReasons = 10;
+inline constexpr std::size_t kDropReasons = 11;
 
 // "no-peer", "malformed", "device-down", "too-big", "bad-datagram", "refused",
-// "rate-limited", "oversize", "spoofed", "queue-full".
+// "rate-limited", "oversize", "spoofed", "queue-full", "link-local".
 const char* name(Drop reason);
 
 class DropCounters {

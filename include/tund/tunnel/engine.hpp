@@ -168,6 +168,7 @@ class Engine final : private transport::Receiver,
   void send_to(Peer& peer, util::ConstByteSpan frame);
   void transmit(Peer& peer, util::ConstByteSpan frame);
   void drain_backlog();
+  bool send_queued(Peer& peer);
   void wait_for_backlog();
   void deliver_from(Peer& peer, util::ConstByteSpan frame);
   bool source_allowed(const Peer& peer, util::ConstByteSpan packet) const;

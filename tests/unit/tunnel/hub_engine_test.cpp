@@ -170,6 +170,38 @@ TEST_F(HubEngine, AStalledEndpointQueuesThenDropsOnlyPastItsBound) {
   EXPECT_EQ(peer(0).queue_size(), 0u);
 }
 
+// A flush that makes room sends no writable event: the queue must go out anyway.
+TEST_F(HubEngine, QueuedFramesGoOutWhenAFlushMadeRoom) {
+  build();
+  ASSERT_TRUE(all_up());
+  hub_net.set_high_water(4);  // not writable after 4 commits, until a flush
+  for (int i = 0; i < 10; ++i) hub_dev->inject(ipv4({10, 8, 0, 1}, {10, 8, 0, 2}));
+  poll();
+  EXPECT_EQ(received(0), 10u);
+  EXPECT_EQ(peer(0).queue_size(), 0u);
+  EXPECT_EQ(peer(0).stats().queue_dropped, 0u);
+}
+
+TEST_F(HubEngine, AClientsIpv6LinkLocalTrafficIsCountedNotTakenForSpoofing) {
+  build();
+  ASSERT_TRUE(all_up());
+  Packet rs(48, std::byte{0});  // a router solicitation, fe80::1 -> ff02::2
+  rs[0] = std::byte{0x60};
+  rs[5] = std::byte{8};
+  rs[6] = std::byte{58};
+  rs[8] = std::byte{0xfe};
+  rs[9] = std::byte{0x80};
+  rs[23] = std::byte{1};
+  rs[24] = std::byte{0xff};
+  rs[25] = std::byte{0x02};
+  rs[39] = std::byte{2};
+  clients[0].device->inject(rs);
+  pass(250ms);
+  EXPECT_EQ(hub->stats().dropped[tunnel::Drop::link_local], 1u);
+  EXPECT_EQ(peer(0).stats().spoofed, 0u);
+  EXPECT_EQ(hub_dev->written().size(), 0u);
+}
+
 TEST_F(HubEngine, AReloadAddsRemovesAndChangesPeersByKeyAndLeavesTheRestAlone) {
   build();
   ASSERT_TRUE(all_up());
