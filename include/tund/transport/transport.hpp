@@ -90,7 +90,9 @@ struct TransportStats {
   std::uint64_t rx_truncated = 0;               // connections that ended inside a frame
   std::uint64_t tx_dropped = 0;                 // messages lost because the socket failed
   std::uint64_t connections = 0;                // TCP connections made or accepted
-  std::uint64_t rx_refused_connections = 0;     // TCP: over the pending cap or past the deadline
+  std::uint64_t rx_refused_connections = 0;     // TCP: past the handshake deadline
+  std::uint64_t accept_paused = 0;  // TCP server: times accepting stopped at the pending cap
+  std::uint64_t accept_errors = 0;  // TCP server: accept() failures (EMFILE, ENFILE, ...)
 };
 
 class Transport {
