@@ -26,7 +26,7 @@ bool out_of_resources(const std::error_code& ec) {
 
 TcpServer::TcpServer(asio::io_context& io, const asio::ip::address& listen, std::uint16_t port,
                      util::Logger& log, TcpOptions options, const util::Clock& clock)
-    : TcpTransport(io, log, options, clock), acceptor_(io), pause_(io) {
+    : TcpTransport(io, log, options, clock), acceptor_(io), pause_(io), grace_(io) {
   bind_listener(listen, port, "TCP", [&](const asio::ip::address& address) {
     asio::ip::tcp::endpoint endpoint(address, port);
     if (acceptor_.is_open()) acceptor_.close();
@@ -55,6 +55,7 @@ void TcpServer::begin() {
 
 void TcpServer::end() {
   pause_.cancel();
+  grace_.cancel();
   std::error_code ignored;
   acceptor_.close(ignored);
 }
@@ -65,11 +66,9 @@ void TcpServer::end() {
 void TcpServer::accept_next() {
   if (accepting_ || stopped_) return;
   if (pending_full()) {
-    if (!cap_paused_) ++stats_.accept_paused;
-    cap_paused_ = true;
+    wait_at_cap();
     return;
   }
-  cap_paused_ = false;
   accepting_ = true;
   acceptor_.async_accept(life_.guard([this](std::error_code ec, asio::ip::tcp::socket socket) {
     accepting_ = false;
@@ -83,8 +82,43 @@ void TcpServer::accept_next() {
   }));
 }
 
+// Waits, at the cap, for a connection to arrive in the backlog (the listening socket
+// turns readable); nothing is dropped while nobody waits.
+void TcpServer::wait_at_cap() {
+  if (cap_paused_) return;
+  cap_paused_ = true;
+  ++stats_.accept_paused;
+  acceptor_.async_wait(asio::ip::tcp::acceptor::wait_read, life_.guard([this](std::error_code ec) {
+    if (ec || stopped_ || !cap_paused_) return;
+    on_arrival_at_cap();
+  }));
+}
+
+// Someone waits in the backlog and every slot is taken: the oldest pending connection
+// makes room once it has had its grace (proto::kPendingGrace), so silent strangers cannot
+// hold every slot for the whole handshake deadline.
+void TcpServer::on_arrival_at_cap() {
+  auto age = oldest_pending_age();
+  if (age < proto::kPendingGrace) {
+    grace_.expires_after(proto::kPendingGrace - age);
+    grace_.async_wait(life_.guard([this](std::error_code ec) {
+      if (!ec && !stopped_ && cap_paused_) on_arrival_at_cap();
+    }));
+    return;
+  }
+  cap_paused_ = false;  // the close below must not start an accept of its own
+  drop_oldest_pending();
+  accept_next();
+}
+
+// A slot came free (adopted or closed): stop waiting at the cap and accept.
 void TcpServer::on_pending_room() {
-  if (cap_paused_ && !pause_active_) accept_next();
+  if (!cap_paused_ || pause_active_) return;
+  cap_paused_ = false;
+  std::error_code ignored;
+  acceptor_.cancel(ignored);  // the wait for an arrival
+  grace_.cancel();
+  accept_next();
 }
 
 void TcpServer::on_accepted(asio::ip::tcp::socket socket) {

@@ -117,6 +117,29 @@ bool TcpTransport::pending_full() const {
   return pending_ >= options_.max_pending;
 }
 
+// Connections are numbered in order of arrival: the first pending one in the map is the
+// oldest. Only scanned while the cap is reached.
+static TcpConnection* first_pending(
+    const std::map<std::uint64_t, std::unique_ptr<TcpConnection>>& connections) {
+  for (const auto& [id, connection] : connections)
+    if (!connection->adopted) return connection.get();
+  return nullptr;
+}
+
+util::Clock::duration TcpTransport::oldest_pending_age() const {
+  TcpConnection* oldest = first_pending(connections_);
+  return oldest ? clock_.now() - oldest->since : util::Clock::duration{};
+}
+
+void TcpTransport::drop_oldest_pending() {
+  TcpConnection* oldest = first_pending(connections_);
+  if (!oldest) return;
+  ++stats_.rx_refused_connections;
+  complain("dropped the connection from " + oldest->name() +
+           ": too many connections awaiting a handshake");
+  oldest->close("too many connections awaiting a handshake");
+}
+
 // One connection fewer awaits adoption (adopted, or closed before): the server may accept
 // again.
 void TcpTransport::pending_done() {

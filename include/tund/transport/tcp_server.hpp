@@ -4,7 +4,8 @@
 // adoption, and says what it saw.
 //
 // Accepting stops while --max-pending connections await adoption (the listen backlog,
-// 4096, holds the rest) and resumes when one is adopted or closed. Out of descriptors or
+// 4096, holds the rest) and resumes when one is adopted or closed, or when the oldest has
+// waited proto::kPendingGrace (then it is dropped to make room). Out of descriptors or
 // memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), it pauses for proto::kAcceptPause instead of
 // retrying at once, with one log line until an accept succeeds again
 // (stats().accept_errors counts every failure).
@@ -36,9 +37,12 @@ class TcpServer final : public TcpTransport {
   void on_accepted(asio::ip::tcp::socket socket);
   void on_accept_error(const std::error_code& ec);
   void on_pending_room() override;
+  void wait_at_cap();
+  void on_arrival_at_cap();
 
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer pause_;          // accepting paused while out of descriptors
+  asio::steady_timer grace_;          // at the cap: until the oldest pending has had its grace
   bool pause_active_ = false;         // that pause is running
   bool accepting_ = false;            // an async_accept is outstanding
   bool cap_paused_ = false;           // stopped at the pending cap

@@ -7,7 +7,9 @@
 // connection awaits adoption (adopt(): its peer is known, plaintext at once) and until
 // then is subject to a cap (--max-pending: while it is reached the server accepts no
 // more, and the kernel's listen backlog holds the rest, so a thousand clients starting
-// together are served in turn rather than cut) and a deadline
+// together are served in turn rather than cut; a pending connection older than
+// proto::kPendingGrace is dropped to make room, so silent strangers cannot hold every
+// slot) and a deadline
 // (proto::kHandshakeDeadline), so strangers cannot hold descriptors for long.
 #pragma once
 
@@ -90,6 +92,10 @@ class TcpTransport : public Transport {
   virtual void on_pending_room() {}
   // Connections awaiting adoption have reached options_.max_pending.
   bool pending_full() const;
+  // How long the oldest connection awaiting adoption has waited (0 if none).
+  util::Clock::duration oldest_pending_age() const;
+  // Closes the oldest connection awaiting adoption, to make room (counted, complained of).
+  void drop_oldest_pending();
 
   // Takes `socket` (connected) as a new connection, starts reading it, and reports it up.
   // `adopted`: the client's own connection, which needs no adoption.

@@ -436,6 +436,30 @@ TEST_F(TcpFixture, AtThePendingCapAcceptingStopsUntilOneIsAdoptedOrClosed) {
   EXPECT_TRUE(nothing_to_read(third) && nothing_to_read(fourth)) << "none was cut";
 }
 
+// At the cap, a pending connection that has had its grace (proto::kPendingGrace) makes
+// room: it is dropped (counted, complained of) and the next one accepted, so strangers
+// holding every slot lock nobody out for the whole handshake deadline.
+TEST_F(TcpFixture, APendingConnectionPastItsGraceMakesRoomAtTheCap) {
+  transport::TcpOptions options;
+  options.max_pending = 2;
+  start_server(0, options);
+  auto first = raw_connection();
+  auto second = raw_connection();
+  tcp::socket third(io);
+  third.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
+  run_until(
+      io, [] { return false; }, 50ms);
+  ASSERT_EQ(server_rx.ups.size(), 2u);
+  clock.advance(proto::kPendingGrace);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.ups.size() == 3; }));
+  ASSERT_EQ(server_rx.downs.size(), 1u);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]) << "the oldest goes";
+  EXPECT_EQ(server_rx.downs[0].reason, "too many connections awaiting a handshake");
+  EXPECT_TRUE(closed_by_server(first));
+  EXPECT_EQ(server->stats().rx_refused_connections, 1u);
+  EXPECT_TRUE(logged(": too many connections awaiting a handshake"));
+}
+
 // Many clients at once (a hub's start): with the smallest cap every one gets in, in turn, as
 // the engine adopts each after its first message (its "handshake").
 TEST_F(TcpFixture, ManyClientsConnectingTogetherAllGetInPastASmallCap) {
