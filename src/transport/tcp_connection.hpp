@@ -1,8 +1,17 @@
 // One TCP connection of a TcpTransport, carrying length-prefixed frames (u16 length +
-// payload, proto/frame_codec.hpp). Reads many frames per recv into the decoder's buffer
-// and hands each to its owner; writes many committed messages per send from one
-// contiguous output buffer, with a high-water mark for backpressure. It knows nothing of
-// what the frames contain. Private to transport/.
+// payload, proto/frame_codec.hpp). It knows nothing of what the frames contain. Private to
+// transport/.
+//
+// Memory (a hub holds a thousand of these): nothing large is allocated at accept.
+// - Receive: many frames per recv, into the owner's one shared receive buffer (reads are
+//   readiness waits plus a non-blocking recv, so no buffer is held while waiting); only
+//   an incomplete frame at the end of a read is kept here (`partial_`, at most one frame).
+// - Send: many committed messages per send from one contiguous output buffer with a
+//   high-water mark for backpressure, mapped when the first message is written
+//   (page_buffer.hpp). A control message with nothing queued goes straight to the socket.
+// - release_if_idle() (the owner's timer tick) gives both back once the connection had no
+//   traffic for a whole tick, so an idle peer costs its socket and this object only,
+//   while a busy one never allocates per packet.
 //
 // util::Lifetime (lifetime.hpp): the owning transport holds it by unique_ptr and outlives it;
 // its handlers are guarded, so a connection destroyed with a read or write pending is
@@ -15,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "page_buffer.hpp"
 #include "tund/proto/frame_codec.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/util/clock.hpp"
@@ -33,6 +43,9 @@ class TcpConnection {
     virtual void on_closed(TcpConnection& connection, const std::string& reason) = 0;
     virtual void on_drained() = 0;  // writable again after the kernel buffer was full
     virtual TransportStats& wire_stats() = 0;
+    // Where every connection of this owner reads into (one read at a time, on the
+    // io_context's thread): at least kMaxMessage + the prefix, plus room for new bytes.
+    virtual util::ByteSpan receive_buffer() = 0;
     virtual void complain(const std::string& what) = 0;
 
    protected:
@@ -59,6 +72,12 @@ class TcpConnection {
   // Copies a small control message in and flushes; false if it does not fit.
   bool send_message(util::ConstByteSpan message);
   void flush();
+  // Gives the buffers back if there was no traffic since the previous call (a partial
+  // frame that waits for its rest is kept, at its size). Returns whether it was idle.
+  bool release_if_idle();
+  // Bytes held by this connection's buffers (mapped output, partial frame): for tests and
+  // the memory bench.
+  std::size_t buffered_capacity() const { return out_.size() + partial_.capacity(); }
 
   // The transport's bookkeeping about this connection.
   bool adopted = false;    // belongs to a peer: not subject to the pending cap/deadline
@@ -68,20 +87,23 @@ class TcpConnection {
 
  private:
   void read_more();
-  void on_read(std::size_t n);
+  void on_readable();
   void on_read_error(const std::error_code& ec);
-  bool handle_decoded(const proto::DecodeResult& result);
+  void deliver(util::ByteSpan data);
   void complain(const std::string& what);
   bool has_room(std::size_t size) const;
+  bool ensure_output() const;
+  bool send_direct(util::ConstByteSpan message);
   void wait_writable();
 
   asio::ip::tcp::socket socket_;
   Endpoint endpoint_;
   std::string name_;
   Owner& owner_;
-  proto::FrameDecoder decoder_;
-  std::vector<std::byte> out_;
+  std::vector<std::byte> partial_;  // an incomplete frame (with its prefix) between reads
+  mutable PageBuffer out_;          // mapped on first use (writable() may map it)
   std::size_t out_begin_ = 0, out_end_ = 0;
+  bool active_ = false;  // traffic since the last release_if_idle()
   bool write_waiting_ = false;
   bool closed_ = false;
   util::Lifetime life_;

@@ -6,6 +6,14 @@
 #include "tund/util/lifetime.hpp"
 
 namespace tund::transport {
+namespace {
+
+// The receive buffer all connections share: many frames per recv() syscall, and always
+// room for a carried partial frame (at most the largest frame) plus new bytes.
+constexpr std::size_t kReceiveBuffer = 256 * 1024;
+static_assert(kReceiveBuffer >= 2 * (kMaxMessage + proto::kTcpLengthPrefix));
+
+}  // namespace
 
 // TcpConnection::Owner, forwarding to the transport: the connection type is private to
 // transport/, so the public class cannot name it as a base.
@@ -23,6 +31,10 @@ class TcpTransport::Events final : public TcpConnection::Owner {
   }
   void on_drained() override { t_.notify_resume(); }
   TransportStats& wire_stats() override { return t_.stats_; }
+  util::ByteSpan receive_buffer() override {
+    if (t_.receive_buffer_.empty()) t_.receive_buffer_.resize(kReceiveBuffer);
+    return t_.receive_buffer_;
+  }
   void complain(const std::string& what) override { t_.complain(what); }
 
  private:
@@ -60,6 +72,7 @@ void TcpTransport::stop() {
     retired_.push_back(std::move(connection));
   }
   connections_.clear();
+  pending_ = 0;
   dirty_.clear();
   last_ = nullptr;
 }
@@ -70,6 +83,12 @@ TcpConnection* TcpTransport::find(const Endpoint& endpoint) const {
   if (it == connections_.end()) return nullptr;
   last_ = it->second.get();
   return last_;
+}
+
+std::size_t TcpTransport::connection_buffers() const {
+  std::size_t total = 0;
+  for (const auto& [id, connection] : connections_) total += connection->buffered_capacity();
+  return total;
 }
 
 bool TcpTransport::has_adopted() const {
@@ -87,27 +106,45 @@ void TcpTransport::add_connection(asio::ip::tcp::socket socket, const asio::ip::
   connection->adopted = adopted;
   connection->since = clock_.now();
   ++stats_.connections;
-  if (!adopted) drop_oldest_pending();
+  if (!adopted) ++pending_;
   connections_.emplace(endpoint.connection, std::move(connection));
   connections_.at(endpoint.connection)->start();
   receiver_->on_endpoint_up(endpoint);
   notify_resume();
 }
 
-// Makes room for one more connection awaiting adoption: the oldest one goes.
+bool TcpTransport::pending_full() const {
+  return pending_ >= options_.max_pending;
+}
+
+// Connections are numbered in order of arrival: the first pending one in the map is the
+// oldest. Only scanned while the cap is reached.
+static TcpConnection* first_pending(
+    const std::map<std::uint64_t, std::unique_ptr<TcpConnection>>& connections) {
+  for (const auto& [id, connection] : connections)
+    if (!connection->adopted) return connection.get();
+  return nullptr;
+}
+
+util::Clock::duration TcpTransport::oldest_pending_age() const {
+  TcpConnection* oldest = first_pending(connections_);
+  return oldest ? clock_.now() - oldest->since : util::Clock::duration{};
+}
+
 void TcpTransport::drop_oldest_pending() {
-  std::size_t pending = 0;
-  TcpConnection* oldest = nullptr;
-  for (const auto& [id, connection] : connections_) {
-    if (connection->adopted) continue;
-    if (!oldest) oldest = connection.get();
-    ++pending;
-  }
-  if (!oldest || pending < options_.max_pending) return;
+  TcpConnection* oldest = first_pending(connections_);
+  if (!oldest) return;
   ++stats_.rx_refused_connections;
   complain("dropped the connection from " + oldest->name() +
            ": too many connections awaiting a handshake");
   oldest->close("too many connections awaiting a handshake");
+}
+
+// One connection fewer awaits adoption (adopted, or closed before): the server may accept
+// again.
+void TcpTransport::pending_done() {
+  if (pending_ > 0) --pending_;
+  if (!stopped_) on_pending_room();
 }
 
 void TcpTransport::close(const Endpoint& endpoint, const std::string& reason) {
@@ -115,7 +152,10 @@ void TcpTransport::close(const Endpoint& endpoint, const std::string& reason) {
 }
 
 void TcpTransport::adopt(const Endpoint& endpoint) {
-  if (TcpConnection* connection = find(endpoint)) connection->adopted = true;
+  TcpConnection* connection = find(endpoint);
+  if (!connection || connection->adopted) return;
+  connection->adopted = true;
+  pending_done();
 }
 
 void TcpTransport::set_answering(const Endpoint& endpoint, bool answering) {
@@ -125,6 +165,7 @@ void TcpTransport::set_answering(const Endpoint& endpoint, bool answering) {
 void TcpTransport::on_closed(TcpConnection& connection, const std::string& reason) {
   retire(connection.endpoint().connection);
   if (stopped_) return;
+  if (!connection.adopted) pending_done();
   receiver_->on_endpoint_down(connection.endpoint(), reason);
   // A waiting engine is resumed whenever the picture changes (then it drains the device
   // itself rather than wait on a dead socket).
@@ -210,6 +251,7 @@ void TcpTransport::notify_resume() {
 
 void TcpTransport::run_timers() {
   expire_pending();
+  for (const auto& [id, connection] : connections_) connection->release_if_idle();
   util::report_suppressed(log_, complaints_, util::LogLevel::warn, "refused input");
   util::report_suppressed(log_, connection_log_, util::LogLevel::info, "connection events");
 }
@@ -222,6 +264,7 @@ void TcpTransport::expire_pending() {
       late.push_back(connection.get());
   for (TcpConnection* connection : late) {
     if (connection->closed()) continue;
+    ++stats_.rx_refused_connections;
     complain("connection from " + connection->name() + " sent no valid handshake in time");
     connection->close("handshake timeout");
   }

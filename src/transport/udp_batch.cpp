@@ -79,14 +79,49 @@ DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso, const util::Clo
       gso_(gso),
       clock_(&clock),
       send_mmsg_(send_mmsg ? std::move(send_mmsg) : SendMmsg(::sendmmsg)) {
+  // Reserved once: queuing never allocates (at most one new destination per datagram).
   sizes_.reserve(kMaxQueued);
   offsets_.reserve(kMaxQueued);
+  destination_.reserve(kMaxQueued);
+  destinations_.reserve(kMaxQueued + 1);
+  destinations_.resize(1);
+  order_.reserve(kMaxQueued);
+  scratch_.reserve(kMaxQueued);
+  counts_.reserve(kMaxQueued + 2);
 }
 
 void DatagramBatch::commit(std::size_t size) {
+  commit_to(size, 0);
+}
+
+void DatagramBatch::commit(std::size_t size, const sockaddr* to, socklen_t to_size) {
+  commit_to(size, destination_of(to, to_size));
+}
+
+void DatagramBatch::commit_to(std::size_t size, std::uint16_t destination) {
+  mixed_ |= !sizes_.empty() && destination != last_destination_;
+  last_destination_ = destination;
   offsets_.push_back(end_);
   sizes_.push_back(size);
+  destination_.push_back(destination);
   end_ += size;
+}
+
+// The index of `to` in destinations_, added if new. The previous datagram's destination
+// is tried first: a single peer's burst costs one comparison per datagram.
+std::uint16_t DatagramBatch::destination_of(const sockaddr* to, socklen_t to_size) {
+  auto same = [&](const Destination& d) {
+    return d.size == to_size && std::memcmp(&d.address, to, to_size) == 0;
+  };
+  if (last_destination_ != 0 && same(destinations_[last_destination_])) return last_destination_;
+  for (std::size_t i = 1; i < destinations_.size(); ++i)
+    if (same(destinations_[i])) return static_cast<std::uint16_t>(i);
+  Destination d{};
+  to_size = std::min<socklen_t>(to_size, sizeof d.address);
+  std::memcpy(&d.address, to, to_size);
+  d.size = to_size;
+  destinations_.push_back(d);
+  return static_cast<std::uint16_t>(destinations_.size() - 1);
 }
 
 bool DatagramBatch::full() const {
@@ -97,36 +132,78 @@ bool DatagramBatch::full() const {
 void DatagramBatch::clear() {
   sizes_.clear();
   offsets_.clear();
-  end_ = next_ = 0;
+  destination_.clear();
+  destinations_.resize(1);
+  order_.clear();
+  last_destination_ = 0;
+  mixed_ = false;
+  end_ = next_ = ordered_ = sent_ = 0;
 }
 
-// A run: consecutive datagrams of one size (the last may be shorter) that fit one GSO
-// send; 1 without GSO or for a segment size GSO was refused for.
+const sockaddr* DatagramBatch::failed_to(socklen_t& size) const {
+  size = failed_.size;
+  return size == 0 ? nullptr : reinterpret_cast<const sockaddr*>(&failed_.address);
+}
+
+// The send order: what is still unsent from the last send() (an EAGAIN), then what was
+// committed since; with several destinations, grouped per destination by a stable
+// counting sort (no allocation), so each one's datagrams keep their order and its runs of
+// equal sizes become GSO sends.
+void DatagramBatch::arrange() {
+  scratch_.assign(order_.begin() + static_cast<std::ptrdiff_t>(next_), order_.end());
+  for (std::size_t i = ordered_; i < sizes_.size(); ++i) scratch_.push_back(i);
+  ordered_ = sizes_.size();
+  next_ = 0;
+  if (!mixed_) {
+    order_.swap(scratch_);
+    return;
+  }
+  counts_.assign(destinations_.size() + 1, 0);
+  for (std::size_t i : scratch_) ++counts_[destination_[i] + 1u];
+  for (std::size_t d = 1; d < counts_.size(); ++d) counts_[d] += counts_[d - 1];
+  order_.resize(scratch_.size());
+  for (std::size_t i : scratch_) order_[counts_[destination_[i]]++] = i;
+}
+
+void DatagramBatch::consume(std::size_t n) {
+  next_ += n;
+  sent_ += n;
+}
+
+// A run: consecutive datagrams (in send order) of one destination and one size (the last
+// may be shorter) that fit one GSO send; 1 without GSO or for a segment size GSO was
+// refused for.
 std::size_t DatagramBatch::run_length(std::size_t first) const {
-  std::size_t seg = sizes_[first], total = 0, n = 0;
+  std::size_t seg = sizes_[order_[first]], total = 0, n = 0;
+  std::uint16_t to = destination_[order_[first]];
   if (!gso_ || seg > gso_limit_) return 1;
-  for (std::size_t i = first; i < sizes_.size() && n < kMaxSegments; ++i) {
-    if (sizes_[i] > seg || total + sizes_[i] > kMaxGsoBytes) break;
-    total += sizes_[i];
+  for (std::size_t k = first; k < order_.size() && n < kMaxSegments; ++k) {
+    std::size_t size = sizes_[order_[k]];
+    if (destination_[order_[k]] != to || size > seg || total + size > kMaxGsoBytes) break;
+    total += size;
     ++n;
-    if (sizes_[i] < seg) break;  // a shorter one can only be last
+    if (size < seg) break;  // a shorter one can only be last
   }
   // A datagram too big for any GSO run still goes, on its own: a run of 0 never advanced
   // the batch and overran the message array.
   return std::max<std::size_t>(n, 1);
 }
 
-// One entry per run (GSO) or per datagram; left uninitialised: only the entries
-// build_messages() fills are read, and this lives on the stack of every send().
+// One entry per run (GSO) or per datagram, an iovec per contiguous piece of the buffer
+// (one for a single destination's run; grouping may gather pieces); left uninitialised:
+// only the entries build_messages() fills are read, and this lives on the stack of every
+// send().
 struct DatagramBatch::Messages {
   mmsghdr headers[kMaxQueued];
   iovec iovs[kMaxQueued];
   alignas(cmsghdr) char controls[kMaxQueued][kSegmentControlSize];
   std::size_t counts[kMaxQueued];  // datagrams in each entry
+  std::size_t iovs_used = 0;
 };
 
 std::error_code DatagramBatch::send(int fd, const sockaddr* to, socklen_t to_size) {
   reprobe_gso_if_due();
+  arrange();
   Messages messages;
   while (!empty()) {
     std::size_t count = build_messages(messages, to, to_size);
@@ -150,38 +227,53 @@ void DatagramBatch::reprobe_gso_if_due() {
     gso_limit_ = SIZE_MAX;
 }
 
-// Fills one entry per run from the first queued datagram on; returns how many.
+// Fills one entry per run from the first unsent datagram on; returns how many.
 std::size_t DatagramBatch::build_messages(Messages& m, const sockaddr* to, socklen_t to_size) {
   std::size_t count = 0;
-  for (std::size_t i = next_; i < sizes_.size() && count < kMaxQueued; ++count) {
-    std::size_t n = run_length(i);
-    build_message(m, count, i, n, to, to_size);
-    i += n;
+  m.iovs_used = 0;
+  for (std::size_t k = next_; k < order_.size() && count < kMaxQueued; ++count) {
+    std::size_t n = run_length(k);
+    build_message(m, count, k, n, to, to_size);
+    k += n;
   }
   return count;
 }
 
-// Entry `index`: the `count` datagrams from `first` on, contiguous in the buffer, as one
-// iovec; more than one carry their segment size (UDP_SEGMENT, udp(7)).
+// Entry `index`: the `count` datagrams from send position `first` on, to their
+// destination (or `to`); more than one carry their segment size (UDP_SEGMENT, udp(7)).
 void DatagramBatch::build_message(Messages& m, std::size_t index, std::size_t first,
                                   std::size_t count, const sockaddr* to, socklen_t to_size) {
-  std::size_t bytes = 0;
-  for (std::size_t k = first; k < first + count; ++k) bytes += sizes_[k];
-  m.iovs[index] = {buffer_.data() + offsets_[first], bytes};
+  iovec* iov = m.iovs + m.iovs_used;
+  std::size_t pieces = 0;
+  for (std::size_t k = first; k < first + count; ++k) {
+    std::byte* data = buffer_.data() + offsets_[order_[k]];
+    std::size_t size = sizes_[order_[k]];
+    if (pieces > 0 &&
+        static_cast<std::byte*>(iov[pieces - 1].iov_base) + iov[pieces - 1].iov_len == data)
+      iov[pieces - 1].iov_len += size;  // contiguous: one piece (always, for one destination)
+    else
+      iov[pieces++] = {data, size};
+  }
+  m.iovs_used += pieces;
   msghdr& h = m.headers[index].msg_hdr;
   m.headers[index] = {};
-  h.msg_iov = &m.iovs[index];
-  h.msg_iovlen = 1;
-  h.msg_name = const_cast<sockaddr*>(to);
-  h.msg_namelen = to ? to_size : 0;
-  if (count > 1) attach_segment_size(h, m.controls[index], sizes_[first]);
+  h.msg_iov = iov;
+  h.msg_iovlen = pieces;
+  if (std::uint16_t d = destination_[order_[first]]; d != 0) {
+    h.msg_name = &destinations_[d].address;
+    h.msg_namelen = destinations_[d].size;
+  } else {
+    h.msg_name = const_cast<sockaddr*>(to);
+    h.msg_namelen = to ? to_size : 0;
+  }
+  if (count > 1) attach_segment_size(h, m.controls[index], sizes_[order_[first]]);
   m.counts[index] = count;
 }
 
 // The first `sent` entries went out.
 void DatagramBatch::advance(const Messages& m, int sent) {
   refused_retried_ = false;
-  for (std::size_t k = 0; k < static_cast<std::size_t>(sent); ++k) next_ += m.counts[k];
+  for (std::size_t k = 0; k < static_cast<std::size_t>(sent); ++k) consume(m.counts[k]);
 }
 
 // The first message of the last sendmmsg failed with `err` (sendmmsg reports an error
@@ -189,13 +281,13 @@ void DatagramBatch::advance(const Messages& m, int sent) {
 bool DatagramBatch::handle_failure(int err, std::size_t first_count) {
   if (err == EINTR) return true;
   if (is_shape_error(err) && first_count > 1) {  // retried below without GSO
-    limit_gso(sizes_[next_], err);
+    limit_gso(sizes_[order_[next_]], err);
     return true;
   }
   if (err == EMSGSIZE) {  // one datagram larger than any UDP send can be
     ++dropped_;
     ++oversize_;
-    ++next_;
+    consume(1);
     return true;
   }
   if (err == ECONNREFUSED && !refused_retried_) {
@@ -211,9 +303,11 @@ bool DatagramBatch::handle_failure(int err, std::size_t first_count) {
 // next send(); anything else drops those of the failed entry and leaves the rest queued.
 std::error_code DatagramBatch::give_up(int err, std::size_t first_count) {
   std::error_code ec(err, std::generic_category());
+  std::uint16_t d = destination_[order_[next_]];
+  failed_ = d == 0 ? Destination{} : destinations_[d];
   if (ec != std::errc::operation_would_block) {
     dropped_ += first_count;
-    next_ += first_count;
+    consume(first_count);
   }
   if (empty()) clear();
   return ec;

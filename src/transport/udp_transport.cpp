@@ -175,24 +175,31 @@ bool UdpTransport::writable(const Endpoint& to) const {
   return options_.server || (connected_ && current_ == to);
 }
 
-// One destination per batch: a message to another one sends what is queued first.
-util::ByteSpan UdpTransport::message_slot(const Endpoint& to) {
-  if (!batch_.empty() && !(to == batch_to_) && !send_blocked_) send_batch();
+// A batch holds messages for any number of destinations (a hub's device packets interleave
+// its peers): they go out together at flush(), one sendmmsg per batch (udp_batch.hpp).
+// Nothing fits while the batch is full and blocked (EAGAIN): then writable() is false.
+util::ByteSpan UdpTransport::message_slot(const Endpoint&) {
+  if (batch_.full()) return {};
   return {batch_.slot(), kMessageSlot};
 }
 
 void UdpTransport::commit(const Endpoint& to, std::size_t size) {
-  // Another destination while the batch could not be sent (EAGAIN), or beyond the wire's
-  // limit: the message cannot join the batch.
-  if ((!batch_.empty() && !(to == batch_to_)) || size > kMaxMessage) {
+  // Beyond the wire's limit, into a full batch, or (client) not to its server: the
+  // message cannot join the batch.
+  bool client_target = options_.server || (connected_ && current_ == to);
+  if (size > kMaxMessage || batch_.full() || !client_target) {
     ++stats_.tx_dropped;
     return;
   }
-  batch_to_ = to;
-  batch_.commit(size);
+  if (options_.server) {
+    auto udp = to_udp(to);
+    batch_.commit(size, udp.data(), static_cast<socklen_t>(udp.size()));
+  } else {
+    batch_.commit(size);  // the connected socket's address
+  }
   ++stats_.tx_messages;
   stats_.tx_bytes += size;
-  if (batch_.full()) send_batch();
+  if (batch_.full() && !send_blocked_) send_batch();
 }
 
 void UdpTransport::flush() {
@@ -200,18 +207,36 @@ void UdpTransport::flush() {
 }
 
 // Sends the batch; on EAGAIN the rest waits for the socket (and the engine stops reading
-// the device meanwhile: writable() is false).
+// the device meanwhile: writable() is false). A server's error concerns one destination:
+// the failed entry is dropped and the rest goes on (each round drops at least one entry,
+// so this ends).
 void UdpTransport::send_batch() {
   if (batch_.empty()) return;
-  if (!options_.server && !(connected_ && current_ == batch_to_)) {
+  if (!options_.server && !connected_) {
     stats_.tx_dropped += batch_.queued();
     batch_.clear();
     return;
   }
-  auto to = to_udp(batch_to_);
-  bool connected = !options_.server;
-  std::error_code ec = batch_.send(socket_.native_handle(), connected ? nullptr : to.data(),
-                                   connected ? 0 : static_cast<socklen_t>(to.size()));
+  for (;;) {
+    std::error_code ec = batch_.send(socket_.native_handle(), nullptr, 0);
+    note_batch_counters();
+    if (ec == std::errc::operation_would_block) {
+      send_blocked_ = true;
+      wait_writable();
+      return;
+    }
+    if (!ec) return;
+    bool per_destination = options_.server && classify_send_error(ec) != SendFault::transient;
+    if (!per_destination || batch_.empty()) {
+      on_send_error(ec);
+      return;
+    }
+    complain("send to " + failed_destination() + " failed: " + ec.message());
+  }
+}
+
+// What the batch counted during send(): GSO notices, drops, datagrams too large to send.
+void UdpTransport::note_batch_counters() {
   std::string notice = batch_.take_notice();
   if (!notice.empty()) log_.info(notice);
   stats_.tx_dropped += batch_.dropped() - dropped_seen_;
@@ -221,12 +246,17 @@ void UdpTransport::send_batch() {
     complain("dropped a datagram too large for any UDP send (" + std::to_string(oversize_seen_) +
              " so far)");
   }
-  if (ec == std::errc::operation_would_block) {
-    send_blocked_ = true;
-    wait_writable();
-  } else if (ec) {
-    on_send_error(ec);
-  }
+}
+
+std::string UdpTransport::failed_destination() const {
+  socklen_t size = 0;
+  const sockaddr* to = batch_.failed_to(size);
+  if (!to) return current_name();
+  asio::ip::udp::endpoint endpoint;
+  if (size > endpoint.capacity()) return "?";
+  std::memcpy(endpoint.data(), to, size);
+  endpoint.resize(size);
+  return to_string(endpoint.address(), endpoint.port());
 }
 
 // Each kind of send error means something else (udp_batch.hpp): a lost path is a state
@@ -241,7 +271,7 @@ void UdpTransport::on_send_error(const std::error_code& ec) {
     return;
   }
   if (fault == SendFault::refused && !options_.server) return;  // nobody listens yet: probing
-  complain("send to " + to_string(batch_to_) + " failed: " + ec.message());
+  complain("send to " + failed_destination() + " failed: " + ec.message());
 }
 
 // Control messages (handshakes, keepalives): small, rare, best effort. What is committed

@@ -60,6 +60,11 @@ inline constexpr double kHandshakesPerSecond = 20, kHandshakeBurst = 5;
 // and how many may wait at once by default (--max-pending).
 inline constexpr seconds kHandshakeDeadline{10};
 inline constexpr std::size_t kDefaultMaxPending = 16;
+// While the cap is reached, accepting waits (the listen backlog holds new connections) so
+// that a thousand clients starting together are not cut mid-handshake; but a pending
+// connection older than this makes room for the next one (it is dropped), so silent
+// strangers holding every slot cannot lock new clients out for kHandshakeDeadline.
+inline constexpr milliseconds kPendingGrace{250};
 
 // --- Reaching the server (client) ------------------------------------------------------
 // Reconnect (TCP) and probe (UDP) backoff: doubling from here, capped, jittered.

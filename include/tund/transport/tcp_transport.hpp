@@ -5,7 +5,11 @@
 // Every connection is reported to the Receiver (on_endpoint_up) when it is made, and
 // once when it ends (on_endpoint_down), whoever ends it, except by stop(). An accepted
 // connection awaits adoption (adopt(): its peer is known, plaintext at once) and until
-// then is subject to a cap (--max-pending: the oldest is dropped) and a deadline
+// then is subject to a cap (--max-pending: while it is reached the server accepts no
+// more, and the kernel's listen backlog holds the rest, so a thousand clients starting
+// together are served in turn rather than cut; a pending connection older than
+// proto::kPendingGrace is dropped to make room, so silent strangers cannot hold every
+// slot) and a deadline
 // (proto::kHandshakeDeadline), so strangers cannot hold descriptors for long.
 #pragma once
 
@@ -66,9 +70,14 @@ class TcpTransport : public Transport {
   void set_answering(const Endpoint& endpoint, bool answering) override;
   const TransportStats& stats() const override { return stats_; }
 
-  // The periodic checks (pending deadline, summaries of suppressed log lines); an asio
-  // timer runs them every proto::kTimerTick. Tests with a manual clock call it directly.
+  // The periodic checks (pending deadline, buffers of connections idle since the previous
+  // tick given back, summaries of suppressed log lines); an asio timer runs them every
+  // proto::kTimerTick. Tests with a manual clock call it directly.
   void run_timers();
+  // Bytes the connections' own buffers hold now (output buffers, partial frames), not
+  // counting the receive buffer they share: 0 for connections awaiting a handshake and for
+  // idle ones. For tests and tests/bench/tcp_conn_memory.
+  std::size_t connection_buffers() const;
 
  protected:
   TcpTransport(asio::io_context& io, util::Logger& log, TcpOptions options,
@@ -78,6 +87,15 @@ class TcpTransport : public Transport {
   virtual void end() = 0;
   // After `connection` ended (it is no longer in the set) and the Receiver was told.
   virtual void on_connection_closed(const TcpConnection& connection, const std::string& reason) = 0;
+  // A connection awaiting adoption was adopted or closed: below the cap again (server:
+  // accept again if it had stopped).
+  virtual void on_pending_room() {}
+  // Connections awaiting adoption have reached options_.max_pending.
+  bool pending_full() const;
+  // How long the oldest connection awaiting adoption has waited (0 if none).
+  util::Clock::duration oldest_pending_age() const;
+  // Closes the oldest connection awaiting adoption, to make room (counted, complained of).
+  void drop_oldest_pending();
 
   // Takes `socket` (connected) as a new connection, starts reading it, and reports it up.
   // `adopted`: the client's own connection, which needs no adoption.
@@ -101,7 +119,7 @@ class TcpTransport : public Transport {
  private:
   class Events;  // the TcpConnection::Owner side
   TcpConnection* find(const Endpoint& endpoint) const;
-  void drop_oldest_pending();
+  void pending_done();
   void on_frame(TcpConnection& connection, util::ByteSpan frame);
   void on_closed(TcpConnection& connection, const std::string& reason);
   void retire(std::uint64_t id);
@@ -115,10 +133,14 @@ class TcpTransport : public Transport {
   // Closed connections, destroyed from a posted handler: one may be closed from inside its
   // own read handler (the Receiver calls close()), so it must outlive that call.
   std::vector<std::unique_ptr<TcpConnection>> retired_;
+  // What every connection reads into, one read at a time (tcp_connection.hpp): allocated
+  // at the first read, so the memory of a connection is its partial frame only.
+  std::vector<std::byte> receive_buffer_;
   std::vector<std::uint64_t> dirty_;       // connections with committed, unflushed messages
   std::vector<std::uint64_t> flushing_;    // flush()'s copy of dirty_
   mutable TcpConnection* last_ = nullptr;  // the last one looked up (the hot path's)
   std::uint64_t next_id_ = 1;
+  std::size_t pending_ = 0;  // connections not adopted (kept, not counted per accept)
   std::function<void()> resume_;
   util::LogLimiter own_complaints_;
   util::LogLimiter& complaints_;

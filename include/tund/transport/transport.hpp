@@ -90,7 +90,9 @@ struct TransportStats {
   std::uint64_t rx_truncated = 0;               // connections that ended inside a frame
   std::uint64_t tx_dropped = 0;                 // messages lost because the socket failed
   std::uint64_t connections = 0;                // TCP connections made or accepted
-  std::uint64_t rx_refused_connections = 0;     // TCP: over the pending cap or past the deadline
+  std::uint64_t rx_refused_connections = 0;     // TCP: past the handshake deadline
+  std::uint64_t accept_paused = 0;  // TCP server: times accepting stopped at the pending cap
+  std::uint64_t accept_errors = 0;  // TCP server: accept() failures (EMFILE, ENFILE, ...)
 };
 
 class Transport {
@@ -109,16 +111,24 @@ class Transport {
   // ---- sending, zero-copy -----------------------------------------------------------
   // The engine writes one message straight into message_slot(to) (kMaxMessage bytes; the
   // frame is read from the device at whatever offset the engine needs for its header, and
-  // sealed in place), then commit(to, size). flush() sends everything committed: a batch
-  // costs one syscall per endpoint (sendmmsg/UDP GSO; one send per TCP connection).
-  // A commit to another endpoint than the previous one may flush first (batches are
-  // grouped by endpoint). Only valid while writable(to).
+  // sealed in place), then commit(to, size). flush() sends everything committed: UDP, one
+  // sendmmsg per batch whatever the mix of endpoints (runs to one endpoint as UDP GSO);
+  // TCP, one send per connection. Commits to interleaved endpoints (a hub's device
+  // packets) stay in one batch; a pipe sends early only when its batch is full. Only
+  // valid while writable(to).
   virtual bool writable(const Endpoint& to) const = 0;
   virtual util::ByteSpan message_slot(const Endpoint& to) = 0;
   virtual void commit(const Endpoint& to, std::size_t size) = 0;
   virtual void flush() = 0;
-  // Backpressure: while writable() is false the engine stops reading the device and asks
-  // to be resumed. `resume` runs once: when a socket drains, or an endpoint comes or goes.
+  // Backpressure: while writable(to) is false for some endpoint, the engine keeps that
+  // endpoint's packets (or drops them, counted) and asks to be resumed. `resume` runs
+  // once, on the io_context's thread, never from inside this call: when any endpoint that
+  // was not writable becomes writable again (TCP: one of possibly many connections
+  // drained below its high-water mark; UDP: the socket, shared by all endpoints, drained),
+  // or when an endpoint comes or goes. Traffic on endpoints that stayed writable does not
+  // run it. It does not say which endpoint: an engine with per-peer queues retries only
+  // its peers that were blocked (asking writable() again) and calls when_writable() anew
+  // if some still are. A later call replaces an unrun `resume`.
   virtual void when_writable(std::function<void()> resume) = 0;
   // A small control message (handshake, keepalive, confirmation): copied and sent at once,
   // ahead of nothing already committed. Best effort: false if it could not be queued (TCP:

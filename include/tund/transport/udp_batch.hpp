@@ -1,7 +1,12 @@
 // Batched UDP syscalls, so a burst of frames costs a few syscalls instead of one each:
-//   DatagramBatch    collects datagrams in one buffer; send() hands runs of equal-size
-//                    datagrams to the kernel as one UDP GSO send (UDP_SEGMENT), several
-//                    runs per sendmmsg. Without GSO every datagram is its own sendmmsg entry.
+//   DatagramBatch    collects datagrams in one buffer, each with its destination (a hub's
+//                    batch interleaves its peers); send() hands them to the kernel in one
+//                    sendmmsg per batch, whatever the mix: each entry has its own address
+//                    (msg_name). Datagrams are grouped per destination (their order per
+//                    destination kept; order between destinations does not matter), so runs
+//                    of equal-size datagrams to one destination go as one UDP GSO send
+//                    (UDP_SEGMENT), several runs per sendmmsg. Without GSO every datagram
+//                    is its own sendmmsg entry.
 //                    A GSO send the kernel refuses for its shape (a segment larger than the
 //                    path MTU: EMSGSIZE/EINVAL/EIO) is sent again datagram by datagram (the
 //                    kernel fragments those, as with --no-offload); GSO stays off for that
@@ -52,12 +57,20 @@ class DatagramBatch {
                 SendMmsg send_mmsg = {});
 
   std::byte* slot() { return buffer_.data() + end_; }
+  // Queues the `size` bytes written at slot(), for the address send() is given.
   void commit(std::size_t size);
+  // The same for `to` (to_size bytes, at most a sockaddr_storage), which send() uses in
+  // place of its own: a server's batch holds datagrams for several destinations.
+  void commit(std::size_t size, const sockaddr* to, socklen_t to_size);
   bool full() const;
-  bool empty() const { return next_ == sizes_.size(); }
-  std::size_t queued() const { return sizes_.size() - next_; }
+  bool empty() const { return sent_ == sizes_.size(); }
+  std::size_t queued() const { return sizes_.size() - sent_; }
+  // The destination of the entry whose error send() returned last (nullptr: the `to` given
+  // to send()), for the log line.
+  const sockaddr* failed_to(socklen_t& size) const;
 
-  // Sends what is queued to `to` (nullptr on a connected socket). Stops at EAGAIN (the rest
+  // Sends what is queued, to `to` (nullptr on a connected socket) unless committed with a
+  // destination of its own. Stops at EAGAIN (the rest
   // stays queued: call again when writable) and returns would_block. Handles by itself a
   // GSO send refused for its shape (sent again one by one), a datagram too large for any
   // send (dropped, counted in oversize()), and one ECONNREFUSED (a stale ICMP error:
@@ -76,7 +89,15 @@ class DatagramBatch {
 
  private:
   struct Messages;  // the arrays of one sendmmsg (udp_batch.cpp)
+  struct Destination {
+    sockaddr_storage address;
+    socklen_t size;
+  };
 
+  std::uint16_t destination_of(const sockaddr* to, socklen_t to_size);
+  void commit_to(std::size_t size, std::uint16_t destination);
+  void arrange();
+  void consume(std::size_t n);
   void reprobe_gso_if_due();
   std::size_t run_length(std::size_t first) const;
   std::size_t build_messages(Messages& m, const sockaddr* to, socklen_t to_size);
@@ -88,8 +109,18 @@ class DatagramBatch {
   void limit_gso(std::size_t segment, int err);
 
   std::vector<std::byte> buffer_;
-  std::vector<std::size_t> sizes_, offsets_;
-  std::size_t end_ = 0, next_ = 0, max_datagram_;
+  std::vector<std::size_t> sizes_, offsets_;  // per datagram, in commit order
+  // Per datagram: an index into destinations_ (0: send()'s `to`).
+  std::vector<std::uint16_t> destination_;
+  std::vector<Destination> destinations_;  // [0] unused: send()'s `to`
+  std::uint16_t last_destination_ = 0;
+  Destination failed_{};  // where the last error returned by send() went (size 0: `to`)
+  bool mixed_ = false;    // more than one destination queued: send() groups them
+  // The send order (datagram indices, grouped per destination), from next_ on unsent;
+  // ordered_: how many datagrams arrange() has placed; sent_: how many are gone (sent or
+  // dropped). scratch_/counts_: arrange()'s work space, kept for their capacity.
+  std::vector<std::size_t> order_, scratch_, counts_;
+  std::size_t end_ = 0, next_ = 0, ordered_ = 0, sent_ = 0, max_datagram_;
   bool gso_ = true;
   const util::Clock* clock_;
   SendMmsg send_mmsg_;

@@ -1,6 +1,7 @@
 // UDP transport: one socket; one message per datagram, delivered with its source address
 // (what the datagram holds, the 4-byte header of proto/wire.hpp and the rest, is the
-// engine's to parse). Sends are batched (sendmmsg, UDP GSO), one destination per batch.
+// engine's to parse). Sends are batched: one sendmmsg per batch whatever its destinations,
+// runs of equal sizes to one destination as UDP GSO sends (udp_batch.hpp).
 //
 // Server: binds at once and sends to any endpoint; its endpoints are learned from
 // messages (there are no endpoint events).
@@ -87,6 +88,8 @@ class UdpTransport final : public Transport {
                    bool truncated);
   void send_batch();
   void on_send_error(const std::error_code& ec);
+  void note_batch_counters();
+  std::string failed_destination() const;
   bool send_raw(util::ConstByteSpan message, const Endpoint& to);
   void wait_writable();
   void schedule_tick();
@@ -127,8 +130,7 @@ class UdpTransport final : public Transport {
   bool send_failure_logged_ = false;  // a send to target() failed; logged until it answers
   std::string source_;                // the local address last logged
 
-  DatagramBatch batch_;  // messages waiting for the next flush, all to `batch_to_`
-  Endpoint batch_to_;
+  DatagramBatch batch_;  // messages waiting for the next flush, to any destinations
   std::optional<DatagramReceiver> receiver_socket_;
   bool send_blocked_ = false;  // the socket said EAGAIN; the batch waits for it
   std::uint64_t dropped_seen_ = 0, oversize_seen_ = 0;

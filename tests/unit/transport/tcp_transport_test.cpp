@@ -2,6 +2,8 @@
 // of connections (endpoints, adoption, the pending cap and deadline, close), backpressure,
 // and the client's reconnection with its backoff and close-time messages.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -403,30 +405,120 @@ TEST_F(TcpFixture, ConnectionLinesAreBounded) {
   EXPECT_GE(about_clients, 1u);
 }
 
-// Connections awaiting adoption are capped (--max-pending): the oldest is dropped, with a
-// complaint. Adopted connections do not count.
-TEST_F(TcpFixture, PendingConnectionsAreCapped) {
+// Connections awaiting adoption are capped (--max-pending): at the cap the server stops
+// accepting (the kernel's backlog holds the next ones) and accepts again when a pending
+// one is adopted or closed. Nobody is cut; adopted connections do not count.
+TEST_F(TcpFixture, AtThePendingCapAcceptingStopsUntilOneIsAdoptedOrClosed) {
+  transport::TcpOptions options;
+  options.max_pending = 2;
+  start_server(0, options);
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server->local_port());
+  auto first = raw_connection();
+  auto second = raw_connection();
+  tcp::socket third(io), fourth(io);
+  third.connect(at);  // completed by the kernel, waiting in the backlog
+  run_until(
+      io, [] { return false; }, 100ms);
+  EXPECT_EQ(server_rx.ups.size(), 2u) << "nothing accepted at the cap";
+  EXPECT_EQ(server->stats().accept_paused, 1u);
+  server->adopt(server_rx.ups[1]);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.ups.size() == 3; }));
+  fourth.connect(at);
+  run_until(
+      io, [] { return false; }, 100ms);
+  EXPECT_EQ(server_rx.ups.size(), 3u) << "first and third are pending: the cap again";
+  first.close();
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.ups.size() == 4; }));
+  ASSERT_EQ(server_rx.downs.size(), 1u) << "only the one that left";
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]);
+  EXPECT_EQ(server->stats().accept_paused, 3u) << "third and fourth pending: the cap again";
+  EXPECT_EQ(server->stats().rx_refused_connections, 0u);
+  EXPECT_TRUE(nothing_to_read(third) && nothing_to_read(fourth)) << "none was cut";
+}
+
+// At the cap, a pending connection that has had its grace (proto::kPendingGrace) makes
+// room: it is dropped (counted, complained of) and the next one accepted, so strangers
+// holding every slot lock nobody out for the whole handshake deadline.
+TEST_F(TcpFixture, APendingConnectionPastItsGraceMakesRoomAtTheCap) {
   transport::TcpOptions options;
   options.max_pending = 2;
   start_server(0, options);
   auto first = raw_connection();
   auto second = raw_connection();
-  server->adopt(server_rx.ups[1]);
-  auto third = raw_connection();
-  EXPECT_TRUE(server_rx.downs.empty()) << "an adopted connection is not pending";
-  auto fourth = raw_connection();
+  tcp::socket third(io);
+  third.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
+  run_until(
+      io, [] { return false; }, 50ms);
+  ASSERT_EQ(server_rx.ups.size(), 2u);
+  clock.advance(proto::kPendingGrace);
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.ups.size() == 3; }));
   ASSERT_EQ(server_rx.downs.size(), 1u);
-  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]);
+  EXPECT_EQ(server_rx.downs[0].endpoint, server_rx.ups[0]) << "the oldest goes";
   EXPECT_EQ(server_rx.downs[0].reason, "too many connections awaiting a handshake");
   EXPECT_TRUE(closed_by_server(first));
   EXPECT_EQ(server->stats().rx_refused_connections, 1u);
-  EXPECT_TRUE(logged("dropped the connection from 127.0.0.1:"));
   EXPECT_TRUE(logged(": too many connections awaiting a handshake"));
-  auto fifth = raw_connection();
-  ASSERT_EQ(server_rx.downs.size(), 2u);
-  EXPECT_EQ(server_rx.downs[1].endpoint, server_rx.ups[2]) << "the oldest pending goes";
-  EXPECT_EQ(server->stats().rx_refused_connections, 2u);
-  EXPECT_TRUE(server->writable(server_rx.ups[1]));
+}
+
+// Many clients at once (a hub's start): with the smallest cap every one gets in, in turn, as
+// the engine adopts each after its first message (its "handshake").
+TEST_F(TcpFixture, ManyClientsConnectingTogetherAllGetInPastASmallCap) {
+  struct AdoptOnMessage : RecordingReceiver {
+    transport::Transport* server = nullptr;
+    void on_message(const transport::Endpoint& from, util::ByteSpan message) override {
+      RecordingReceiver::on_message(from, message);
+      server->adopt(from);
+    }
+  } rx;
+  transport::TcpOptions options;
+  options.max_pending = 1;
+  server = std::make_unique<transport::TcpServer>(io, asio::ip::make_address("127.0.0.1"), 0, log,
+                                                  options, clock);
+  rx.server = server.get();
+  server->start(rx);
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), server->local_port());
+  std::vector<tcp::socket> clients;
+  const unsigned char hello[3] = {0, 1, 0x45};
+  for (int i = 0; i < 200; ++i) {
+    clients.emplace_back(io);
+    clients.back().connect(at);
+    asio::write(clients.back(), asio::buffer(hello));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return rx.messages.size() == 200; }));
+  EXPECT_EQ(rx.ups.size(), 200u);
+  EXPECT_TRUE(rx.downs.empty());
+  EXPECT_GE(server->stats().accept_paused, 1u);
+}
+
+// Out of descriptors (EMFILE): accepting pauses (proto::kAcceptPause) rather than failing
+// again at once, is logged once, counted, and the waiting client gets in once it works.
+TEST_F(TcpFixture, OutOfDescriptorsPausesAcceptingAndLogsOnce) {
+  start_server();
+  tcp::socket client(io);
+  client.open(tcp::v4());
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int next_fd = ::dup(0);
+  ASSERT_GE(next_fd, 0);
+  ::close(next_fd);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(next_fd);  // no new descriptor from here on
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->local_port()));
+  bool failed = run_until(io, [&] { return server->stats().accept_errors >= 1; });
+  run_until(
+      io, [] { return false; }, 200ms);  // within the pause: no retry
+  std::uint64_t errors = server->stats().accept_errors;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(errors, 1u) << "paused, not retried at once";
+  ASSERT_TRUE(run_until(
+      io, [&] { return server_rx.ups.size() == 1; }, 5s));
+  EXPECT_EQ(std::count_if(
+                lines.begin(), lines.end(),
+                [](const std::string& l) { return l.find("accept failed") != std::string::npos; }),
+            1);
+  EXPECT_TRUE(logged("accepting connections again (1 failed accepts)"));
 }
 
 // A connection not adopted within proto::kHandshakeDeadline is closed.
@@ -528,6 +620,112 @@ TEST_F(TcpFixture, StopClosesEverythingWithoutReportingIt) {
 
 // (An unresolvable name is tested end to end inside an isolated namespace, where the
 // lookup cannot reach any real DNS server.)
+// Memory per connection (a hub holds a thousand): a connection awaiting its handshake
+// holds no buffer of its own, even after a message; one that carried traffic gives its
+// buffers back after a timer tick without any, and works as before afterwards.
+TEST_F(TcpFixture, ConnectionsHoldNoBuffersWhilePendingOrIdle) {
+  start_server();
+  auto a = raw_connection();
+  auto b = raw_connection();
+  EXPECT_EQ(server->connection_buffers(), 0u);
+  const unsigned char hello[4] = {0, 2, 0x45, 0};
+  asio::write(a, asio::buffer(hello));
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  EXPECT_EQ(server->connection_buffers(), 0u) << "a whole frame read leaves nothing behind";
+  server->adopt(server_rx.ups[0]);
+  commit_message(*server, server_rx.ups[0], frame_of(1400, 1));
+  EXPECT_GT(server->connection_buffers(), 0u) << "the output buffer, once written";
+  server->flush();
+  server->run_timers();
+  EXPECT_GT(server->connection_buffers(), 0u) << "not released in the tick that saw traffic";
+  server->run_timers();
+  EXPECT_EQ(server->connection_buffers(), 0u) << "released after a tick without traffic";
+  std::vector<unsigned char> got(2 + 1400);
+  asio::read(a, asio::buffer(got));
+  send_message(*server, server_rx.ups[0], frame_of(100, 2));
+  got.resize(2 + 100);
+  asio::read(a, asio::buffer(got));
+  EXPECT_EQ(got[1], 100);
+  EXPECT_EQ(got[2 + 1], 2) << "sent from a buffer mapped again";
+}
+
+// A frame split across reads survives the idle release between its halves (the partial
+// frame is kept at its size), and one split across many reads is reassembled.
+TEST_F(TcpFixture, APartialFrameSurvivesTheIdleRelease) {
+  start_server();
+  auto raw = raw_connection();
+  auto frame = frame_of(3000, 5);
+  std::vector<unsigned char> wire = {3000 >> 8, 3000 & 0xff};
+  for (std::byte b : frame) wire.push_back(std::to_integer<unsigned char>(b));
+  asio::write(raw, asio::buffer(wire.data(), 1000));
+  run_until(io, [&] { return server->connection_buffers() > 0; });
+  EXPECT_GE(server->connection_buffers(), 1000u);
+  server->run_timers();
+  server->run_timers();
+  EXPECT_GE(server->connection_buffers(), 1000u) << "an incomplete frame is kept";
+  for (std::size_t at = 1000; at < wire.size(); at += 700) {
+    asio::write(raw, asio::buffer(wire.data() + at, std::min<std::size_t>(700, wire.size() - at)));
+    run_until(
+        io, [] { return false; }, 5ms);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  EXPECT_EQ(server_rx.messages[0].bytes, frame);
+  EXPECT_TRUE(server_rx.downs.empty());
+  server->run_timers();
+  server->run_timers();
+  EXPECT_EQ(server->connection_buffers(), 0u) << "the partial buffer goes once idle";
+}
+
+// A control message with nothing queued goes straight to the socket (no buffer), framed.
+TEST_F(TcpFixture, AControlMessageWithNothingQueuedNeedsNoBuffer) {
+  start_server();
+  auto raw = raw_connection();
+  std::vector<std::byte> keepalive = {std::byte{2}, std::byte{0}, std::byte{0}, std::byte{0}};
+  EXPECT_TRUE(server->send_control(server_rx.ups[0], keepalive));
+  EXPECT_EQ(server->connection_buffers(), 0u);
+  std::array<unsigned char, 6> got{};
+  asio::read(raw, asio::buffer(got));
+  EXPECT_EQ(got, (std::array<unsigned char, 6>{0, 4, 2, 0, 0, 0}));
+}
+
+// when_writable with several connections: `resume` runs once when the blocked one drains,
+// not for traffic on another that never blocked, so an engine with per-peer queues retries
+// only the blocked peers when it runs.
+TEST_F(TcpFixture, ResumeRunsOnceWhenTheBlockedConnectionDrains) {
+  start_server();
+  auto stalled = raw_connection();  // does not read, for now
+  auto busy = raw_connection();
+  const transport::Endpoint blocked = server_rx.ups[0], other = server_rx.ups[1];
+  server->adopt(blocked);
+  server->adopt(other);
+  for (int sent = 0; server->writable(blocked) && sent < 100000; ++sent) {
+    commit_message(*server, blocked, frame_of(1400, 1));
+    server->flush();
+  }
+  ASSERT_FALSE(server->writable(blocked));
+  int resumed = 0;
+  server->when_writable([&] { ++resumed; });
+  ASSERT_TRUE(server->writable(other)) << "one stalled peer does not block the other";
+  send_message(*server, other, frame_of(500, 2));
+  std::vector<unsigned char> got(2 + 500);
+  asio::read(busy, asio::buffer(got));
+  run_until(
+      io, [] { return false; }, 50ms);
+  EXPECT_EQ(resumed, 0) << "traffic on a writable connection is no reason to resume";
+  std::vector<char> sink(1 << 16);
+  stalled.non_blocking(true);
+  ASSERT_TRUE(run_until(io, [&] {
+    std::error_code ec;
+    while (stalled.read_some(asio::buffer(sink), ec) > 0) {
+    }
+    return resumed > 0;
+  }));
+  EXPECT_TRUE(server->writable(blocked));
+  run_until(
+      io, [] { return false; }, 50ms);
+  EXPECT_EQ(resumed, 1) << "once";
+}
+
 TEST(Resolve, LiteralsResolveWithoutLookup) {
   asio::io_context io;
   auto v4 = transport::resolve(io, "127.0.0.1", 55555);

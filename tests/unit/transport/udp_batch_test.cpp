@@ -79,10 +79,11 @@ struct Sender {
   static constexpr int kPass = 0, kFirstOnly = -1;
   struct Entry {
     std::size_t bytes;
-    std::size_t segment;  // 0: not a GSO send
-    bool operator==(const Entry&) const = default;
+    std::size_t segment;        // 0: not a GSO send
+    std::uint16_t to_port = 0;  // its destination's port (compared only when asked)
+    bool operator==(const Entry& o) const { return bytes == o.bytes && segment == o.segment; }
     friend void PrintTo(const Entry& e, std::ostream* os) {
-      *os << e.bytes << " bytes/" << e.segment;
+      *os << e.bytes << " bytes/" << e.segment << " to :" << e.to_port;
     }
   };
   std::vector<std::vector<Entry>> calls;
@@ -107,7 +108,9 @@ struct Sender {
     std::vector<Entry> entries;
     for (unsigned i = 0; i < count; ++i) {
       msghdr& h = messages[i].msg_hdr;
-      Entry e{h.msg_iov[0].iov_len, 0};
+      Entry e{0, 0};
+      for (std::size_t k = 0; k < h.msg_iovlen; ++k) e.bytes += h.msg_iov[k].iov_len;
+      e.to_port = h.msg_name ? ntohs(static_cast<sockaddr_in*>(h.msg_name)->sin_port) : 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
         if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_SEGMENT) continue;
         std::uint16_t segment;
@@ -192,6 +195,107 @@ TEST_F(UdpPair, ARunLongerThanAGsoSendAllowsIsSplitIntoSeveralEntries) {
   ASSERT_EQ(sender.calls.size(), 1u);
   EXPECT_EQ(sender.calls[0], (std::vector<Sender::Entry>{{64 * 500, 500}, {56 * 500, 500}}));
   EXPECT_EQ(arrivals(), filled(500, 1, 120));
+}
+
+// A second receiver, for batches with several destinations.
+struct UdpTrio : UdpPair {
+  int rx2 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to2{};
+  UdpTrio() {
+    to2.sin_family = AF_INET;
+    to2.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(rx2, reinterpret_cast<sockaddr*>(&to2), sizeof to2), 0);
+    socklen_t len = sizeof to2;
+    ::getsockname(rx2, reinterpret_cast<sockaddr*>(&to2), &len);
+  }
+  ~UdpTrio() override { ::close(rx2); }
+  void queue_to(DatagramBatch& batch, const sockaddr_in& dest, std::size_t size,
+                std::uint8_t fill) {
+    std::memset(batch.slot(), fill, size);
+    batch.commit(size, reinterpret_cast<const sockaddr*>(&dest), sizeof dest);
+  }
+  std::vector<Arrival> arrivals_at(int fd) {
+    std::swap(rx, fd);
+    auto got = arrivals();
+    std::swap(rx, fd);
+    return got;
+  }
+};
+
+// Interleaved destinations (a hub's device packets): one sendmmsg for the whole batch,
+// grouped per destination so each one's equal sizes are still one GSO send, and each
+// destination receives its own datagrams in order.
+TEST_F(UdpTrio, InterleavedDestinationsAreOneSyscallWithAGsoRunEach) {
+  Sender sender;
+  DatagramBatch batch(2000, true, util::steady_clock(), sender.fn());
+  for (int i = 0; i < 20; ++i) {
+    queue_to(batch, to, 1400, static_cast<std::uint8_t>(i + 1));
+    queue_to(batch, to2, 1400, static_cast<std::uint8_t>(i + 101));
+  }
+  EXPECT_FALSE(batch.send(tx, nullptr, 0));
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(batch.syscalls(), 1u);
+  ASSERT_EQ(sender.calls.size(), 1u);
+  ASSERT_EQ(sender.calls[0], (std::vector<Sender::Entry>{{20 * 1400, 1400}, {20 * 1400, 1400}}));
+  EXPECT_EQ(sender.calls[0][0].to_port, ntohs(to.sin_port)) << "the first destination first";
+  EXPECT_EQ(sender.calls[0][1].to_port, ntohs(to2.sin_port));
+  EXPECT_EQ(arrivals_at(rx), filled(1400, 1, 20));
+  EXPECT_EQ(arrivals_at(rx2), filled(1400, 101, 20));
+}
+
+// Without GSO: one entry per datagram, still one syscall, each to its own address.
+TEST_F(UdpTrio, WithoutGsoInterleavedDestinationsAreStillOneSyscall) {
+  Sender sender;
+  DatagramBatch batch(2000, false, util::steady_clock(), sender.fn());
+  queue_to(batch, to, 100, 1);
+  queue_to(batch, to2, 200, 2);
+  queue_to(batch, to, 300, 3);
+  EXPECT_FALSE(batch.send(tx, nullptr, 0));
+  EXPECT_EQ(batch.syscalls(), 1u);
+  ASSERT_EQ(sender.calls.size(), 1u);
+  EXPECT_EQ(sender.calls[0], (std::vector<Sender::Entry>{{100, 0}, {300, 0}, {200, 0}}));
+  EXPECT_EQ(arrivals_at(rx), (std::vector<Arrival>{{100, 1}, {300, 3}}));
+  EXPECT_EQ(arrivals_at(rx2), (std::vector<Arrival>{{200, 2}}));
+}
+
+// EAGAIN part-way through a mixed batch: what is left, and what is committed meanwhile,
+// goes in the next send, each destination still in order.
+TEST_F(UdpTrio, AMixedBatchResumesAfterEagainInOrderPerDestination) {
+  Sender sender;
+  sender.script = {Sender::kFirstOnly, EAGAIN};
+  DatagramBatch batch(2000, false, util::steady_clock(), sender.fn());
+  queue_to(batch, to, 100, 1);
+  queue_to(batch, to2, 200, 2);
+  queue_to(batch, to, 300, 3);
+  EXPECT_EQ(batch.send(tx, nullptr, 0), std::errc::operation_would_block);
+  EXPECT_EQ(batch.queued(), 2u);
+  queue_to(batch, to2, 400, 4);
+  queue_to(batch, to, 500, 5);
+  EXPECT_FALSE(batch.send(tx, nullptr, 0));
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(arrivals_at(rx), (std::vector<Arrival>{{100, 1}, {300, 3}, {500, 5}}));
+  EXPECT_EQ(arrivals_at(rx2), (std::vector<Arrival>{{200, 2}, {400, 4}}));
+}
+
+// An error for one destination drops that entry only and names it; the others stay queued.
+TEST_F(UdpTrio, AnErrorNamesTheDestinationItWasFor) {
+  Sender sender;
+  sender.script = {Sender::kFirstOnly, EHOSTUNREACH};
+  DatagramBatch batch(2000, false, util::steady_clock(), sender.fn());
+  queue_to(batch, to, 100, 1);
+  queue_to(batch, to2, 200, 2);
+  queue_to(batch, to, 300, 3);
+  EXPECT_EQ(batch.send(tx, nullptr, 0), std::errc::host_unreachable);
+  socklen_t size = 0;
+  const sockaddr* failed = batch.failed_to(size);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(reinterpret_cast<const sockaddr_in*>(failed)->sin_port, to.sin_port)
+      << "grouped: the second entry is the first destination's second datagram";
+  EXPECT_EQ(batch.dropped(), 1u);
+  EXPECT_EQ(batch.queued(), 1u);
+  EXPECT_FALSE(batch.send(tx, nullptr, 0));
+  EXPECT_EQ(arrivals_at(rx), (std::vector<Arrival>{{100, 1}}));
+  EXPECT_EQ(arrivals_at(rx2), (std::vector<Arrival>{{200, 2}}));
 }
 
 TEST_F(UdpPair, WithoutGsoEveryDatagramIsItsOwnEntryOfOneSyscall) {

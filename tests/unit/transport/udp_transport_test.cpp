@@ -160,20 +160,25 @@ TEST_F(UdpFixture, ServerDeliversEachSourceAndSendsToAny) {
   EXPECT_EQ(server->stats().tx_dropped, 0u);
 }
 
-// A batch goes to one destination: a message for another one sends the batch first.
-TEST_F(UdpFixture, BatchesAreGroupedByEndpoint) {
+// A hub's batch interleaves destinations: nothing leaves before flush(), then each
+// destination gets its own messages, in order.
+TEST_F(UdpFixture, InterleavedDestinationsStayInOneBatchUntilFlush) {
   start_server();
   udp::socket a(io, udp::endpoint(udp::v4(), 0)), b(io, udp::endpoint(udp::v4(), 0));
   commit_message(*server, endpoint_of(a), frame_of(10, 1));
-  commit_message(*server, endpoint_of(a), frame_of(11, 2));
-  run_ready(io);
-  EXPECT_TRUE(nothing_to_read(a)) << "committed messages wait for flush()";
   commit_message(*server, endpoint_of(b), frame_of(12, 3));
-  EXPECT_EQ(read_one(io, a), frame_of(10, 1)) << "another destination sent the batch";
-  EXPECT_EQ(read_one(io, a), frame_of(11, 2));
+  commit_message(*server, endpoint_of(a), frame_of(11, 2));
+  commit_message(*server, endpoint_of(b), frame_of(13, 4));
+  run_ready(io);
+  EXPECT_TRUE(nothing_to_read(a)) << "another destination does not send the batch";
   EXPECT_TRUE(nothing_to_read(b));
   server->flush();
+  EXPECT_EQ(read_one(io, a), frame_of(10, 1));
+  EXPECT_EQ(read_one(io, a), frame_of(11, 2));
   EXPECT_EQ(read_one(io, b), frame_of(12, 3));
+  EXPECT_EQ(read_one(io, b), frame_of(13, 4));
+  EXPECT_EQ(server->stats().tx_messages, 4u);
+  EXPECT_EQ(server->stats().tx_dropped, 0u);
 }
 
 // A control message goes at once, behind what was committed.
