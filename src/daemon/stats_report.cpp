@@ -33,17 +33,7 @@ std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& 
 
 tunnel::PeerStats total_peer_stats(const tunnel::Engine& engine) {
   tunnel::PeerStats sum;
-  for (const auto& peer : engine.peers()) {
-    const auto& p = peer->stats();
-    sum.rx_frames += p.rx_frames;
-    sum.rx_bytes += p.rx_bytes;
-    sum.tx_frames += p.tx_frames;
-    sum.tx_bytes += p.tx_bytes;
-    sum.sessions += p.sessions;
-    sum.peer_changes += p.peer_changes;
-    sum.spoofed += p.spoofed;
-    sum.queue_dropped += p.queue_dropped;
-  }
+  for (const auto& peer : engine.peers()) sum += peer->stats();
   return sum;
 }
 

@@ -43,7 +43,7 @@ check_reload() {
   sleep 0.5
   ip netns exec "${HUB_NS[4]}" iperf3 -c "$HUB_NET4.1" -p 5201 -t 8 >"$WORK/iperf.out" 2>&1 &
   iperf=$!
-  ip netns exec "${HUB_NS[1]}" ping -q -i 0.05 -c 120 -W 1 "$HUB_NET4.1" >"$WORK/ping1.out" 2>&1 &
+  ip netns exec "${HUB_NS[1]}" ping -q -i 0.05 -c 120 -W 3 "$HUB_NET4.1" >"$WORK/ping1.out" 2>&1 &
   pinger=$!
   sleep 2
   cp "$WORK/c5.peer" "$HUB_PEERS/c5"

@@ -63,6 +63,12 @@ struct PeerStats {
   std::uint64_t peer_changes = 0;             // it moved: NAT rebinding, a newer client
   std::uint64_t spoofed = 0;                  // hub: received with a source outside its allowed-ips
   std::uint64_t queue_dropped = 0;            // hub: dropped because its outbound queue was full
+  PeerStats& operator+=(const PeerStats& o) {
+    rx_frames += o.rx_frames, rx_bytes += o.rx_bytes, tx_frames += o.tx_frames;
+    tx_bytes += o.tx_bytes, sessions += o.sessions, peer_changes += o.peer_changes;
+    spoofed += o.spoofed, queue_dropped += o.queue_dropped;
+    return *this;
+  }
 };
 
 class Peer {
