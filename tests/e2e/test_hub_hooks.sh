@@ -64,11 +64,10 @@ ips_of() { sed -n 's/.* ips=\(.*\) iface=.*/\1/p' <<<"$1" | tr ' ' '\n' | sort |
 # client_socket I PROTO: ADDR:PORT of client I's tund socket toward the hub, as the kernel
 # reports it (the address the hub sees: there is no NAT in between).
 client_socket() {
-  local opt=-Hunp port
+  local opt=-Hunp
   [ "$2" = tcp ] && opt=-Htnp
-  port=$(ip netns exec "${HUB_NS[$1]}" ss $opt | grep "pid=${CLIENT_PIDS[$1]}," |
-    awk '{print $4}' | sed 's/.*://' | head -n 1)
-  echo "$(hub_under "$1"):$port"
+  ip netns exec "${HUB_NS[$1]}" ss $opt | grep "pid=${CLIENT_PIDS[$1]}," |
+    grep -o "$(hub_under "$1"):[0-9]*" | head -n 1
 }
 
 # check_up_hook PROTO I: peer cI's up hook ran once with the right values.
@@ -114,7 +113,8 @@ check_notify() {
   wait_until 5 bash -c "grep -ob READY=1 '$f' | awk -F: '\$1 > $reloading' | grep -q ." ||
     { bad "$1: no READY=1 after RELOADING=1: $(tr '\n' '|' <"$f")"; return; }
   usec=$(grep -ao "MONOTONIC_USEC=[0-9]*" "$f" | head -n 1 | cut -d= -f2)
-  now=$(awk '{printf "%d", $1 * 1000000}' /proc/uptime)
+  now=$(cut -d' ' -f1 /proc/uptime)
+  now=$((${now%.*} * 1000000))
   # CLOCK_MONOTONIC and /proc/uptime differ by suspended time at most: none here.
   if [ -z "$usec" ]; then
     bad "$1: RELOADING=1 came without MONOTONIC_USEC: $(tr '\n' '|' <"$f")"
