@@ -8,8 +8,10 @@
 #   c2's hooks do not run;
 # - client 2 stopping runs c2's down hook with the last endpoint: over TCP within 2 s, over
 #   UDP once the keepalive silence ends the session;
-# - c2's peer file removed by SIGHUP while client 2 is up runs its down hook; the SIGHUP
-#   sends RELOADING=1 with MONOTONIC_USEC, then READY=1, to $NOTIFY_SOCKET;
+# - with client 2 up, a reload refused for a broken peer file runs no hook; `disabled =
+#   true` in c2's file and then removing the file (each by SIGHUP, client 2 up) run its down
+#   hook; every SIGHUP (the refused one too) sends RELOADING=1 with MONOTONIC_USEC, then
+#   READY=1, to $NOTIFY_SOCKET;
 # - c3's sleeping up hook is killed after ~10 s (the log says so), client 1's pings pass
 #   while it runs, and the down hook of client 1 (stopped meanwhile) still runs after it;
 # - SIGTERM to the hub runs the down hook of every peer still up (c1, c3) before it exits.
@@ -104,25 +106,71 @@ notify_listener() {
   wait_until 5 test -S "$NOTIFY" || fail "the fake NOTIFY_SOCKET did not appear"
 }
 
-# check_notify PROTO: after the SIGHUP, RELOADING=1 with a current MONOTONIC_USEC, then
-# READY=1 (the messages are concatenated in the file: offsets give the order).
+# sighup: SIGHUP to the hub, back once it logged the outcome (reloaded, or kept).
+SIGHUPS=0
+reload_lines() { grep -c "received SIGHUP:" "$WORK/hub.log" || true; }
+more_reload_lines() { [ "$(reload_lines)" -gt "$1" ]; }
+sighup() {
+  local before
+  before=$(reload_lines)
+  kill -HUP "$HUB_PID"
+  SIGHUPS=$((SIGHUPS + 1))
+  wait_until 5 more_reload_lines "$before" || bad "the hub logged nothing about SIGHUP number $SIGHUPS"
+}
+
+# check_notify PROTO: each of the $SIGHUPS reloads (accepted or refused) sent RELOADING=1
+# with a current MONOTONIC_USEC, then READY=1: READY=1 at start, then the pairs in order
+# (the datagrams are concatenated in the file, so the order is read off by offset).
 check_notify() {
-  local f="$WORK/notify-$1.txt" reloading usec now
-  wait_until 5 grep -q "RELOADING=1" "$f" || { bad "$1: no RELOADING=1 on SIGHUP: $(tr '\n' '|' <"$f")"; return; }
-  reloading=$(grep -ob "RELOADING=1" "$f" | head -n 1 | cut -d: -f1)
-  wait_until 5 bash -c "grep -ob READY=1 '$f' | awk -F: '\$1 > $reloading' | grep -q ." ||
-    { bad "$1: no READY=1 after RELOADING=1: $(tr '\n' '|' <"$f")"; return; }
-  usec=$(grep -ao "MONOTONIC_USEC=[0-9]*" "$f" | head -n 1 | cut -d= -f2)
+  local f="$WORK/notify-$1.txt" want seq usec now i
+  want="READY=1"
+  for ((i = 0; i < SIGHUPS; i++)); do want+=" RELOADING=1 READY=1"; done
+  seq=$(grep -ao "RELOADING=1\|READY=1" "$f" | tr '\n' ' ' | sed 's/ $//')
+  [ "$seq" = "$want" ] || { bad "$1: after $SIGHUPS SIGHUPs, $NOTIFY_SOCKET got '$seq', want '$want': $(tr '\n' '|' <"$f")"; return; }
   now=$(cut -d' ' -f1 /proc/uptime)
   now=$((${now%.*} * 1000000))
   # CLOCK_MONOTONIC and /proc/uptime differ by suspended time at most: none here.
-  if [ -z "$usec" ]; then
-    bad "$1: RELOADING=1 came without MONOTONIC_USEC: $(tr '\n' '|' <"$f")"
-  elif [ $((now - usec)) -gt 30000000 ] || [ $((usec - now)) -gt 30000000 ]; then
-    bad "$1: MONOTONIC_USEC=$usec is not CLOCK_MONOTONIC now ($now us)"
+  while read -r usec; do
+    if [ $((now - usec)) -gt 120000000 ] || [ $((usec - now)) -gt 5000000 ]; then
+      bad "$1: MONOTONIC_USEC=$usec is not CLOCK_MONOTONIC of the last minutes (now $now us)"
+      return
+    fi
+  done < <(grep -ao "MONOTONIC_USEC=[0-9]*" "$f" | cut -d= -f2)
+  [ "$(grep -ac "MONOTONIC_USEC=" "$f")" -eq "$SIGHUPS" ] ||
+    { bad "$1: $(grep -ac "MONOTONIC_USEC=" "$f") MONOTONIC_USEC for $SIGHUPS RELOADING=1: $(tr '\n' '|' <"$f")"; return; }
+  pass "$1: each of $SIGHUPS SIGHUPs (one refused) sent RELOADING=1 with MONOTONIC_USEC, then READY=1"
+}
+
+# check_reload_hooks PROTO: with client 2 up, a refused reload runs no hook; `disabled =
+# true` runs c2's down hook; so does removing c2's peer file.
+check_reload_hooks() {
+  local p=$1 ep2
+  start_hub_client 2 tun "$p" "${CLIENT_ARGS[@]}"
+  wait_until 10 hook_count_is "$p" up c2 2 || bad "$p: c2's up hook did not run on its reconnect"
+  ep2=$(client_socket 2 "$p")
+  echo "allowed-ips = not-an-address" >"$HUB_PEERS/broken"
+  sighup
+  rm "$HUB_PEERS/broken"
+  grep -q "keeping the running configuration" "$WORK/hub.log" || bad "$p: a broken peer file was not refused"
+  sleep 0.5
+  if hook_count_is "$p" down c2 1 && hook_count_is "$p" up c2 2; then
+    pass "$p: a refused reload ran no hook"
   else
-    pass "$1: SIGHUP sent RELOADING=1 with MONOTONIC_USEC, then READY=1"
+    bad "$p: a refused reload ran a hook: $(tail -n 2 "$WORK/hooks-$p.txt")"
   fi
+  echo "disabled = true" >>"$HUB_PEERS/c2"
+  sighup
+  check_down_hook "$p" c2 3 2 "$ep2" "'disabled = true' by SIGHUP"
+  stop_pid "${CLIENT_PIDS[2]}"
+  sed -i '/^disabled = true$/d' "$HUB_PEERS/c2"
+  sighup
+  start_hub_client 2 tun "$p" "${CLIENT_ARGS[@]}"
+  wait_until 10 hook_count_is "$p" up c2 3 || bad "$p: c2's up hook did not run once it was enabled again"
+  ep2=$(client_socket 2 "$p")
+  rm "$HUB_PEERS/c2"
+  sighup
+  check_down_hook "$p" c2 3 3 "$ep2" "its peer file was removed by SIGHUP"
+  stop_pid "${CLIENT_PIDS[2]}"
 }
 
 # While c3's 60 s up hook runs: client 1's pings pass, client 1 stops (its down hook
@@ -216,16 +264,10 @@ run_round() {
   stop_pid "${CLIENT_PIDS[2]}"
   check_down_hook "$p" c2 "$stop_wait" 1 "$ep2" "client 2 stopped"
 
-  step "$p: c2 removed by SIGHUP while up"
-  start_hub_client 2 tun "$p" "${CLIENT_ARGS[@]}"
-  wait_until 10 hook_count_is "$p" up c2 2 || bad "$p: c2's up hook did not run on its reconnect"
-  ep2=$(client_socket 2 "$p")
-  rm "$HUB_PEERS/c2"
-  kill -HUP "$HUB_PID"
-  wait_until 5 grep -q "reloaded the peers directory" "$WORK/hub.log" || bad "$p: no reload line after SIGHUP"
-  check_down_hook "$p" c2 3 2 "$ep2" "its peer file was removed by SIGHUP"
+  step "$p: reloads: refused, c2 disabled, c2 removed"
+  SIGHUPS=0
+  check_reload_hooks "$p"
   check_notify "$p"
-  stop_pid "${CLIENT_PIDS[2]}"
 
   step "$p: a 60 s hook is killed, the tunnel and the other hooks go on"
   check_slow_hook "$p"
