@@ -2,7 +2,7 @@
 # Hub per-peer hooks and systemd reload notifications (issue 13), over UDP and TCP.
 # Peers c1, c2 and c3 have `up` / `down` hooks that append one line per run (with
 # TUND_PEER_NAME, _KEY, _ENDPOINT, _ALLOWED_IPS and TUND_IFACE) to $WORK/hooks-PROTO.txt;
-# c3's up hook then sleeps 60 s. Checks, in order:
+# c3's and c4's up hooks then sleep 60 s. Checks, in order:
 # - client 1 connecting runs c1's up hook once, with its public key, its underlay
 #   address:port (the socket the client really uses) and its allowed-ips in canonical form;
 #   c2's hooks do not run;
@@ -14,14 +14,15 @@
 #   READY=1, to $NOTIFY_SOCKET;
 # - c3's sleeping up hook is killed after ~10 s (the log says so), client 1's pings pass
 #   while it runs, and the down hook of client 1 (stopped meanwhile) still runs after it;
-# - SIGTERM to the hub runs the down hook of every peer still up (c1, c3) before it exits.
+# - SIGTERM to the hub while c4's 60 s up hook runs stops that hook and runs the down hook
+#   of every peer still up (c1, c3, c4) before it exits, in a few seconds.
 # A failed check is reported and the others still run; the test fails at the end.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
 require_tools socat ss
 require_hub
-make_hub_underlay 3
-make_hub_keys 3
+make_hub_underlay 4
+make_hub_keys 4
 KEEPALIVE=2  # UDP: a silent client's session ends after a few of these
 FAILED=0
 
@@ -45,9 +46,9 @@ chmod +x "$WORK/hook.sh"
 peer_files() {
   local out="$WORK/hooks-$1.txt" i sleep
   hub_peer_file c1 "$WORK/c1.key" "$(hub_addr4 1)/32" "FD00:0088:0::2/128" 10.99.1.7/24
-  for i in 1 2 3; do
+  for i in 1 2 3 4; do
     sleep=""
-    [ "$i" = 3 ] && sleep=" 60"
+    [ "$i" -ge 3 ] && sleep=" 60"
     [ "$i" = 1 ] || hub_peer_file "c$i" "$WORK/c$i.key" "$(hub_addr4 "$i")/32" "$(hub_addr6 "$i")/128"
     {
       echo "up = HOOKS_OUT=$out $WORK/hook.sh up$sleep"
@@ -208,27 +209,42 @@ check_slow_hook() {
 # exited PID: PID (a child of this shell, so a zombie until waited for) has ended.
 exited() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 
-# SIGTERM: the down hooks of the peers still up (c1 again, c3) run before tund exits.
+# SIGTERM while c4's 60 s up hook runs: that hook is stopped, the down hooks of the peers
+# still up (c1 again, c3, c4) run before tund exits, and it exits well before the 10 s limit.
 check_shutdown() {
-  local p=$1 ep1 ep3 before1 before3 t0
+  local p=$1 ep1 ep3 ep4 t0 took name
+  local -A before
   start_hub_client 1 tun "$p" "${CLIENT_ARGS[@]}"
   wait_until 10 hook_count_is "$p" up c1 2 || bad "$p: c1's up hook did not run on its reconnect"
+  start_hub_client 4 tun "$p" "${CLIENT_ARGS[@]}"
+  wait_until 10 hook_count_is "$p" up c4 1 || bad "$p: c4's (sleeping) up hook did not start"
   ep1=$(client_socket 1 "$p")
   ep3=$(client_socket 3 "$p")
-  before1=$(hook_lines "$p" down c1)
-  before3=$(hook_lines "$p" down c3)
+  ep4=$(client_socket 4 "$p")
+  for name in c1 c3 c4; do before[$name]=$(hook_lines "$p" down $name); done
   t0=$SECONDS
   kill -TERM "$HUB_PID"
-  wait_until 15 exited "$HUB_PID" || bad "$p: the hub did not exit within 15 s of SIGTERM"
+  if ! wait_until 20 exited "$HUB_PID"; then
+    bad "$p: the hub did not exit within 20 s of SIGTERM (c4's up hook was running); killed: $(tail -n 5 "$WORK/hub.log" | tr '\n' '|')"
+    kill -KILL "$HUB_PID"
+  fi
+  took=$((SECONDS - t0))
   wait "$HUB_PID" 2>/dev/null || true
-  # The hub has exited: its down hooks must already be there.
-  hook_count_is "$p" down c1 $((before1 + 1)) || bad "$p: SIGTERM did not run c1's down hook before the hub exited"
-  hook_count_is "$p" down c3 $((before3 + 1)) || bad "$p: SIGTERM did not run c3's down hook before the hub exited"
+  [ "$took" -le 8 ] || bad "$p: the hub took $took s to exit on SIGTERM (c4's up hook was running)"
+  grep -q "stopping the peer c4 up hook" "$WORK/hub.log" ||
+    bad "$p: SIGTERM did not stop c4's running up hook: $(grep "hook" "$WORK/hub.log" | tail -n 4)"
+  # The hub has exited: its down hooks must already have written their lines.
+  for name in c1 c3 c4; do
+    hook_count_is "$p" down $name $((before[$name] + 1)) ||
+      bad "$p: SIGTERM did not run $name's down hook (once) before the hub exited"
+  done
   [ "$(field "$(hook_line "$p" down c1)" endpoint)" = "$ep1" ] || bad "$p: c1's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c1)" endpoint)', not $ep1"
   [ "$(field "$(hook_line "$p" down c3)" endpoint)" = "$ep3" ] || bad "$p: c3's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c3)" endpoint)', not $ep3"
-  pass "$p: SIGTERM ran the down hooks of c1 and c3 and the hub exited in $((SECONDS - t0)) s"
+  [ "$(field "$(hook_line "$p" down c4)" endpoint)" = "$ep4" ] || bad "$p: c4's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c4)" endpoint)', not $ep4"
+  pass "$p: SIGTERM (c4's up hook running) checked: down hooks of c1, c3, c4; exit in $took s"
   stop_pid "${CLIENT_PIDS[1]}"
   stop_pid "${CLIENT_PIDS[3]}"
+  stop_pid "${CLIENT_PIDS[4]}"
 }
 
 run_round() {
