@@ -242,13 +242,14 @@ check_shutdown() {
   grep -q "stopping the peer c4 up hook" "$WORK/hub.log" ||
     bad "$p: SIGTERM did not stop c4's running up hook: $(grep "hook" "$WORK/hub.log" | tail -n 4)"
   # The hub has exited: its down hooks must already have written their lines.
+  local -A ep=([c1]=$ep1 [c3]=$ep3 [c4]=$ep4)
   for name in c1 c3 c4; do
-    hook_count_is "$p" down $name $((before[$name] + 1)) ||
+    if ! hook_count_is "$p" down $name $((before[$name] + 1)); then
       bad "$p: SIGTERM did not run $name's down hook (once) before the hub exited"
+    elif [ "$(field "$(hook_line "$p" down $name)" endpoint)" != "${ep[$name]}" ]; then
+      bad "$p: $name's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down $name)" endpoint)', not ${ep[$name]}"
+    fi
   done
-  [ "$(field "$(hook_line "$p" down c1)" endpoint)" = "$ep1" ] || bad "$p: c1's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c1)" endpoint)', not $ep1"
-  [ "$(field "$(hook_line "$p" down c3)" endpoint)" = "$ep3" ] || bad "$p: c3's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c3)" endpoint)', not $ep3"
-  [ "$(field "$(hook_line "$p" down c4)" endpoint)" = "$ep4" ] || bad "$p: c4's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down c4)" endpoint)', not $ep4"
   if [ "$FAILED" -eq "$f0" ]; then
     pass "$p: SIGTERM while c4's up hook ran: it was stopped, down hooks of c1, c3, c4 ran, exit in $took s"
   fi
