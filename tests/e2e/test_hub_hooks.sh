@@ -14,8 +14,9 @@
 #   READY=1, to $NOTIFY_SOCKET;
 # - c3's sleeping up hook is killed after ~10 s (the log says so), client 1's pings pass
 #   while it runs, and the down hook of client 1 (stopped meanwhile) still runs after it;
-# - SIGTERM to the hub while c4's 60 s up hook runs stops that hook and runs the down hook
-#   of every peer still up (c1, c3, c4) before it exits, in a few seconds.
+# - SIGTERM to the hub runs the down hook of every peer still up (c1, c3) before it exits;
+#   so it does on a second hub SIGTERMed while c4's 60 s up hook runs (that hook is stopped
+#   and tund still exits within a few seconds).
 # A failed check is reported and the others still run; the test fails at the end.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hub.sh"
@@ -217,45 +218,54 @@ check_slow_hook() {
 # exited PID: PID (a child of this shell, so a zombie until waited for) has ended.
 exited() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 
-# SIGTERM while c4's 60 s up hook runs: that hook is stopped, the down hooks of the peers
-# still up (c1 again, c3, c4) run before tund exits, and it exits well before the 10 s limit.
+# check_shutdown PROTO UP... [-- SLOW]: SIGTERM to the hub with the peers UP up (and
+# client SLOW just connected, its 60 s up hook running, if given): the SLOW hook is
+# stopped, the down hook of every peer still up runs before tund exits, with its last
+# endpoint, and tund exits well before the 10 s hook limit.
 check_shutdown() {
-  local p=$1 ep1 ep3 ep4 t0 took name f0=$FAILED
-  local -A before
-  start_hub_client 1 tun "$p" "${CLIENT_ARGS[@]}"
-  wait_until 10 hook_count_is "$p" up c1 2 || bad "$p: c1's up hook did not run on its reconnect"
-  start_hub_client 4 tun "$p" "${CLIENT_ARGS[@]}"
-  wait_until 10 hook_count_is "$p" up c4 1 || bad "$p: c4's (sleeping) up hook did not start"
-  ep1=$(client_socket 1 "$p")
-  ep3=$(client_socket 3 "$p")
-  ep4=$(client_socket 4 "$p")
-  for name in c1 c3 c4; do before[$name]=$(hook_lines "$p" down $name); done
+  local p=$1 t0 took name slow="" f0=$FAILED what="no hook running"
+  local -A before ep
+  shift
+  local names=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = -- ]; then slow=$2; break; fi
+    names+=("$1")
+    shift
+  done
+  if [ -n "$slow" ]; then
+    start_hub_client "${slow#c}" tun "$p" "${CLIENT_ARGS[@]}"
+    wait_until 10 grep -q "running peer $slow up hook" "$WORK/hub.log" || bad "$p: $slow's (sleeping) up hook did not start"
+    names+=("$slow")
+    what="$slow's up hook running"
+  fi
+  for name in "${names[@]}"; do
+    before[$name]=$(hook_lines "$p" down "$name")
+    ep[$name]=$(client_socket "${name#c}" "$p")
+  done
   t0=$SECONDS
   kill -TERM "$HUB_PID"
   if ! wait_until 20 exited "$HUB_PID"; then
-    bad "$p: the hub did not exit within 20 s of SIGTERM (c4's up hook was running); killed: $(tail -n 5 "$WORK/hub.log" | tr '\n' '|')"
+    bad "$p: the hub did not exit within 20 s of SIGTERM ($what); killed: $(tail -n 5 "$WORK/hub.log" | tr '\n' '|')"
     kill -KILL "$HUB_PID"
   fi
   took=$((SECONDS - t0))
   wait "$HUB_PID" 2>/dev/null || true
-  [ "$took" -le 8 ] || bad "$p: the hub took $took s to exit on SIGTERM (c4's up hook was running)"
-  grep -q "stopping the peer c4 up hook" "$WORK/hub.log" ||
-    bad "$p: SIGTERM did not stop c4's running up hook: $(grep "hook" "$WORK/hub.log" | tail -n 4)"
+  [ "$took" -le 8 ] || bad "$p: the hub took $took s to exit on SIGTERM ($what)"
+  if [ -n "$slow" ] && ! grep -q "stopping the peer $slow up hook" "$WORK/hub.log"; then
+    bad "$p: SIGTERM did not stop $slow's running up hook: $(grep "hook" "$WORK/hub.log" | tail -n 4)"
+  fi
   # The hub has exited: its down hooks must already have written their lines.
-  local -A ep=([c1]=$ep1 [c3]=$ep3 [c4]=$ep4)
-  for name in c1 c3 c4; do
-    if ! hook_count_is "$p" down $name $((before[$name] + 1)); then
-      bad "$p: SIGTERM did not run $name's down hook (once) before the hub exited"
-    elif [ "$(field "$(hook_line "$p" down $name)" endpoint)" != "${ep[$name]}" ]; then
-      bad "$p: $name's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down $name)" endpoint)', not ${ep[$name]}"
+  for name in "${names[@]}"; do
+    if ! hook_count_is "$p" down "$name" $((before[$name] + 1)); then
+      bad "$p: SIGTERM ($what) did not run $name's down hook (once) before the hub exited"
+    elif [ "$(field "$(hook_line "$p" down "$name")" endpoint)" != "${ep[$name]}" ]; then
+      bad "$p: $name's down hook at shutdown got endpoint '$(field "$(hook_line "$p" down "$name")" endpoint)', not ${ep[$name]}"
     fi
   done
   if [ "$FAILED" -eq "$f0" ]; then
-    pass "$p: SIGTERM while c4's up hook ran: it was stopped, down hooks of c1, c3, c4 ran, exit in $took s"
+    pass "$p: SIGTERM ($what): down hooks of ${names[*]} ran, exit in $took s"
   fi
-  stop_pid "${CLIENT_PIDS[1]}"
-  stop_pid "${CLIENT_PIDS[3]}"
-  stop_pid "${CLIENT_PIDS[4]}"
+  for name in "${names[@]}"; do stop_pid "${CLIENT_PIDS[${name#c}]}"; done
 }
 
 run_round() {
@@ -300,8 +310,17 @@ run_round() {
   check_slow_hook "$p"
 
   step "$p: SIGTERM runs the down hooks of the peers still up"
-  check_shutdown "$p"
+  start_hub_client 1 tun "$p" "${CLIENT_ARGS[@]}"
+  wait_until 10 hook_count_is "$p" up c1 2 || bad "$p: c1's up hook did not run on its reconnect"
+  check_shutdown "$p" c1 c3
   mv "$WORK/hub.log" "$WORK/hub-$p.log"
+
+  step "$p: SIGTERM while a peer's up hook runs"
+  start_hub tun "$p" "${HUB_ARGS[@]}"
+  start_hub_client 1 tun "$p" "${CLIENT_ARGS[@]}"
+  wait_until 10 hook_count_is "$p" up c1 3 || bad "$p: c1's up hook did not run on the new hub"
+  check_shutdown "$p" c1 -- c4
+  mv "$WORK/hub.log" "$WORK/hub-$p-2.log"
 }
 
 for proto in udp tcp; do run_round "$proto"; done
