@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hub per-peer hooks and systemd reload notifications (issue 13), over UDP and TCP.
-# Peers c1, c2 and c3 have `up` / `down` hooks that append one line per run (with
+# Peers c1 to c4 have `up` / `down` hooks that append one line per run (with
 # TUND_PEER_NAME, _KEY, _ENDPOINT, _ALLOWED_IPS and TUND_IFACE) to $WORK/hooks-PROTO.txt;
 # c3's and c4's up hooks then sleep 60 s. Checks, in order:
 # - client 1 connecting runs c1's up hook once, with its public key, its underlay
