@@ -95,7 +95,8 @@ class Daemon {
   std::unique_ptr<transport::Transport> net_;
   std::unique_ptr<tunnel::Engine> engine_;
   HubRoutes routes_{log_};  // hub: routes = auto
-  PeerHooks peer_hooks_{io_, log_, [this] { return signals_.stop_requested(); }};
+  PeerHooks peer_hooks_{io_, log_,
+                        [this] { return signals_.stop_requested() || ending_ != Ending::none; }};
   std::map<std::string, std::string> peer_endpoints_;  // hub: a peer's last endpoint
   asio::steady_timer watchdog_{io_};
   asio::steady_timer engine_tick_{io_};  // the peers' timers (proto::kTimerTick)

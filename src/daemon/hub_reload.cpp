@@ -51,19 +51,18 @@ void Daemon::reload_hub() {
   auto fresh = reread_config();
   if (!fresh) return;
   tunnel::HubChanges changes;
-  std::size_t peers = 0;
+  std::vector<tunnel::HubPeerSpec> specs;
   try {
     std::vector<crypto::Key> known;
     for (const auto& peer : engine_->peers())
       if (peer->public_key()) known.push_back(*peer->public_key());
     std::sort(known.begin(), known.end());
-    auto specs = hub_peer_specs(*fresh, known);
-    peers = specs.size();
+    specs = hub_peer_specs(*fresh, known);
     changes = engine_->set_hub_peers(specs);
-    sync_routes(*fresh, specs);
   } catch (const std::exception& e) {  // KeyError, or a psk file that cannot be read
     return log_.warn("received SIGHUP: keeping the running configuration: ", e.what());
   }
+  sync_routes(*fresh, specs);
   const config::Config& running = hub_cfg_ ? *hub_cfg_ : cfg_;
   for (const auto& option : needs_restart(running, *fresh))
     log_.warn("SIGHUP: ", option, " changed; restart tund to apply it");
@@ -71,7 +70,7 @@ void Daemon::reload_hub() {
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   log_.info("received SIGHUP: reloaded the peers directory in ", took.count() / 1000, ".",
-            (took.count() % 1000) / 100, " ms: ", tunnel::describe(changes, peers));
+            (took.count() % 1000) / 100, " ms: ", tunnel::describe(changes, specs.size()));
 }
 
 void Daemon::sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers) {

@@ -32,6 +32,9 @@ void PeerHooks::drain() {
     }
   }
   running_ = false;
+  // The hook ran the event loop itself, which undoes a stop asked for meanwhile (a stop
+  // signal, a failed device): ask again, so the daemon's loop returns and shuts down.
+  if (interrupted_ && interrupted_()) io_.stop();
 }
 
 }  // namespace tund::daemon

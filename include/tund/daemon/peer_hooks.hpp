@@ -27,7 +27,8 @@ inline constexpr std::size_t kPeerHookQueue = 4096;
 
 class PeerHooks {
  public:
-  // `interrupted`: polled while a hook runs; true ends it (a stop signal).
+  // `interrupted`: polled while a hook runs; true ends it (the daemon is ending: a stop
+  // signal, a failed device), and the event loop is stopped again after it.
   PeerHooks(asio::io_context& io, util::Logger& log, std::function<bool()> interrupted)
       : io_(io), log_(log), interrupted_(std::move(interrupted)) {}
 
