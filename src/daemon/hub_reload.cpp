@@ -15,9 +15,15 @@
 namespace tund::daemon {
 namespace {
 
+// The parser's one-line error without what suits a terminal ("tund: error: ... (see tund
+// --help)"): here it follows "keeping the running configuration: ".
 std::string first_line(const std::string& text) {
-  auto end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
+  std::string line = text.substr(0, text.find('\n'));
+  const std::string head = "tund: error: ", tail = " (see tund --help)";
+  if (line.rfind(head, 0) == 0) line.erase(0, head.size());
+  if (line.size() >= tail.size() && line.compare(line.size() - tail.size(), tail.size(), tail) == 0)
+    line.erase(line.size() - tail.size());
+  return line;
 }
 
 }  // namespace

@@ -44,21 +44,38 @@ void HubRoutes::sync(const std::string& iface, std::vector<util::IpPrefix> wante
       device::remove_route(iface, prefix);
       log_.info("routes: removed ", util::to_string(prefix), " dev ", iface);
     }
-  std::vector<util::IpPrefix> now;
+  std::vector<util::IpPrefix> now, refused;
   for (const auto& prefix : wanted) {
-    if (has(installed_, prefix)) {
+    if (has(installed_, prefix) || add(iface, prefix, !has(refused_, prefix)))
       now.push_back(prefix);
-      continue;
-    }
-    try {
-      device::add_route(iface, prefix);
-      log_.info("routes: added ", util::to_string(prefix), " dev ", iface);
-      now.push_back(prefix);
-    } catch (const std::exception& e) {
-      log_.warn("routes: ", e.what());
-    }
+    else
+      refused.push_back(prefix);
   }
   installed_ = std::move(now);
+  refused_ = std::move(refused);
+}
+
+void HubRoutes::retry(const std::string& iface) {
+  if (refused_.empty()) return;
+  std::vector<util::IpPrefix> still;
+  for (const auto& prefix : refused_) {
+    if (add(iface, prefix, false))
+      installed_.push_back(prefix);
+    else
+      still.push_back(prefix);
+  }
+  refused_ = std::move(still);
+}
+
+bool HubRoutes::add(const std::string& iface, const util::IpPrefix& prefix, bool log_failure) {
+  try {
+    device::add_route(iface, prefix);
+    log_.info("routes: added ", util::to_string(prefix), " dev ", iface);
+    return true;
+  } catch (const std::exception& e) {
+    if (log_failure) log_.warn("routes: ", e.what(), "; trying again while it is refused");
+    return false;
+  }
 }
 
 }  // namespace tund::daemon

@@ -64,6 +64,7 @@ void Daemon::feed_watchdog() {
 void Daemon::tick_engine() {
   if (engine_stopped_) return;
   engine_->on_timer();
+  if (cfg_.hub()) routes_.retry(dev_->name());  // routes refused while the device was down
   engine_tick_.expires_after(proto::kTimerTick);
   engine_tick_.async_wait([this](std::error_code ec) {
     if (!ec) tick_engine();

@@ -232,6 +232,8 @@ void Peer::on_endpoint_up(const transport::Endpoint& endpoint) {
 
 void Peer::on_endpoint_down(const transport::Endpoint& endpoint) {
   if (endpoint_ != endpoint) return;  // a connection that was not (or no longer) the peer's
+  if (config_.public_key)             // hub (TCP): outside traffic can repeat it, so bounded
+    util::log_limited(log_, moves_, util::LogLevel::info, "client " + name() + " disconnected");
   endpoint_.reset();
   path_lost_ = true;
   unanswered_probes_ = 0;

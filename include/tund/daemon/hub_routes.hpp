@@ -24,13 +24,19 @@ class HubRoutes {
  public:
   explicit HubRoutes(util::Logger& log) : log_(log) {}
   // Adds the routes `wanted` has and removes those it no longer has. A route the kernel
-  // refuses is logged (one line each) and left out; tund goes on.
+  // refuses (the device is still down: its address is set by hand after tund starts) is
+  // logged once and tried again by retry(); tund goes on.
   void sync(const std::string& iface, std::vector<util::IpPrefix> wanted);
   void clear(const std::string& iface) { sync(iface, {}); }
+  // Tries the refused routes again (the daemon calls it every second or so).
+  void retry(const std::string& iface);
 
  private:
+  bool add(const std::string& iface, const util::IpPrefix& prefix, bool log_failure);
+
   util::Logger& log_;
   std::vector<util::IpPrefix> installed_;
+  std::vector<util::IpPrefix> refused_;  // wanted, but the kernel said no (yet)
 };
 
 }  // namespace tund::daemon

@@ -493,6 +493,12 @@ TEST_F(TcpFixture, ManyClientsConnectingTogetherAllGetInPastASmallCap) {
 // Out of descriptors (EMFILE): accepting pauses (proto::kAcceptPause) rather than failing
 // again at once, is logged once, counted, and the waiting client gets in once it works.
 TEST_F(TcpFixture, OutOfDescriptorsPausesAcceptingAndLogsOnce) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs descriptors of its own (its type checks read the
+  // process's maps) and reports a false error when it has none; the normal build runs it,
+  // and tests/e2e/test_hostile_fd_exhaustion.sh runs the daemon out of descriptors.
+  GTEST_SKIP() << "no descriptor to spare for the sanitizer runtime";
+#endif
   start_server();
   tcp::socket client(io);
   client.open(tcp::v4());
