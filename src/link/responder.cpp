@@ -341,11 +341,16 @@ Decision Responder::on_ipv6(util::ConstByteSpan frame, std::size_t l3, bool peer
   std::size_t total = kIpv6Header + load_be16(frame.data() + l3 + 4);
   if (total > config_.tunnel_mtu) {
     if (l3 + total <= frame.size() && may_report_ipv6(frame, l3))
-      return icmp6_too_big(frame, l3, now);
+      return icmp6_error(frame, l3, 2, 0, static_cast<std::uint32_t>(config_.tunnel_mtu), now);
     ++stats_.dropped_too_big;
     return Decision::drop;
   }
-  return peer_up ? Decision::forward : Decision::drop;
+  if (peer_up) return Decision::forward;
+  // No peer for it: "address unreachable" (RFC 4443 3.1, code 3), as ICMP's host
+  // unreachable for IPv4; rate-limited and never about an error or a multicast packet.
+  if (l3 + total <= frame.size() && may_report_ipv6(frame, l3))
+    return icmp6_error(frame, l3, 1, 3, 0, now);
+  return Decision::drop;
 }
 
 // Packet Too Big is the one ICMPv6 error allowed for multicast (RFC 4443 2.4(e.3)), but it
@@ -365,8 +370,8 @@ bool Responder::may_report_ipv6(util::ConstByteSpan frame, std::size_t l3) const
   return true;
 }
 
-Decision Responder::icmp6_too_big(util::ConstByteSpan frame, std::size_t l3,
-                                  Clock::time_point now) {
+Decision Responder::icmp6_error(util::ConstByteSpan frame, std::size_t l3, std::uint8_t type,
+                                std::uint8_t code, std::uint32_t param, Clock::time_point now) {
   if (!allow_error(now)) return Decision::drop;
   const std::byte* orig = frame.data() + l3;
   std::size_t total = kIpv6Header + load_be16(orig + 4);
@@ -382,8 +387,9 @@ Decision Responder::icmp6_too_big(util::ConstByteSpan frame, std::size_t l3,
   std::copy(orig + 24, orig + 40, ip + 8);  // from the address the packet was for
   std::copy(orig + 8, orig + 24, ip + 24);  // back to its sender
   std::byte* icmp = ip + kIpv6Header;
-  icmp[0] = std::byte{2};  // packet too big
-  util::store_be32(icmp + 4, static_cast<std::uint32_t>(config_.tunnel_mtu));
+  icmp[0] = std::byte{type};
+  icmp[1] = std::byte{code};
+  util::store_be32(icmp + 4, param);
   std::copy(orig, orig + quoted, icmp + kIcmpHeader);
   // Checksum over the pseudo-header (source, destination, length, next header) + message.
   std::uint32_t sum = checksum_add(0, {ip + 8, 32});
@@ -392,7 +398,10 @@ Decision Responder::icmp6_too_big(util::ConstByteSpan frame, std::size_t l3,
   tail[7] = std::byte{kProtoIcmp6};
   sum = checksum_add(sum, tail);
   store_be16(icmp + 2, checksum_finish(checksum_add(sum, {icmp, kIcmpHeader + quoted})));
-  ++stats_.too_big_sent;
+  if (type == 2)
+    ++stats_.too_big_sent;
+  else
+    ++stats_.unreachable_sent;
   return Decision::reply;
 }
 

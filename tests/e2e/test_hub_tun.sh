@@ -136,8 +136,7 @@ for proto in udp tcp; do
   check_unreachable "$proto"
   [ "$proto" = udp ] && check_roaming "$proto"
   check_routes "$proto"
-  # ICMPv6 unreachable from the link responder arrives with issue 15 (IPv6 on the link):
-  # check_unreachable6 "$proto"
+  check_unreachable6 "$proto"
   hub_down $N
   ip -n "$NS_S" route show 10.99.1.0/24 | grep -q . && fail "$proto: the hub left its route behind"
   # The roamed client gets its first address back for the next round (the roamed one

@@ -114,7 +114,10 @@ class Responder {
                       std::size_t total);
   Decision icmp4_error(util::ConstByteSpan frame, std::size_t l3, std::uint8_t type,
                        std::uint8_t code, std::uint16_t mtu, Clock::time_point now);
-  Decision icmp6_too_big(util::ConstByteSpan frame, std::size_t l3, Clock::time_point now);
+  // RFC 4443: type 1 (destination unreachable, `param` 0) or 2 (packet too big, `param`
+  // the MTU), quoting as much of the packet as fits in the IPv6 minimum MTU.
+  Decision icmp6_error(util::ConstByteSpan frame, std::size_t l3, std::uint8_t type,
+                       std::uint8_t code, std::uint32_t param, Clock::time_point now);
   bool allow_error(Clock::time_point now);
   bool subnet_broadcast(const std::byte* address) const;
   // `ihl`, `total`: the checked header length and total length of the packet at l3.

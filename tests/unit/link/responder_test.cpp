@@ -231,6 +231,38 @@ TEST_F(ResponderTest, PacketTooBigForIpv6) {
   EXPECT_EQ(checksum_finish(checksum_add(sum, bytes(reply).subspan(40, 1240))), 0);
 }
 
+// No peer up for an IPv6 destination: ICMPv6 "address unreachable" back to the sender,
+// quoting the packet, with a valid checksum.
+TEST_F(ResponderTest, AddressUnreachableForIpv6WithoutAPeer) {
+  Responder r(config(false));
+  Bytes v6(104, 0);
+  v6[0] = 0x60;
+  v6[5] = 104 - 40;
+  v6[6] = 58;
+  v6[7] = 64;
+  v6[40] = 128;  // an echo request: not an error, so it may be reported
+  Bytes src = hex("fd000000000000000000000000000002"),
+        dst = hex("fd000000000000000000000000000063");
+  std::copy(src.begin(), src.end(), v6.begin() + 8);
+  std::copy(dst.begin(), dst.end(), v6.begin() + 24);
+  EXPECT_EQ(r.on_device_frame(bytes(v6), true, now), Decision::forward);
+  ASSERT_EQ(r.on_device_frame(bytes(v6), false, now), Decision::reply);
+  Bytes reply = reply_of(r);
+  ASSERT_EQ(reply.size(), 40u + 8u + 104u);
+  EXPECT_EQ(Bytes(reply.begin() + 24, reply.begin() + 40), src);
+  EXPECT_EQ(reply[40], 1);  // destination unreachable
+  EXPECT_EQ(reply[41], 3);  // address unreachable
+  EXPECT_EQ(Bytes(reply.begin() + 48, reply.end()), v6);
+  std::uint32_t sum = checksum_add(0, bytes(reply).subspan(8, 32));
+  std::uint8_t tail[8] = {0, 0, 0, 8 + 104, 0, 0, 0, 58};
+  sum = checksum_add(sum, util::as_bytes(tail, 8));
+  EXPECT_EQ(checksum_finish(checksum_add(sum, bytes(reply).subspan(40))), 0);
+  EXPECT_EQ(r.stats().unreachable_sent, 1u);
+  Bytes multicast = v6;
+  multicast[24] = 0xff;  // never about a packet to a group
+  EXPECT_EQ(r.on_device_frame(bytes(multicast), false, now), Decision::drop);
+}
+
 TEST_F(ResponderTest, MalformedProbesAreNeverAnswered) {
   Responder r(config(false));
   auto expect_ignored = [&](Bytes p, const char* what) {
