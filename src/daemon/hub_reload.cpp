@@ -96,7 +96,11 @@ void Daemon::report_hub_peers() {
     if (peer->up()) ++up;
     log_.info(format_peer_stats(*peer));
   }
-  const auto& dropped = engine_->stats().dropped;
+  const auto& stats = engine_->stats();
+  const auto& dropped = stats.dropped;
+  if (cfg_.device == config::DeviceKind::tap)
+    log_.info("switch: macs ", engine_->macs_learned(), " moves ", stats.mac_moves,
+              " refused-sources ", stats.mac_refused);
   log_.info("hub: ", engine_->peers().size(), " peers, ", up, " up; dropped: spoofed ",
             dropped[tunnel::Drop::spoofed], " queue-full ", dropped[tunnel::Drop::queue_full],
             " link-local ", dropped[tunnel::Drop::link_local]);

@@ -69,9 +69,10 @@ std::vector<std::string> key_warnings(const config::Config& cfg, const KeyMateri
                        "--peer-key is this side's own public key: the server needs a key pair "
                        "of its own");
   if (std::find(keys.allowed.begin(), keys.allowed.end(), keys.public_key) != keys.allowed.end())
-    warnings.push_back(
-        "--allow/--allow-file: the allowed keys include the server's own public "
-        "key: a client holding the server's private key may connect");
+    warnings.push_back(std::string(cfg.hub() ? "--peers-dir: a peer file holds"
+                                             : "--allow/--allow-file: the allowed keys include") +
+                       " the server's own public key: a client holding the server's private "
+                       "key may connect");
   return warnings;
 }
 

@@ -80,7 +80,9 @@ void Engine::route_from_device(util::ConstByteSpan frame) {
 void Engine::switch_frame(PortId ingress, util::ConstByteSpan frame) {
   if (frame.size() < util::kEthernetHeader) return stats_.dropped.add(Drop::malformed);
   auto now = clock_.now();
-  macs_.learn(source_mac(frame), ingress, now);
+  Learned learned = macs_.learn(source_mac(frame), ingress, now);
+  if (learned == Learned::moved) ++stats_.mac_moves;
+  if (learned == Learned::refused) ++stats_.mac_refused;
   Forward where = forward(macs_, destination_mac(frame), ingress, now);
   if (where.kind == Forward::Kind::drop) return;
   if (where.kind == Forward::Kind::one_port) {

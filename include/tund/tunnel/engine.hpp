@@ -79,6 +79,9 @@ struct EngineStats {
   std::uint64_t received_above_mtu = 0;  // delivered, though larger than our MTU
   std::uint64_t largest_received = 0;    // the largest such packet (IP bytes)
   DropCounters dropped;                  // by reason (drop.hpp)
+  // TAP hub switch: source MACs that moved to another port (roaming, or a loop), and
+  // frames whose source MAC cannot be learned (group or all-zero).
+  std::uint64_t mac_moves = 0, mac_refused = 0;
 };
 
 // What the engine is built from. Everything referenced outlives the engine.
@@ -119,6 +122,8 @@ class Engine final : private transport::Receiver,
   // Not in hub mode: the one peer.
   const Peer& peer() const { return *peers_.front(); }
   bool hub() const { return hub_; }
+  // TAP hub: MACs in the switch's table now (expired ones not yet swept included).
+  std::size_t macs_learned() const { return macs_.size(); }
   // Every peer (one, or the hub's, in the order they were added).
   const std::vector<std::unique_ptr<Peer>>& peers() const { return peers_; }
   // Handshake counters: the identity's and every session's, summed.

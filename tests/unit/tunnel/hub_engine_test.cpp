@@ -244,5 +244,22 @@ TEST_F(HubEngine, TapFloodsBroadcastsAndSendsLearnedUnicastToOnePort) {
   EXPECT_EQ(received(2), 1u);
 }
 
+// A MAC that shows up behind another peer moves there (counted), and frames to it follow.
+TEST_F(HubEngine, TapAMacMovesToItsNewestSender) {
+  build(device::LinkLayer::ethernet);
+  ASSERT_TRUE(all_up());
+  clients[0].device->inject(ethernet(1, kBroadcast));
+  pass(250ms);
+  clients[2].device->inject(ethernet(1, kBroadcast));  // MAC 1 is now behind c2
+  pass(250ms);
+  EXPECT_EQ(hub->stats().mac_moves, 1u);
+  EXPECT_EQ(hub->macs_learned(), 1u);
+  auto before0 = received(0), before2 = received(2);
+  hub_dev->inject(ethernet(9, mac_of(1)));
+  pass(250ms);
+  EXPECT_EQ(received(0), before0);
+  EXPECT_EQ(received(2), before2 + 1);
+}
+
 }  // namespace
 }  // namespace tund::testing
