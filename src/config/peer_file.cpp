@@ -80,8 +80,10 @@ void take_allowed_ips(PeerSpec& peer, const std::string& value, int line, const 
 }
 
 void take_keepalive(PeerSpec& peer, const std::string& value, const std::string& at) {
-  std::string range =
-      "(" + std::to_string(kMinKeepalive) + "-" + std::to_string(kMaxKeepalive) + ")";
+  // Appended: GCC 12 -O3 reports a false -Wrestrict for "(" + std::to_string(...).
+  std::string range = "(";
+  range.append(std::to_string(kMinKeepalive)).append("-");
+  range.append(std::to_string(kMaxKeepalive)).append(")");
   if (value.empty() ||
       !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
     throw ConfigFileError(at + ": keepalive: '" + value + "' is not a number " + range);

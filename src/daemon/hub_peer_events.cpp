@@ -11,8 +11,10 @@ namespace {
 
 std::string allowed_ips_text(const config::PeerSpec& peer) {
   std::string text;
-  for (const auto& prefix : peer.allowed_ips)
-    text += (text.empty() ? "" : " ") + util::to_string(prefix);
+  for (const auto& prefix : peer.allowed_ips) {
+    if (!text.empty()) text += ' ';
+    text += util::to_string(prefix);
+  }
   return text;
 }
 

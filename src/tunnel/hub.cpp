@@ -14,7 +14,10 @@ std::map<crypto::Key, const HubPeerSpec*> by_key(const std::vector<HubPeerSpec>&
 
 std::string join(const std::vector<std::string>& names) {
   std::string text;
-  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+  for (const auto& n : names) {
+    if (!text.empty()) text += ", ";
+    text += n;
+  }
   return text;
 }
 
