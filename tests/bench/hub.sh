@@ -72,12 +72,15 @@ scale_row() {
   sleep 1
   idle_rss=$(rss_kib "$HUB_PID")
   idle_fds=$(fd_count "$HUB_PID")
+  # Emptied here, not by the redirection below: that happens in the background child, and
+  # the wait could meanwhile read the previous row's line.
+  : >"$WORK/swarm.log"
   ip netns exec "$NS_S" "$SWARM" run --server 127.0.0.1 "${udp[@]}" --dir "$WORK/swarm" \
     --count "$n" --server-key "$WORK/hub.pub" --source-net 127.66.0.0/16 --ping "$HUB_NET4.1" \
     --interval 5 >"$WORK/swarm.log" 2>&1 &
   local swarm=$!
   PIDS+=("$swarm")
-  if wait_until 60 grep -q "clients have a session" "$WORK/swarm.log"; then
+  if wait_until 60 grep -q "clients have a session after [0-9]* ms" "$WORK/swarm.log"; then
     ms=$(sed -n 's/.*have a session after \([0-9]*\) ms.*/\1/p' "$WORK/swarm.log")
   else
     ms=">60000"
