@@ -86,12 +86,12 @@ void Engine::switch_frame(PortId ingress, util::ConstByteSpan frame) {
   Forward where = forward(macs_, destination_mac(frame), ingress, now);
   if (where.kind == Forward::Kind::drop) return;
   if (where.kind == Forward::Kind::one_port) {
-    if (where.port == kDevicePort) return deliver(frame);
+    if (where.port == kDevicePort) return deliver_plausible(frame);
     Peer* peer = peer_by_id(where.port);
     if (peer && peer->up()) return send_to(*peer, frame);
     return stats_.dropped.add(Drop::no_peer);
   }
-  if (where.sends_to(kDevicePort)) deliver(frame);
+  if (where.sends_to(kDevicePort)) deliver_plausible(frame);
   for (auto& peer : peers_)
     if (peer->up() && where.sends_to(peer->id())) send_to(*peer, frame);
 }
@@ -161,7 +161,7 @@ void Engine::wait_for_backlog() {
 
 void Engine::deliver_from(Peer& peer, util::ConstByteSpan frame) {
   if (!hub_ || frame.empty()) return deliver(frame);
-  if (!plausible_frame(frame, device_.link_layer())) return deliver(frame);  // counted there
+  if (stopped_ || !plausible(frame)) return;  // checked once: the paths below take it as is
   if (ethernet_) return switch_frame(peer.id(), frame);
   // A client's kernel speaks IPv6 link-local on its tunnel (router solicitations to
   // ff02::2): not spoofing, but no peer's allowed-ips can hold fe80::/10 (every client may
@@ -175,7 +175,7 @@ void Engine::deliver_from(Peer& peer, util::ConstByteSpan frame) {
              describe_frame(frame, device_.link_layer()) + " (source outside its allowed-ips)";
     });
   }
-  deliver(frame);
+  deliver_plausible(frame);
 }
 
 bool Engine::source_allowed(const Peer& peer, util::ConstByteSpan packet) const {

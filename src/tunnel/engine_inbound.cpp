@@ -153,13 +153,20 @@ void Engine::on_receive_batch_end() {
 }
 
 void Engine::deliver(util::ConstByteSpan frame) {
-  if (frame.empty() || stopped_) return;
-  if (!plausible_frame(frame, device_.link_layer())) {
-    stats_.dropped.add(Drop::malformed);
-    complain("dropped a received frame that is not a valid packet: " +
-             describe_frame(frame, device_.link_layer()));
-    return;
-  }
+  if (frame.empty() || stopped_ || !plausible(frame)) return;
+  deliver_plausible(frame);
+}
+
+// Counts and logs (bounded) a frame that cannot be a packet of the link's kind.
+bool Engine::plausible(util::ConstByteSpan frame) {
+  if (plausible_frame(frame, device_.link_layer())) return true;
+  stats_.dropped.add(Drop::malformed);
+  complain("dropped a received frame that is not a valid packet: " +
+           describe_frame(frame, device_.link_layer()));
+  return false;
+}
+
+void Engine::deliver_plausible(util::ConstByteSpan frame) {
   if (log_.enabled(util::LogLevel::debug))
     log_.debug("net>dev ", describe_frame(frame, device_.link_layer()));
   note_above_mtu(frame);

@@ -206,6 +206,8 @@ class Engine final : private transport::Receiver,
   Peer* peer_for_index(std::uint32_t receiver_index);
   Peer* peer_at(const transport::Endpoint& endpoint);
   void deliver(util::ConstByteSpan frame);
+  bool plausible(util::ConstByteSpan frame);
+  void deliver_plausible(util::ConstByteSpan frame);
   bool write_to_device(util::ConstByteSpan frame);
   void device_write_failed(std::error_code ec);
   void note_above_mtu(util::ConstByteSpan frame);
