@@ -14,11 +14,16 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(
   # build
   cmake make g++ pkg-config libasio-dev libcli11-dev libsodium-dev libgtest-dev
+  # status: JSON for tund show --json, HTTP for the Prometheus endpoint
+  nlohmann-json3-dev libcpp-httplib-dev
   # fuzzing: clang with libFuzzer
   clang libclang-rt-14-dev
   # tests, demo and benchmarks: namespaces, ping, ssh, transfers, iperf3
   iproute2 iputils-ping openssh-server openssh-client socat util-linux procps iperf3 tcpdump xxd nftables iptables systemd
   libnetfilter-queue-dev
+  # status tests: the JSON schema checked (python3-jsonschema), the metrics checked by
+  # promtool and scraped by a real Prometheus server
+  python3-jsonschema prometheus
   # man pages (scdoc), completion, the Debian package (dpkg-shlibdeps, dpkg-buildflags),
   # its checks (lintian, man -w)
   scdoc bash-completion dpkg-dev lintian man-db
@@ -39,7 +44,17 @@ install_packages() {
   apt-get update -qq
   # iperf3 asks whether to start a daemon; the answer is no.
   echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packages with a service (prometheus) must not start it on this machine: the tests start
+  # their own, on loopback in a namespace. policy-rc.d(8) says no while installing, unless
+  # the machine already has its own policy.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && own_policy=1
+  fi
+  local status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [ $own_policy -eq 0 ] || rm -f $policy
+  return $status
 }
 
 build() {

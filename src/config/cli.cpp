@@ -24,7 +24,7 @@ namespace {
 
 struct RawOptions {
   bool server = false, tun = false, tap = false, debug = false, no_offload = false;
-  std::string connect, listen, transport = "tcp", config, routes = "auto";
+  std::string connect, listen, transport = "tcp", config, routes = "auto", metrics_listen;
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
 
@@ -33,7 +33,9 @@ const char* const kUsage =
     "       tund -c HOST[:PORT] -i IFNAME [OPTIONS]       client\n"
     "       tund --config FILE [OPTIONS]                  options from FILE too\n"
     "       tund genkey|genpsk > KEY_FILE                 a new private key / preshared key\n"
-    "       tund pubkey < PRIVATE_KEY_FILE                its public key\n";
+    "       tund pubkey < PRIVATE_KEY_FILE                its public key\n"
+    "       tund show [IFNAME] [--json|--dump|--prometheus]  a running tund's status\n"
+    "       tund reload IFNAME | tund disconnect IFNAME PEER  control a running tund\n";
 
 // "Usage:" in --help shows the modes and the key commands, not only [OPTIONS].
 class Formatter : public CLI::Formatter {
@@ -154,6 +156,15 @@ void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->type_name("USER");
   app.add_option("--group", cfg.group, "switch to GROUP (default: USER's group)")
       ->type_name("GROUP");
+  app.add_option("--control-socket", cfg.control_socket,
+                 "the control socket for tund show (default /run/tund/IFNAME.sock)")
+      ->type_name("PATH");
+  app.add_option("--control-group", cfg.control_group,
+                 "this group may use the control socket too (show; default: root only)")
+      ->type_name("GROUP");
+  app.add_option("--metrics-listen", raw.metrics_listen,
+                 "serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9586; default off)")
+      ->type_name("ADDR:PORT");
   app.add_option("--config", raw.config,
                  "read options from FILE, name = value a line (the command line wins)")
       ->type_name("FILE");
@@ -171,7 +182,8 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
     if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-const std::set<std::string> kPaths = {"private-key", "psk", "allow-file", "peers-dir"};
+const std::set<std::string> kPaths = {"private-key", "psk", "allow-file", "peers-dir",
+                                      "control-socket"};
 const std::set<std::string> kKeysOrPaths = {"peer-key", "allow"};
 const std::set<std::string> kRepeatable = {"allow", "allow-file"};
 // Options that exclude each other: one given on the command line drops the file's choice.
@@ -520,6 +532,21 @@ void take_endpoint(Config& cfg, const RawOptions& raw) {
   (server ? cfg.listen : cfg.remote_host) = hp.host;
 }
 
+// --metrics-listen ADDR:PORT: an address of this host and a port, both required.
+void take_metrics_listen(Config& cfg, const RawOptions& raw) {
+  if (raw.metrics_listen.empty()) return;
+  HostPort hp;
+  check(cfg.sources, "metrics-listen", host_port_error(raw.metrics_listen, hp));
+  if (!hp.port)
+    fail(cfg.sources, "metrics-listen",
+         "--metrics-listen: '" + raw.metrics_listen +
+             "' has no port (give ADDR:PORT, e.g. 127.0.0.1:9586)");
+  check(cfg.sources, "metrics-listen", ip_error(hp.host));
+  check(cfg.sources, "metrics-listen", listen_address_error(hp.host));
+  cfg.metrics_host = hp.host;
+  cfg.metrics_port = *hp.port;
+}
+
 // Options that are accepted but change nothing in this combination: one warning each.
 std::vector<std::string> idle_options(const Config& cfg) {
   const Sources& s = cfg.sources;
@@ -603,6 +630,7 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.routes = raw.routes == "off" ? Routes::off : Routes::automatic;
   check_combinations(cfg, raw);
   take_endpoint(cfg, raw);
+  take_metrics_listen(cfg, raw);
   check_values(cfg);
   for (const auto& list : {idle_options(cfg), link_warnings(cfg)})
     cfg.warnings.insert(cfg.warnings.end(), list.begin(), list.end());

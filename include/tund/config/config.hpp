@@ -110,6 +110,13 @@ struct Config {
   std::string up_command, down_command;
   // Privileges: switch to this user/group once the device and socket are open.
   std::string user, group;
+  // Status (docs/CONTROL.md): the control socket's path (empty: /run/tund/IFACE.sock) and
+  // the group that may use it (empty: root only); the Prometheus endpoint
+  // (--metrics-listen ADDR:PORT; empty host: off).
+  std::string control_socket;
+  std::string control_group;
+  std::string metrics_host;  // an IP address literal, no brackets
+  std::uint16_t metrics_port = 0;
 
   // Where each value came from, and the options that do nothing in this combination (one
   // line each, already located; the daemon logs them as warnings at start).
