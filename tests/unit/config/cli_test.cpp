@@ -126,3 +126,44 @@ TEST(Cli, AddressesAreCheckedBeforeStartUp) {
 
 }  // namespace
 }  // namespace tund::config
+
+namespace tund::config {
+namespace {
+
+// Issue 14: the status options. --metrics-listen needs an address of this host and a port.
+TEST(Cli, MetricsListenTakesAnAddressAndAPort) {
+  Config v4 = parse_ok({"-s", "-i", "tun3", "--metrics-listen", "127.0.0.1:9586"});
+  EXPECT_EQ(v4.metrics_host, "127.0.0.1");
+  EXPECT_EQ(v4.metrics_port, 9586);
+  Config v6 = parse_ok({"-c", "198.18.0.1", "-i", "tun3", "--metrics-listen", "[::1]:9100"});
+  EXPECT_EQ(v6.metrics_host, "::1");
+  EXPECT_EQ(v6.metrics_port, 9100);
+  Config off = parse_ok({"-s", "-i", "tun3"});
+  EXPECT_TRUE(off.metrics_host.empty()) << "off by default";
+  EXPECT_EQ(off.metrics_port, 0);
+}
+
+TEST(Cli, MetricsListenRefusesWhatCannotBeListenedOn) {
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "127.0.0.1"}, "has no port");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "[::1]"}, "has no port");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "localhost:9586"},
+               "is not an IPv4 or IPv6 address");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "224.0.0.1:9586"},
+               "not a local unicast address");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "127.0.0.1:0"}, "--metrics-listen");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", "127.0.0.1:70000"}, "--metrics-listen");
+  expect_error({"-s", "-i", "tun3", "--metrics-listen", ""}, "an empty value");
+}
+
+TEST(Cli, ControlSocketAndGroupAreTaken) {
+  Config c = parse_ok(
+      {"-s", "-i", "tun3", "--control-socket", "/tmp/x/tun3.sock", "--control-group", "tundctl"});
+  EXPECT_EQ(c.control_socket, "/tmp/x/tun3.sock");
+  EXPECT_EQ(c.control_group, "tundctl");
+  Config d = parse_ok({"-s", "-i", "tun3"});
+  EXPECT_TRUE(d.control_socket.empty()) << "empty: the default /run/tund/IFACE.sock";
+  EXPECT_TRUE(d.control_group.empty());
+}
+
+}  // namespace
+}  // namespace tund::config

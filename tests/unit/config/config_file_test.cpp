@@ -212,3 +212,32 @@ TEST(ConfigFile, ExampleConfigsParse) {
 
 }  // namespace
 }  // namespace tund::config
+
+namespace tund::config {
+namespace {
+
+// A relative control-socket in a config file is relative to the file's directory, like
+// every other path in it (tund.conf(5)); metrics-listen errors name the line.
+TEST(ConfigFile, StatusKeys) {
+  std::string dir = ::testing::TempDir();
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::string path = dir + "/tund-status.conf";
+  std::ofstream(path) << "server = true\niface = t1\ncontrol-socket = run/t1.sock\n"
+                         "control-group = users\nmetrics-listen = 127.0.0.1:9586\n";
+  auto r = parse_command_line({"--config", path});
+  ASSERT_TRUE(std::holds_alternative<Config>(r)) << std::get<CliExit>(r).output;
+  const Config& c = std::get<Config>(r);
+  EXPECT_EQ(c.control_socket, dir + "/run/t1.sock");
+  EXPECT_EQ(c.control_group, "users");
+  EXPECT_EQ(c.metrics_port, 9586);
+  std::ofstream(path) << "server = true\niface = t1\nmetrics-listen = 127.0.0.1\n";
+  auto bad = parse_command_line({"--config", path});
+  ASSERT_TRUE(std::holds_alternative<CliExit>(bad));
+  EXPECT_EQ(std::get<CliExit>(bad).output,
+            "tund: error: " + path +
+                " line 3: --metrics-listen: '127.0.0.1' has no port (give ADDR:PORT, e.g. "
+                "127.0.0.1:9586)\n");
+}
+
+}  // namespace
+}  // namespace tund::config
