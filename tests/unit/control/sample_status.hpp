@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -86,7 +87,8 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 // `input`); returns its exit status and appends what it wrote (stdout and stderr) to
 // `output`.
 inline int run_with_file(std::string command, const std::string& input, std::string& output) {
-  std::string path = testing::TempDir() + "tund_control_test_input";
+  // Unique per process: ctest runs the tests of one binary as parallel processes.
+  std::string path = testing::TempDir() + "tund_control_test_" + std::to_string(getpid());
   std::ofstream(path) << input;
   command.replace(command.find("{}"), 2, path);
   command += " 2>&1";
