@@ -81,8 +81,8 @@ std::string encode_error_reply(const std::string& error);
 
 struct Reply {
   bool ok = false;
-  std::string error;                      // !ok
-  std::string message;                    // ok: reload/disconnect
+  std::string error;    // !ok
+  std::string message;  // ok: reload/disconnect
   std::optional<InterfaceStatus> status;  // ok: show
 };
 // Throws ProtocolError for a reply of another protocol version, a missing status, a
