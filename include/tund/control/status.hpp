@@ -46,6 +46,8 @@ struct PeerStatus {
   std::uint64_t queued = 0;            // hub: frames waiting in its outbound queue now
   std::string cipher;                  // "ChaCha20-Poly1305", "AES-256-GCM"; "none": plaintext
   Counters dropped;  // by reason: "spoofed", "queue_full" (hub); all present, 0 included
+
+  bool operator==(const PeerStatus&) const = default;  // tests and the fuzz round trip
 };
 
 struct InterfaceStatus {
@@ -78,9 +80,13 @@ struct InterfaceStatus {
   //   "switch":    (TAP hub) macs_learned, mac_moves, mac_refused
   std::map<std::string, Counters> counters;
   std::vector<PeerStatus> peers;  // hub: every peer file's peer, by name; else the one peer
+
+  bool operator==(const InterfaceStatus&) const = default;
 };
 
 // How many peers are up.
 std::size_t peers_up(const InterfaceStatus& status);
+// "up", "down" or "disabled" (the word every form of `tund show` uses).
+const char* state(const PeerStatus& peer);
 
 }  // namespace tund::control
