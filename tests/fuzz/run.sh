@@ -14,7 +14,7 @@ cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_frame_decoder fuzz_udp_message fuzz_secure_session
                                       fuzz_link_responder fuzz_config_file fuzz_peer_file fuzz_keys
-                                      fuzz_offload fuzz_link_events)
+                                      fuzz_offload fuzz_link_events fuzz_control)
 mkdir -p "$BUILD/artifacts"
 status=0
 passed=0
