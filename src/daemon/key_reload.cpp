@@ -79,7 +79,8 @@ std::string KeyReloader::reload(const std::string& cause) {
         util::LogLevel::warn,
         std::string("keeping the current keys, the key files have a problem: ") + e.what());
   }
-  std::string done = "reloaded the key files for new handshakes: " + describe_changes(fresh);
+  std::string done = "reloaded the key files for new handshakes: ";
+  done += describe_changes(fresh);
   log_.info(cause, ": ", done);
   // After the line above: a session this ends is logged as a consequence of the reload.
   if (sessions_changed_) sessions_changed_(fresh.peer_public);
