@@ -7,11 +7,11 @@
 // 2 * kMetricsTimeout (httplib's timeouts are per read: without it a scraper trickling one
 // header byte a second would hold a thread for good); two worker threads and at most 8
 // accepted connections waiting for them (more wait in the kernel's listen backlog, not in
-// tund: 1000 connections at once hold at most 11 descriptors and 4 threads); keep-alive
-// for 5 requests or 1 s idle; a request body over 4 KiB or a long header refused by the
-// library's limits; any other path is 404, any other method 405 (HEAD is answered as GET).
-// The port is bound without SO_REUSEPORT (httplib's default), so a second tund on the
-// same port fails to start instead of sharing the scrapes.
+// tund: 1000 connections at once hold at most 11 sockets, 22 descriptors with the
+// deadlines' duplicates, and 4 threads); keep-alive for 5 requests or 1 s idle; a
+// request body over 4 KiB or a long header refused by the library's limits; any other path is 404,
+// any other method 405 (HEAD is answered as GET). The port is bound without SO_REUSEPORT (httplib's
+// default), so a second tund on the same port fails to start instead of sharing the scrapes.
 // Thread-safety: start() and stop() from the daemon's thread; `snapshot` is called from
 // the server's threads and must be safe there (it may return nullopt: the answer is 503).
 // Nothing here logs from the server's threads (the daemon's Logger is single-threaded).
