@@ -75,7 +75,10 @@ class ConnectionDeadlines {
  public:
   explicit ConnectionDeadlines(const sockaddr_storage& bound)
       : bound_(bound), watchdog_([this] { watch(); }) {}
-  ~ConnectionDeadlines() { stop(); }
+  ~ConnectionDeadlines() {
+    stop();
+    for (const Tracked& t : tracked_) ::close(t.dup);  // none once every job has run
+  }
   ConnectionDeadlines(const ConnectionDeadlines&) = delete;
   ConnectionDeadlines& operator=(const ConnectionDeadlines&) = delete;
 
@@ -312,7 +315,7 @@ void MetricsServer::start() {
   s.set_up();
   errno = 0;
   int got = s.port == 0 ? s.server.bind_to_any_port(s.host)
-                          : (s.server.bind_to_port(s.host, s.port) ? s.port : -1);
+                        : (s.server.bind_to_port(s.host, s.port) ? s.port : -1);
   if (got <= 0) {
     int e = errno;
     throw std::runtime_error(listen_text(s.host, s.port) + ": " +
