@@ -19,6 +19,7 @@
 #include "tund/daemon/control_server.hpp"
 #include "tund/daemon/hub_routes.hpp"
 #include "tund/daemon/key_reload.hpp"
+#include "tund/daemon/metrics_server.hpp"
 #include "tund/daemon/peer_hooks.hpp"
 #include "tund/daemon/privileges.hpp"
 #include "tund/daemon/signals.hpp"
@@ -56,6 +57,7 @@ class Daemon {
   std::optional<int> run_up_hook();
   std::optional<int> become_user();
   std::optional<int> start_control();
+  std::optional<int> start_metrics();
   ControlHandlers control_handlers();
   std::string disconnect(const std::string& peer);
   // lifecycle.cpp
@@ -129,6 +131,9 @@ class Daemon {
   bool device_set_up_ = false;                 // --up ran (or was due): --down runs at the end
   bool engine_stopped_ = true;
   Ending ending_ = Ending::none;
+  // --metrics-listen. Last, so it is destroyed first: its threads ask this daemon for a
+  // status (status_from_any_thread) until they are joined.
+  std::unique_ptr<MetricsServer> metrics_;
 };
 
 template <class Done>

@@ -127,6 +127,7 @@ void Daemon::on_device_failure(const std::string& why) {
 }
 
 int Daemon::shut_down() {
+  if (metrics_) metrics_->stop();  // its threads wait for this loop, which is ending
   if (control_) control_->stop();  // no more requests: the tunnel is ending
   status_line_timer_.cancel();
   if (ending_ == Ending::signal) notifier_.stopping();

@@ -181,6 +181,7 @@ std::optional<int> Daemon::start() {
   if (stop_pending()) return 0;
   if (auto status = build()) return status;
   if (auto status = start_control()) return status;
+  if (auto status = start_metrics()) return status;
   if (stop_pending()) return 0;  // nothing ran yet; closing the device undoes it
   if (auto status = run_up_hook()) return status;
   return become_user();
@@ -312,11 +313,32 @@ std::optional<int> Daemon::start_control() {
   control_ = std::make_unique<ControlServer>(io_, log_, options, control_handlers());
   try {
     control_->start();
+    log_.info("control socket ", control_->path(), " (tund show ", dev_->name(), ")");
   } catch (const std::exception& e) {
     control_.reset();
     if (!cfg_.control_socket.empty()) return start_error(e.what());
     log_.warn(e.what(), "; running without it (tund show cannot reach this tund)");
   }
+  return std::nullopt;
+}
+
+// Before --user, so a port below 1024 can be bound; its threads answer from then on, each
+// scrape asking the event loop for a status (never touching the engine themselves).
+std::optional<int> Daemon::start_metrics() {
+  if (cfg_.metrics_port == 0) return std::nullopt;
+  metrics_ = std::make_unique<MetricsServer>(cfg_.metrics_host, cfg_.metrics_port, [this] {
+    return status_from_any_thread(std::chrono::milliseconds(2000));
+  });
+  try {
+    metrics_->start();
+  } catch (const std::exception& e) {
+    metrics_.reset();
+    return start_error(e.what());
+  }
+  std::string url = cfg_.metrics_host.find(':') == std::string::npos
+                        ? cfg_.metrics_host
+                        : "[" + cfg_.metrics_host + "]";
+  log_.info("metrics on http://", url, ":", cfg_.metrics_port, "/metrics");
   return std::nullopt;
 }
 

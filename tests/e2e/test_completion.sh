@@ -75,7 +75,16 @@ check_completion() {
   expect "tund --transport=u" udp
   expect "tund --transport=" tcp udp
   expect "tund g" genkey genpsk
-  expect "tund " genkey pubkey genpsk
+  expect "tund " genkey pubkey genpsk show reload disconnect
+  expect "tund sh" show
+  expect "tund show --" --json --dump --prometheus --control-socket --help
+  expect "tund show --j" --json
+  expect "tund reload --" --control-socket --help
+  expect "tund disconnect tun0 --c" --control-socket
+  expect "tund disconnect tun0 alice " # the peer cannot be guessed; nothing after it
+  offers "tund show --control-socket $WORK/conf/a" "$WORK/conf/a.conf"
+  offers "tund show --control-socket=$WORK/conf/a" "$WORK/conf/a.conf"
+  expect "tund show --control-socket $WORK/conf/a.conf tun0 " # one interface at most
   expect "tund genkey " # the key commands take no arguments
   expect "tund -s g"    # nor are they options' neighbours
   offers "tund -i lo" lo

@@ -66,8 +66,10 @@ for command in $(help_commands); do
   has_term "$PAGE8" COMMANDS "$command" || fail "tund(8) COMMANDS lacks $command"
 done
 PRIVATE=$("$TUND_BIN" genkey) || fail "tund genkey failed"
-for command in $(terms "$PAGE8" COMMANDS); do
-  if ! out=$("$TUND_BIN" "$command" <<<"$PRIVATE") || [ -z "$out" ]; then
+for command in $(terms "$PAGE8" COMMANDS | awk '{ print $1 }'); do
+  args=()  # the control commands need a running tund: their --help must work
+  case $command in show | reload | disconnect) args=(--help) ;; esac
+  if ! out=$("$TUND_BIN" "$command" "${args[@]}" <<<"$PRIVATE") || [ -z "$out" ]; then
     fail "tund(8) documents the command '$command', which the binary does not run"
   fi
   grep -qE "tund $command" <<<"$(section_text "$PAGE8" SYNOPSIS)" || fail "the SYNOPSIS lacks tund $command"
