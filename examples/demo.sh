@@ -77,7 +77,11 @@ run ip netns exec "$CLI" ssh -i "$WORK/userkey" -o StrictHostKeyChecking=no \
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes root@10.0.0.1 \
   'echo "  hello from $(cat /proc/sys/kernel/hostname) over ssh, via $(ip -brief addr show tun3)"'
 
-say "7. What tund logged"
+say "7. What each side sees: tund show (the control socket, /run/tund/IFACE.sock)"
+run ip netns exec "$SRV" "$TUND" show tun3
+run ip netns exec "$CLI" "$TUND" show tun11 --dump
+
+say "8. What tund logged"
 sed 's/^/  server| /' "$WORK/server.log"
 sed 's/^/  client| /' "$WORK/client.log"
 say "Demo complete: ping and ssh crossed the tunnel."
