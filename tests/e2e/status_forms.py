@@ -91,7 +91,7 @@ class Problems:
 
 
 def dump_state(p):
-    return "disabled" if p.get("disabled") else ("up" if p["up"] else "down")
+    return p["state"]
 
 
 def agree_dump(doc, dump_path, probs):
