@@ -1,19 +1,23 @@
-# bash completion for tund(8): its options, their values, and the key commands.
+# bash completion for tund(8): its options, their values, the key commands and the
+# control commands (show, reload, disconnect).
 # Installed as $datadir/bash-completion/completions/tund, which bash-completion loads the
 # first time `tund` is completed; it also works sourced on its own (`. tund.bash`) in a
 # bash without the bash-completion package, with simpler file and host completion.
 # The option lists below mirror `tund --help`: tests/e2e/test_completion.sh fails when
 # they drift apart, in either direction.
 
-# The key commands: only as the first word, and they take no arguments.
-_tund_commands=(genkey pubkey genpsk)
+# The commands: only as the first word. The key commands take no arguments; the control
+# commands take an interface (one with a control socket in /run/tund) and a few options.
+_tund_key_commands=(genkey pubkey genpsk)
+_tund_control_commands=(show reload disconnect)
+_tund_commands=("${_tund_key_commands[@]}" "${_tund_control_commands[@]}")
 
 # Every option of `tund --help`, long and short.
 _tund_options=(-i --iface -s --server -c --connect -p --port -u --tun -a --tap
     -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
     --peer-key --allow --allow-file --psk --max-pending --peers-dir --max-peers --routes
-    --link-ip --link-mac --address --peer --up --down --user --group --config -h --help
-    -V --version)
+    --link-ip --link-mac --address --peer --up --down --user --group --control-socket
+    --control-group --metrics-listen --config -h --help -V --version)
 
 # _tund_compgen ARG...: COMPREPLY = `compgen ARG... -- "$cur"`, one reply per line (so a
 # file name with spaces stays one reply).
@@ -72,12 +76,13 @@ _tund_value() {
         --peers-dir) _tund_dirs ;;
         -i | --iface) _tund_interfaces ;;
         -c | --connect) _tund_hosts ;;
-        --config | --private-key | --peer-key | --allow | --allow-file | --psk | --up | --down)
+        --config | --private-key | --peer-key | --allow | --allow-file | --psk | --up | --down | \
+            --control-socket)
             _tund_files ;;
         --user) _tund_compgen -u ;;
-        --group) _tund_compgen -g ;;
+        --group | --control-group) _tund_compgen -g ;;
         -p | --port | --listen | --mtu | --keepalive | --max-pending | --max-peers | \
-            --link-ip | --link-mac | --address | --peer) COMPREPLY=() ;;
+            --link-ip | --link-mac | --address | --peer | --metrics-listen) COMPREPLY=() ;;
         *) return 1 ;;
     esac
     return 0
@@ -102,6 +107,43 @@ _tund_init_plain() {
     fi
 }
 
+# The interfaces of running tunds: the names of the control sockets in /run/tund.
+_tund_running() {
+    local path name names=()
+    for path in /run/tund/*.sock; do
+        [[ -S $path ]] || continue
+        name=${path##*/}
+        names+=("${name%.sock}")
+    done
+    _tund_reply "${names[@]}"
+}
+
+# tund show|reload|disconnect: their options; the interface as the first operand (the
+# peer of disconnect cannot be guessed). --control-socket's value is no operand, whether
+# written --control-socket=PATH (one word, or `=` and PATH without bash-completion) or as
+# two words.
+_tund_control() {
+    local i word operands=0
+    for ((i = 2; i < cword; i++)); do
+        word=${words[i]}
+        if [[ $word == --control-socket ]]; then
+            [[ ${words[i + 1]-} == = ]] && ((i++))
+            ((i++))
+        elif [[ $word != -* && $word != = ]]; then
+            ((operands++))
+        fi
+    done
+    if [[ $cur == -* ]]; then
+        if [[ ${words[1]} == show ]]; then
+            _tund_reply --json --dump --prometheus --control-socket --help
+        else
+            _tund_reply --control-socket --help
+        fi
+    elif ((operands == 0)); then
+        _tund_running
+    fi
+}
+
 _tund() {
     # shellcheck disable=SC2034 # split: set by _init_completion -s, kept local here
     local cur prev words cword split
@@ -116,7 +158,11 @@ _tund() {
         _tund_reply "${_tund_commands[@]}"
         return
     fi
-    [[ " ${_tund_commands[*]} " == *" ${words[1]} "* ]] && return  # they take no arguments
+    [[ " ${_tund_key_commands[*]} " == *" ${words[1]} "* ]] && return  # no arguments
+    if [[ " ${_tund_control_commands[*]} " == *" ${words[1]} "* ]]; then
+        _tund_control
+        return
+    fi
     [[ $cur == -* ]] && _tund_reply "${_tund_options[@]}"
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tund/config/cli.hpp"
+#include "tund/daemon/control_client.hpp"
 #include "tund/daemon/daemon.hpp"
 #include "tund/daemon/keytool.hpp"
 #include "tund/daemon/signals.hpp"
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
   // The key commands are filters, which Ctrl-C may end; the daemon is not.
   if (!args.empty() && tund::daemon::is_key_command(args[0]))
     return tund::daemon::run_key_command(args);
+  // The control commands are clients of a running tund: short-lived, Ctrl-C ends them.
+  if (!args.empty() && tund::daemon::is_control_command(args[0]))
+    return tund::daemon::run_control_command(args);
   // A SIGINT/SIGTERM/SIGHUP from here on waits for the daemon's handlers instead of killing
   // tund by its default action (daemon/signals.hpp).
   tund::daemon::block_daemon_signals();

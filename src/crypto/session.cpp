@@ -140,6 +140,11 @@ std::optional<Key> Session::peer_key() const {
   return current_->peer;
 }
 
+std::optional<Time> Session::last_handshake() const {
+  if (!current_) return std::nullopt;
+  return current_->created;
+}
+
 bool Session::usable(const Keypair& k, Time now) const {
   return now - k.created < config_.reject_after_time &&
          k.send_counter < config_.rekey_after_messages + proto::kRejectAfterMessagesMargin;

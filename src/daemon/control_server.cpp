@@ -1,1 +1,372 @@
-// placeholder: being written (issue 14)
+// The control socket's server side (control_server.hpp): binding safely (never stealing a
+// live socket, never leaving a wider mode than asked), then one request per connection,
+// bounded in size, time and number of connections. Nothing here can stop the daemon: an
+// error on the socket or in a handler becomes an error reply or a closed connection, a
+// counter and (rate-limited) a log line.
+#include "tund/daemon/control_server.hpp"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+namespace tund::daemon {
+namespace {
+
+using asio::local::stream_protocol;
+
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
+
+// getgrnam_r with a buffer that grows on ERANGE (group files with many members).
+}  // namespace
+
+gid_t control_group_id(const std::string& name, const std::string& prefix) {
+  std::vector<char> buffer(1024);
+  group entry{};
+  group* found = nullptr;
+  int error;
+  while ((error = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
+             ERANGE &&
+         buffer.size() < (1u << 20))
+    buffer.resize(buffer.size() * 2);
+  if (error != 0)
+    throw std::runtime_error(prefix + "cannot look up group '" + name + "': " + errno_text(error));
+  if (!found) throw std::runtime_error(prefix + "no group '" + name + "'");
+  return entry.gr_gid;
+}
+
+namespace {
+
+void make_directory(const std::string& path, const std::string& prefix) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  // chmod: mkdir(2) applies the umask (the unit's UMask=0077), and clients must reach in.
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    (void)::chmod(dir.c_str(), 0755);
+    return;
+  }
+  if (errno == EEXIST) return;
+  throw std::runtime_error(prefix + "cannot make directory " + dir + ": " + errno_text(errno));
+}
+
+// Is someone listening on the socket file at `path`? ECONNREFUSED: nobody (a killed
+// tund's file); connected, or EAGAIN (its backlog is full): yes.
+bool someone_listens(const std::string& path, const std::string& prefix) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw std::runtime_error(prefix + errno_text(errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int error = rc == 0 ? 0 : errno;
+  ::close(fd);
+  if (error == 0 || error == EAGAIN) return true;
+  if (error == ECONNREFUSED) return false;
+  throw std::runtime_error(prefix + errno_text(error));
+}
+
+// A socket file left by a tund that is gone is removed; a live one, or a file that is not
+// a socket, is refused.
+void clear_stale(const std::string& path, const std::string& prefix) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw std::runtime_error(prefix + errno_text(errno));
+  }
+  if (!S_ISSOCK(st.st_mode))
+    throw std::runtime_error(prefix + "exists and is not a socket; not touching it");
+  if (someone_listens(path, prefix))
+    throw std::runtime_error(prefix +
+                             "another tund is listening on it (give --control-socket PATH)");
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error(prefix + "cannot remove the stale socket: " + errno_text(errno));
+}
+
+// Bound with umask 0177 so the file is never, even briefly, wider than 0600 (bind(2)
+// applies the umask to a socket file; the daemon is single-threaded at start-up).
+void bind_private(stream_protocol::acceptor& acceptor, const std::string& path) {
+  acceptor.open();
+  mode_t before = ::umask(0177);
+  std::error_code ec;
+  acceptor.bind(stream_protocol::endpoint(path), ec);
+  ::umask(before);
+  if (ec) throw std::system_error(ec);
+  // A full backlog would make a client's connect(2) wait, not fail: room for a burst,
+  // which the accept loop then refuses past kMaxControlClients.
+  acceptor.listen();
+}
+
+}  // namespace
+
+std::string default_control_socket(const std::string& iface) {
+  std::string path = kControlDirectory;
+  path += "/";
+  path += iface;
+  path += ".sock";
+  return path;
+}
+
+struct Connection;
+
+struct ControlServer::State : std::enable_shared_from_this<ControlServer::State> {
+  State(asio::io_context& io_, util::Logger& log_, ControlOptions options_,
+        ControlHandlers handlers_)
+      : io(io_),
+        log(log_),
+        options(std::move(options_)),
+        handlers(std::move(handlers_)),
+        acceptor(io_),
+        retry(io_) {}
+
+  asio::io_context& io;
+  util::Logger& log;
+  ControlOptions options;
+  ControlHandlers handlers;
+  stream_protocol::acceptor acceptor;
+  asio::steady_timer retry;  // after an accept error (EMFILE...): no tight loop
+  ControlStats stats;
+  std::set<std::shared_ptr<Connection>> connections;
+  util::LogLimiter complaints;
+  dev_t device = 0;
+  ino_t inode = 0;
+  bool bound = false, stopped = false;
+
+  std::string prefix() const { return "control socket " + options.path + ": "; }
+  void complain(const std::string& what) { util::warn_limited(log, complaints, prefix() + what); }
+  void accept();
+  void on_accept(std::error_code ec, stream_protocol::socket socket);
+  void finished(const std::shared_ptr<Connection>& connection) { connections.erase(connection); }
+  std::string answer(const std::string& request, uid_t uid);
+  std::string run_command(const control::Request& request);
+};
+
+// One client: its request (bounded in size and time), the reply, then the end.
+struct Connection : std::enable_shared_from_this<Connection> {
+  Connection(std::shared_ptr<ControlServer::State> state_, stream_protocol::socket socket_)
+      : state(std::move(state_)), socket(std::move(socket_)), deadline(state->io) {}
+
+  std::shared_ptr<ControlServer::State> state;
+  stream_protocol::socket socket;
+  asio::steady_timer deadline;
+  std::string request, reply;
+  std::array<char, 1024> chunk{};
+  uid_t uid = static_cast<uid_t>(-1);  // unknown: may not change state
+  bool closed = false;
+
+  void start();
+  void read();
+  void on_read(std::error_code ec, std::size_t size);
+  void respond();
+  void arm_deadline();
+  void close();
+};
+
+void Connection::start() {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+    uid = cred.uid;
+  arm_deadline();
+  read();
+}
+
+void Connection::arm_deadline() {
+  deadline.expires_after(state->options.deadline);
+  deadline.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->closed) return;
+    ++self->state->stats.timed_out;
+    self->state->complain("a client took too long (uid " + std::to_string(self->uid) + "); closed");
+    self->close();
+  });
+}
+
+void Connection::read() {
+  socket.async_read_some(asio::buffer(chunk),
+                         [self = shared_from_this()](std::error_code ec, std::size_t size) {
+                           self->on_read(ec, size);
+                         });
+}
+
+// The request ends with its blank line (or the client's end of writing).
+void Connection::on_read(std::error_code ec, std::size_t size) {
+  if (closed) return;
+  request.append(chunk.data(), size);
+  if (request.size() > control::kMaxRequestBytes) {
+    ++state->stats.bad_requests;
+    state->complain("a request over " + std::to_string(control::kMaxRequestBytes) + " bytes (uid " +
+                    std::to_string(uid) + "); refused");
+    reply = control::encode_error_reply("request too large");
+    return respond();
+  }
+  // A client that goes away without a word (a liveness probe: someone_listens) is not
+  // an error; neither is one lost to a socket error.
+  bool complete =
+      request.find("\n\n") != std::string::npos || (ec == asio::error::eof && !request.empty());
+  if (ec && !complete) return close();
+  if (!complete) return read();
+  reply = state->answer(request, uid);
+  respond();
+}
+
+void Connection::respond() {
+  arm_deadline();  // the reply too has its time: a client that does not read is cut
+  asio::async_write(socket, asio::buffer(reply),
+                    [self = shared_from_this()](std::error_code, std::size_t) { self->close(); });
+}
+
+void Connection::close() {
+  if (closed) return;
+  closed = true;
+  std::error_code ignored;
+  socket.shutdown(stream_protocol::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  deadline.cancel();
+  state->finished(shared_from_this());
+}
+
+// ---- the server ---------------------------------------------------------------------------
+
+void ControlServer::State::accept() {
+  acceptor.async_accept(
+      [self = shared_from_this()](std::error_code ec, stream_protocol::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
+}
+
+void ControlServer::State::on_accept(std::error_code ec, stream_protocol::socket socket) {
+  if (stopped || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    complain("accept: " + ec.message());
+    retry.expires_after(std::chrono::milliseconds(100));
+    retry.async_wait([self = shared_from_this()](std::error_code e) {
+      if (!e && !self->stopped) self->accept();
+    });
+    return;
+  }
+  if (connections.size() >= kMaxControlClients) {
+    ++stats.refused_busy;
+    complain("more than " + std::to_string(kMaxControlClients) + " clients at once; refused one");
+    std::error_code ignored;
+    socket.close(ignored);
+  } else {
+    auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+    connections.insert(connection);
+    connection->start();
+  }
+  accept();
+}
+
+// The reply to one request; never throws (a handler's error is the reply's error line).
+std::string ControlServer::State::answer(const std::string& text, uid_t uid) {
+  try {
+    control::Request request = control::parse_request(text);
+    bool allowed = uid == 0 || uid == options.own_uid;
+    if (control::changes_state(request.command) && !allowed) {
+      ++stats.denied;
+      complain(std::string(control::name(request.command)) + " from uid " + std::to_string(uid) +
+               " refused");
+      return control::encode_error_reply(std::string("permission denied: ") +
+                                         control::name(request.command) + " needs root");
+    }
+    std::string reply = run_command(request);
+    ++stats.requests;
+    return reply;
+  } catch (const control::ProtocolError& e) {
+    ++stats.bad_requests;
+    complain(std::string("bad request (uid ") + std::to_string(uid) + "): " + e.what());
+    return control::encode_error_reply(std::string("bad request: ") + e.what());
+  } catch (const std::exception& e) {
+    ++stats.requests;
+    try {
+      return control::encode_error_reply(e.what());
+    } catch (const std::exception&) {  // a line break in the error: said without it
+      return control::encode_error_reply("the command failed");
+    }
+  }
+}
+
+std::string ControlServer::State::run_command(const control::Request& request) {
+  switch (request.command) {
+    case control::Command::show:
+      return control::encode_status_reply(handlers.show());
+    case control::Command::reload:
+      return control::encode_ok_reply(handlers.reload());
+    case control::Command::disconnect:
+      return control::encode_ok_reply(handlers.disconnect(request.peer));
+  }
+  throw std::runtime_error("unknown command");
+}
+
+ControlServer::ControlServer(asio::io_context& io, util::Logger& log, ControlOptions options,
+                             ControlHandlers handlers)
+    : state_(std::make_shared<State>(io, log, std::move(options), std::move(handlers))) {}
+
+ControlServer::~ControlServer() {
+  stop();
+}
+
+void ControlServer::start() {
+  State& s = *state_;
+  const std::string& path = s.options.path;
+  if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path))
+    throw std::runtime_error(s.prefix() + "the path is empty or too long for a Unix socket");
+  std::optional<gid_t> gid;
+  if (!s.options.group.empty()) gid = control_group_id(s.options.group, s.prefix());
+  make_directory(path, s.prefix());
+  clear_stale(path, s.prefix());
+  try {
+    bind_private(s.acceptor, path);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(s.prefix() + e.code().message());
+  }
+  s.bound = true;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) s.device = st.st_dev, s.inode = st.st_ino;
+  if (gid && (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0 ||
+              ::chmod(path.c_str(), 0660) != 0)) {
+    int error = errno;
+    stop();
+    throw std::runtime_error(s.prefix() + "cannot give it to group '" + s.options.group +
+                             "': " + errno_text(error));
+  }
+  s.accept();
+}
+
+void ControlServer::stop() {
+  State& s = *state_;
+  if (s.stopped) return;
+  s.stopped = true;
+  std::error_code ignored;
+  s.acceptor.close(ignored);
+  s.retry.cancel();
+  auto connections = s.connections;  // close() erases from the set
+  for (const auto& connection : connections) connection->close();
+  if (!s.bound) return;
+  // Only our own file: another tund may have replaced it (a restart racing this exit).
+  struct stat st {};
+  if (::lstat(s.options.path.c_str(), &st) == 0 && st.st_dev == s.device && st.st_ino == s.inode)
+    ::unlink(s.options.path.c_str());
+}
+
+const ControlStats& ControlServer::stats() const {
+  return state_->stats;
+}
+
+const std::string& ControlServer::path() const {
+  return state_->options.path;
+}
+
+}  // namespace tund::daemon

@@ -13,7 +13,11 @@ Daemon::Daemon(const config::Config& config, std::vector<std::string> args)
       signals_(
           io_, [this](int s) { on_stop_signal(s); }, [this](int) { on_sighup(); },
           [this](int) { report(); }),
-      reloader_(config, log_) {}
+      reloader_(config, log_) {
+  started_ = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+}
 
 // From here to the end, a stop signal is a clean exit: start() checks for one between its
 // steps and while it waits (name lookup, --up), serve() until it comes, shut_down() after.

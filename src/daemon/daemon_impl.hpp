@@ -5,6 +5,8 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,7 +14,9 @@
 #include <vector>
 
 #include "tund/config/config.hpp"
+#include "tund/control/status.hpp"
 #include "tund/crypto/identity.hpp"
+#include "tund/daemon/control_server.hpp"
 #include "tund/daemon/hub_routes.hpp"
 #include "tund/daemon/key_reload.hpp"
 #include "tund/daemon/peer_hooks.hpp"
@@ -28,10 +32,17 @@
 
 namespace tund::daemon {
 
+struct StatusTime;  // status_snapshot.cpp
+
 class Daemon {
  public:
   Daemon(const config::Config& config, std::vector<std::string> args);
   int run();
+  // status_snapshot.cpp. On the event-loop thread (copies counters; O(peers)).
+  control::InterfaceStatus status() const;
+  // From another thread (the metrics server): taken on the event loop, waited for at most
+  // `timeout`; nullopt on timeout, or when the loop does not run (start-up, shutdown).
+  std::optional<control::InterfaceStatus> status_from_any_thread(std::chrono::milliseconds timeout);
 
  private:
   enum class Ending { none, signal, device_failed, internal_error };
@@ -44,22 +55,32 @@ class Daemon {
   std::optional<int> build();
   std::optional<int> run_up_hook();
   std::optional<int> become_user();
+  std::optional<int> start_control();
+  ControlHandlers control_handlers();
+  std::string disconnect(const std::string& peer);
   // lifecycle.cpp
   void serve();
   void run_loop();
   void wire_engine();
   tunnel::EngineParts engine_parts();
   void feed_watchdog();
+  void refresh_status_line();
   void tick_engine();
   void on_stop_signal(int signal);
   void on_device_failure(const std::string& why);
   int shut_down();
   void run_down_hook();
   void report();
+  // status_snapshot.cpp
+  const config::Config& running_config() const;
+  void add_interface_counters(control::InterfaceStatus& out) const;
+  control::PeerStatus one_peer(const StatusTime& time) const;
+  void add_hub_peers(control::InterfaceStatus& out, const StatusTime& time) const;
   // hub_reload.cpp
   void on_sighup();
-  void reload_hub();
-  std::optional<config::Config> reread_config();
+  std::string reload(const std::string& cause);
+  std::string reload_hub(const std::string& cause);
+  config::Config reread_config();
   void report_hub_peers();
   // hub_peer_events.cpp
   void on_hub_peer(const tunnel::Peer& peer, bool up);
@@ -75,8 +96,10 @@ class Daemon {
   bool stop_pending();
 
   const config::Config& cfg_;
-  std::vector<std::string> args_;               // the command line, re-parsed on a hub reload
-  std::optional<config::Config> hub_cfg_;       // hub: the configuration last applied
+  std::int64_t started_ = 0;               // Unix seconds
+  std::atomic<bool> serving_{false};       // the event loop runs: status_from_any_thread may ask
+  std::vector<std::string> args_;          // the command line, re-parsed on a hub reload
+  std::optional<config::Config> hub_cfg_;  // hub: the configuration last applied
   std::vector<tunnel::HubPeerSpec> hub_peers_;  // hub: the peers at start
   util::Logger log_;
   asio::io_context io_{1};  // one thread: no locks anywhere on the data path
@@ -99,8 +122,11 @@ class Daemon {
                         [this] { return signals_.stop_requested() || ending_ != Ending::none; }};
   std::map<std::string, std::string> peer_endpoints_;  // hub: a peer's last endpoint
   asio::steady_timer watchdog_{io_};
-  asio::steady_timer engine_tick_{io_};  // the peers' timers (proto::kTimerTick)
-  bool device_set_up_ = false;           // --up ran (or was due): --down runs at the end
+  asio::steady_timer engine_tick_{io_};        // the peers' timers (proto::kTimerTick)
+  std::unique_ptr<ControlServer> control_;     // none: it could not be made at the default path
+  asio::steady_timer status_line_timer_{io_};  // systemd STATUS=, checked each second
+  std::string status_line_;                    // the one last sent
+  bool device_set_up_ = false;                 // --up ran (or was due): --down runs at the end
   bool engine_stopped_ = true;
   Ending ending_ = Ending::none;
 };

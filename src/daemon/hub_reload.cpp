@@ -26,57 +26,74 @@ std::string first_line(const std::string& text) {
   return line;
 }
 
+// "received SIGHUP" -> "SIGHUP": a line that is not the reload's own (tests count those).
+std::string short_cause(const std::string& cause) {
+  const std::string head = "received ";
+  return cause.rfind(head, 0) == 0 ? cause.substr(head.size()) : cause;
+}
+
 }  // namespace
 
 void Daemon::on_sighup() {
-  if (!cfg_.hub()) return reloader_.on_sighup();
-  if (!engine_) return log_.info("received SIGHUP during start-up: nothing to reload yet");
-  notifier_.reloading();
-  reload_hub();
-  notifier_.reloaded("serving " + std::to_string(engine_->peers().size()) + " peers");
+  try {
+    reload("received SIGHUP");
+  } catch (const std::exception&) {  // logged by reload()
+  }
 }
 
-std::optional<config::Config> Daemon::reread_config() {
+// SIGHUP and the control socket's reload: logs "CAUSE: what changed" and returns what
+// changed; or logs why nothing did and throws it (one line).
+std::string Daemon::reload(const std::string& cause) {
+  if (!cfg_.hub()) return reloader_.reload(cause);
+  if (!engine_) {
+    log_.info(cause, " during start-up: nothing to reload yet");
+    throw std::runtime_error("tund is starting: nothing to reload yet");
+  }
+  notifier_.reloading();
+  std::string done;
+  try {
+    done = reload_hub(cause);
+  } catch (const std::exception& e) {
+    log_.warn(cause, ": keeping the running configuration: ", e.what());
+    notifier_.reloaded("serving " + std::to_string(engine_->peers().size()) + " peers");
+    throw std::runtime_error(std::string("keeping the running configuration: ") + e.what());
+  }
+  log_.info(cause, ": ", done);
+  notifier_.reloaded("serving " + std::to_string(engine_->peers().size()) + " peers");
+  return done;
+}
+
+// Throws std::runtime_error (one line) with nothing changed.
+config::Config Daemon::reread_config() {
   auto parsed = config::parse_command_line(args_);
-  if (auto* exit = std::get_if<config::CliExit>(&parsed)) {
-    log_.warn("received SIGHUP: keeping the running configuration: ", first_line(exit->output));
-    return std::nullopt;
-  }
+  if (auto* exit = std::get_if<config::CliExit>(&parsed))
+    throw std::runtime_error(first_line(exit->output));
   auto fresh = std::get<config::Config>(std::move(parsed));
-  if (!fresh.hub()) {
-    log_.warn(
-        "received SIGHUP: keeping the running configuration: peers-dir is gone from it, "
-        "which only a restart can apply");
-    return std::nullopt;
-  }
+  if (!fresh.hub())
+    throw std::runtime_error("peers-dir is gone from it, which only a restart can apply");
   return fresh;
 }
 
-void Daemon::reload_hub() {
+std::string Daemon::reload_hub(const std::string& cause) {
   auto started = std::chrono::steady_clock::now();
-  auto fresh = reread_config();
-  if (!fresh) return;
-  tunnel::HubChanges changes;
-  std::vector<tunnel::HubPeerSpec> specs;
-  try {
-    std::vector<crypto::Key> known;
-    for (const auto& peer : engine_->peers())
-      if (peer->public_key()) known.push_back(*peer->public_key());
-    std::sort(known.begin(), known.end());
-    specs = hub_peer_specs(*fresh, known);
-    changes = engine_->set_hub_peers(specs);
-  } catch (const std::exception& e) {  // KeyError, or a psk file that cannot be read
-    return log_.warn("received SIGHUP: keeping the running configuration: ", e.what());
-  }
-  sync_routes(*fresh, specs);
+  config::Config fresh = reread_config();
+  std::vector<crypto::Key> known;
+  for (const auto& peer : engine_->peers())
+    if (peer->public_key()) known.push_back(*peer->public_key());
+  std::sort(known.begin(), known.end());
+  // KeyError, or a psk file that cannot be read: thrown with nothing changed.
+  std::vector<tunnel::HubPeerSpec> specs = hub_peer_specs(fresh, known);
+  tunnel::HubChanges changes = engine_->set_hub_peers(specs);
+  sync_routes(fresh, specs);
   const config::Config& running = hub_cfg_ ? *hub_cfg_ : cfg_;
-  for (const auto& option : needs_restart(running, *fresh))
-    log_.warn("SIGHUP: ", option, " changed; restart tund to apply it");
+  for (const auto& option : needs_restart(running, fresh))
+    log_.warn(short_cause(cause), ": ", option, " changed; restart tund to apply it");
   hub_cfg_ = std::move(fresh);
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
-  log_.info("received SIGHUP: reloaded the peers directory in ", took.count() / 1000, ".",
-            (took.count() % 1000) / 100, " ms: ", tunnel::describe(changes, specs.size()));
+  return "reloaded the peers directory in " + std::to_string(took.count() / 1000) + "." +
+         std::to_string((took.count() % 1000) / 100) +
+         " ms: " + tunnel::describe(changes, specs.size());
 }
 
 void Daemon::sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers) {

@@ -41,13 +41,21 @@ std::string KeyReloader::describe_changes(const KeyMaterial& fresh) const {
   return text + ", " + psk_change(current_->psk, fresh.psk);
 }
 
-void KeyReloader::on_sighup() {
+// The error is logged here and thrown for a control client to see as well.
+std::string KeyReloader::reload(const std::string& cause) {
+  auto refuse = [&](util::LogLevel level, const std::string& why) {
+    log_.log(level, cause + ": " + why);
+    return std::runtime_error(why);
+  };
   if (!config_.encrypted())
-    return log_.info("received SIGHUP: nothing to reload (no encryption, so no key files)");
-  if (!identity_ || !current_)
-    return log_.info("received SIGHUP during start-up: the key files are being read now");
+    throw refuse(util::LogLevel::info, "nothing to reload (no encryption, so no key files)");
+  if (!identity_ || !current_) {
+    log_.info(cause, " during start-up: the key files are being read now");
+    throw std::runtime_error("tund is starting: the key files are being read now");
+  }
+  KeyMaterial fresh;
   try {
-    KeyMaterial fresh = load_keys(config_);
+    fresh = load_keys(config_);
     if (fresh.private_key != current_->private_key)
       log_.warn("SIGHUP: ", config_.private_key_file,
                 " holds a different private key; not applied (it is this side's identity, "
@@ -56,15 +64,17 @@ void KeyReloader::on_sighup() {
     // Every key is checked before anything changes (KeyError: nothing applied).
     if (fresh.peer_public) crypto::check_public_key(*fresh.peer_public, "--peer-key");
     identity_->update(fresh.allowed, fresh.psk);
-    log_.info("received SIGHUP: reloaded the key files for new handshakes: ",
-              describe_changes(fresh));
-    // After the line above: a session this ends is logged as a consequence of the reload.
-    if (sessions_changed_) sessions_changed_(fresh.peer_public);
-    current_ = std::move(fresh);
   } catch (const std::exception& e) {  // KeyError, or a file that cannot be read
-    log_.warn("received SIGHUP: keeping the current keys, the key files have a problem: ",
-              e.what());
+    throw refuse(
+        util::LogLevel::warn,
+        std::string("keeping the current keys, the key files have a problem: ") + e.what());
   }
+  std::string done = "reloaded the key files for new handshakes: " + describe_changes(fresh);
+  log_.info(cause, ": ", done);
+  // After the line above: a session this ends is logged as a consequence of the reload.
+  if (sessions_changed_) sessions_changed_(fresh.peer_public);
+  current_ = std::move(fresh);
+  return done;
 }
 
 }  // namespace tund::daemon

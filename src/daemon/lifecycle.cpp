@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "daemon_impl.hpp"
+#include "tund/control/render.hpp"
 #include "tund/daemon/hooks.hpp"
 #include "tund/daemon/stats_report.hpp"
 #include "tund/proto/timers.hpp"
@@ -35,12 +36,16 @@ void Daemon::serve() {
   tick_engine();
   if (cfg_.role == config::Role::server)
     notifier_.ready("listening on port " + std::to_string(cfg_.port));
+  if (notifier_.enabled()) refresh_status_line();
+  serving_ = true;
   run_loop();
+  serving_ = false;
 }
 
 void Daemon::wire_engine() {
   bool server = cfg_.role == config::Role::server;
   engine_->set_peer_observer([this, server](const tunnel::Peer& peer, bool up) {
+    status_line_.clear();  // the line below is sent now; the summary follows at the next check
     if (engine_->hub()) return on_hub_peer(peer, up);
     // A client is ready once the tunnel carries traffic; a server once it listens.
     if (up)
@@ -58,6 +63,22 @@ void Daemon::feed_watchdog() {
   watchdog_.expires_after(*notifier_.watchdog_period());
   watchdog_.async_wait([this](std::error_code ec) {
     if (!ec) feed_watchdog();
+  });
+}
+
+// systemd's STATUS=: the one-line summary (control::status_line), sent when it changed;
+// checked each second, not per packet. Only once READY=1 went out: until then the
+// lifecycle's own lines ("connected to ...") are the status.
+void Daemon::refresh_status_line() {
+  if (ending_ != Ending::none || engine_stopped_) return;
+  if (notifier_.ready_sent()) {
+    std::string line = control::status_line(status());
+    if (line != status_line_) notifier_.status(line);
+    status_line_ = std::move(line);
+  }
+  status_line_timer_.expires_after(std::chrono::seconds(1));
+  status_line_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) refresh_status_line();
   });
 }
 
@@ -106,6 +127,8 @@ void Daemon::on_device_failure(const std::string& why) {
 }
 
 int Daemon::shut_down() {
+  if (control_) control_->stop();  // no more requests: the tunnel is ending
+  status_line_timer_.cancel();
   if (ending_ == Ending::signal) notifier_.stopping();
   report();
   if (ending_ == Ending::internal_error && !engine_stopped_) {

@@ -1,6 +1,8 @@
 // Start-up, in the order that keeps the system clean: everything that can be refused
 // (account, keys, option values, the server's name) is checked before the first side
 // effect; then the device (undone by closing it), the socket, --up, the switch to --user.
+#include <unistd.h>
+
 #include <asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -178,6 +180,7 @@ std::optional<int> Daemon::start() {
   if (auto status = resolve_server()) return status;
   if (stop_pending()) return 0;
   if (auto status = build()) return status;
+  if (auto status = start_control()) return status;
   if (stop_pending()) return 0;  // nothing ran yet; closing the device undoes it
   if (auto status = run_up_hook()) return status;
   return become_user();
@@ -195,6 +198,8 @@ std::optional<int> Daemon::check_before_start() {
     if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
     if (cfg_.encrypted()) keys_ = load_keys(cfg_);
     if (cfg_.hub()) load_hub_peers();
+    // Before anything is made: the control socket's group must exist.
+    if (!cfg_.control_group.empty()) control_group_id(cfg_.control_group, "--control-group: ");
   } catch (const std::exception& e) {
     return config_error(cfg_, e.what());
   }
@@ -293,6 +298,43 @@ std::optional<int> Daemon::run_up_hook() {
                     std::to_string(status) + "); not starting");
   run_down_hook();
   return 1;
+}
+
+// The control socket: after the device exists, before --user (so it is root's). At a path
+// given explicitly, failing is a start-up error; at the default path only a warning, as
+// the tunnel matters more than `tund show`.
+std::optional<int> Daemon::start_control() {
+  ControlOptions options;
+  options.path =
+      cfg_.control_socket.empty() ? default_control_socket(dev_->name()) : cfg_.control_socket;
+  options.group = cfg_.control_group;
+  options.own_uid = account_ ? account_->uid : ::getuid();
+  control_ = std::make_unique<ControlServer>(io_, log_, options, control_handlers());
+  try {
+    control_->start();
+  } catch (const std::exception& e) {
+    control_.reset();
+    if (!cfg_.control_socket.empty()) return start_error(e.what());
+    log_.warn(e.what(), "; running without it (tund show cannot reach this tund)");
+  }
+  return std::nullopt;
+}
+
+ControlHandlers Daemon::control_handlers() {
+  ControlHandlers handlers;
+  handlers.show = [this] { return status(); };
+  handlers.reload = [this] { return reload("control socket: reload"); };
+  handlers.disconnect = [this](const std::string& peer) { return disconnect(peer); };
+  return handlers;
+}
+
+std::string Daemon::disconnect(const std::string& peer) {
+  if (!engine_ || engine_stopped_) throw std::runtime_error("tund is not running its tunnel now");
+  if (!engine_->disconnect(peer)) throw std::runtime_error("no peer '" + peer + "'");
+  log_.info("control socket: disconnected ", peer);
+  std::string done = "disconnected ";
+  done += peer;
+  return done;
 }
 
 std::optional<int> Daemon::become_user() {

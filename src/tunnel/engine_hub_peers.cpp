@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "tund/crypto/keys.hpp"
 #include "tund/tunnel/engine.hpp"
 
 namespace tund::tunnel {
@@ -48,6 +49,25 @@ void Engine::remove_hub_peer(const crypto::Key& key) {
   by_key_.erase(key);
   by_id_.erase(peer->id());
   std::erase_if(peers_, [peer](const auto& p) { return p.get() == peer; });
+}
+
+// A key given in base64 is compared as text: the peer's key encoded, never decoded input
+// (a malformed one simply matches nothing).
+bool Engine::disconnect(const std::string& name) {
+  auto key_is = [&name](const std::optional<crypto::Key>& key) {
+    return key && crypto::to_base64(*key) == name;
+  };
+  for (auto& peer : peers_) {
+    bool named =
+        hub_ ? peer->configured_name() == name : name == (initiator_ ? "server" : "client");
+    const crypto::Session* session = peer->session();
+    std::optional<crypto::Key> key = peer->public_key();
+    if (!key && session) key = session->peer_key();
+    if (!named && !key_is(key)) continue;
+    peer->disconnect("disconnected by the operator");
+    return true;
+  }
+  return false;
 }
 
 void Engine::update_hub_peer(Peer& peer, const HubPeerSpec& spec) {

@@ -54,6 +54,20 @@ Learned MacTable::add(Key key, PortId port, time_point now) {
   return Learned::added;
 }
 
+std::vector<std::array<std::byte, 6>> MacTable::macs_of(PortId port, time_point now) const {
+  std::vector<std::array<std::byte, 6>> macs;
+  auto order = ports_.find(port);
+  if (order == ports_.end()) return macs;
+  for (Key key : order->second) {
+    if (expired(entries_.at(key).seen, now)) continue;
+    std::array<std::byte, 6> mac{};
+    for (std::size_t i = 0; i < mac.size(); ++i)
+      mac[i] = static_cast<std::byte>((key >> (8 * (5 - i))) & 0xff);
+    macs.push_back(mac);
+  }
+  return macs;
+}
+
 void MacTable::erase(std::unordered_map<Key, Entry>::iterator it) {
   auto port = ports_.find(it->second.port);
   port->second.erase(it->second.place);

@@ -47,6 +47,19 @@ void Peer::cut(const std::string& why) {
   if (endpoint && !datagram_) transport_.close(*endpoint, why);
 }
 
+void Peer::disconnect(const std::string& why) {
+  stats_.queue_dropped += queue_.clear();
+  if (session_) session_->reset();
+  last_rx_ = {};
+  unanswered_since_ = {};
+  next_probe_ = clock_.now();
+  std::optional<transport::Endpoint> endpoint = endpoint_;
+  if (!config_.initiator) endpoint_.reset();
+  set_up(false);
+  if (endpoint && !datagram_) return transport_.close(*endpoint, why);
+  if (config_.initiator) send_initiation_if_due();  // a plaintext client probes on its tick
+}
+
 // ---- sending ------------------------------------------------------------------------------
 
 bool Peer::writable() const {
@@ -251,6 +264,7 @@ void Peer::refresh_up(Time now) {
 void Peer::set_up(bool up) {
   if (up_ == up) return;
   up_ = up;
+  up_since_ = up ? clock_.now() : Time{};
   if (answering_ && (!up || answering_ != endpoint_)) transport_.set_answering(*answering_, false);
   answering_.reset();
   if (up) {

@@ -120,6 +120,9 @@ class Session {
   bool owns_index(std::uint32_t local_index) const;
   // Responder: the client key of the current keypair (nullopt before the first).
   std::optional<Key> peer_key() const;
+  // When the current keypair's handshake completed (the caller's clock; nullopt without a
+  // current keypair): `tund show`'s "latest handshake".
+  std::optional<Time> last_handshake() const;
 
   // Forget every keypair and the pending handshake (the connection carrying them is gone).
   void reset();

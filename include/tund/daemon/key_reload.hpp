@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "tund/config/config.hpp"
 #include "tund/crypto/identity.hpp"
@@ -30,7 +31,11 @@ class KeyReloader {
   void attach(crypto::Identity* identity, KeyMaterial current);
   void on_sessions_changed(SessionsChanged handler) { sessions_changed_ = std::move(handler); }
   // Logs one line saying what was reloaded, or why nothing was.
-  void on_sighup();
+  void on_sighup() { reload("received SIGHUP"); }
+  // The same for `cause` ("received SIGHUP", "control socket: reload"): logs "CAUSE: what
+  // was reloaded" and returns what was reloaded; or logs why nothing was and throws
+  // std::runtime_error saying it (one line).
+  std::string reload(const std::string& cause);
 
  private:
   std::string describe_changes(const KeyMaterial& fresh) const;

@@ -18,6 +18,8 @@ class SystemdNotifier {
   SystemdNotifier& operator=(const SystemdNotifier&) = delete;
 
   bool enabled() const { return fd_ >= 0; }
+  // READY=1 was sent (the service is up as systemd sees it).
+  bool ready_sent() const { return ready_sent_; }
   // How often to send WATCHDOG=1 (half the configured interval), if the watchdog is on.
   std::optional<std::chrono::microseconds> watchdog_period() const { return watchdog_; }
 

@@ -126,6 +126,17 @@ class Engine final : private transport::Receiver,
   std::size_t macs_learned() const { return macs_.size(); }
   // Every peer (one, or the hub's, in the order they were added).
   const std::vector<std::unique_ptr<Peer>>& peers() const { return peers_; }
+  // Hub: the peers as configured now (the last set_hub_peers, or the start's).
+  const std::vector<HubPeerSpec>& hub_specs() const { return hub_specs_; }
+  // TAP hub: the source MACs learned from `peer` and not expired (status reports).
+  std::vector<std::array<std::byte, 6>> macs_of(const Peer& peer) const {
+    return macs_.macs_of(peer.id(), clock_.now());
+  }
+  // The operator's `tund disconnect PEER` (Peer::disconnect): `peer` is a hub peer's name
+  // or its public key (base64); with one peer, "server" on a client, "client" on a
+  // server, or its public key. Its sessions are wiped, its connection closed, it goes
+  // down (the observer hears it) and may come back. False: no such peer.
+  bool disconnect(const std::string& peer);
   // Handshake counters: the identity's and every session's, summed.
   crypto::SessionStats crypto_stats() const;
   // Called once, when the engine can no longer work (the device is gone); `why` is one

@@ -16,12 +16,14 @@
 // O(MACs of the port); expire is O(entries expired).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <optional>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "tund/util/clock.hpp"
 
@@ -69,6 +71,9 @@ class MacTable {
   // Drops expired entries (lookups already ignore them; this returns their memory). For
   // a periodic timer; returns how many.
   std::size_t expire(time_point now);
+  // The MACs learned on `port` and not expired at `now`, least recently seen first (six
+  // bytes each, wire order). O(MACs of the port); for status reports, not the data path.
+  std::vector<std::array<std::byte, 6>> macs_of(PortId port, time_point now) const;
   // Entries held, expired ones not yet dropped included.
   std::size_t size() const { return entries_.size(); }
 

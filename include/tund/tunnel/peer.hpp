@@ -89,6 +89,12 @@ class Peer {
   // Names the peer in log lines: its endpoint, or the server's name while it has none;
   // a hub peer: "NAME (ENDPOINT)" or "NAME".
   std::string name() const;
+  // When it last came up (the engine's clock); zero while down.
+  util::Clock::time_point up_since() const { return up_since_; }
+  // When anything was last heard from it (an authenticated message when encrypted);
+  // zero: never, or forgotten (gone silent). Plaintext TCP: not tracked (zero), as its
+  // frames are not timed (no clock read per frame on that path).
+  util::Clock::time_point last_received() const { return last_rx_; }
   // ---- hub ---------------------------------------------------------------------------
   std::uint32_t id() const { return config_.id; }
   const std::string& configured_name() const { return config_.name; }
@@ -105,6 +111,11 @@ class Peer {
   void set_psk(std::optional<crypto::Key> psk) {
     if (session_) session_->set_psk(std::move(psk));
   }
+  // The operator's `tund disconnect`: as cut(), but the peer stays and may come back. A
+  // server side forgets the client's endpoint (the client's next handshake, or plaintext
+  // message, brings it back); a client side handshakes (probes) anew at once, and over
+  // TCP its transport reconnects.
+  void disconnect(const std::string& why);
   // Removed from the hub: queued frames dropped, sessions wiped (their indices released),
   // its connection closed; it goes down (the state handler runs) and stays so.
   void cut(const std::string& why);
@@ -178,6 +189,7 @@ class Peer {
   std::optional<transport::Endpoint> answering_;  // the endpoint told set_answering(true)
   bool up_ = false;
   bool path_lost_ = false;  // client: the endpoint went down; start afresh when it returns
+  Time up_since_{};
   Time last_rx_{}, last_tx_{}, last_data_rx_{}, next_probe_{};
   Time unanswered_since_{};  // the first frame sent since the last thing heard
   unsigned unanswered_probes_ = 0;

@@ -1,0 +1,66 @@
+// Statuses for the control module's tests: every field set to something other than its
+// default, so a round trip or a renderer that forgets one shows it.
+#pragma once
+
+#include "tund/control/status.hpp"
+
+namespace tund::control::test {
+
+inline PeerStatus sample_peer(const std::string& name) {
+  PeerStatus p;
+  p.name = name;
+  p.public_key = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+  p.up = true;
+  p.endpoint = "198.18.0.2:40000";
+  p.allowed_ips = {"10.9.0.2/32", "fd00:9::2/128"};
+  p.latest_handshake = 1'700'000'000 - 63;
+  p.up_since = 1'700'000'000 - 3600;
+  p.last_received = 1'700'000'000 - 2;
+  p.rx_bytes = 1229;  // 1.20 KiB
+  p.rx_packets = 12;
+  p.tx_bytes = 3482;  // 3.40 KiB
+  p.tx_packets = 34;
+  p.handshakes = 3;
+  p.sessions = 2;
+  p.endpoint_changes = 1;
+  p.queued = 4;
+  p.cipher = "ChaCha20-Poly1305";
+  p.dropped = {{"queue_full", 0}, {"spoofed", 5}};
+  return p;
+}
+
+inline InterfaceStatus sample_status(const std::string& interface = "tun0") {
+  InterfaceStatus s;
+  s.interface = interface;
+  s.mode = "tun";
+  s.role = "hub";
+  s.transport = "udp";
+  s.listen_port = 55555;
+  s.remote = "";
+  s.public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+  s.version = "0.1.0";
+  s.pid = 4242;
+  s.started = 1'700'000'000 - 7201;
+  s.now = 1'700'000'000;
+  s.mtu = 1420;
+  s.peers_configured = 3;
+  s.counters = {{"device", {{"reads", 5}, {"writes", 7}}},
+                {"dropped", {{"malformed", 0}, {"no_peer", 2}}},
+                {"handshake", {{"completed", 3}, {"failed", 1}}}};
+  PeerStatus bob = sample_peer("bob");
+  bob.up = false;
+  bob.up_since = 0;
+  bob.endpoint = "[fd00::2]:40001";
+  bob.allowed_ips = {"10.9.0.3/32"};
+  bob.dropped = {{"queue_full", 0}, {"spoofed", 0}};
+  PeerStatus carol = sample_peer("carol");
+  carol.up = false;
+  carol.disabled = true;
+  carol.endpoint = "";
+  carol.public_key = "";
+  carol.allowed_ips = {};
+  s.peers = {sample_peer("alice"), bob, carol};
+  return s;
+}
+
+}  // namespace tund::control::test
