@@ -17,30 +17,17 @@ namespace {
 using detail::concat;
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-// A label value: UTF-8, with backslash, double quote and line feed escaped.
-std::string label_value(std::string_view raw) {
+// A label value (quote = true) or HELP text: UTF-8, with backslash and line feed escaped,
+// and in a label value the double quote.
+std::string escaped(std::string_view raw, bool quote) {
   std::string out;
   for (char c : detail::valid_utf8(raw)) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quote)
       out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-// HELP text: backslash and line feed escaped.
-std::string help_text(std::string_view raw) {
-  std::string out;
-  for (char c : detail::valid_utf8(raw)) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
     else
       out += c;
   }
@@ -65,14 +52,14 @@ class Exposition {
     if (added) {
       order_.push_back(name);
       it->second.header =
-          concat("# HELP ", name, " ", help_text(help), "\n# TYPE ", name, " ", type, "\n");
+          concat("# HELP ", name, " ", escaped(help, false), "\n# TYPE ", name, " ", type, "\n");
     }
     std::string& samples = it->second.samples;
     samples += name;
     samples += '{';
     for (std::size_t i = 0; i < labels.size(); ++i) {
       if (i != 0) samples += ',';
-      samples += concat(labels[i].first, "=\"", label_value(labels[i].second), "\"");
+      samples += concat(labels[i].first, "=\"", escaped(labels[i].second, true), "\"");
     }
     samples += concat("} ", value, "\n");
   }

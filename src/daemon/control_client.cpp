@@ -23,6 +23,7 @@ namespace tund::daemon {
 
 static_assert(std::string_view(kControlDirectory) == "/run/tund",
               "ControlClientSettings::directory names the same directory");
+static_assert(ControlClientSettings{}.max_reply == control::kMaxReplyBytes);
 
 namespace {
 

@@ -16,6 +16,8 @@
 #include <asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <array>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -29,9 +31,9 @@ std::string errno_text(int error) {
   return std::strerror(error);
 }
 
-// getgrnam_r with a buffer that grows on ERANGE (group files with many members).
 }  // namespace
 
+// getgrnam_r with a buffer that grows on ERANGE (group files with many members).
 gid_t control_group_id(const std::string& name, const std::string& prefix) {
   std::vector<char> buffer(1024);
   group entry{};
@@ -119,10 +121,13 @@ std::string default_control_socket(const std::string& iface) {
   return path;
 }
 
+namespace {
+
 struct Connection;
 
-struct ControlServer::State : std::enable_shared_from_this<ControlServer::State> {
-  State(asio::io_context& io_, util::Logger& log_, ControlOptions options_,
+// The server's state, shared with the handlers in flight (they may outlive a stop()).
+struct Core : std::enable_shared_from_this<Core> {
+  Core(asio::io_context& io_, util::Logger& log_, ControlOptions options_,
         ControlHandlers handlers_)
       : io(io_),
         log(log_),
@@ -155,10 +160,10 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
 
 // One client: its request (bounded in size and time), the reply, then the end.
 struct Connection : std::enable_shared_from_this<Connection> {
-  Connection(std::shared_ptr<ControlServer::State> state_, stream_protocol::socket socket_)
+  Connection(std::shared_ptr<Core> state_, stream_protocol::socket socket_)
       : state(std::move(state_)), socket(std::move(socket_)), deadline(state->io) {}
 
-  std::shared_ptr<ControlServer::State> state;
+  std::shared_ptr<Core> state;
   stream_protocol::socket socket;
   asio::steady_timer deadline;
   std::string request, reply;
@@ -239,14 +244,20 @@ void Connection::close() {
 
 // ---- the server ---------------------------------------------------------------------------
 
-void ControlServer::State::accept() {
+}  // namespace
+
+struct ControlServer::State {
+  std::shared_ptr<Core> core;
+};
+
+void Core::accept() {
   acceptor.async_accept(
       [self = shared_from_this()](std::error_code ec, stream_protocol::socket socket) {
         self->on_accept(ec, std::move(socket));
       });
 }
 
-void ControlServer::State::on_accept(std::error_code ec, stream_protocol::socket socket) {
+void Core::on_accept(std::error_code ec, stream_protocol::socket socket) {
   if (stopped || ec == asio::error::operation_aborted) return;
   if (ec) {
     complain("accept: " + ec.message());
@@ -270,7 +281,7 @@ void ControlServer::State::on_accept(std::error_code ec, stream_protocol::socket
 }
 
 // The reply to one request; never throws (a handler's error is the reply's error line).
-std::string ControlServer::State::answer(const std::string& text, uid_t uid) {
+std::string Core::answer(const std::string& text, uid_t uid) {
   try {
     control::Request request = control::parse_request(text);
     bool allowed = uid == 0 || uid == options.own_uid;
@@ -298,7 +309,7 @@ std::string ControlServer::State::answer(const std::string& text, uid_t uid) {
   }
 }
 
-std::string ControlServer::State::run_command(const control::Request& request) {
+std::string Core::run_command(const control::Request& request) {
   switch (request.command) {
     case control::Command::show:
       return control::encode_status_reply(handlers.show());
@@ -312,14 +323,15 @@ std::string ControlServer::State::run_command(const control::Request& request) {
 
 ControlServer::ControlServer(asio::io_context& io, util::Logger& log, ControlOptions options,
                              ControlHandlers handlers)
-    : state_(std::make_shared<State>(io, log, std::move(options), std::move(handlers))) {}
+    : state_(std::make_shared<State>(
+          State{std::make_shared<Core>(io, log, std::move(options), std::move(handlers))})) {}
 
 ControlServer::~ControlServer() {
   stop();
 }
 
 void ControlServer::start() {
-  State& s = *state_;
+  Core& s = *state_->core;
   const std::string& path = s.options.path;
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path))
     throw std::runtime_error(s.prefix() + "the path is empty or too long for a Unix socket");
@@ -346,7 +358,7 @@ void ControlServer::start() {
 }
 
 void ControlServer::stop() {
-  State& s = *state_;
+  Core& s = *state_->core;
   if (s.stopped) return;
   s.stopped = true;
   std::error_code ignored;
@@ -362,11 +374,11 @@ void ControlServer::stop() {
 }
 
 const ControlStats& ControlServer::stats() const {
-  return state_->stats;
+  return state_->core->stats;
 }
 
 const std::string& ControlServer::path() const {
-  return state_->options.path;
+  return state_->core->options.path;
 }
 
 }  // namespace tund::daemon

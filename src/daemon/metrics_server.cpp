@@ -83,7 +83,7 @@ class BoundedPool : public httplib::TaskQueue {
 
 // httplib's default sets SO_REUSEPORT, which would let a second tund bind the same port
 // and take half the scrapes: only SO_REUSEADDR (a restart binds despite TIME_WAIT).
-void socket_options(httplib::socket_t sock) {
+void socket_options(socket_t sock) {
   int yes = 1;
   ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }

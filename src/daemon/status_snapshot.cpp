@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <memory>
 
 #include "daemon_impl.hpp"
+#include "tund/config/cli.hpp"
 #include "tund/crypto/keys.hpp"
+#include "tund/transport/server_lookup.hpp"
 #include "tund/tunnel/drop.hpp"
 
 namespace tund::daemon {

@@ -14,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "tund/control/records.hpp"
-
 namespace tund::daemon {
 
 // The whole exchange with one daemon (connect, request, reply) ends within this.
@@ -30,7 +28,7 @@ int run_control_command(const std::vector<std::string>& args);
 struct ControlClientSettings {
   std::string directory = "/run/tund";  // daemon::kControlDirectory: IFACE.sock lives here
   std::chrono::milliseconds timeout = kControlClientTimeout;
-  std::size_t max_reply = control::kMaxReplyBytes;
+  std::size_t max_reply = 64u << 20;  // control::kMaxReplyBytes (main may not include it)
 };
 struct ControlOutcome {
   int status = 0;   // the exit status

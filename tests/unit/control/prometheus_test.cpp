@@ -15,12 +15,7 @@
 namespace tund::control {
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using test::lines_of;
 
 std::string metric_name(const std::string& sample) {
   return sample.substr(0, sample.find_first_of("{ "));

@@ -12,32 +12,25 @@ namespace {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-// The ProtocolError's message for `text` parsed as records; "" when it parses.
+// The ProtocolError's message of parse(text); "" when it parses.
+template <class Parse>
+std::string error_of(Parse parse, std::string_view text) {
+  try {
+    parse(text);
+  } catch (const ProtocolError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 std::string records_error(std::string_view text, std::size_t max = 4096) {
-  try {
-    parse_records(text, max);
-  } catch (const ProtocolError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([max](std::string_view t) { return parse_records(t, max); }, text);
 }
-
 std::string request_error(std::string_view text) {
-  try {
-    parse_request(text);
-  } catch (const ProtocolError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of(parse_request, text);
 }
-
 std::string reply_error(std::string_view text) {
-  try {
-    parse_reply(text);
-  } catch (const ProtocolError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of(parse_reply, text);
 }
 
 // ---- records --------------------------------------------------------------------------
@@ -109,7 +102,10 @@ TEST(ControlRecords, AnyValueSurvivesEncodingOnOneLine) {
   record.add("empty", "");
   record.add("spaces", "   ");
   auto text = encode_records({record, record});
-  for (char c : text) EXPECT_FALSE((c < 0x20 && c != '\n') || c == 0x7f) << text;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    EXPECT_FALSE((byte < 0x20 && c != '\n') || byte == 0x7f) << text;
+  }
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 8);  // 3 lines + blank, twice
   auto back = parse_records(text, 4096);
   ASSERT_EQ(back.size(), 2u);

@@ -15,9 +15,12 @@
 
 #include "tund/control/records.hpp"
 #include "tund/control/render.hpp"
+#include "unit/control/sample_status.hpp"
 
 namespace tund::daemon {
 namespace {
+
+using control::test::sample_status;
 
 int listen_on(const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -82,30 +85,6 @@ class FakeDaemon {
   std::thread thread_;
 };
 
-control::InterfaceStatus sample(const std::string& iface) {
-  control::InterfaceStatus s;
-  s.interface = iface;
-  s.mode = "tun";
-  s.role = "server";
-  s.transport = "udp";
-  s.listen_port = 55555;
-  s.version = "0.1.0";
-  s.pid = 42;
-  s.started = 1700000000;
-  s.now = 1700000100;
-  s.mtu = 1400;
-  s.peers_configured = 1;
-  control::PeerStatus p;
-  p.name = "client";
-  p.up = true;
-  p.endpoint = "198.18.0.2:40000";
-  p.rx_bytes = 1234;
-  p.tx_bytes = 5678;
-  p.cipher = "none";
-  s.peers.push_back(p);
-  return s;
-}
-
 class ControlClient : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,14 +111,14 @@ TEST_F(ControlClient, ShowsOneInterfaceInEachForm) {
                                                   {"--dump", control::render_dump},
                                                   {"--prometheus", control::render_prometheus}};
   for (const auto& [option, render] : forms) {
-    FakeDaemon fake(sock("tun0"), control::encode_status_reply(sample("tun0")));
+    FakeDaemon fake(sock("tun0"), control::encode_status_reply(sample_status("tun0")));
     std::vector<std::string> args = {"show", "tun0"};
     if (*option) args.push_back(option);
     ControlOutcome got = run(args);
     fake.finish();
     EXPECT_EQ(got.status, 0) << option << got.err;
     EXPECT_EQ(got.err, "");
-    EXPECT_EQ(got.out, render({sample("tun0")})) << option;
+    EXPECT_EQ(got.out, render({sample_status("tun0")})) << option;
     EXPECT_NE(got.out, "");
     EXPECT_EQ(fake.request(), control::encode_request(control::Request{}));
     std::filesystem::remove(sock("tun0"));
@@ -147,22 +126,22 @@ TEST_F(ControlClient, ShowsOneInterfaceInEachForm) {
 }
 
 TEST_F(ControlClient, ShowAllAsksEverySocketByNameAndSkipsAStaleOne) {
-  FakeDaemon b(sock("tun-b"), control::encode_status_reply(sample("tun-b")));
-  FakeDaemon a(sock("tun-a"), control::encode_status_reply(sample("tun-a")));
+  FakeDaemon b(sock("tun-b"), control::encode_status_reply(sample_status("tun-b")));
+  FakeDaemon a(sock("tun-a"), control::encode_status_reply(sample_status("tun-a")));
   ::close(listen_on(sock("tun-c")));  // a killed tund's socket: nobody listens
   ControlOutcome got = run({"show", "--dump"});
   EXPECT_EQ(got.status, 0) << got.err;
   EXPECT_EQ(got.err, "");
-  EXPECT_EQ(got.out, control::render_dump({sample("tun-a"), sample("tun-b")}));
+  EXPECT_EQ(got.out, control::render_dump({sample_status("tun-a"), sample_status("tun-b")}));
 }
 
 TEST_F(ControlClient, ShowAllReportsAFailingDaemonAndShowsTheOthers) {
   FakeDaemon a(sock("tun-a"), control::encode_error_reply("busy: try again"));
-  FakeDaemon b(sock("tun-b"), control::encode_status_reply(sample("tun-b")));
+  FakeDaemon b(sock("tun-b"), control::encode_status_reply(sample_status("tun-b")));
   ControlOutcome got = run({"show"});
   EXPECT_EQ(got.status, 1);
   EXPECT_EQ(got.err, "tund: tun-a: busy: try again\n");
-  EXPECT_EQ(got.out, control::render_text({sample("tun-b")}));
+  EXPECT_EQ(got.out, control::render_text({sample_status("tun-b")}));
 }
 
 TEST_F(ControlClient, NoTundRunningIsNotAnError) {
@@ -214,7 +193,7 @@ TEST_F(ControlClient, DisconnectSendsThePeerAndPrintsTheMessage) {
 
 TEST_F(ControlClient, RefusesAReplyTooLarge) {
   settings.max_reply = 100;
-  std::string reply = control::encode_status_reply(sample("tun0"));
+  std::string reply = control::encode_status_reply(sample_status("tun0"));
   ASSERT_GT(reply.size(), 100u);
   FakeDaemon fake(sock("tun0"), reply);
   ControlOutcome got = run({"show", "tun0", "--json"});

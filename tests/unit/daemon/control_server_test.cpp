@@ -98,7 +98,7 @@ class Client {
 
 struct ControlServerTest : ::testing::Test {
   std::string dir = make_dir();
-  std::string path = dir + "/run/tund/tun7.sock";  // the directory does not exist yet
+  std::string path = dir + "/tund/tun7.sock";  // the directory does not exist yet
   asio::io_context io;
   std::vector<std::string> lines;
   util::Logger log{util::LogLevel::info,
@@ -232,7 +232,7 @@ TEST_F(ControlServerTest, MoreThanMaxClientsAtOnceAreClosedAtAccept) {
   }
   run_until([&] { return server->stats().refused_busy == 1; });
   std::size_t closed = 0;
-  for (auto& client : idle) closed += client->read_some() ? 1 : 0;
+  for (auto& client : idle) closed += client->read_some() ? 1u : 0u;
   EXPECT_EQ(closed, 1u);  // the one over the limit; the others still wait
   idle.clear();           // they go away: there is room again
   run_until([&] {
@@ -277,7 +277,7 @@ TEST_F(ControlServerTest, ALiveSocketIsNeverStolen) {
 }
 
 TEST_F(ControlServerTest, AFileThatIsNotASocketIsNotTouched) {
-  std::filesystem::create_directories(dir + "/run/tund");
+  std::filesystem::create_directories(dir + "/tund");
   std::ofstream(path) << "precious\n";
   ControlServer server(io, log, options(), handlers());
   EXPECT_THROW(server.start(), std::runtime_error);
@@ -295,10 +295,10 @@ TEST_F(ControlServerTest, TheSocketIsMode0600AndItsDirectory0755) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
-  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_mode & 07777u, 0600u);
   EXPECT_EQ(st.st_uid, ::getuid());
-  ASSERT_EQ(::stat((dir + "/run/tund").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  ASSERT_EQ(::stat((dir + "/tund").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777u, 0755u);
 }
 
 // A group the test may give files to: "users" as root, else the test's own group.
@@ -316,7 +316,7 @@ TEST_F(ControlServerTest, WithAGroupTheSocketIs0660AndThatGroups) {
   auto server = started(o);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_mode & 07777u, 0660u);
   EXPECT_EQ(st.st_gid, control_group_id(name, ""));
 }
 
@@ -330,7 +330,7 @@ TEST_F(ControlServerTest, AnUnknownGroupIsRefusedBeforeAnythingIsMade) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("no group 'no-such-group-tund14'"), std::string::npos);
   }
-  EXPECT_FALSE(std::filesystem::exists(dir + "/run"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/tund"));
   EXPECT_THROW(control_group_id("no-such-group-tund14", "--control-group: "), std::runtime_error);
 }
 
@@ -375,7 +375,8 @@ TEST_F(ControlServerTest, OnlyRootOrTheDaemonsUserMayChangeState) {
     ::_exit(right ? 0 : 1);
   }
   int status = 0;
-  run_until([&] { return ::waitpid(child, &status, WNOHANG) == child; });
+  bool ended = false;
+  run_until([&] { return ended = ended || ::waitpid(child, &status, WNOHANG) == child; });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(server->stats().denied, 2u);
   EXPECT_EQ(server->stats().requests, 1u);

@@ -15,30 +15,12 @@
 #include <stdexcept>
 
 #include "tund/control/render.hpp"
+#include "unit/control/sample_status.hpp"
 
 namespace tund::daemon {
 namespace {
 
-control::InterfaceStatus sample() {
-  control::InterfaceStatus s;
-  s.interface = "tun0";
-  s.mode = "tun";
-  s.role = "client";
-  s.transport = "tcp";
-  s.version = "0.1.0";
-  s.started = 1700000000;
-  s.now = 1700000100;
-  s.mtu = 1400;
-  s.peers_configured = 1;
-  control::PeerStatus p;
-  p.name = "server";
-  p.up = true;
-  p.rx_bytes = 100;
-  p.tx_bytes = 200;
-  p.cipher = "none";
-  s.peers.push_back(p);
-  return s;
-}
+using control::test::sample_status;
 
 // A plain TCP connection to 127.0.0.1:port that sends nothing (an idle scraper).
 int idle_connection(std::uint16_t port) {
@@ -67,7 +49,7 @@ class Metrics : public ::testing::Test {
   MetricsServer server{"127.0.0.1", 0, [this]() -> std::optional<control::InterfaceStatus> {
                          if (mode == 1) return std::nullopt;
                          if (mode == 2) throw std::runtime_error("snapshot failed");
-                         return sample();
+                         return sample_status();
                        }};
 };
 
@@ -75,7 +57,7 @@ TEST_F(Metrics, ServesThePrometheusText) {
   auto res = client().Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body, control::render_prometheus({sample()}));
+  EXPECT_EQ(res->body, control::render_prometheus({sample_status()}));
   EXPECT_NE(res->body.find("tund_peer_receive_bytes_total"), std::string::npos);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(server.scrapes(), 1u);
@@ -144,7 +126,7 @@ TEST_F(Metrics, StopsWithConnectionsOpen) {
 
 // httplib's default SO_REUSEPORT would let a second server share the port silently.
 TEST_F(Metrics, ASecondServerOnThePortFails) {
-  MetricsServer second("127.0.0.1", server.port(), [] { return std::optional(sample()); });
+  MetricsServer second("127.0.0.1", server.port(), [] { return std::optional(sample_status()); });
   try {
     second.start();
     FAIL() << "a second server bound the same port";
@@ -155,7 +137,7 @@ TEST_F(Metrics, ASecondServerOnThePortFails) {
 }
 
 TEST(MetricsIpv6, ServesOnAnIpv6Literal) {
-  MetricsServer server("::1", 0, [] { return std::optional(sample()); });
+  MetricsServer server("::1", 0, [] { return std::optional(sample_status()); });
   try {
     server.start();
   } catch (const std::runtime_error& e) {

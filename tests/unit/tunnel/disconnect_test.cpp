@@ -48,7 +48,9 @@ struct Disconnect : EngineFixture {
     server.emplace(std::move(parts));
     server->set_peer_observer([this](const tunnel::Peer&, bool up) { heard.push_back(up); });
     server->start();
-    client_id.emplace(crypto::IdentityConfig{.private_key = client_key});
+    crypto::IdentityConfig cc;
+    cc.private_key = client_key;
+    client_id.emplace(cc);
     client.emplace(
         engine_parts(dev_c, *net_c, log, true, nullptr, &*client_id, session(true, !hub), clock));
     client->start();
