@@ -92,8 +92,8 @@ pass "udp hub: per-peer rx/tx packets and bytes moved by exactly the pings, mirr
 
 for i in 1 2; do
   [ "$(status_get "$B" "$HUB_DEV" "c$i" up)" = true ] || fail "c$i is not up in the hub's show"
-  port=$(ip netns exec "${HUB_NS[$i]}" ss -Hunp | awk -v p="pid=${CLIENT_PIDS[$i]}," '$0 ~ p {print $4}' |
-    sed 's/.*://' | head -n 1)
+  port=$(ip netns exec "${HUB_NS[$i]}" ss -Hunp | grep "pid=${CLIENT_PIDS[$i]}," |
+    grep -o "$(hub_under "$i"):[0-9]*" | sed 's/.*://' | head -n 1)
   [ "$(status_get "$B" "$HUB_DEV" "c$i" endpoint)" = "$(hub_under "$i"):$port" ] ||
     fail "c$i's endpoint in the hub's show is $(status_get "$B" "$HUB_DEV" "c$i" endpoint), not $(hub_under "$i"):$port"
   [ "$(status_get "$B" "$HUB_DEV" "c$i" allowed_ips)" = "$(hub_addr4 "$i")/32,$(hub_addr6 "$i")/128" ] ||
