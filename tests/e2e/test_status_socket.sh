@@ -49,7 +49,7 @@ start_hub_client 1 tun udp --keepalive 1
 wait_until 15 hub_clients_up 1 || fail "client 1 did not come up"
 wait_until 10 grep -qE "STATUS=1 of 2 $STATUS_RE" "$WORK/notify.out" ||
   fail "STATUS= did not change to '1 of 2 peers up': $(grep STATUS= "$WORK/notify.out" | tail -n 2)"
-pass "660 root users; $(grep -E "STATUS=1 of 2" "$WORK/notify.out" | tail -n 1)"
+pass "660 root users; $(grep -oE "STATUS=1 of 2 $STATUS_RE" "$WORK/notify.out" | tail -n 1)"
 
 step "permissions: outside the group refused; in it show only; root all"
 status=0
