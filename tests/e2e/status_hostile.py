@@ -71,18 +71,22 @@ def huge(path):
 
 
 def trickle(s, first, seconds, byte):
-    s.sendall(first)
+    """Seconds until the peer closed (0.0: at once, refused), None: still open."""
     start = time.monotonic()
+    try:
+        s.sendall(first)
+    except (BrokenPipeError, ConnectionResetError):
+        return max(time.monotonic() - start, 1e-6)
     while time.monotonic() - start < seconds:
         try:
             s.send(byte)
             s.settimeout(0.2)
             if s.recv(65536) == b"":
-                return time.monotonic() - start
+                return max(time.monotonic() - start, 1e-6)
         except socket.timeout:
             continue
         except (BrokenPipeError, ConnectionResetError):
-            return time.monotonic() - start
+            return max(time.monotonic() - start, 1e-6)
     return None
 
 
