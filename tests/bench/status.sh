@@ -24,7 +24,7 @@ MPORT=9586
 ulimit -n "$(ulimit -Hn)"
 
 # stats: median and max of the numbers on stdin ("12.3 15.0").
-stats() { sort -n | awk '{x[NR] = $1} END {printf "%.1f %.1f", x[int((NR + 1) / 2)], x[NR]}'; }
+stats() { sort -n | awk '{x[NR] = $1} END {printf "%.1f %.1f\n", x[int((NR + 1) / 2)], x[NR]}'; }
 
 # show_ms ARGS...: one `tund show` of the hub, ms.
 show_ms() {
@@ -61,13 +61,13 @@ query() {
   echo "1. query time with $N peers up (ms, median and worst of $REPS; reply size)"
   printf "%-22s %8s %8s %10s\n" query median worst bytes
   for form in "" --json --dump --prometheus; do
-    for ((i = 0; i < REPS; i++)); do show_ms $form; done >"$WORK/times"
+    for ((i = 0; i < REPS; ++i)); do show_ms $form; done >"$WORK/times"
     bytes=$(ip netns exec "$NS_S" "$TUND_BIN" show "$HUB_DEV" $form --control-socket "$SOCK" | wc -c)
     read -r med worst < <(stats <"$WORK/times")
     printf "%-22s %8s %8s %10s\n" "tund show ${form:-(text)}" "$med" "$worst" "$bytes"
   done
   if scrape_ms >/dev/null 2>&1; then
-    for ((i = 0; i < REPS; i++)); do scrape_ms; done >"$WORK/times"
+    for ((i = 0; i < REPS; ++i)); do scrape_ms; done >"$WORK/times"
     bytes=$(ip netns exec "$NS_S" curl -sf "http://127.0.0.1:$MPORT/metrics" | wc -c)
     read -r med worst < <(stats <"$WORK/times")
     printf "%-22s %8s %8s %10s\n" "GET /metrics" "$med" "$worst" "$bytes"
