@@ -92,13 +92,13 @@ back() {
   peer_is_up "$NS_S" "$SOCK" "$HUB_DEV" c1
 }
 wait_until 25 back || fail "c1 did not come back within 25 s after disconnect"
-[ "$(peer_field "$NS_S" "$SOCK" "$HUB_DEV" c1 sessions)" -gt "$sessions" ] ||
-  fail "c1's sessions did not grow across disconnect ($sessions)"
+after=$(peer_field "$NS_S" "$SOCK" "$HUB_DEV" c1 sessions)
+[ "$after" -gt "$sessions" ] || fail "c1's sessions did not grow across disconnect ($sessions -> $after)"
 ping_ok "${HUB_NS[1]}" "$HUB_NET4.1" 2 || fail "c1 came back but its pings fail"
 status=0
 tund_ctl "$NS_S" "$SOCK" disconnect "$HUB_DEV" nosuchpeer >/dev/null 2>"$WORK/nosuch.err" || status=$?
 [ $status = 1 ] || fail "disconnect of an unknown peer: exit $status, not 1"
-pass "disconnect: '$(cat "$WORK/disc.out")'; c1 down, then up again (sessions $sessions -> more)"
+pass "disconnect: '$(cat "$WORK/disc.out")'; c1 down, then up again (sessions $sessions -> $after)"
 
 step "root: tund reload works like SIGHUP"
 tund_ctl "$NS_S" "$SOCK" reload "$HUB_DEV" >"$WORK/reload.out" || fail "root's reload failed"
