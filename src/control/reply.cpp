@@ -3,9 +3,9 @@
 // PeerStatus has a line; the tables below name them once for both directions.
 // Parsing is strict about what it knows (a number must be one, in range; a field at most
 // once) and ignores fields it does not know (a newer daemon of protocol 1 may add some).
+#include <bitset>
 #include <charconv>
 #include <cstdint>
-#include <set>
 #include <span>
 #include <type_traits>
 #include <variant>
@@ -61,6 +61,9 @@ const Field<P> kPeerFields[] = {{"peer", &P::name},
                                 {"endpoint_changes", &P::endpoint_changes},
                                 {"queued", &P::queued},
                                 {"cipher", &P::cipher}};
+
+static_assert(std::size(kInterfaceFields) <= 32 && std::size(kPeerFields) <= 32,
+              "the parser's Seen bitset holds 32 fields");
 
 constexpr std::string_view kCounterPrefix = "counter.";  // counter.GROUP.NAME
 constexpr std::string_view kDroppedPrefix = "dropped.";  // dropped.REASON
@@ -159,13 +162,18 @@ void assign(T& out, const std::string& text, std::string_view field) {
   out = parse_number<T>(text, field);
 }
 
+// Which of a table's fields a record has set (the tables have fewer than 32).
+using Seen = std::bitset<32>;
+
 // Sets the table's field named `name`; false when the table has none.
 template <class S>
 bool set_known(S& value, std::span<const Field<S>> fields, const std::string& name,
-               const std::string& text, std::set<std::string>& seen) {
-  for (const auto& field : fields) {
+               const std::string& text, Seen& seen) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto& field = fields[i];
     if (name != field.name) continue;
-    if (!seen.insert(name).second) throw ProtocolError(concat("'", name, "' given twice"));
+    if (seen.test(i)) throw ProtocolError(concat("'", name, "' given twice"));
+    seen.set(i);
     std::visit([&](auto member) { assign(value.*member, text, name); }, field.member);
     return true;
   }
@@ -191,7 +199,7 @@ void set_interface_counter(InterfaceStatus& status, const std::string& field,
 
 InterfaceStatus parse_interface(const Record& record) {
   InterfaceStatus status;
-  std::set<std::string> seen;
+  Seen seen;
   for (const auto& [name, text] : record.fields) {
     if (set_known<I>(status, kInterfaceFields, name, text, seen)) continue;
     if (name.starts_with(kCounterPrefix)) set_interface_counter(status, name, text);
@@ -202,7 +210,7 @@ InterfaceStatus parse_interface(const Record& record) {
 
 PeerStatus parse_peer(const Record& record) {
   PeerStatus peer;
-  std::set<std::string> seen;
+  Seen seen;
   for (const auto& [name, text] : record.fields) {
     if (set_known<P>(peer, kPeerFields, name, text, seen)) continue;
     if (name == "allowed_ip") peer.allowed_ips.push_back(text);

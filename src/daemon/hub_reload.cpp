@@ -91,9 +91,13 @@ std::string Daemon::reload_hub(const std::string& cause) {
   hub_cfg_ = std::move(fresh);
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
-  return "reloaded the peers directory in " + std::to_string(took.count() / 1000) + "." +
-         std::to_string((took.count() % 1000) / 100) +
-         " ms: " + tunnel::describe(changes, specs.size());
+  std::string done = "reloaded the peers directory in ";
+  done += std::to_string(took.count() / 1000);
+  done += ".";
+  done += std::to_string((took.count() % 1000) / 100);
+  done += " ms: ";
+  done += tunnel::describe(changes, specs.size());
+  return done;
 }
 
 void Daemon::sync_routes(const config::Config& cfg, const std::vector<tunnel::HubPeerSpec>& peers) {

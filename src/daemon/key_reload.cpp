@@ -41,14 +41,24 @@ std::string KeyReloader::describe_changes(const KeyMaterial& fresh) const {
   return text + ", " + psk_change(current_->psk, fresh.psk);
 }
 
+void KeyReloader::on_sighup() {
+  try {
+    reload("received SIGHUP");
+  } catch (const std::exception&) {  // logged by reload()
+  }
+}
+
 // The error is logged here and thrown for a control client to see as well.
 std::string KeyReloader::reload(const std::string& cause) {
   auto refuse = [&](util::LogLevel level, const std::string& why) {
     log_.log(level, cause + ": " + why);
     return std::runtime_error(why);
   };
-  if (!config_.encrypted())
-    throw refuse(util::LogLevel::info, "nothing to reload (no encryption, so no key files)");
+  if (!config_.encrypted()) {
+    std::string nothing = "nothing to reload (no encryption, so no key files)";
+    log_.info(cause, ": ", nothing);
+    return nothing;
+  }
   if (!identity_ || !current_) {
     log_.info(cause, " during start-up: the key files are being read now");
     throw std::runtime_error("tund is starting: the key files are being read now");
@@ -69,7 +79,8 @@ std::string KeyReloader::reload(const std::string& cause) {
         util::LogLevel::warn,
         std::string("keeping the current keys, the key files have a problem: ") + e.what());
   }
-  std::string done = "reloaded the key files for new handshakes: " + describe_changes(fresh);
+  std::string done = "reloaded the key files for new handshakes: ";
+  done += describe_changes(fresh);
   log_.info(cause, ": ", done);
   // After the line above: a session this ends is logged as a consequence of the reload.
   if (sessions_changed_) sessions_changed_(fresh.peer_public);

@@ -30,9 +30,10 @@ std::string render_dump(const std::vector<InterfaceStatus>& statuses);
 // interface="NAME"; per peer: tund_peer_receive_bytes_total, tund_peer_transmit_bytes_total,
 // tund_peer_receive_packets_total, tund_peer_transmit_packets_total,
 // tund_peer_dropped_packets_total{reason}, tund_peer_last_handshake_timestamp_seconds,
-// tund_peer_up, tund_peer_info{peer,public_key,endpoint} (value 1; the labels that change
-// live are on this series only; the others carry interface and peer); interface counters
-// by group (status.hpp) and tund_build_info{version}, tund_start_time_seconds, tund_mtu.
+// tund_peer_up, tund_peer_info{peer,public_key,endpoint,cipher} (value 1; the labels that
+// change live are on this series only; the others carry interface and peer); interface
+// counters by group (status.hpp) and tund_build_info{version}, tund_start_time_seconds,
+// tund_mtu, tund_peers_up, tund_peers_configured. docs/CONTROL.md lists every family.
 std::string render_prometheus(const std::vector<InterfaceStatus>& statuses);
 
 // "1 minute, 3 seconds" (largest units first, zero parts left out; "0 seconds").

@@ -8,7 +8,7 @@
 // (SO_PEERCRED) and lets commands that change state (reload, disconnect) through only for
 // uid 0 or its own uid; show is for anyone the mode let in.
 // Bounds: a request of more than control::kMaxRequestBytes, or not complete within
-// kRequestDeadline, is refused and the connection closed; at most kMaxClients
+// kRequestDeadline, is refused and the connection closed; at most kMaxControlClients
 // connections at once (more are closed at accept, counted). One request per connection.
 // Start-up: a socket file nobody listens on (a killed tund's) is replaced; one a live
 // process listens on is never taken (start() throws, naming the path).

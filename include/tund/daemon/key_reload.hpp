@@ -31,7 +31,7 @@ class KeyReloader {
   void attach(crypto::Identity* identity, KeyMaterial current);
   void on_sessions_changed(SessionsChanged handler) { sessions_changed_ = std::move(handler); }
   // Logs one line saying what was reloaded, or why nothing was.
-  void on_sighup() { reload("received SIGHUP"); }
+  void on_sighup();
   // The same for `cause` ("received SIGHUP", "control socket: reload"): logs "CAUSE: what
   // was reloaded" and returns what was reloaded; or logs why nothing was and throws
   // std::runtime_error saying it (one line).

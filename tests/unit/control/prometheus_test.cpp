@@ -1,9 +1,7 @@
 // render_prometheus: the text exposition format 0.0.4, and Prometheus' naming rules.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -124,18 +122,11 @@ TEST(ControlPrometheus, PromtoolAcceptsIt) {
   auto status = test::sample_status("tun0");
   status.peers[0].name = "quote\"back\\slash";
   status.counters["new-group"] = {{"odd.name", 9}};
-  std::string path = testing::TempDir() + "tund_metrics.prom";
-  std::ofstream(path) << render_prometheus({status, test::sample_status("tun1")});
-  std::string command = "promtool check metrics < " + path + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
   std::string output;
-  char buf[512];
-  while (auto n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  int status_code = pclose(pipe);
-  EXPECT_EQ(status_code, 0) << output;
-  EXPECT_EQ(output, "") << output;
-  std::remove(path.c_str());
+  int code = test::run_with_file("promtool check metrics < {}",
+                                 render_prometheus({status, test::sample_status("tun1")}), output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(output, "");
 }
 
 }  // namespace

@@ -82,7 +82,9 @@ TEST(ControlRecords, RefusesAControlCharacter) {
 }
 
 TEST(ControlRecords, RefusesMoreThanTheBound) {
-  std::string text = "a = " + std::string(100, 'x') + "\n";
+  std::string text = "a = ";
+  text.append(100, 'x');
+  text += '\n';
   EXPECT_EQ(records_error(text, text.size()), "");
   EXPECT_EQ(records_error(text, text.size() - 1), "105 bytes, over the limit of 104");
 }
@@ -160,7 +162,7 @@ TEST(ControlRequest, Refusals) {
             "invalid peer 'a b' (a name or a public key)");
   EXPECT_EQ(request_error("command = disconnect\npeer = \\x01\n"),
             "invalid peer '\\x01' (a name or a public key)");
-  EXPECT_NE(request_error("command = show\n" + std::string(kMaxRequestBytes, '\n'))
+  EXPECT_NE(request_error(std::string("command = show\n").append(kMaxRequestBytes, '\n'))
                 .find("over the limit of 4096"),
             std::string::npos);
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -127,6 +128,31 @@ TEST(ControlJson, ParsesBackWithEveryField) {
   EXPECT_EQ(alice["dropped"]["spoofed"], 5);
   EXPECT_EQ(alice.size(), 21u);
   EXPECT_EQ(i["peers"][2]["state"], "disabled");
+}
+
+// docs/tund-show.schema.json describes exactly what render_json writes (python3-jsonschema,
+// as the end-to-end tests use it, when installed).
+TEST(ControlJson, MatchesItsSchema) {
+  if (std::system("python3 -c 'import jsonschema' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no python3-jsonschema";
+  const std::string schema = TUND_SOURCE_DIR "/docs/tund-show.schema.json";
+  const std::string check =
+      "python3 -c \"import json, sys, jsonschema; "
+      "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), "
+      "cls=jsonschema.Draft202012Validator)\" {} " +
+      schema;
+  auto tap = test::sample_status("tap0");
+  tap.mode = "tap";
+  tap.role = "client";
+  tap.peers[0].macs = {"02:00:00:00:00:01"};
+  std::string output;
+  EXPECT_EQ(test::run_with_file(check, render_json({test::sample_status(), tap}), output), 0)
+      << output;
+  // And the schema is strict: a field it does not know fails.
+  auto doc = nlohmann::json::parse(render_json({tap}));
+  doc["interfaces"][0]["peers"][0]["mood"] = "happy";
+  output.clear();
+  EXPECT_NE(test::run_with_file(check, doc.dump(), output), 0);
 }
 
 TEST(ControlDump, ThirteenTabSeparatedFieldsPerPeer) {

@@ -1,6 +1,14 @@
-// Statuses for the control module's tests: every field set to something other than its
+// Helpers for the control module's tests. Statuses: every field set to something other than its
 // default, so a round trip or a renderer that forgets one shows it.
 #pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "tund/control/status.hpp"
 
@@ -73,6 +81,24 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   }
   if (start < text.size()) lines.push_back(text.substr(start));
   return lines;
+}
+
+// Runs `command` (by the shell, {} replaced by the path of a temporary file holding
+// `input`); returns its exit status and appends what it wrote (stdout and stderr) to
+// `output`.
+inline int run_with_file(std::string command, const std::string& input, std::string& output) {
+  // Unique per process: ctest runs the tests of one binary as parallel processes.
+  std::string path = testing::TempDir() + "tund_control_test_" + std::to_string(getpid());
+  std::ofstream(path) << input;
+  command.replace(command.find("{}"), 2, path);
+  command += " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  char buf[512];
+  while (auto n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  int status = pclose(pipe);
+  std::remove(path.c_str());
+  return status;
 }
 
 }  // namespace tund::control::test

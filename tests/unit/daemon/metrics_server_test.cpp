@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "tund/control/render.hpp"
 #include "unit/control/sample_status.hpp"
@@ -122,6 +124,37 @@ TEST_F(Metrics, StopsWithConnectionsOpen) {
   EXPECT_TRUE(n == 0 || (n < 0 && errno != EAGAIN)) << n << " " << std::strerror(errno);
   ::close(idle);
   EXPECT_FALSE(client().Get("/metrics"));  // nobody listens any more
+}
+
+// A scraper that trickles its request (one byte at a time, never finishing the header)
+// holds a worker: httplib's timeouts are per read. stop() must still end it at once.
+TEST_F(Metrics, StopsWithATricklingRequestBeingRead) {
+  int fd = idle_connection(server.port());
+  // One whole request first: then the connection is surely accepted and being served.
+  std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  std::string answer;
+  char buf[65536];
+  while (answer.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 40);
+  std::atomic<bool> ended{false};
+  std::thread trickler([&] {
+    std::string start = "GET /metrics HTTP/1.1\r\nX-Slow: ";
+    ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+    while (::send(fd, "a", 1, MSG_NOSIGNAL) == 1) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0 && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) break;
+    }
+    ended = true;
+  });
+  server.stop();  // returns only once the worker reading the trickle has ended
+  trickler.join();
+  EXPECT_TRUE(ended);
+  ::close(fd);
 }
 
 // httplib's default SO_REUSEPORT would let a second server share the port silently.
