@@ -96,7 +96,7 @@ def slowloris(path, seconds):
     return 0 if took else 1
 
 
-def many_connections(connect, n, hold, budget=10.0):
+def many_connections(connect, n, hold, budget=5.0):
     """Opens up to n connections (for at most `budget` seconds: a server whose backlog is
     full lets connect() wait), holds them idle `hold` seconds, reports."""
     conns, failed, start = [], 0, time.monotonic()
