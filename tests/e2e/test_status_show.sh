@@ -76,19 +76,27 @@ snap() {  # snap NAME: --json of the hub and both clients
   show_json "$NS_S" "$HUB_SOCK" "$HUB_DEV" "$WORK/$1-hub.json"
   for i in 1 2; do show_json "${HUB_NS[$i]}" "$WORK/ctl/c$i.sock" "hc$ID-$i" "$WORK/$1-c$i.json"; done
 }
+# One-way traffic too (else a swap of rx and tx would go unseen): UDP datagrams from c1 to
+# a receiver on the hub, which answers nothing.
+ip netns exec "$NS_S" socat -u "UDP-RECV:7777,bind=$HUB_NET4.1" "OPEN:$WORK/udp.in,creat" &
+PIDS+=("$!")
+wait_until 5 bash -c "ip netns exec $NS_S ss -Hlun | grep -q ':7777 '" || fail "the UDP receiver did not start"
 snap a
+ip netns exec "${HUB_NS[1]}" bash -c "for i in 1 2 3; do printf '%050d' 0 >/dev/udp/$HUB_NET4.1/7777; done" ||
+  fail "c1 could not send its UDP datagrams"
 ip netns exec "${HUB_NS[1]}" ping -q -c 5 -i 0.05 -s 100 "$HUB_NET4.1" >/dev/null || fail "c1 -> hub ping lost"
 ip netns exec "$NS_S" ping -q -c 3 -i 0.05 -s 300 "$(hub_addr4 2)" >/dev/null || fail "hub -> c2 ping lost"
 ip netns exec "${HUB_NS[1]}" ping -q -c 2 -i 0.05 -s 200 "$(hub_addr4 2)" >/dev/null || fail "c1 -> c2 ping lost"
 snap b
 A=$WORK/a-hub.json B=$WORK/b-hub.json
-# IPv4 packets of ping -s S are S + 28 bytes.
-expect_traffic "$A" "$B" "$HUB_DEV" c1 7 $((5 * 128 + 2 * 228)) 7 $((5 * 128 + 2 * 228))
+# IPv4 packets of ping -s S are S + 28 bytes, of a UDP datagram of P bytes P + 28.
+expect_traffic "$A" "$B" "$HUB_DEV" c1 10 $((5 * 128 + 2 * 228 + 3 * 78)) 7 $((5 * 128 + 2 * 228))
+[ "$(stat -c %s "$WORK/udp.in")" = 150 ] || fail "the hub's receiver got $(stat -c %s "$WORK/udp.in") bytes, not 150"
 expect_traffic "$A" "$B" "$HUB_DEV" c2 5 $((3 * 328 + 2 * 228)) 5 $((3 * 328 + 2 * 228))
 for i in 1 2; do
   mirror "$A" "$B" "$HUB_DEV" "c$i" "$WORK/a-c$i.json" "$WORK/b-c$i.json" "hc$ID-$i" "$CPEER"
 done
-pass "udp hub: per-peer rx/tx packets and bytes moved by exactly the pings, mirrored by the clients"
+pass "udp hub: per-peer rx/tx packets and bytes moved by exactly the pings and datagrams, mirrored by the clients"
 
 for i in 1 2; do
   [ "$(status_get "$B" "$HUB_DEV" "c$i" up)" = true ] || fail "c$i is not up in the hub's show"
@@ -140,11 +148,18 @@ show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/a-srv.json"
 show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/a-cli.json"
 SPEER=$($STATUS_FORMS peers "$WORK/a-srv.json" "tuns$ID")
 CLPEER=$($STATUS_FORMS peers "$WORK/a-cli.json" "tunc$ID")
+ip netns exec "$NS_S" socat -u "UDP-RECV:7778,bind=$TUN_S" "OPEN:$WORK/udp2.in,creat" &
+PIDS+=("$!")
+wait_until 5 bash -c "ip netns exec $NS_S ss -Hlun | grep -q ':7778 '" || fail "the UDP receiver did not start"
+show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/a-srv.json"
+show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/a-cli.json"
+ip netns exec "${HUB_NS[2]}" bash -c "for i in 1 2; do printf '%050d' 0 >/dev/udp/$TUN_S/7778; done" ||
+  fail "the client could not send its UDP datagrams"
 ip netns exec "${HUB_NS[2]}" ping -q -c 4 -i 0.05 -s 500 "$TUN_S" >/dev/null || fail "client -> server ping lost"
 ip netns exec "$NS_S" ping -q -c 3 -i 0.05 -s 64 "$TUN_C" >/dev/null || fail "server -> client ping lost"
 show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/b-srv.json"
 show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/b-cli.json"
-expect_traffic "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" 7 $((4 * 528 + 3 * 92)) 7 $((4 * 528 + 3 * 92))
+expect_traffic "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" 9 $((4 * 528 + 3 * 92 + 2 * 78)) 7 $((4 * 528 + 3 * 92))
 mirror "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" "$WORK/a-cli.json" "$WORK/b-cli.json" "tunc$ID" "$CLPEER"
 [ "$(status_get "$WORK/b-srv.json" "tuns$ID" - transport)" = tcp ] || fail "the server's transport is not tcp"
 [ "$(status_get "$WORK/b-srv.json" "tuns$ID" "$SPEER" public_key)" = "$(cat "$WORK/client.pub")" ] ||
@@ -155,7 +170,7 @@ check_forms "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" srv
 check_forms "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" cli
 stop_pid "$CLIENT_PID"
 stop_pid "$SERVER_PID"
-pass "tcp tunnel: counters moved by exactly the pings on both ends, forms agree and validate"
+pass "tcp tunnel: counters moved by exactly the pings and datagrams on both ends, forms agree and validate"
 
 step "TAP hub over udp: the MACs it learned"
 kill -0 "$HUB_PID" || fail "the hub exited"
