@@ -30,8 +30,12 @@ stop_pid "$HUB_PID"
 pass "default path: mode 600, owner root; tund show IFACE reaches it; removed at exit"
 
 step "--control-group users: 0660; STATUS= with 0 then 1 of 2 peers up"
-# Only the socket's own mode may keep a user out: the directories above it are open.
+# Only the socket's own mode may keep a user out: the directories above it are open, and
+# the unprivileged user runs a copy of tund it can reach (the build tree may be in a
+# directory only root may enter, e.g. /root).
 chmod 0711 "$WORK"
+mkdir -m 0755 "$WORK/bin"
+install -m 0755 "$TUND_BIN" "$WORK/bin/tund"
 SOCK=$WORK/ctl/hub.sock
 notify_socket "$NS_S" "$WORK/notify.out"
 NOTIFY_SOCKET=$NOTIFY_SOCK
@@ -53,14 +57,14 @@ pass "660 root users; $(grep -oE "STATUS=1 of 2 $STATUS_RE" "$WORK/notify.out" |
 
 step "permissions: outside the group refused; in it show only; root all"
 status=0
-"${NOBODY[@]}" --clear-groups "$TUND_BIN" show "$HUB_DEV" --control-socket "$SOCK" \
+"${NOBODY[@]}" --clear-groups "$WORK/bin/tund" show "$HUB_DEV" --control-socket "$SOCK" \
   >"$WORK/nobody.out" 2>"$WORK/nobody.err" || status=$?
 cat "$WORK/nobody.err" >>"$WORK/ctl.log"
 [ $status = 1 ] || fail "a user outside the group: exit $status, not 1"
 [ "$(wc -l <"$WORK/nobody.err")" = 1 ] && grep -q "Permission denied" "$WORK/nobody.err" ||
   fail "a user outside the group did not get one 'Permission denied' line: $(cat "$WORK/nobody.err")"
 [ ! -s "$WORK/nobody.out" ] || fail "a user outside the group got output: $(head -n 3 "$WORK/nobody.out")"
-"${NOBODY[@]}" --groups="$USERS_GID" "$TUND_BIN" show "$HUB_DEV" --control-socket "$SOCK" \
+"${NOBODY[@]}" --groups="$USERS_GID" "$WORK/bin/tund" show "$HUB_DEV" --control-socket "$SOCK" \
   >"$WORK/member.out" 2>>"$WORK/ctl.log" || fail "a member of users could not show"
 grep -qx "peer: c1" "$WORK/member.out" || fail "a member's show lacks peer c1"
 sessions=$(peer_field "$NS_S" "$SOCK" "$HUB_DEV" c1 sessions)
@@ -69,7 +73,7 @@ hub_peer_file c3 "$WORK/c3.key" "$HUB_NET4.4/32"
 for cmd in "disconnect $HUB_DEV c1" "reload $HUB_DEV"; do
   status=0
   # shellcheck disable=SC2086 # the command's words
-  "${NOBODY[@]}" --groups="$USERS_GID" "$TUND_BIN" $cmd --control-socket "$SOCK" \
+  "${NOBODY[@]}" --groups="$USERS_GID" "$WORK/bin/tund" $cmd --control-socket "$SOCK" \
     >/dev/null 2>"$WORK/member.err" || status=$?
   cat "$WORK/member.err" >>"$WORK/ctl.log"
   [ $status = 1 ] || fail "a member of users ran '$cmd': exit $status, not 1"
