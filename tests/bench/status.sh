@@ -91,14 +91,7 @@ cost() {
   local none1 with none2 scraper scrapes
   make_underlay
   make_keys
-  start_tund "$NS_S" server -s -i "tuns$ID" -t udp --private-key "$WORK/server.key" \
-    --allow "$WORK/client.pub" --control-socket "$WORK/ctl/s.sock" --metrics-listen "127.0.0.1:$MPORT"
-  SERVER_PID=$LAST_PID
-  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t udp --private-key "$WORK/client.key" \
-    --peer-key "$(cat "$WORK/server.pub")" --control-socket "$WORK/ctl/c.sock"
-  CLIENT_PID=$LAST_PID
-  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  ctl_tunnel_up "$NS_C" udp --metrics-listen "127.0.0.1:$MPORT"
   wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "the tunnel did not come up"
   ip netns exec "$NS_S" iperf3 -s -D -B "$TUN_S" -p 5201 -I "$WORK/iperf.pid" >/dev/null
   wait_until 5 test -s "$WORK/iperf.pid" || fail "iperf3 server did not start"

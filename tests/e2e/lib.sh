@@ -322,3 +322,22 @@ notify_socket() {
   PIDS+=($!)
   wait_until 5 test -S "$NOTIFY_SOCK" || fail "the fake notify socket did not appear"
 }
+
+# ctl_tunnel_up CLIENT_NS PROTO [server args]: an encrypted TUN tunnel (make_keys' keys)
+# from $NS_S (tuns$ID, $TUN_S) to CLIENT_NS (tunc$ID, $TUN_C), reaching $UNDER_S, each end
+# with its control socket ($SERVER_SOCK, $CLIENT_SOCK in $WORK/ctl); sets SERVER_PID and
+# CLIENT_PID.
+ctl_tunnel_up() {
+  local ns=$1 proto=$2
+  shift 2
+  SERVER_SOCK=$WORK/ctl/server.sock
+  CLIENT_SOCK=$WORK/ctl/client.sock
+  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" --private-key "$WORK/server.key" \
+    --allow "$WORK/client.pub" --control-socket "$SERVER_SOCK" "$@"
+  SERVER_PID=$LAST_PID
+  start_tund "$ns" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" --private-key "$WORK/client.key" \
+    --peer-key "$(cat "$WORK/server.pub")" --control-socket "$CLIENT_SOCK"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
+  configure_link "$ns" "tunc$ID" "$TUN_C" "$TUN_S" tun
+}

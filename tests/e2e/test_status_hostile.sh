@@ -13,16 +13,9 @@ HOSTILE="python3 $(cd "$(dirname "$0")" && pwd)/status_hostile.py"
 ulimit -n 4096
 make_underlay
 make_keys
-SOCK=$WORK/ctl/server.sock
 MPORT=9586
-start_tund "$NS_S" server -s -i "tuns$ID" -t udp --private-key "$WORK/server.key" \
-  --allow "$WORK/client.pub" --control-socket "$SOCK" --metrics-listen "127.0.0.1:$MPORT"
-SERVER_PID=$LAST_PID
-start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -t udp --private-key "$WORK/client.key" \
-  --peer-key "$(cat "$WORK/server.pub")" --control-socket "$WORK/ctl/client.sock"
-CLIENT_PID=$LAST_PID
-configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+ctl_tunnel_up "$NS_C" udp --metrics-listen "127.0.0.1:$MPORT"
+SOCK=$SERVER_SOCK
 wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "the tunnel did not come up"
 wait_until 5 test -S "$SOCK" || fail "no control socket at $SOCK"
 

@@ -132,33 +132,26 @@ h2=$(handshake_line "$WORK/hub2.txt" c1)
 pass "hub and client: text, --json, --dump, --prometheus agree; schema and promtool pass; '$h1' -> '$h2'"
 
 step "single-client tunnel over tcp (encrypted): counted pings both ways"
-start_tund "$NS_S" server -s -i "tuns$ID" -t tcp --private-key "$WORK/server.key" \
-  --allow "$WORK/client.pub" --control-socket "$WORK/ctl/srv.sock"
-SERVER_PID=$LAST_PID
-start_tund "${HUB_NS[2]}" client -c "$HUB_UNDER" -i "tunc$ID" -t tcp --private-key "$WORK/client.key" \
-  --peer-key "$(cat "$WORK/server.pub")" --control-socket "$WORK/ctl/cli.sock"
-CLIENT_PID=$LAST_PID
-configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
-configure_link "${HUB_NS[2]}" "tunc$ID" "$TUN_C" "$TUN_S" tun
+ctl_tunnel_up "${HUB_NS[2]}" tcp
 quiet "$NS_S" "tuns$ID"
 quiet "${HUB_NS[2]}" "tunc$ID"
 wait_until 10 ping_ok "${HUB_NS[2]}" "$TUN_S" 1 || fail "the tcp tunnel did not come up"
 sleep 0.3
-show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/a-srv.json"
-show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/a-cli.json"
+show_json "$NS_S" "$SERVER_SOCK" "tuns$ID" "$WORK/a-srv.json"
+show_json "${HUB_NS[2]}" "$CLIENT_SOCK" "tunc$ID" "$WORK/a-cli.json"
 SPEER=$($STATUS_FORMS peers "$WORK/a-srv.json" "tuns$ID")
 CLPEER=$($STATUS_FORMS peers "$WORK/a-cli.json" "tunc$ID")
 ip netns exec "$NS_S" socat -u "UDP-RECV:7778,bind=$TUN_S" "OPEN:$WORK/udp2.in,creat" &
 PIDS+=("$!")
 wait_until 5 bash -c "ip netns exec $NS_S ss -Hlun | grep -q ':7778 '" || fail "the UDP receiver did not start"
-show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/a-srv.json"
-show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/a-cli.json"
+show_json "$NS_S" "$SERVER_SOCK" "tuns$ID" "$WORK/a-srv.json"
+show_json "${HUB_NS[2]}" "$CLIENT_SOCK" "tunc$ID" "$WORK/a-cli.json"
 ip netns exec "${HUB_NS[2]}" bash -c "for i in 1 2; do printf '%050d' 0 >/dev/udp/$TUN_S/7778; done" ||
   fail "the client could not send its UDP datagrams"
 ip netns exec "${HUB_NS[2]}" ping -q -c 4 -i 0.05 -s 500 "$TUN_S" >/dev/null || fail "client -> server ping lost"
 ip netns exec "$NS_S" ping -q -c 3 -i 0.05 -s 64 "$TUN_C" >/dev/null || fail "server -> client ping lost"
-show_json "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" "$WORK/b-srv.json"
-show_json "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" "$WORK/b-cli.json"
+show_json "$NS_S" "$SERVER_SOCK" "tuns$ID" "$WORK/b-srv.json"
+show_json "${HUB_NS[2]}" "$CLIENT_SOCK" "tunc$ID" "$WORK/b-cli.json"
 expect_traffic "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" 9 $((4 * 528 + 3 * 92 + 2 * 78)) 7 $((4 * 528 + 3 * 92))
 mirror "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" "$WORK/a-cli.json" "$WORK/b-cli.json" "tunc$ID" "$CLPEER"
 [ "$(status_get "$WORK/b-srv.json" "tuns$ID" - transport)" = tcp ] || fail "the server's transport is not tcp"
@@ -166,8 +159,8 @@ mirror "$WORK/a-srv.json" "$WORK/b-srv.json" "tuns$ID" "$SPEER" "$WORK/a-cli.jso
   fail "the server does not show the client's key"
 [[ "$(status_get "$WORK/b-srv.json" "tuns$ID" "$SPEER" endpoint)" = "$(hub_under 2):"* ]] ||
   fail "the server shows the client at $(status_get "$WORK/b-srv.json" "tuns$ID" "$SPEER" endpoint)"
-check_forms "$NS_S" "$WORK/ctl/srv.sock" "tuns$ID" srv
-check_forms "${HUB_NS[2]}" "$WORK/ctl/cli.sock" "tunc$ID" cli
+check_forms "$NS_S" "$SERVER_SOCK" "tuns$ID" srv
+check_forms "${HUB_NS[2]}" "$CLIENT_SOCK" "tunc$ID" cli
 stop_pid "$CLIENT_PID"
 stop_pid "$SERVER_PID"
 pass "tcp tunnel: counters moved by exactly the pings and datagrams on both ends, forms agree and validate"
