@@ -248,3 +248,96 @@ make_attacker() {
   ip -n "$ATT" link set lo up
   ip -n "$NS_S" link set "vx$ID" up
 }
+
+# ---- issue 14: the control socket, `tund show` and its forms ---------------------------
+STATUS_FORMS="python3 $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/status_forms.py"
+TUND_DOCS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/docs
+
+# tund_ctl NS SOCKET CMD ARGS...: `tund CMD ARGS --control-socket SOCKET` run in NS; its
+# stderr also goes to $WORK/ctl.log (a sanitizer report there fails the test).
+tund_ctl() {
+  local ns=$1 sock=$2 cmd=$3 status=0
+  shift 3
+  ip netns exec "$ns" "$TUND_BIN" "$cmd" "$@" --control-socket "$sock" 2>"$WORK/ctl.err" || status=$?
+  cat "$WORK/ctl.err" >>"$WORK/ctl.log"
+  cat "$WORK/ctl.err" >&2
+  return $status
+}
+
+# show_forms NS SOCKET IFACE PREFIX: the four forms of `tund show IFACE` into
+# $WORK/PREFIX.{txt,json,dump,prom}, one right after another.
+show_forms() {
+  local ns=$1 sock=$2 iface=$3 out=$WORK/$4
+  tund_ctl "$ns" "$sock" show "$iface" >"$out.txt" || fail "tund show $iface failed"
+  tund_ctl "$ns" "$sock" show "$iface" --json >"$out.json" || fail "tund show $iface --json failed"
+  tund_ctl "$ns" "$sock" show "$iface" --dump >"$out.dump" || fail "tund show $iface --dump failed"
+  tund_ctl "$ns" "$sock" show "$iface" --prometheus >"$out.prom" ||
+    fail "tund show $iface --prometheus failed"
+}
+
+# show_json NS SOCKET IFACE FILE: `tund show IFACE --json` into FILE.
+show_json() {
+  tund_ctl "$1" "$2" show "$3" --json >"$4" || fail "tund show $3 --json failed"
+}
+
+# status_get JSON IFACE PEER FIELD: a peer's field from a show --json file (PEER "-": the
+# interface's own field); lists comma-separated, booleans true/false.
+status_get() { $STATUS_FORMS get "$@"; }
+
+# peer_field NS SOCKET IFACE PEER FIELD: the field from a fresh `tund show --json`.
+peer_field() {
+  show_json "$1" "$2" "$3" "$WORK/peer_field.json"
+  status_get "$WORK/peer_field.json" "$3" "$4" "$5"
+}
+
+# peer_is_up NS SOCKET IFACE PEER: true when the peer's state is up.
+peer_is_up() { [ "$(peer_field "$@" up 2>/dev/null)" = true ]; }
+
+# forms_agree PREFIX: the four forms in $WORK/PREFIX.* say the same (status_forms.py agree).
+forms_agree() {
+  local out=$WORK/$1 problems
+  problems=$($STATUS_FORMS agree "$out.json" "$out.dump" "$out.prom" "$out.txt") ||
+    fail "the forms of tund show disagree ($1):"$'\n'"$problems"
+}
+
+# json_valid FILE: validates against docs/tund-show.schema.json (python3-jsonschema).
+json_valid() {
+  local problems
+  [ -f "$TUND_DOCS/tund-show.schema.json" ] || fail "no docs/tund-show.schema.json"
+  problems=$($STATUS_FORMS schema "$1" "$TUND_DOCS/tund-show.schema.json") ||
+    fail "$1 does not validate against docs/tund-show.schema.json:"$'\n'"$problems"
+}
+
+# prom_valid FILE: `promtool check metrics` accepts it (lint problems fail too).
+prom_valid() {
+  local out
+  out=$(promtool check metrics <"$1" 2>&1) || fail "promtool check metrics on $1:"$'\n'"$out"
+}
+
+# notify_socket NS FILE: a datagram socket standing in for systemd's (tests/e2e/
+# test_systemd.sh); every message becomes one line of FILE. Sets NOTIFY_SOCK (its path).
+notify_socket() {
+  NOTIFY_SOCK=$WORK/notify-$RANDOM.sock
+  ip netns exec "$1" socat -u "UNIX-RECV:$NOTIFY_SOCK" "OPEN:$2,creat,append" </dev/null >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_until 5 test -S "$NOTIFY_SOCK" || fail "the fake notify socket did not appear"
+}
+
+# ctl_tunnel_up CLIENT_NS PROTO [server args]: an encrypted TUN tunnel (make_keys' keys)
+# from $NS_S (tuns$ID, $TUN_S) to CLIENT_NS (tunc$ID, $TUN_C), reaching $UNDER_S, each end
+# with its control socket ($SERVER_SOCK, $CLIENT_SOCK in $WORK/ctl); sets SERVER_PID and
+# CLIENT_PID.
+ctl_tunnel_up() {
+  local ns=$1 proto=$2
+  shift 2
+  SERVER_SOCK=$WORK/ctl/server.sock
+  CLIENT_SOCK=$WORK/ctl/client.sock
+  start_tund "$NS_S" server -s -i "tuns$ID" -t "$proto" --private-key "$WORK/server.key" \
+    --allow "$WORK/client.pub" --control-socket "$SERVER_SOCK" "$@"
+  SERVER_PID=$LAST_PID
+  start_tund "$ns" client -c "$UNDER_S" -i "tunc$ID" -t "$proto" --private-key "$WORK/client.key" \
+    --peer-key "$(cat "$WORK/server.pub")" --control-socket "$CLIENT_SOCK"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
+  configure_link "$ns" "tunc$ID" "$TUN_C" "$TUN_S" tun
+}
