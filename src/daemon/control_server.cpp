@@ -281,7 +281,13 @@ void Core::on_accept(std::error_code ec, stream_protocol::socket socket) {
     ++stats.refused_busy;
     complain(
         cat("more than ", std::to_string(kMaxControlClients), " clients at once; refused one"));
+    // Say why before closing, so `tund show` reports "busy" rather than an empty reply. A
+    // fresh connection's send buffer is empty: one short non-blocking write always fits.
+    std::string busy = control::encode_error_reply(
+        cat("busy: ", std::to_string(kMaxControlClients), " control clients are connected"));
     std::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(busy), ignored);
     socket.close(ignored);
   } else {
     auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));

@@ -232,8 +232,14 @@ TEST_F(ControlServerTest, MoreThanMaxClientsAtOnceAreClosedAtAccept) {
   }
   run_until([&] { return server->stats().refused_busy == 1; });
   std::size_t closed = 0;
-  for (auto& client : idle) closed += client->read_some() ? 1u : 0u;
-  EXPECT_EQ(closed, 1u);  // the one over the limit; the others still wait
+  for (auto& client : idle) {
+    if (!client->read_some()) continue;
+    ++closed;  // the one over the limit is told why, then closed
+    auto reply = control::parse_reply(client->reply());
+    EXPECT_FALSE(reply.ok);
+    EXPECT_EQ(reply.error, "busy: 16 control clients are connected");
+  }
+  EXPECT_EQ(closed, 1u);  // the others still wait
   idle.clear();           // they go away: there is room again
   run_until([&] {
     Client c(path);
