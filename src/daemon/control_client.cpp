@@ -48,7 +48,9 @@ std::string usage_of(const std::string& command) {
 }
 
 std::string help_of(const std::string& command) {
-  std::string text = "usage: " + usage_of(command) + "\n";
+  std::string text = "usage: ";
+  text += usage_of(command);
+  text += "\n";
   if (command == "reload")
     text += "Asks the tund on IFNAME to re-read its key files and peers (as SIGHUP does).\n";
   else if (command == "disconnect")

@@ -335,10 +335,9 @@ std::optional<int> Daemon::start_metrics() {
     metrics_.reset();
     return start_error(e.what());
   }
-  std::string url = cfg_.metrics_host.find(':') == std::string::npos
-                        ? cfg_.metrics_host
-                        : "[" + cfg_.metrics_host + "]";
-  log_.info("metrics on http://", url, ":", cfg_.metrics_port, "/metrics");
+  bool v6 = cfg_.metrics_host.find(':') != std::string::npos;
+  log_.info("metrics on http://", v6 ? "[" : "", cfg_.metrics_host, v6 ? "]" : "", ":",
+            cfg_.metrics_port, "/metrics");
   return std::nullopt;
 }
 
