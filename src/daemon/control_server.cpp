@@ -11,16 +11,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <vector>
+
+#include "tund/util/lifetime.hpp"
 
 namespace tund::daemon {
 namespace {
@@ -134,8 +137,10 @@ namespace {
 
 struct Connection;
 
-// The server's state, shared with the handlers in flight (they may outlive a stop()).
-struct Core : std::enable_shared_from_this<Core> {
+// The server's state, owned plainly by the ControlServer; its handlers are guarded by
+// `life` (util/lifetime.hpp), so one that runs after stop() or after the server is gone
+// does nothing.
+struct Core {
   Core(asio::io_context& io_, util::Logger& log_, ControlOptions options_,
        ControlHandlers handlers_)
       : io(io_),
@@ -152,33 +157,42 @@ struct Core : std::enable_shared_from_this<Core> {
   stream_protocol::acceptor acceptor;
   asio::steady_timer retry;  // after an accept error (EMFILE...): no tight loop
   ControlStats stats;
-  std::set<std::shared_ptr<Connection>> connections;
+  std::vector<std::unique_ptr<Connection>> connections;  // at most kMaxControlClients
+  // Closed connections, destroyed from a posted handler: a connection closes itself from
+  // inside its own handler, so it must outlive that call.
+  std::vector<std::unique_ptr<Connection>> retired;
+  bool sweep_posted = false;
   util::LogLimiter complaints;
   dev_t device = 0;
   ino_t inode = 0;
   bool bound = false, stopped = false;
+  util::Lifetime life;  // guards the acceptor's, the retry timer's and the sweep's handlers
 
   std::string prefix() const { return cat("control socket ", options.path, ": "); }
   void complain(const std::string& what) { util::warn_limited(log, complaints, prefix() + what); }
   void accept();
   void on_accept(std::error_code ec, stream_protocol::socket socket);
-  void finished(const std::shared_ptr<Connection>& connection) { connections.erase(connection); }
+  void refuse_busy(stream_protocol::socket& socket);
+  void finished(Connection& connection);
+  void sweep_later();
   std::string answer(const std::string& request, uid_t uid);
   std::string run_command(const control::Request& request);
 };
 
-// One client: its request (bounded in size and time), the reply, then the end.
-struct Connection : std::enable_shared_from_this<Connection> {
-  Connection(std::shared_ptr<Core> state_, stream_protocol::socket socket_)
-      : state(std::move(state_)), socket(std::move(socket_)), deadline(state->io) {}
+// One client: its request (bounded in size and time), the reply, then the end. Owned by
+// its Core; its handlers are guarded by `life`, which close() ends.
+struct Connection {
+  Connection(Core& core_, stream_protocol::socket socket_)
+      : core(core_), socket(std::move(socket_)), deadline(core_.io) {}
 
-  std::shared_ptr<Core> state;
+  Core& core;
   stream_protocol::socket socket;
   asio::steady_timer deadline;
   std::string request, reply;
   std::array<char, 1024> chunk{};
   uid_t uid = static_cast<uid_t>(-1);  // unknown: may not change state
   bool closed = false;
+  util::Lifetime life;
 
   void start();
   void read();
@@ -198,21 +212,19 @@ void Connection::start() {
 }
 
 void Connection::arm_deadline() {
-  deadline.expires_after(state->options.deadline);
-  deadline.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (ec || self->closed) return;
-    ++self->state->stats.timed_out;
-    self->state->complain(
-        cat("a client took too long (uid ", std::to_string(self->uid), "); closed"));
-    self->close();
-  });
+  deadline.expires_after(core.options.deadline);
+  deadline.async_wait(life.guard([this](std::error_code ec) {
+    if (ec || closed) return;
+    ++core.stats.timed_out;
+    core.complain(cat("a client took too long (uid ", std::to_string(uid), "); closed"));
+    close();
+  }));
 }
 
 void Connection::read() {
-  socket.async_read_some(asio::buffer(chunk),
-                         [self = shared_from_this()](std::error_code ec, std::size_t size) {
-                           self->on_read(ec, size);
-                         });
+  socket.async_read_some(
+      asio::buffer(chunk),
+      life.guard([this](std::error_code ec, std::size_t size) { on_read(ec, size); }));
 }
 
 // The request ends with its blank line (or the client's end of writing).
@@ -220,9 +232,9 @@ void Connection::on_read(std::error_code ec, std::size_t size) {
   if (closed) return;
   request.append(chunk.data(), size);
   if (request.size() > control::kMaxRequestBytes) {
-    ++state->stats.bad_requests;
-    state->complain(cat("a request over ", std::to_string(control::kMaxRequestBytes),
-                        " bytes (uid ", std::to_string(uid), "); refused"));
+    ++core.stats.bad_requests;
+    core.complain(cat("a request over ", std::to_string(control::kMaxRequestBytes), " bytes (uid ",
+                      std::to_string(uid), "); refused"));
     reply = control::encode_error_reply("request too large");
     return respond();
   }
@@ -232,24 +244,27 @@ void Connection::on_read(std::error_code ec, std::size_t size) {
       request.find("\n\n") != std::string::npos || (ec == asio::error::eof && !request.empty());
   if (ec && !complete) return close();
   if (!complete) return read();
-  reply = state->answer(request, uid);
+  reply = core.answer(request, uid);
   respond();
 }
 
 void Connection::respond() {
   arm_deadline();  // the reply too has its time: a client that does not read is cut
   asio::async_write(socket, asio::buffer(reply),
-                    [self = shared_from_this()](std::error_code, std::size_t) { self->close(); });
+                    life.guard([this](std::error_code, std::size_t) { close(); }));
 }
 
+// Ends the connection: its handlers still queued become no-ops, and the Core retires it
+// (it is destroyed later, not here: close() usually runs inside one of its handlers).
 void Connection::close() {
   if (closed) return;
   closed = true;
+  life.renew();
   std::error_code ignored;
   socket.shutdown(stream_protocol::socket::shutdown_both, ignored);
   socket.close(ignored);
   deadline.cancel();
-  state->finished(shared_from_this());
+  core.finished(*this);
 }
 
 // ---- the server ---------------------------------------------------------------------------
@@ -257,14 +272,37 @@ void Connection::close() {
 }  // namespace
 
 struct ControlServer::State {
-  std::shared_ptr<Core> core;
+  State(asio::io_context& io, util::Logger& log, ControlOptions options, ControlHandlers handlers)
+      : core(io, log, std::move(options), std::move(handlers)) {}
+  Core core;
 };
 
+// Out of the live set at once (the busy count drops now, as before); destroyed by the
+// sweep. Safe: the loop runs on one thread, so the caller (usually a handler of
+// `connection`) returns before the posted sweep runs; the sweep is guarded, so it does
+// nothing once the server is gone (then the server's destructor freed them).
+void Core::finished(Connection& connection) {
+  auto it = std::find_if(connections.begin(), connections.end(),
+                         [&](const auto& owned) { return owned.get() == &connection; });
+  if (it == connections.end()) return;
+  retired.push_back(std::move(*it));
+  connections.erase(it);
+  sweep_later();
+}
+
+void Core::sweep_later() {
+  if (sweep_posted) return;
+  sweep_posted = true;
+  asio::post(io, life.guard([this] {
+    sweep_posted = false;
+    retired.clear();
+  }));
+}
+
 void Core::accept() {
-  acceptor.async_accept(
-      [self = shared_from_this()](std::error_code ec, stream_protocol::socket socket) {
-        self->on_accept(ec, std::move(socket));
-      });
+  acceptor.async_accept(life.guard([this](std::error_code ec, stream_protocol::socket socket) {
+    on_accept(ec, std::move(socket));
+  }));
 }
 
 void Core::on_accept(std::error_code ec, stream_protocol::socket socket) {
@@ -272,29 +310,31 @@ void Core::on_accept(std::error_code ec, stream_protocol::socket socket) {
   if (ec) {
     complain(cat("accept: ", ec.message()));
     retry.expires_after(std::chrono::milliseconds(100));
-    retry.async_wait([self = shared_from_this()](std::error_code e) {
-      if (!e && !self->stopped) self->accept();
-    });
+    retry.async_wait(life.guard([this](std::error_code e) {
+      if (!e && !stopped) accept();
+    }));
     return;
   }
   if (connections.size() >= kMaxControlClients) {
-    ++stats.refused_busy;
-    complain(
-        cat("more than ", std::to_string(kMaxControlClients), " clients at once; refused one"));
-    // Say why before closing, so `tund show` reports "busy" rather than an empty reply. A
-    // fresh connection's send buffer is empty: one short non-blocking write always fits.
-    std::string busy = control::encode_error_reply(
-        cat("busy: ", std::to_string(kMaxControlClients), " control clients are connected"));
-    std::error_code ignored;
-    socket.non_blocking(true, ignored);
-    socket.write_some(asio::buffer(busy), ignored);
-    socket.close(ignored);
+    refuse_busy(socket);
   } else {
-    auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));
-    connections.insert(connection);
-    connection->start();
+    connections.push_back(std::make_unique<Connection>(*this, std::move(socket)));
+    connections.back()->start();
   }
   accept();
+}
+
+void Core::refuse_busy(stream_protocol::socket& socket) {
+  ++stats.refused_busy;
+  complain(cat("more than ", std::to_string(kMaxControlClients), " clients at once; refused one"));
+  // Say why before closing, so `tund show` reports "busy" rather than an empty reply. A
+  // fresh connection's send buffer is empty: one short non-blocking write always fits.
+  std::string busy = control::encode_error_reply(
+      cat("busy: ", std::to_string(kMaxControlClients), " control clients are connected"));
+  std::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(busy), ignored);
+  socket.close(ignored);
 }
 
 // The reply to one request; never throws (a handler's error is the reply's error line).
@@ -350,15 +390,14 @@ std::string Core::run_command(const control::Request& request) {
 
 ControlServer::ControlServer(asio::io_context& io, util::Logger& log, ControlOptions options,
                              ControlHandlers handlers)
-    : state_(std::make_shared<State>(
-          State{std::make_shared<Core>(io, log, std::move(options), std::move(handlers))})) {}
+    : state_(std::make_unique<State>(io, log, std::move(options), std::move(handlers))) {}
 
 ControlServer::~ControlServer() {
   stop();
 }
 
 void ControlServer::start() {
-  Core& s = *state_->core;
+  Core& s = state_->core;
   const std::string& path = s.options.path;
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path))
     throw std::runtime_error(cat(s.prefix(), "the path is empty or too long for a Unix socket"));
@@ -384,15 +423,20 @@ void ControlServer::start() {
   s.accept();
 }
 
+// Safe from any handler, a connection's own included: connections are only retired here,
+// destroyed by the sweep or with the server.
 void ControlServer::stop() {
-  Core& s = *state_->core;
+  Core& s = state_->core;
   if (s.stopped) return;
   s.stopped = true;
+  s.life.renew();  // the queued accept, retry and sweep handlers do nothing now
+  s.sweep_posted = false;
   std::error_code ignored;
   s.acceptor.close(ignored);
   s.retry.cancel();
-  auto connections = s.connections;  // close() erases from the set
-  for (const auto& connection : connections) connection->close();
+  std::vector<Connection*> open;  // close() moves each out of s.connections
+  for (const auto& connection : s.connections) open.push_back(connection.get());
+  for (Connection* connection : open) connection->close();
   if (!s.bound) return;
   // Only our own file: another tund may have replaced it (a restart racing this exit).
   struct stat st {};
@@ -401,11 +445,11 @@ void ControlServer::stop() {
 }
 
 const ControlStats& ControlServer::stats() const {
-  return state_->core->stats;
+  return state_->core.stats;
 }
 
 const std::string& ControlServer::path() const {
-  return state_->core->options.path;
+  return state_->core.options.path;
 }
 
 }  // namespace tund::daemon

@@ -83,7 +83,7 @@ class ControlServer {
 
  private:
   struct State;
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;  // owned plainly; its handlers are guarded (util::Lifetime)
 };
 
 }  // namespace tund::daemon
