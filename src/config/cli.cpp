@@ -545,6 +545,13 @@ void take_metrics_listen(Config& cfg, const RawOptions& raw) {
   check(cfg.sources, "metrics-listen", listen_address_error(hp.host));
   cfg.metrics_host = hp.host;
   cfg.metrics_port = *hp.port;
+  bool loopback = hp.host == "::1" || hp.host.rfind("127.", 0) == 0;
+  if (!loopback)
+    cfg.warnings.push_back(cfg.sources.prefix("metrics-listen") + "--metrics-listen " +
+                           raw.metrics_listen +
+                           ": the metrics have no authentication and show peers' keys and "
+                           "endpoints to anyone who reaches this address (prefer 127.0.0.1 "
+                           "and a firewall rule for the scraper)");
 }
 
 // Options that are accepted but change nothing in this combination: one warning each.

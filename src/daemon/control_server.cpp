@@ -47,6 +47,10 @@ std::string errno_text(int error) {
 
 // getgrnam_r with a buffer that grows on ERANGE (group files with many members).
 gid_t control_group_id(const std::string& name, const std::string& prefix) {
+  // A numeric id is taken as it is, as chown(1) and systemd take one.
+  if (!name.empty() && name.size() <= 9 &&
+      name.find_first_not_of("0123456789") == std::string::npos)
+    return static_cast<gid_t>(std::stoul(name));
   std::vector<char> buffer(1024);
   group entry{};
   group* found = nullptr;
@@ -103,8 +107,7 @@ void clear_stale(const std::string& path, const std::string& prefix) {
   if (!S_ISSOCK(st.st_mode))
     throw std::runtime_error(cat(prefix, "exists and is not a socket; not touching it"));
   if (someone_listens(path, prefix))
-    throw std::runtime_error(prefix +
-                             "another tund is listening on it (give --control-socket PATH)");
+    throw ControlSocketInUse(prefix + "another tund is listening on it");
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw std::runtime_error(cat(prefix, "cannot remove the stale socket: ", errno_text(errno)));
 }

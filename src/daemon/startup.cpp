@@ -304,6 +304,11 @@ std::optional<int> Daemon::run_up_hook() {
 // The control socket: after the device exists, before --user (so it is root's). At a path
 // given explicitly, failing is a start-up error; at the default path only a warning, as
 // the tunnel matters more than `tund show`.
+// Two tunds with one interface name in different network namespaces share /run.
+constexpr const char* kInUseHint =
+    " (a tund with this interface name runs in another network namespace? give each "
+    "--control-socket PATH)";
+
 std::optional<int> Daemon::start_control() {
   ControlOptions options;
   options.path =
@@ -311,12 +316,18 @@ std::optional<int> Daemon::start_control() {
   options.group = cfg_.control_group;
   options.own_uid = account_ ? account_->uid : ::getuid();
   control_ = std::make_unique<ControlServer>(io_, log_, options, control_handlers());
+  bool given = !cfg_.control_socket.empty();
   try {
     control_->start();
-    log_.info("control socket ", control_->path(), " (tund show ", dev_->name(), ")");
+    log_.info("control socket ", control_->path(), " (tund show ", dev_->name(),
+              given ? " --control-socket " + options.path : std::string(), ")");
+  } catch (const ControlSocketInUse& e) {
+    // A tunnel nobody can show, reload or disconnect is worse than one that did not start.
+    control_.reset();
+    return start_error(e.what() + std::string(given ? "" : kInUseHint));
   } catch (const std::exception& e) {
     control_.reset();
-    if (!cfg_.control_socket.empty()) return start_error(e.what());
+    if (given) return start_error(e.what());
     log_.warn(e.what(), "; running without it (tund show cannot reach this tund)");
   }
   return std::nullopt;
@@ -351,10 +362,13 @@ ControlHandlers Daemon::control_handlers() {
 
 std::string Daemon::disconnect(const std::string& peer) {
   if (!engine_ || engine_stopped_) throw std::runtime_error("tund is not running its tunnel now");
-  if (!engine_->disconnect(peer)) throw std::runtime_error("no peer '" + peer + "'");
-  log_.info("control socket: disconnected ", peer);
+  auto result = engine_->disconnect(peer);
+  if (!result) throw std::runtime_error("no peer '" + peer + "'");
+  if (!result.was_connected)
+    throw std::runtime_error(result.name + " is not connected (nothing to disconnect)");
+  log_.info("control socket: disconnected ", result.name);
   std::string done = "disconnected ";
-  done += peer;
+  done += result.name;
   return done;
 }
 

@@ -53,7 +53,7 @@ void Engine::remove_hub_peer(const crypto::Key& key) {
 
 // A key given in base64 is compared as text: the peer's key encoded, never decoded input
 // (a malformed one simply matches nothing).
-bool Engine::disconnect(const std::string& name) {
+Engine::Disconnected Engine::disconnect(const std::string& name) {
   auto key_is = [&name](const std::optional<crypto::Key>& key) {
     return key && crypto::to_base64(*key) == name;
   };
@@ -64,10 +64,12 @@ bool Engine::disconnect(const std::string& name) {
     std::optional<crypto::Key> key = peer->public_key();
     if (!key && session) key = session->peer_key();
     if (!named && !key_is(key)) continue;
-    peer->disconnect("disconnected by the operator");
-    return true;
+    Disconnected result{true, peer->up() || peer->endpoint().has_value(),
+                        hub_ ? peer->configured_name() : (initiator_ ? "server" : "client")};
+    if (result.was_connected) peer->disconnect("disconnected by the operator");
+    return result;
   }
-  return false;
+  return {};
 }
 
 void Engine::update_hub_peer(Peer& peer, const HubPeerSpec& spec) {

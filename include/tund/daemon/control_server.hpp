@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "tund/control/records.hpp"
@@ -35,7 +36,15 @@ inline constexpr std::chrono::seconds kRequestDeadline{5};
 
 // "/run/tund/IFACE.sock".
 std::string default_control_socket(const std::string& iface);
-// The group's id (getgrnam_r), for a check at start-up before anything is made. Throws
+
+// start(): a live process listens on the path (another tund). Never taken over; the
+// daemon refuses to start, whether the path is the default or was given.
+class ControlSocketInUse : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The group's id (getgrnam_r; a number is taken as the id), for a check at start-up
+// before anything is made. Throws
 // std::runtime_error "PREFIXno group 'NAME'" (an addition to the issue-14 contract).
 gid_t control_group_id(const std::string& group, const std::string& prefix);
 

@@ -135,8 +135,15 @@ class Engine final : private transport::Receiver,
   // The operator's `tund disconnect PEER` (Peer::disconnect): `peer` is a hub peer's name
   // or its public key (base64); with one peer, "server" on a client, "client" on a
   // server, or its public key. Its sessions are wiped, its connection closed, it goes
-  // down (the observer hears it) and may come back. False: no such peer.
-  bool disconnect(const std::string& peer);
+  // down (the observer hears it) and may come back. False: no such peer. A peer that was
+  // neither up nor had an endpoint is found but left alone (was_connected false).
+  struct Disconnected {
+    bool found = false;
+    bool was_connected = false;
+    std::string name;  // the hub peer's name, or "server"/"client"
+    explicit operator bool() const { return found; }
+  };
+  Disconnected disconnect(const std::string& peer);
   // Handshake counters: the identity's and every session's, summed.
   crypto::SessionStats crypto_stats() const;
   // Called once, when the engine can no longer work (the device is gone); `why` is one

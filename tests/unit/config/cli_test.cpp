@@ -138,6 +138,10 @@ TEST(Cli, MetricsListenTakesAnAddressAndAPort) {
   Config v6 = parse_ok({"-c", "198.18.0.1", "-i", "tun3", "--metrics-listen", "[::1]:9100"});
   EXPECT_EQ(v6.metrics_host, "::1");
   EXPECT_EQ(v6.metrics_port, 9100);
+  EXPECT_TRUE(v4.warnings.empty()) << v4.warnings.front();
+  Config any = parse_ok({"-s", "-i", "tun3", "--metrics-listen", "0.0.0.0:9586"});
+  ASSERT_EQ(any.warnings.size(), 1u);
+  EXPECT_NE(any.warnings[0].find("no authentication"), std::string::npos) << any.warnings[0];
   Config off = parse_ok({"-s", "-i", "tun3"});
   EXPECT_TRUE(off.metrics_host.empty()) << "off by default";
   EXPECT_EQ(off.metrics_port, 0);
