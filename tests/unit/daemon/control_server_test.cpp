@@ -340,6 +340,21 @@ TEST_F(ControlServerTest, AnUnknownGroupIsRefusedBeforeAnythingIsMade) {
   EXPECT_THROW(control_group_id("no-such-group-tund14", "--control-group: "), std::runtime_error);
 }
 
+// A numeric group is an id, as chown(1) and systemd take one (no lookup: it need not
+// have a name).
+TEST(ControlGroup, ANumberIsTheGroupId) {
+  EXPECT_EQ(control_group_id("100", ""), 100u);
+  EXPECT_EQ(control_group_id("0", ""), 0u);
+  EXPECT_THROW(control_group_id("100x-no-such", ""), std::runtime_error);
+}
+
+TEST_F(ControlServerTest, ALiveSocketIsInUseNotTaken) {
+  auto first = started(options());
+  ControlServer second(io, log, options(), {});
+  EXPECT_THROW(second.start(), ControlSocketInUse);
+  EXPECT_TRUE(std::filesystem::exists(path)) << "the live socket stays";
+}
+
 TEST_F(ControlServerTest, StopRemovesTheSocketOnlyIfItIsStillOurs) {
   auto server = started(options());
   server->stop();
