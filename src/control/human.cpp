@@ -56,8 +56,12 @@ std::string status_line(const InterfaceStatus& status) {
   if (status.role == "hub")
     return detail::concat(std::to_string(up), " of ", std::to_string(status.peers_configured),
                           " peers up, ", traffic);
-  if (up > 0) return detail::concat("peer up, ", traffic);
-  return "waiting for the peer";
+  // One peer: "server" on a client, "client" on a server (PeerStatus::name).
+  std::string peer = status.peers.empty() ? std::string("peer") : status.peers.front().name;
+  if (up > 0) return detail::concat(peer, " up, ", traffic);
+  std::string waiting = detail::concat("waiting for the ", peer);
+  if (!status.remote.empty()) waiting += detail::concat(" at ", status.remote);
+  return waiting;
 }
 
 }  // namespace tund::control

@@ -67,15 +67,13 @@ void Daemon::feed_watchdog() {
 }
 
 // systemd's STATUS=: the one-line summary (control::status_line), sent when it changed;
-// checked each second, not per packet. Only once READY=1 went out: until then the
-// lifecycle's own lines ("connected to ...") are the status.
+// checked each second, not per packet; also before READY=1 (a client that never reached
+// its server says so: "waiting for the server at HOST:PORT").
 void Daemon::refresh_status_line() {
   if (ending_ != Ending::none || engine_stopped_) return;
-  if (notifier_.ready_sent()) {
-    std::string line = control::status_line(status());
-    if (line != status_line_) notifier_.status(line);
-    status_line_ = std::move(line);
-  }
+  std::string line = control::status_line(status());
+  if (line != status_line_) notifier_.status(line);
+  status_line_ = std::move(line);
   status_line_timer_.expires_after(std::chrono::seconds(1));
   status_line_timer_.async_wait([this](std::error_code ec) {
     if (!ec) refresh_status_line();

@@ -58,9 +58,11 @@ TEST(ControlHuman, StatusLine) {
   client.role = "client";
   client.peers_configured = 1;
   client.peers = {test::sample_peer("server")};
-  EXPECT_EQ(status_line(client), "peer up, rx 1.20 KiB tx 3.40 KiB");
+  EXPECT_EQ(status_line(client), "server up, rx 1.20 KiB tx 3.40 KiB");
   client.peers[0].up = false;
-  EXPECT_EQ(status_line(client), "waiting for the peer");
+  EXPECT_EQ(status_line(client), "waiting for the server");
+  client.remote = "198.18.0.1:55555";
+  EXPECT_EQ(status_line(client), "waiting for the server at 198.18.0.1:55555");
 }
 
 TEST(ControlText, LooksLikeWgShow) {
