@@ -141,8 +141,7 @@ std::optional<Key> Session::peer_key() const {
 }
 
 std::optional<Time> Session::last_handshake() const {
-  if (!current_) return std::nullopt;
-  return current_->created;
+  return last_handshake_;
 }
 
 bool Session::usable(const Keypair& k, Time now) const {
@@ -223,6 +222,7 @@ Verdict Session::respond(Initiation initiation, Time now) {
   next_->remote_index = initiation.sender_index;
   next_->created = now;
   next_->peer = initiation.client;
+  last_handshake_ = now;
   // First keypair: nothing to keep sending on, so use the new one at once.
   bool at_once = !current_;
   if (at_once) current_ = std::move(next_);
@@ -302,6 +302,7 @@ Verdict Session::on_response(std::byte* message, std::size_t size, Time now) {
   fresh->remote_index = util::load_be32(message + kSenderIndexAt);
   fresh->created = now;
   if (config_.peer_public) fresh->peer = *config_.peer_public;
+  last_handshake_ = now;
   return established_by_response(std::move(fresh));
 }
 

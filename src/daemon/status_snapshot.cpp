@@ -60,7 +60,8 @@ void add_session(control::PeerStatus& out, const tunnel::Peer& peer, const Statu
     out.cipher = "none";
     return;
   }
-  out.cipher = session->cipher_name();
+  // "" (no session) rather than "none" (plaintext): a down encrypted peer is not plaintext.
+  out.cipher = session->keyed() ? session->cipher_name() : "";
   out.handshakes = session->stats().handshakes_completed;
   if (auto at = session->last_handshake()) out.latest_handshake = time.unix_of(*at);
   if (out.public_key.empty())
@@ -73,7 +74,8 @@ control::PeerStatus peer_status(const tunnel::Peer& peer, const StatusTime& time
   out.name = peer.configured_name();
   if (peer.public_key()) out.public_key = crypto::to_base64(*peer.public_key());
   out.up = peer.up();
-  if (peer.endpoint()) out.endpoint = transport::to_string(*peer.endpoint());
+  // A down peer shows where it was last, as `wg show` does (the state says it is down).
+  if (peer.last_endpoint()) out.endpoint = transport::to_string(*peer.last_endpoint());
   out.up_since = time.unix_of(peer.up_since());
   out.last_received = time.unix_of(peer.last_received());
   out.rx_bytes = stats.rx_bytes;

@@ -42,7 +42,7 @@ std::string Peer::name() const {
 void Peer::cut(const std::string& why) {
   stats_.queue_dropped += queue_.clear();
   if (session_) session_->reset();
-  auto endpoint = std::exchange(endpoint_, std::nullopt);
+  auto endpoint = forget_endpoint();
   set_up(false);
   if (endpoint && !datagram_) transport_.close(*endpoint, why);
 }
@@ -54,7 +54,7 @@ void Peer::disconnect(const std::string& why) {
   unanswered_since_ = {};
   next_probe_ = clock_.now();
   std::optional<transport::Endpoint> endpoint = endpoint_;
-  if (!config_.initiator) endpoint_.reset();
+  if (!config_.initiator) forget_endpoint();
   set_up(false);
   if (endpoint && !datagram_) return transport_.close(*endpoint, why);
   if (config_.initiator) send_initiation_if_due();  // a plaintext client probes on its tick
@@ -185,6 +185,7 @@ void Peer::count_rx(std::size_t frame_size, Time now) {
 // Any accepted message proves the peer alive.
 void Peer::heard_from(Time now) {
   last_rx_ = now;
+  last_heard_ = now;
   unanswered_since_ = {};
 }
 
@@ -247,11 +248,17 @@ void Peer::on_endpoint_down(const transport::Endpoint& endpoint) {
   if (endpoint_ != endpoint) return;  // a connection that was not (or no longer) the peer's
   if (config_.public_key)             // hub (TCP): outside traffic can repeat it, so bounded
     util::log_limited(log_, moves_, util::LogLevel::info, "client " + name() + " disconnected");
-  endpoint_.reset();
+  forget_endpoint();
   path_lost_ = true;
   unanswered_probes_ = 0;
   if (session_ && !datagram_) session_->reset();  // TCP: its sessions went with it
   refresh_up();
+}
+
+// The endpoint goes (the peer is gone or disconnected); status still shows where it was.
+std::optional<transport::Endpoint> Peer::forget_endpoint() {
+  if (endpoint_) last_endpoint_ = endpoint_;
+  return std::exchange(endpoint_, std::nullopt);
 }
 
 // ---- state --------------------------------------------------------------------------------

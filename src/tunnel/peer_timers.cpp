@@ -19,6 +19,7 @@ void Peer::tick() {
   auto now = clock_.now();
   // Keys past their life are wiped and their indices freed: an idle hub peer holds none.
   if (session_) session_->expire(now);
+  if (!datagram_) stamp_stream_rx(now);
   if (datagram_) {
     check_silence(now);
     check_stale_session(now);
@@ -33,6 +34,15 @@ void Peer::tick() {
   util::report_suppressed(log_, complaints_, util::LogLevel::warn, "handshake retries");
 }
 
+// Stream transports: plaintext frames are not timed one by one (no clock read per frame),
+// so "last heard" is stamped here, at the tick's resolution, when frames came since the
+// previous tick. Encrypted frames are timed as they arrive; this only rounds them up.
+void Peer::stamp_stream_rx(util::Clock::time_point now) {
+  if (stats_.rx_frames == rx_frames_at_tick_) return;
+  rx_frames_at_tick_ = stats_.rx_frames;
+  last_heard_ = now;
+}
+
 // Three keepalive intervals without a word: the peer is gone. A server forgets its
 // client's endpoint; a client keeps probing (its transport soon tries the server's next
 // address or a new lookup).
@@ -43,7 +53,7 @@ void Peer::check_silence(util::Clock::time_point now) {
   log_.info(config_.initiator ? "server " : "client ", name(), " silent for ",
             whole_seconds(now - last_rx_), " s; considered gone",
             config_.initiator ? ", probing" : "");
-  if (!config_.initiator) endpoint_.reset();
+  if (!config_.initiator) forget_endpoint();
   last_rx_ = {};
   next_probe_ = now;
 }

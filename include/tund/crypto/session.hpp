@@ -120,9 +120,13 @@ class Session {
   bool owns_index(std::uint32_t local_index) const;
   // Responder: the client key of the current keypair (nullopt before the first).
   std::optional<Key> peer_key() const;
-  // When the current keypair's handshake completed (the caller's clock; nullopt without a
-  // current keypair): `tund show`'s "latest handshake".
+  // When the latest handshake completed and made a keypair (the caller's clock): `tund
+  // show`'s "latest handshake". Kept across reset(), expire() and drop_disallowed(), as
+  // `wg show` keeps it for a peer that is gone (an operator asks "since when"); nullopt
+  // only if no handshake ever completed.
   std::optional<Time> last_handshake() const;
+  // A current keypair exists (it may be too old to seal: see ready()).
+  bool keyed() const { return current_ != nullptr; }
 
   // Forget every keypair and the pending handshake (the connection carrying them is gone).
   void reset();
@@ -159,6 +163,7 @@ class Session {
   SessionConfig config_;
   SessionStats stats_;
   std::unique_ptr<Keypair> current_, previous_, next_;
+  std::optional<Time> last_handshake_;  // history for status: not cleared with the keypairs
   // Initiator: the handshake in flight and when to retry it.
   std::unique_ptr<Handshake> pending_;
   LocalIndex pending_index_;

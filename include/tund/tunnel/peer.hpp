@@ -91,10 +91,16 @@ class Peer {
   std::string name() const;
   // When it last came up (the engine's clock); zero while down.
   util::Clock::time_point up_since() const { return up_since_; }
-  // When anything was last heard from it (an authenticated message when encrypted);
-  // zero: never, or forgotten (gone silent). Plaintext TCP: not tracked (zero), as its
-  // frames are not timed (no clock read per frame on that path).
-  util::Clock::time_point last_received() const { return last_rx_; }
+  // When anything was last heard from it (an authenticated message when encrypted); zero
+  // only if never. History for `tund show`: kept when the peer goes down (silent, lost,
+  // disconnected), unlike the timers' own clock. Plaintext TCP frames are not timed (no
+  // clock read per frame on that path): there it is stamped by the timer tick when frames
+  // arrived since the previous tick, so it lags by up to proto::kTimerTick.
+  util::Clock::time_point last_received() const { return last_heard_; }
+  // The endpoint it has, or the last one it had (kept when it goes down); nullopt if never.
+  const std::optional<transport::Endpoint>& last_endpoint() const {
+    return endpoint_ ? endpoint_ : last_endpoint_;
+  }
   // ---- hub ---------------------------------------------------------------------------
   std::uint32_t id() const { return config_.id; }
   const std::string& configured_name() const { return config_.name; }
@@ -169,6 +175,8 @@ class Peer {
   void keep_alive(util::Clock::time_point now);
   void probe(util::Clock::time_point now);
   void complain(const std::string& what);
+  void stamp_stream_rx(Time now);
+  std::optional<transport::Endpoint> forget_endpoint();
 
   PeerConfig config_;
   transport::Transport& transport_;
@@ -186,12 +194,15 @@ class Peer {
   util::LogLimiter complaints_, moves_;
 
   std::optional<transport::Endpoint> endpoint_;
-  std::optional<transport::Endpoint> answering_;  // the endpoint told set_answering(true)
+  std::optional<transport::Endpoint> last_endpoint_;  // history for status, see last_endpoint()
+  std::optional<transport::Endpoint> answering_;      // the endpoint told set_answering(true)
   bool up_ = false;
   bool path_lost_ = false;  // client: the endpoint went down; start afresh when it returns
   Time up_since_{};
   Time last_rx_{}, last_tx_{}, last_data_rx_{}, next_probe_{};
-  Time unanswered_since_{};  // the first frame sent since the last thing heard
+  Time last_heard_{};                    // history for status, see last_received()
+  std::uint64_t rx_frames_at_tick_ = 0;  // stream: frames counted at the last tick
+  Time unanswered_since_{};              // the first frame sent since the last thing heard
   unsigned unanswered_probes_ = 0;
 };
 

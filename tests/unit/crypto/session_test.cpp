@@ -249,6 +249,29 @@ TEST_F(Peers, SessionsExpireAndRetriesBackOff) {
   EXPECT_TRUE(client->handshake_due(now + 4s));
 }
 
+// `tund show` keeps "latest handshake" for a peer that is gone, as `wg show` does.
+TEST_F(Peers, LastHandshakeSurvivesResetAndExpiry) {
+  make();
+  EXPECT_FALSE(client->last_handshake().has_value()) << "none ever completed";
+  EXPECT_FALSE(server->last_handshake().has_value());
+  handshake();
+  Time at = now;
+  EXPECT_EQ(client->last_handshake(), at);
+  EXPECT_EQ(server->last_handshake(), at);
+  now += 181s;
+  client->expire(now);
+  server->expire(now);
+  EXPECT_FALSE(client->keyed());
+  EXPECT_EQ(client->last_handshake(), at) << "expired keypairs keep their history";
+  client->reset();
+  server->reset();
+  EXPECT_FALSE(server->keyed());
+  EXPECT_EQ(client->last_handshake(), at) << "reset keeps it too";
+  EXPECT_EQ(server->last_handshake(), at);
+  handshake();
+  EXPECT_EQ(client->last_handshake(), now) << "a new handshake moves it";
+}
+
 // proto::kHandshakeRetryInitial doubling to proto::kHandshakeRetryCap, each delay jittered
 // into [delay/2, delay]; an answered handshake starts the schedule over.
 TEST_F(Peers, RetryScheduleDoublesToTheCapWithJitter) {

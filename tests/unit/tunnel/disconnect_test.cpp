@@ -6,6 +6,7 @@
 #include "support/engine_fixture.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/crypto/primitives.hpp"
+#include "tund/proto/timers.hpp"
 
 namespace tund::testing {
 namespace {
@@ -72,11 +73,20 @@ TEST_F(Disconnect, AHubPeerGoesDownAndComesBackWithTheClientsNextHandshake) {
   ASSERT_NE(peer().up_since(), util::Clock::time_point{});
   ASSERT_TRUE(peer().session()->last_handshake().has_value());
   auto handshakes = server->crypto_stats().handshakes_completed;
+  auto shook = *peer().session()->last_handshake();
+  auto heard_at = peer().last_received();
+  auto where = peer().endpoint();
+  ASSERT_NE(heard_at, util::Clock::time_point{});
+  ASSERT_TRUE(where.has_value());
 
   EXPECT_TRUE(server->disconnect("alice"));
   EXPECT_FALSE(peer().up());
   EXPECT_FALSE(peer().endpoint().has_value());
-  EXPECT_FALSE(peer().session()->last_handshake().has_value());  // keypairs wiped
+  EXPECT_FALSE(peer().session()->keyed());  // keypairs wiped
+  // History for `tund show`: where it was, when it was last heard and handshook.
+  EXPECT_EQ(peer().session()->last_handshake(), shook);
+  EXPECT_EQ(peer().last_received(), heard_at);
+  EXPECT_EQ(peer().last_endpoint(), where);
   EXPECT_EQ(peer().up_since(), util::Clock::time_point{});
   EXPECT_EQ(heard, (std::vector<bool>{true, false}));
   ASSERT_EQ(server->peers().size(), 1u);  // still a peer, unlike one removed by a reload
@@ -87,6 +97,23 @@ TEST_F(Disconnect, AHubPeerGoesDownAndComesBackWithTheClientsNextHandshake) {
   EXPECT_TRUE(peer().up());
   EXPECT_GT(server->crypto_stats().handshakes_completed, handshakes);
   EXPECT_EQ(heard, (std::vector<bool>{true, false, true}));
+}
+
+// A client gone silent: the hub forgets its endpoint, not when it was last heard or where.
+TEST_F(Disconnect, ASilentHubPeerKeepsItsHistory) {
+  build(true);
+  ASSERT_TRUE(peer().up());
+  auto where = peer().endpoint();
+  net_c->set_filter([](LoopbackBind::Message&) { return false; });  // the client vanishes
+  pass(2s);
+  auto heard_at = peer().last_received();
+  pass(proto::kDefaultKeepalive * proto::kKeepalivesMissedBeforeDead + 2s, 1s);
+  EXPECT_FALSE(peer().up());
+  EXPECT_FALSE(peer().endpoint().has_value());
+  EXPECT_EQ(peer().last_endpoint(), where);
+  EXPECT_NE(peer().last_received(), util::Clock::time_point{});
+  EXPECT_LE(peer().last_received(), heard_at);
+  EXPECT_TRUE(peer().session()->last_handshake().has_value());
 }
 
 TEST_F(Disconnect, AHubPeerIsFoundByItsPublicKeyToo) {
@@ -112,9 +139,13 @@ TEST_F(Disconnect, TheOnePeerOverTcpIsClosedAndMayReconnect) {
   build(false);
   ASSERT_TRUE(peer().up());
   EXPECT_FALSE(server->disconnect("server"));  // the server's peer is "client"
+  auto where = peer().endpoint();
   EXPECT_TRUE(server->disconnect("client"));
   EXPECT_FALSE(peer().up());
   EXPECT_EQ(net_s->closed().size(), 1u);
+  EXPECT_EQ(peer().last_endpoint(), where);
+  EXPECT_NE(peer().last_received(), util::Clock::time_point{});
+  EXPECT_TRUE(peer().session()->last_handshake().has_value());
   net_c->set_up(false);
   net_c->set_up(true);
   pass(1s);
@@ -132,6 +163,48 @@ TEST_F(Disconnect, AClientDisconnectingItsServerHandshakesAnewAtOnce) {
   pass(1s);
   EXPECT_TRUE(client->peer().up());
   EXPECT_GT(*client->peer().session()->last_handshake(), last);
+}
+
+// Plaintext TCP frames are not timed one by one: the timer tick stamps "last heard" when
+// frames arrived since the previous tick.
+struct PlainStream : EngineFixture {
+  FakeDevice dev_s{io, device::LinkLayer::ip}, dev_c{io, device::LinkLayer::ip};
+  LoopbackBind net_c{io, false, true, 40000}, net_s{io, false, false, 55555};
+  tunnel::Engine client{engine_parts(dev_c, net_c, log, true, nullptr, nullptr, {}, clock)};
+  tunnel::Engine server{engine_parts(dev_s, net_s, log, false, nullptr, nullptr, {}, clock)};
+
+  PlainStream() {
+    LoopbackBind::connect(net_c, net_s);
+    ticking = {&server, &client};
+    client.start();
+    server.start();
+    pass(1s);
+  }
+};
+
+TEST_F(PlainStream, LastReceivedMovesWithFramesAtTheTick) {
+  const tunnel::Peer& peer = server.peer();
+  ASSERT_TRUE(peer.up());
+  EXPECT_EQ(peer.last_received(), util::Clock::time_point{}) << "nothing heard yet";
+  dev_c.inject(ipv4_packet(84));
+  poll();
+  ASSERT_EQ(dev_s.written().size(), 1u);
+  pass(250ms);
+  auto first = peer.last_received();
+  EXPECT_EQ(first, clock.now());
+  pass(5s);
+  EXPECT_EQ(peer.last_received(), first) << "no frames, no stamp";
+  dev_c.inject(ipv4_packet(84));
+  poll();
+  pass(250ms);
+  EXPECT_EQ(peer.last_received(), clock.now());
+  auto where = peer.endpoint();
+  auto heard_at = peer.last_received();
+  clock.advance(1s);
+  EXPECT_TRUE(server.disconnect("client"));
+  EXPECT_FALSE(peer.up());
+  EXPECT_EQ(peer.last_received(), heard_at) << "kept after the disconnect";
+  EXPECT_EQ(peer.last_endpoint(), where);
 }
 
 }  // namespace
