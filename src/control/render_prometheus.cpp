@@ -149,7 +149,7 @@ const PeerCounter kPeerCounters[] = {
 
 void add_peer(Exposition& e, const InterfaceStatus& s, const PeerStatus& p) {
   const Labels who{{"interface", s.interface}, {"peer", p.name}};
-  e.add("tund_peer_info", "gauge", "The peer's key, endpoint and cipher now (value 1).",
+  e.add("tund_peer_info", "gauge", "The peer's key, endpoint (its last one while down) and cipher (value 1).",
         {{"interface", s.interface},
          {"peer", p.name},
          {"public_key", p.public_key},

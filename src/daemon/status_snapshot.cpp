@@ -199,6 +199,14 @@ void Daemon::add_interface_counters(control::InterfaceStatus& out) const {
                             {"malformed", c.malformed},
                             {"rate_limited", e.dropped[tunnel::Drop::rate_limited]}};
   out.counters["transport"] = transport_counters(t);
+  if (control_) {  // the socket's own refusals (docs/CONTROL.md section 3)
+    const ControlStats& s = control_->stats();
+    out.counters["control"] = {{"requests", s.requests},
+                               {"denied", s.denied},
+                               {"bad_requests", s.bad_requests},
+                               {"timed_out", s.timed_out},
+                               {"refused_busy", s.refused_busy}};
+  }
   if (engine_->hub() && cfg_.device == config::DeviceKind::tap)
     out.counters["switch"] = {{"macs_learned", engine_->macs_learned()},
                               {"mac_moves", e.mac_moves},

@@ -78,6 +78,8 @@ struct InterfaceStatus {
   //   "transport": rx_messages, rx_bytes, tx_messages, tx_bytes, connections,
   //                refused_connections, accept_paused, accept_errors
   //   "switch":    (TAP hub) macs_learned, mac_moves, mac_refused
+  //   "control":   the control socket's requests, denied, bad_requests, timed_out,
+  //                refused_busy
   std::map<std::string, Counters> counters;
   std::vector<PeerStatus> peers;  // hub: every peer file's peer, by name; else the one peer
 

@@ -116,6 +116,21 @@ TEST_F(Disconnect, ASilentHubPeerKeepsItsHistory) {
   EXPECT_TRUE(peer().session()->last_handshake().has_value());
 }
 
+// A peer that is neither up nor reachable is found but left alone, so the operator hears
+// "not connected" instead of a disconnect that did nothing; the name is the peer's, even
+// when it was asked for by key.
+TEST_F(Disconnect, APeerThatIsNotConnectedIsFoundButLeftAlone) {
+  build(true);
+  ASSERT_TRUE(peer().up());
+  auto first = server->disconnect(crypto::to_base64(crypto::x25519_public(client_key)));
+  EXPECT_TRUE(first.found);
+  EXPECT_TRUE(first.was_connected);
+  EXPECT_EQ(first.name, "alice");
+  auto again = server->disconnect("alice");  // before the client comes back
+  EXPECT_TRUE(again.found);
+  EXPECT_FALSE(again.was_connected);
+}
+
 TEST_F(Disconnect, AHubPeerIsFoundByItsPublicKeyToo) {
   build(true);
   ASSERT_TRUE(peer().up());
