@@ -324,7 +324,9 @@ std::optional<int> Daemon::start_control() {
   } catch (const ControlSocketInUse& e) {
     // A tunnel nobody can show, reload or disconnect is worse than one that did not start.
     control_.reset();
-    return start_error(e.what() + std::string(given ? "" : kInUseHint));
+    std::string why = e.what();
+    if (!given) why += kInUseHint;
+    return start_error(why);
   } catch (const std::exception& e) {
     control_.reset();
     if (given) return start_error(e.what());
