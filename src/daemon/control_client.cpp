@@ -23,7 +23,7 @@ namespace tund::daemon {
 
 static_assert(std::string_view(kControlDirectory) == "/run/tund",
               "ControlClientSettings::directory names the same directory");
-static_assert(ControlClientSettings{}.max_reply == control::kMaxReplyBytes);
+static_assert(kMaxControlReply == control::kMaxReplyBytes);
 
 namespace {
 
@@ -260,7 +260,8 @@ std::string exchange_error(const Target& t, const Exchange& ex, const ControlCli
   if (ex.error == EMSGSIZE)
     return t.path + ": the reply is longer than " + std::to_string(s.max_reply) + " bytes; refused";
   if (ex.stage == Stage::connect && ex.error == EACCES)
-    return t.path + ": " + reason + " (root, or a member of the daemon's --control-group, may use it)";
+    return t.path + ": " + reason +
+           " (root, or a member of the daemon's --control-group, may use it)";
   if (ex.stage == Stage::connect && t.named && (ex.error == ENOENT || ex.error == ECONNREFUSED))
     return "no tund is running for '" + t.name + "' (" + t.path + ": " + reason + ")";
   return t.path + ": " + reason;

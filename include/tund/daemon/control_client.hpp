@@ -25,10 +25,14 @@ bool is_control_command(const std::string& word);  // show, reload, disconnect
 int run_control_command(const std::vector<std::string>& args);
 
 // ---- the same without the standard streams (the unit tests use it) --------------------
+// control::kMaxReplyBytes, repeated: main includes this header and may not include the
+// control module (control_client.cpp checks they agree).
+inline constexpr std::size_t kMaxControlReply = 64u << 20;
+
 struct ControlClientSettings {
   std::string directory = "/run/tund";  // daemon::kControlDirectory: IFACE.sock lives here
   std::chrono::milliseconds timeout = kControlClientTimeout;
-  std::size_t max_reply = 64u << 20;  // control::kMaxReplyBytes (main may not include it)
+  std::size_t max_reply = kMaxControlReply;
 };
 struct ControlOutcome {
   int status = 0;   // the exit status
