@@ -20,7 +20,7 @@ std::string format_stats(const tunnel::EngineStats& e, const tunnel::PeerStats& 
       << " tx-failed " << t.tx_dropped << " device-write-errors " << e.device_write_errors
       << " device-read-errors " << e.device_read_errors << " too-big " << e.dropped[Drop::too_big]
       << "; above-mtu " << e.received_above_mtu << " (largest " << e.largest_received
-      << "); sessions " << p.sessions + t.connections << " peer-changes " << p.peer_changes;
+      << "); sessions " << p.sessions << " peer-changes " << p.peer_changes;
   if (s)
     out << "; crypto: handshakes " << s->handshakes_completed << " handshake-failed "
         << s->handshakes_failed << " handshake-refused " << s->handshakes_refused << " auth-failed "

@@ -215,8 +215,7 @@ void Daemon::add_interface_counters(control::InterfaceStatus& out) const {
   if (engine_->hub()) out.peers_configured = engine_->peers().size();
 }
 
-// The one peer: "server" on a client, "client" on a server; a TCP server's sessions are
-// its connections (as the SIGUSR1 line counts them).
+// The one peer: "server" on a client, "client" on a server.
 control::PeerStatus Daemon::one_peer(const StatusTime& time) const {
   const tunnel::Peer& peer = engine_->peer();
   control::PeerStatus out = peer_status(peer, time);
@@ -224,7 +223,6 @@ control::PeerStatus Daemon::one_peer(const StatusTime& time) const {
   out.name = client ? "server" : "client";
   if (client && keys_ && keys_->peer_public)
     out.public_key = crypto::to_base64(*keys_->peer_public);
-  if (!net_->datagram()) out.sessions += net_->stats().connections;
   return out;
 }
 

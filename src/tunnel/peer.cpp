@@ -278,8 +278,8 @@ void Peer::set_up(bool up) {
     answering_ = endpoint_;
     transport_.set_answering(*endpoint_, true);
   }
+  if (up) ++stats_.sessions;
   if (datagram_ && up) {
-    ++stats_.sessions;
     probe_backoff_.reset();
     unanswered_probes_ = 0;
     std::string line = (config_.initiator ? "server at " : "client at ") + name() + " is up";

@@ -59,7 +59,7 @@ struct PeerConfig {
 struct PeerStats {
   std::uint64_t rx_frames = 0, rx_bytes = 0;  // frames delivered (bytes of frames)
   std::uint64_t tx_frames = 0, tx_bytes = 0;  // frames sent (bytes of frames)
-  std::uint64_t sessions = 0;                 // datagram: times it came up
+  std::uint64_t sessions = 0;                 // times it came up
   std::uint64_t peer_changes = 0;             // it moved: NAT rebinding, a newer client
   std::uint64_t spoofed = 0;                  // hub: received with a source outside its allowed-ips
   std::uint64_t queue_dropped = 0;            // hub: dropped because its outbound queue was full

@@ -166,6 +166,9 @@ TEST_F(Disconnect, TheOnePeerOverTcpIsClosedAndMayReconnect) {
   pass(1s);
   EXPECT_TRUE(peer().up());
   EXPECT_TRUE(client->peer().up());
+  // A stream peer counts its sessions too (tund show's "sessions"; it said 0 over TCP).
+  EXPECT_EQ(peer().stats().sessions, 2u);
+  EXPECT_EQ(client->peer().stats().sessions, 2u);
 }
 
 TEST_F(Disconnect, AClientDisconnectingItsServerHandshakesAnewAtOnce) {
