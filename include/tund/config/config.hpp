@@ -100,8 +100,11 @@ struct Config {
   bool hub() const { return !peers_dir.empty(); }
   bool encrypted() const { return !private_key_file.empty(); }
 
-  // The link: an address tund answers ARP/ping for, and the MAC it uses in TAP mode.
+  // The link: the addresses tund answers on the tunnel link itself (`--link-ip`, given at
+  // most once per family): ARP + ICMP echo for IPv4; Neighbor Discovery (TAP) + ICMPv6
+  // echo for IPv6. And the MAC it answers from in TAP mode.
   std::string link_ip;   // IPv4; empty = none
+  std::string link_ip6;  // IPv6; empty = none
   std::string link_mac;  // empty = derived from the interface name
   // Device configuration done by tund itself (no scripts needed): address/prefix, peer.
   std::string address;  // e.g. 10.0.0.1/24 or 10.0.0.1/32 with a peer
