@@ -24,6 +24,8 @@ PACKAGES=(
   # status tests: the JSON schema checked (python3-jsonschema), the metrics checked by
   # promtool and scraped by a real Prometheus server
   python3-jsonschema prometheus
+  # the link responder's IPv6 replies checked against an independent implementation
+  python3-scapy
   # man pages (scdoc), completion, the Debian package (dpkg-shlibdeps, dpkg-buildflags),
   # its checks (lintian, man -w)
   scdoc bash-completion dpkg-dev lintian man-db

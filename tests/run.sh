@@ -36,14 +36,19 @@ for t in test_package.sh test_package_nat.sh; do
   [ $status -eq 0 ] || [ $status -eq 77 ] || exit $status
 done
 
+# Three tests at a time: the end-to-end scripts mostly wait on timers, each in namespaces
+# and a mount namespace of its own (tests/e2e/isolated.sh); the ones that measure time or
+# load both cores run alone (RUN_SERIAL, tests/CMakeLists.txt). TEST_JOBS=1: one at a time.
+JOBS=${TEST_JOBS:-3}
+
 echo "=== all tests under ASan + UBSan"
 # All but the two underlay-fault scripts (test_faults: 80 s of outages, delay and loss;
 # test_udp_route_flap: 50 s of route changes): they time the tunnel's recovery, which the
 # normal build below measures, and leaving them out here keeps the suite under 45 minutes.
-(cd "$ROOT/build-asan" && ctest --output-on-failure -E 'e2e_test_(faults|udp_route_flap)$')
+(cd "$ROOT/build-asan" && ctest -j "$JOBS" --output-on-failure -E 'e2e_test_(faults|udp_route_flap)$')
 
 echo "=== all tests: unit and end to end"
-(cd "$ROOT/build" && ctest --output-on-failure)
+(cd "$ROOT/build" && ctest -j "$JOBS" --output-on-failure)
 
 echo "=== end-to-end tests with offloads off (--no-offload)"
 # The hub's hooks, reload, swarm and isolation tests exercise peer management, not the
@@ -52,7 +57,7 @@ echo "=== end-to-end tests with offloads off (--no-offload)"
 # the underlay's faults (test_faults: delay, loss and reordering between the hosts;
 # test_udp_route_flap: the underlay's routes); both passes above run them. Left out here
 # to keep the whole suite under 45 minutes.
-(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 ctest -L e2e --output-on-failure \
+(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 ctest -j "$JOBS" -L e2e --output-on-failure \
   -E 'e2e_test_hub_(hooks|reload|swarm|isolation)$|e2e_test_status_|e2e_test_(faults|udp_route_flap)$')
 
 # 15 s each: a regression smoke run from the seeds in CI (10 targets); longer runs by hand
