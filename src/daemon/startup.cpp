@@ -130,7 +130,9 @@ std::unique_ptr<link::Responder> make_responder(const Config& cfg, const device:
   link::ResponderConfig rc;
   rc.ethernet = cfg.device == config::DeviceKind::tap;
   rc.tunnel_mtu = dev.mtu();
-  if (!cfg.link_ip.empty()) rc.link_ip = link::parse_ipv4(cfg.link_ip);  // checked by the CLI
+  // Both checked by the CLI (one address per family).
+  if (!cfg.link_ip.empty()) rc.link_ip = link::parse_ipv4(cfg.link_ip);
+  if (!cfg.link_ip6.empty()) rc.link_ip6 = link::parse_ipv6(cfg.link_ip6);
   rc.link_mac = link_mac_option(cfg).value_or(link::mac_from_name(dev.name()));
   return std::make_unique<link::Responder>(rc);
 }
