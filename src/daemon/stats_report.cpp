@@ -54,7 +54,8 @@ std::string format_link_stats(const link::ResponderStats& l) {
   out << "link: arp-replies " << l.arp_replies << " echo-replies " << l.echo_replies
       << " unreachable-sent " << l.unreachable_sent << " too-big-sent " << l.too_big_sent
       << " rate-limited " << l.errors_rate_limited << " ignored-malformed " << l.ignored_malformed
-      << " dropped-too-big " << l.dropped_too_big << " errors-withheld " << l.errors_withheld;
+      << " dropped-too-big " << l.dropped_too_big << " errors-withheld " << l.errors_withheld
+      << " neighbor-advertisements " << l.neighbor_advertisements;
   return out.str();
 }
 

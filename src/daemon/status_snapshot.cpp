@@ -119,10 +119,15 @@ control::Counters offload_counters(const device::OffloadStats& o) {
 }
 
 control::Counters link_counters(const link::ResponderStats& l) {
-  return {{"arp_replies", l.arp_replies},           {"echo_replies", l.echo_replies},
-          {"unreachable_sent", l.unreachable_sent}, {"too_big_sent", l.too_big_sent},
-          {"rate_limited", l.errors_rate_limited},  {"ignored_malformed", l.ignored_malformed},
-          {"dropped_too_big", l.dropped_too_big},   {"errors_withheld", l.errors_withheld}};
+  return {{"arp_replies", l.arp_replies},
+          {"echo_replies", l.echo_replies},
+          {"unreachable_sent", l.unreachable_sent},
+          {"too_big_sent", l.too_big_sent},
+          {"rate_limited", l.errors_rate_limited},
+          {"ignored_malformed", l.ignored_malformed},
+          {"dropped_too_big", l.dropped_too_big},
+          {"errors_withheld", l.errors_withheld},
+          {"neighbor_advertisements", l.neighbor_advertisements}};
 }
 
 // As the SIGUSR1 line counts them (stats_report.cpp): the transport's oversize messages

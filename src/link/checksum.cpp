@@ -1,5 +1,6 @@
 #include "tund/link/checksum.hpp"
 
+#include <array>
 #include <bit>
 #include <cstring>
 
@@ -39,6 +40,16 @@ std::uint32_t checksum_add(std::uint32_t sum, util::ConstByteSpan data) {
   if constexpr (std::endian::native == std::endian::little)
     native = static_cast<std::uint16_t>((native >> 8) | (native << 8));
   return sum + native;
+}
+
+std::uint16_t ipv6_checksum(const std::byte* addresses, std::uint8_t next_header,
+                            util::ConstByteSpan message) {
+  std::array<std::byte, 8> tail{};  // upper-layer length (32 bits), 3 zero bytes, next header
+  util::store_be32(tail.data(), static_cast<std::uint32_t>(message.size()));
+  tail[7] = std::byte{next_header};
+  std::uint32_t sum = checksum_add(0, {addresses, 32});
+  sum = checksum_add(sum, tail);
+  return checksum_finish(checksum_add(sum, message));
 }
 
 }  // namespace tund::link

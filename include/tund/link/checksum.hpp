@@ -28,4 +28,12 @@ inline std::uint16_t checksum(util::ConstByteSpan data) {
   return checksum_finish(checksum_add(0, data));
 }
 
+// The checksum of an upper-layer message over the IPv6 pseudo-header (RFC 8200 8.1):
+// `addresses` is the 32 bytes of source then destination as in the IPv6 header, `message`
+// the upper-layer header and data (its length is the pseudo-header's length field). Over a
+// message whose checksum field is filled in, a correct one gives 0; over one with the field
+// zeroed, the value to store.
+std::uint16_t ipv6_checksum(const std::byte* addresses, std::uint8_t next_header,
+                            util::ConstByteSpan message);
+
 }  // namespace tund::link

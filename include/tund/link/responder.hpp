@@ -3,19 +3,26 @@
 // locally:
 //   - ARP who-has for the link address (TAP)              -> ARP reply from the link MAC
 //   - ICMP echo request to the link address (TUN, TAP)     -> echo reply (TTL 64)
+//   - ICMPv6 echo request to the IPv6 link address         -> echo reply (hop limit 64,
+//     (TUN, TAP; RFC 4443 4.1/4.2)                            from the link address)
+//   - Neighbor Solicitation for the IPv6 link address      -> Neighbor Advertisement from
+//     (TAP; RFC 4861 7.1.1 checks, 7.2.4 reply)               the link MAC (DAD: to ff02::1)
 //   - a packet while the peer is down                      -> ICMP host unreachable
 //   - a packet larger than the tunnel MTU                  -> ICMP fragmentation needed
 //                                                            (IPv4 + DF) / packet too big (IPv6)
 // Pure: frames in, frames out; no I/O, the time is passed in. Malformed input (short,
 // bad header length or checksum, options where none belong, fragments, broadcast or
-// multicast sources) is never answered.
+// multicast sources, an IPv6 extension-header chain that is truncated or not understood)
+// is never answered.
 //
 // ICMP manners (RFC 1122 3.2.2, RFC 1812 4.3.2.7, RFC 4443 2.4(e)): no ICMP error is ever
 // sent about a packet addressed to IPv4 limited broadcast, the directed broadcast (or
 // all-zeros host) of a subnet on the device, multicast, class E, loopback or 0/8; in TAP
 // about a frame sent to a link-layer broadcast/multicast MAC (IPv6 Packet Too Big
-// excepted); about a non-initial fragment or an ICMP error; or about a packet whose
-// source is not a unicast address. An error is never sent from such an address either.
+// excepted); about a non-initial fragment or an ICMP error (for IPv6 also behind
+// extension headers, RFC 8200 4 / RFC 7045; a chain that is truncated or not understood
+// draws no error either); or about a packet whose source is not a unicast address. An
+// error is never sent from such an address either.
 #pragma once
 
 #include <array>
@@ -25,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "tund/link/ipv6_chain.hpp"
 #include "tund/util/bytes.hpp"
 #include "tund/util/token_bucket.hpp"
 
@@ -32,6 +40,7 @@ namespace tund::link {
 
 // Addresses are values (network order, as in_addr), frames are bytes (util::ByteSpan).
 using Ipv4 = std::array<std::uint8_t, 4>;
+using Ipv6 = std::array<std::uint8_t, 16>;
 using Mac = std::array<std::uint8_t, 6>;
 
 // An IPv4 subnet on the device (its address and prefix length): its broadcast address
@@ -44,7 +53,8 @@ struct Ipv4Subnet {
 
 struct ResponderConfig {
   bool ethernet = false;               // TAP: frames carry an Ethernet header
-  std::optional<Ipv4> link_ip;         // the address tund answers for
+  std::optional<Ipv4> link_ip;         // the IPv4 address tund answers for
+  std::optional<Ipv6> link_ip6;        // the IPv6 one (a unicast address; others are ignored)
   Mac link_mac{};                      // TAP: the MAC it answers from
   std::size_t tunnel_mtu = 1400;       // the largest IP packet the tunnel carries
   double unreachable_per_second = 10;  // rate limit for ICMP errors
@@ -52,7 +62,8 @@ struct ResponderConfig {
 
 struct ResponderStats {
   std::uint64_t arp_replies = 0;
-  std::uint64_t echo_replies = 0;
+  std::uint64_t echo_replies = 0;             // ICMP and ICMPv6
+  std::uint64_t neighbor_advertisements = 0;  // NDP replies (TAP, IPv6 link address)
   std::uint64_t unreachable_sent = 0;
   std::uint64_t too_big_sent = 0;
   std::uint64_t errors_rate_limited = 0;
@@ -110,6 +121,20 @@ class Responder {
   Decision on_arp(util::ConstByteSpan eth);
   Decision on_ipv4(util::ConstByteSpan frame, std::size_t l3, bool peer_up, Clock::time_point now);
   Decision on_ipv6(util::ConstByteSpan frame, std::size_t l3, bool peer_up, Clock::time_point now);
+  // The IPv6 packet at l3 (`total` bytes, within the frame) is for the IPv6 link address:
+  // an echo request is answered, anything else dropped and counted.
+  Decision on_ipv6_to_link(util::ConstByteSpan frame, std::size_t l3, std::size_t total,
+                           const Ipv6Chain& chain);
+  Decision echo6_reply(util::ConstByteSpan frame, std::size_t l3, std::size_t icmp_at,
+                       std::size_t total);
+  // TAP: whether the packet is a Neighbor Solicitation whose target is the link address
+  // (then it is ours, answered or dropped, never forwarded).
+  bool solicits_link_address(util::ConstByteSpan frame, std::size_t l3, std::size_t total,
+                             const Ipv6Chain& chain) const;
+  Decision on_neighbor_solicitation(util::ConstByteSpan frame, std::size_t l3, std::size_t total,
+                                    const Ipv6Chain& chain);
+  // RFC 4861 7.2.4: to `ip` (16 bytes) at `mac`, for the link address.
+  Decision neighbor_advertisement(const std::byte* ip, const std::byte* mac, bool solicited);
   Decision echo_reply(util::ConstByteSpan frame, std::size_t l3, std::size_t ihl,
                       std::size_t total);
   Decision icmp4_error(util::ConstByteSpan frame, std::size_t l3, std::uint8_t type,
@@ -123,8 +148,12 @@ class Responder {
   // `ihl`, `total`: the checked header length and total length of the packet at l3.
   bool may_report_ipv4(util::ConstByteSpan frame, std::size_t l3, std::size_t ihl,
                        std::size_t total) const;
-  bool may_report_ipv6(util::ConstByteSpan frame, std::size_t l3) const;
+  // `too_big`: for Packet Too Big, which may answer a frame sent to a group MAC.
+  bool may_report_ipv6(util::ConstByteSpan frame, std::size_t l3, std::size_t total,
+                       const Ipv6Chain& chain, bool too_big) const;
+  // Starts reply_: for TAP an Ethernet header to the frame's source (or to `mac`).
   void begin_reply(util::ConstByteSpan frame, std::uint16_t ethertype);
+  void begin_reply_to(const std::byte* mac, std::uint16_t ethertype);
 
   ResponderConfig config_;
   std::vector<Ipv4Subnet> subnets_;
@@ -138,5 +167,7 @@ class Responder {
 Mac mac_from_name(const std::string& name);
 std::optional<Mac> parse_mac(const std::string& text);
 std::optional<Ipv4> parse_ipv4(const std::string& text);
+// An IPv6 address in any form inet_pton(AF_INET6) takes ("fd00::1"); nullopt otherwise.
+std::optional<Ipv6> parse_ipv6(const std::string& text);
 
 }  // namespace tund::link

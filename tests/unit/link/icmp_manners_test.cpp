@@ -202,7 +202,7 @@ TEST_F(IcmpManners, Ipv6PacketTooBigOnlyAboutUnicastFromUnicast) {
   EXPECT_FALSE(too_big(ipv6("2", 0xfd, 1480, 58, 0, 1))) << "an ICMPv6 error";
   EXPECT_TRUE(too_big(ipv6("2", 0xfd, 1480, 58, 0, 128))) << "an echo request";
   EXPECT_FALSE(too_big(ipv6("2", 0xfd, 1480, 44, 0x0100))) << "a later fragment";
-  EXPECT_TRUE(too_big(ipv6("2", 0xfd, 1480, 44, 0x0001))) << "the first fragment";
+  EXPECT_TRUE(too_big(ipv6("2", 0xfd, 1480, 44, 0x0001, 17))) << "the first fragment (of UDP)";
 }
 
 TEST_F(IcmpManners, ARaisedTunnelMtuCarriesWhatWasTooBig) {
