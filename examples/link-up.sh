@@ -62,18 +62,20 @@ set_address() {
   fi
 }
 
-# tund_link_up: the first address of each family (with its peer), every other entry of
-# TUND_ADDRESSES (tund writes both as given, so the first ones are found by their text),
-# the MTU, link up.
+# tund_link_up: the MTU, link up, then the first address of each family (with its peer)
+# and every other entry of TUND_ADDRESSES (tund writes both as given, so the first ones
+# are found by their text). Link up first: an IPv6 address with a peer added while the
+# link is down gets no route to the peer when it comes up (Linux adds the peer's route
+# only when the address is added on an up link).
 tund_link_up() {
+  if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
+  ip link set dev "$TUND_IFACE" up
   [ -z "$ADDR4" ] || set_address "$ADDR4" "$PREFIX4" "$PEER4"
   [ -z "$ADDR6" ] || set_address "$ADDR6" "$PREFIX6" "$PEER6"
   for entry in ${TUND_ADDRESSES:-}; do
     case ${entry%%/*} in "$ADDR4" | "$ADDR6") continue ;; esac
     ip addr replace "$entry" dev "$TUND_IFACE"
   done
-  if [ -n "${TUND_MTU:-}" ]; then ip link set dev "$TUND_IFACE" mtu "$TUND_MTU"; fi
-  ip link set dev "$TUND_IFACE" up
 }
 
 # server-down.sh sources this file for the functions alone (LINK_UP_DEFINE_ONLY=yes).

@@ -71,6 +71,23 @@ fd00:18::1 tund-server"
   wait_until 5 ping_ok "$NS_C" fd00:19::2 1 || fail "no IPv6 path around the tunnel to the internet host"
 }
 
+# tunnel_ping6 ADDR: the client reaches the server's tunnel address ADDR through the
+# tunnel (not around it by the IPv6 default route, which leads to the server too).
+tunnel_ping6() {
+  ip -n "$NS_C" -6 route get "$1" | grep -q "dev tun11" && ping_ok "$NS_C" "$1" 1
+}
+
+# server_nat PATTERN: the server's table has a rule matching PATTERN (its up hook may
+# still be running when the tunnel already works: callers wait for it).
+server_nat() {
+  ip netns exec "$NS_S" nft list table inet tund_tun3 2>/dev/null | grep -q -e "$1"
+}
+
+# client_route ROUTE: the client has it (ip -6 route when ROUTE holds a ':').
+client_route() {
+  case $1 in *:*) ip -n "$NS_C" -6 route ;; *) ip -n "$NS_C" route ;; esac | grep -q "^$1"
+}
+
 # no_tund_rules NS: nft has no table of the scripts in NS.
 no_tund_rules() {
   [ -z "$(ip netns exec "$1" nft list tables | grep tund_)" ]
@@ -171,8 +188,10 @@ nat_dual_stack() {
   local routes='ROUTES="198.19.0.0/24 fd00:19::/64"' seen table
   nat_pair dual --up "$SIX_S NAT_IFACE=eth0 $NS_SCRIPTS/server-up.sh" -- \
     --up "$SIX_C $routes $NS_SCRIPTS/client-up.sh" --down "$routes $NS_SCRIPTS/client-down.sh"
-  wait_until 10 ping_ok "$NS_C" fd00::1 1 || fail "dual stack: IPv6 through the tunnel did not come up"
+  wait_until 10 tunnel_ping6 fd00::1 || fail "dual stack: IPv6 through the tunnel did not come up"
   ping_ok "$NS_C" 10.0.0.1 1 || fail "dual stack: IPv4 through the tunnel broken"
+  wait_until 5 server_nat "ip6 saddr fd00::/64 .*masquerade" || fail "no NAT66 rule"
+  wait_until 5 client_route "fd00:19::/64 dev tun11" || fail "no IPv6 route of ROUTES"
   [ "$(ip netns exec "$NS_S" nft list tables | grep -c tund_)" -eq 1 ] ||
     fail "not one table: $(ip netns exec "$NS_S" nft list tables)"
   table=$(ip netns exec "$NS_S" nft list table inet tund_tun3)
@@ -229,18 +248,20 @@ no_leak() {
   [ "$tunnel" -gt 0 ] || fail "$1: the capture saw no tunnel packet either"
 }
 
-# The full tunnel's routes are there (or with "gone", none is left) on the client.
+# full_routes [gone]: the full tunnel's routes are all on the client (with "gone": none
+# of them is); else status 1 and what is wrong in WRONG.
 full_routes() {
-  local routes=$(ip -n "$NS_C" route; ip -n "$NS_C" -6 route) want
+  local want
   for want in "0.0.0.0/1 dev tun11" "128.0.0.0/1 dev tun11" "::/1 dev tun11" \
     "8000::/1 dev tun11" "$UNDER_S dev vc$ID" "fd00:18::1 dev vc$ID"; do
     if [ "${1:-}" = gone ]; then
-      grep -c "^$want" <<<"$routes" >/dev/null && fail "left behind: $want"
+      WRONG="left behind: $want"
+      ! client_route "$want" || return 1
     else
-      grep -c "^$want" <<<"$routes" >/dev/null || fail "no route $want: $routes"
+      WRONG="no route $want"
+      client_route "$want" || return 1
     fi
   done
-  return 0
 }
 
 nat_full_tunnel() {
@@ -248,8 +269,9 @@ nat_full_tunnel() {
   local full='TUND_REMOTE=tund-server FULL_TUNNEL=yes' seen
   nat_pair full --up "$SIX_S NAT_IFACE=eth0 $NS_SCRIPTS/server-up.sh" -- \
     --up "$SIX_C $full $NS_SCRIPTS/client-up.sh" --down "$full $NS_SCRIPTS/client-down.sh"
-  wait_until 10 ping_ok "$NS_C" fd00::1 1 || fail "full-tunnel client did not come up"
-  full_routes
+  wait_until 10 tunnel_ping6 fd00::1 || fail "full-tunnel client did not come up"
+  wait_until 5 full_routes || fail "$WRONG"
+  wait_until 5 server_nat "ip6 saddr fd00::/64 .*masquerade" || fail "no NAT66 rule"
   capture full
   seen=$(seen_from "$NS_C" 198.19.0.2 7000)
   [ "$seen" = 198.19.0.1 ] || fail "full tunnel: internet saw '$seen'"
@@ -262,11 +284,11 @@ nat_full_tunnel() {
 
   step "full tunnel with an IPv4-only tunnel: IPv6 still into the tunnel, not around it"
   ip netns exec "$NS_C" env TUND_IFACE=tun11 $full sh "$NS_SCRIPTS/client-down.sh"
-  full_routes gone
+  full_routes gone || fail "client-down.sh: $WRONG"
   ip -n "$NS_C" -6 addr flush dev tun11 scope global
   ip netns exec "$NS_C" env TUND_IFACE=tun11 TUND_LOCAL_ADDR=10.0.0.2 TUND_PREFIX=24 $full \
     sh "$NS_SCRIPTS/client-up.sh"
-  full_routes
+  full_routes || fail "IPv4-only tunnel: $WRONG"
   ip -n "$NS_C" -6 route get fd00:19::2 | grep -c "dev tun11" >/dev/null ||
     fail "IPv6 to the internet host does not go into the tunnel"
   capture full4
@@ -274,7 +296,7 @@ nat_full_tunnel() {
   no_leak full4
   ping_ok "$NS_C" 198.19.0.2 1 || fail "IPv4-only full tunnel: IPv4 broken"
   stop_pid "$CLIENT_PID"
-  full_routes gone
+  full_routes gone || fail "the down hook: $WRONG"
   stop_pid "$SERVER_PID"
   pass "IPv4-only tunnel: ::/1 and 8000::/1 still through it, no IPv6 packet on the underlay; down left no route"
 }
@@ -284,11 +306,12 @@ nat_full_tunnel6() {
   local full='FULL_TUNNEL=yes' seen
   nat_pair full6 --address fd00::1/64 -- --address fd00::2/64 \
     --up "$full $NS_SCRIPTS/client-up.sh" --down "$full $NS_SCRIPTS/client-down.sh"
-  wait_until 10 ping_ok "$NS_C" fd00::1 1 || fail "IPv6 full-tunnel client did not come up"
-  ip netns exec "$NS_S" nft list table inet tund_tun3 | grep -c "ip6 saddr fd00::/64 .*masquerade" \
-    >/dev/null || fail "IPv6 only: no masquerade of the IPv6 subnet"
-  ip -n "$NS_C" -6 route | grep -c "^::/1 dev tun11" >/dev/null || fail "no ::/1 route"
-  ip -n "$NS_C" route | grep -c "^0.0.0.0/1 dev tun11" >/dev/null || fail "no 0.0.0.0/1 route"
+  wait_until 10 tunnel_ping6 fd00::1 || fail "IPv6 full-tunnel client did not come up"
+  wait_until 5 server_nat "ip6 saddr fd00::/64 .*masquerade" ||
+    fail "IPv6 only: no masquerade of the IPv6 subnet"
+  wait_until 5 client_route "8000::/1 dev tun11" || fail "no 8000::/1 route"
+  client_route "::/1 dev tun11" || fail "no ::/1 route"
+  client_route "0.0.0.0/1 dev tun11" || fail "no 0.0.0.0/1 route"
   seen=$(seen_from "$NS_C" "[fd00:19::2]" 7006)
   [ "$seen" = "$V6_SERVER" ] || fail "IPv6 full tunnel: internet saw '$seen'"
   ping_ok "$NS_C" "$UNDER_S" 2 || fail "IPv6 full tunnel: the server (IPv4) became unreachable"

@@ -5,7 +5,7 @@
 # routes without a gateway (usage or a one-line reason, exit 2, nothing changed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nat_scenario.sh"
-require_tools nft socat getent
+require_tools nft socat getent tcpdump
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
 mkdir "$WORK/examples"
 for f in server client; do
@@ -80,7 +80,9 @@ done
 addrs=$(ip -n "$NS_S" addr show tunl"$ID" | grep -o "inet6\? [^ ]*\( peer [^ ]*\)\?" | sort | tr '\n' ' ')
 [ "$addrs" = "inet 10.5.0.1/24 inet 10.6.0.1/24 inet6 fd00:5::1 peer fd00:5::2/128 inet6 fd00:6::1/64 " ] ||
   fail "link-up.sh set: $addrs"
-pass "twice: 10.5.0.1/24, fd00:5::1 peer fd00:5::2 and the others (10.6.0.1/24, fd00:6::1/64), each once"
+# Linux routes an IPv6 peer only when the address is added on an up link.
+ip -n "$NS_S" -6 route | grep -c "^fd00:5::2 dev tunl$ID" >/dev/null || fail "no route to the IPv6 peer"
+pass "twice: 10.5.0.1/24, fd00:5::1 peer fd00:5::2 (routed) and the others (10.6.0.1/24, fd00:6::1/64), each once"
 
 step "FULL_TUNNEL with a server address that has no route now (IPv6, no default route)"
 netns_etc "$NS_S" hosts "198.19.77.9 far-server

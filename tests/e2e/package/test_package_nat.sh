@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 package_setup "${1:-}"
 . "$PKG_ROOT/tests/e2e/nat_scenario.sh"
-require_tools nft socat getent
+require_tools nft socat getent tcpdump
 
 nat_scenario /usr/sbin/tund /usr/share/doc/tund/examples /usr/libexec/tund
 
