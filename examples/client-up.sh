@@ -32,11 +32,7 @@ case "$0" in */*) HERE=${0%/*} ;; *) HERE=. ;; esac
 # shellcheck disable=SC2034 # read by link-up.sh, sourced next: its functions only
 LINK_UP_DEFINE_ONLY=yes
 . "$HERE/link-up.sh"
-if [ -z "${TUND_IFACE:-}" ]; then usage >&2; exit 2; fi
-status=0
-tund_families || status=$?
-if [ "$status" -eq 1 ]; then usage >&2; exit 2; fi
-[ "$status" -eq 0 ] || exit 2
+tund_require usage
 FULL_TUNNEL=${FULL_TUNNEL:-no}
 if [ "$FULL_TUNNEL" = yes ] && [ -z "${TUND_REMOTE:-}" ]; then
   echo "$0: FULL_TUNNEL needs TUND_REMOTE (the server)" >&2

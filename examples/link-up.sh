@@ -40,6 +40,16 @@ tund_families() {
   fi
 }
 
+# tund_require USAGE: TUND_IFACE and at least one address, consistent, or the script
+# exits 2 (with USAGE, a function, on stderr when something is missing).
+tund_require() {
+  if [ -z "${TUND_IFACE:-}" ]; then "$1" >&2; exit 2; fi
+  status=0
+  tund_families || status=$?
+  if [ "$status" -eq 1 ]; then "$1" >&2; exit 2; fi
+  [ "$status" -eq 0 ] || exit 2
+}
+
 # tund_subnet 4|6: the clients' subnet of that family (the peer's address/prefix with a
 # point-to-point peer, else the local address's subnet), or nothing if the addressing
 # names only this side's own address (a host prefix, /32 or /128, without a peer).
@@ -82,10 +92,6 @@ tund_link_up() {
 if [ "${LINK_UP_DEFINE_ONLY:-no}" != yes ]; then
   # Sourced by the up scripts, which have checked their settings and take no arguments.
   case "${1:-}" in -h | --help) link_usage; exit 0 ;; esac
-  if [ -z "${TUND_IFACE:-}" ]; then link_usage >&2; exit 2; fi
-  status=0
-  tund_families || status=$?
-  if [ "$status" -eq 1 ]; then link_usage >&2; exit 2; fi
-  [ "$status" -eq 0 ] || exit 2
+  tund_require link_usage
   tund_link_up
 fi

@@ -3,8 +3,8 @@
 # the device). IP forwarding (IPv4 and IPv6) stays on: other services may rely on it.
 # Works as a tund --down hook and by hand (the same settings as server-up.sh); running
 # it twice is harmless. With nftables it needs only TUND_IFACE (the table inet
-# tund_<iface> holds every rule); the iptables fallback removes the rules it can name
-# from the addresses, as server-up.sh computed them.
+# tund_<iface> holds every rule); the iptables fallback needs NAT_IFACE too, and the
+# addresses for the masquerade rules (it computes the subnets as server-up.sh does).
 set -eu
 usage() {
   echo "usage: TUND_IFACE=tunX [TUND_LOCAL_ADDR=A TUND_PREFIX=N TUND_PEER_ADDR=B]"
@@ -21,20 +21,20 @@ if command -v nft >/dev/null 2>&1; then
   nft delete table ip "$TABLE" 2>/dev/null || true
   exit 0
 fi
-# iptables: the same subnets server-up.sh computed (link-up.sh's functions). A rule that
-# is not there (NAT6=no: no IPv6 masquerade) is skipped.
+# iptables: the forward rules of both families (named by the interfaces alone), and the
+# masquerade rules of the subnets server-up.sh computed from the addresses (link-up.sh's
+# functions). A rule that is not there (NAT6=no: no IPv6 masquerade) is skipped.
+[ -n "$NAT_IFACE" ] || exit 0
 case "$0" in */*) HERE=${0%/*} ;; *) HERE=. ;; esac
 # shellcheck disable=SC2034 # read by link-up.sh, sourced next: its functions only
 LINK_UP_DEFINE_ONLY=yes
 . "$HERE/link-up.sh"
-status=0
-tund_families || status=$?
-[ -n "$NAT_IFACE" ] && [ "$status" -eq 0 ] || exit 0
+tund_families 2>/dev/null || ADDR4='' ADDR6=''
 for fam in 4 6; do
-  eval "addr=\$ADDR$fam"
-  [ -n "$addr" ] || continue
   if [ "$fam" = 6 ]; then IPT=ip6tables; else IPT=iptables; fi
-  net=$(tund_subnet "$fam")
+  eval "addr=\$ADDR$fam"
+  net=
+  [ -z "$addr" ] || net=$(tund_subnet "$fam")
   if [ -n "$net" ]; then
     $IPT -t nat -D POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null || true
   fi

@@ -30,11 +30,7 @@ case "$0" in */*) HERE=${0%/*} ;; *) HERE=. ;; esac
 # shellcheck disable=SC2034 # read by link-up.sh, sourced next: its functions only
 LINK_UP_DEFINE_ONLY=yes
 . "$HERE/link-up.sh"
-if [ -z "${TUND_IFACE:-}" ]; then usage >&2; exit 2; fi
-status=0
-tund_families || status=$?
-if [ "$status" -eq 1 ]; then usage >&2; exit 2; fi
-[ "$status" -eq 0 ] || exit 2
+tund_require usage
 NAT_IFACE=${NAT_IFACE:-}
 NAT6=${NAT6:-yes}
 case $NAT6 in yes | no) ;; *) echo "$0: NAT6=$NAT6: yes or no" >&2; exit 2 ;; esac
