@@ -78,7 +78,6 @@ tunnel_route() {
     ip route replace "$1" dev "$TUND_IFACE"
   fi
 }
-for net in ${ROUTES:-}; do tunnel_route "$net"; done
 
 # keep_outside ADDR/LEN: the route ADDR has now becomes a host route of its own. No route
 # now (no IPv6 default route, say): nothing to keep, and tund cannot use that address.
@@ -98,17 +97,22 @@ keep_outside() {
   fi
 }
 
-[ "$FULL_TUNNEL" = yes ] || exit 0
-servers=$(getent ahosts "$TUND_REMOTE" | awk '{print $1}' | sort -u)
-[ -n "$servers" ] || { echo "$0: cannot resolve $TUND_REMOTE" >&2; exit 1; }
 # Each of the server's addresses, of either family (tund tries each in turn), stays on its
-# current path, or the tunnel would try to carry itself.
-for server in $servers; do
-  case $server in
-    *:*) keep_outside "$server/128" ;;
-    *) keep_outside "$server/32" ;;
-  esac
-done
+# current path, or the tunnel would try to carry itself: pinned before any route of the
+# tunnel (ROUTES too) can take it over.
+if [ "$FULL_TUNNEL" = yes ]; then
+  servers=$(getent ahosts "$TUND_REMOTE" | awk '{print $1}' | sort -u)
+  [ -n "$servers" ] || { echo "$0: cannot resolve $TUND_REMOTE" >&2; exit 1; }
+  for server in $servers; do
+    case $server in
+      *:*) keep_outside "$server/128" ;;
+      *) keep_outside "$server/32" ;;
+    esac
+  done
+fi
+for net in ${ROUTES:-}; do tunnel_route "$net"; done
+
+[ "$FULL_TUNNEL" = yes ] || exit 0
 HALVES="0.0.0.0/1 128.0.0.0/1"
 # A kernel without IPv6 (ipv6.disable=1) has no IPv6 to leak.
 [ ! -d /proc/sys/net/ipv6 ] || HALVES="$HALVES ::/1 8000::/1"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The tunnel device's own addresses and link state, as tund's --address/--peer/--mtu set
-# them: shared by server-up.sh and client-up.sh (which source it), and usable alone:
+# them: shared by server-up.sh, client-up.sh and server-down.sh (which source it for its
+# functions), and usable alone:
 #   TUND_IFACE=tun3 TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=24 link-up.sh
 #   TUND_IFACE=tun3 TUND_LOCAL_ADDR=10.0.0.1 TUND_PEER_ADDR=10.0.0.2 link-up.sh
 #   TUND_IFACE=tun3 TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=24 \
@@ -90,7 +91,7 @@ tund_link_up() {
 
 # server-down.sh sources this file for the functions alone (LINK_UP_DEFINE_ONLY=yes).
 if [ "${LINK_UP_DEFINE_ONLY:-no}" != yes ]; then
-  # Sourced by the up scripts, which have checked their settings and take no arguments.
+  # Run alone (or sourced by an older up script, which takes no arguments).
   case "${1:-}" in -h | --help) link_usage; exit 0 ;; esac
   tund_require link_usage
   tund_link_up
