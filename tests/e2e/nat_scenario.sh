@@ -74,18 +74,20 @@ fd00:18::1 tund-server"
 # tunnel_ping6 ADDR: the client reaches the server's tunnel address ADDR through the
 # tunnel (not around it by the IPv6 default route, which leads to the server too).
 tunnel_ping6() {
-  ip -n "$NS_C" -6 route get "$1" | grep -q "dev tun11" && ping_ok "$NS_C" "$1" 1
+  ip -n "$NS_C" -6 route get "$1" | grep -c "dev tun11" >/dev/null && ping_ok "$NS_C" "$1" 1
 }
 
 # server_nat PATTERN: the server's table has a rule matching PATTERN (its up hook may
 # still be running when the tunnel already works: callers wait for it).
 server_nat() {
-  ip netns exec "$NS_S" nft list table inet tund_tun3 2>/dev/null | grep -q -e "$1"
+  ip netns exec "$NS_S" nft list table inet tund_tun3 2>/dev/null | grep -c -e "$1" >/dev/null
 }
 
-# client_route ROUTE: the client has it (ip -6 route when ROUTE holds a ':').
+# client_route ROUTE: the client has it (ip -6 route when ROUTE holds a ':'). (grep -c,
+# not -q: -q stops reading at the first match, and under pipefail the writer's SIGPIPE
+# would make a found route look missing.)
 client_route() {
-  case $1 in *:*) ip -n "$NS_C" -6 route ;; *) ip -n "$NS_C" route ;; esac | grep -q "^$1"
+  case $1 in *:*) ip -n "$NS_C" -6 route ;; *) ip -n "$NS_C" route ;; esac | grep -c "^$1" >/dev/null
 }
 
 # no_tund_rules NS: nft has no table of the scripts in NS.
@@ -258,7 +260,7 @@ full_routes() {
       WRONG="left behind: $want"
       ! client_route "$want" || return 1
     else
-      WRONG="no route $want"
+      WRONG="no route $want: $(ip -n "$NS_C" route; ip -n "$NS_C" -6 route)"
       client_route "$want" || return 1
     fi
   done
