@@ -68,7 +68,20 @@ ip netns exec "$NS_C" env TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.
   GATEWAY6=fd00::1 ROUTES="198.19.0.0/24 fd00:19::/64" sh "$EXAMPLES/client-up.sh"
 ip -n "$NS_C" -6 route | grep -c "^fd00:19::/64 via fd00::1 dev tapr$ID" >/dev/null ||
   fail "TAP: no IPv6 route via GATEWAY6"
-pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY or GATEWAY6, FULL_TUNNEL without server, contradicting addresses: refused, nothing changed; TAP routes via the gateway of each family"
+# TAP full tunnel: a family with a tunnel address needs its gateway; one without (IPv6
+# here) goes into the link anyway, with no gateway.
+expect_refusal "GATEWAY6" "$NS_C" TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
+  TUND_PREFIX=24 TUND_LOCAL_ADDR6=fd00::2 TUND_PREFIX6=64 GATEWAY=10.0.0.1 \
+  TUND_REMOTE="$UNDER_S" FULL_TUNNEL=yes sh "$EXAMPLES/client-up.sh"
+tap_full=(TUND_IFACE="tapr$ID" TUND_MODE=tap TUND_REMOTE="$UNDER_S" FULL_TUNNEL=yes)
+ip netns exec "$NS_C" env "${tap_full[@]}" TUND_LOCAL_ADDR=10.0.0.2 TUND_PREFIX=24 \
+  GATEWAY=10.0.0.1 sh "$EXAMPLES/client-up.sh"
+ip -n "$NS_C" route | grep -c "^128.0.0.0/1 via 10.0.0.1 dev tapr$ID" >/dev/null ||
+  fail "TAP full tunnel: no 128.0.0.0/1 via GATEWAY"
+ip -n "$NS_C" -6 route | grep -c "^8000::/1 dev tapr$ID" >/dev/null ||
+  fail "TAP full tunnel without a tunnel IPv6 address: no 8000::/1 into the link"
+ip netns exec "$NS_C" env "${tap_full[@]}" sh "$EXAMPLES/client-down.sh"
+pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY or GATEWAY6, FULL_TUNNEL without server, contradicting addresses: refused, nothing changed; TAP routes via the gateway of each family, full tunnel of a family without an address into the link"
 
 step "link-up.sh: the first address of each family with its peer, the rest of TUND_ADDRESSES"
 ip -n "$NS_S" tuntap add dev tunl"$ID" mode tun
