@@ -7,10 +7,10 @@
 # CONFIG_DIR holds server.conf and client.conf exactly as installed (their up/down lines
 # name SCRIPTS_DIR). The configs run unchanged: the namespaces supply what they expect
 # (the server at 198.18.0.1, its uplink named eth0; interface names are per namespace).
-# Other addressings (point-to-point, IPv6, a second family) override only
-# --address/--peer or the hooks' settings on the command line. The second family is given
-# to the scripts as a by-hand setting (TUND_LOCAL_ADDR6 in the hook command), which works
-# whether or not tund itself sets it.
+# Other addressings (point-to-point, IPv6, dual stack) override only --address/--peer or
+# the hooks' settings on the command line. Dual stack both ways: tund's two --address
+# (the hooks get TUND_LOCAL_ADDR6 from tund), and in the full-tunnel steps the second
+# family given to the scripts by hand (TUND_LOCAL_ADDR6 in the hook command).
 # The client also has an IPv6 route to the internet host around the tunnel (via the
 # server's underlay address, which forwards): the path a full tunnel must not leak to.
 
@@ -179,17 +179,19 @@ nat_point_to_point() {
   pass "point-to-point: client reached the internet host through the tunnel and NAT"
 }
 
-# The second family as the scripts take it by hand (works with any tund).
+# The second family as the scripts take it by hand.
 SIX_S='TUND_LOCAL_ADDR6=fd00::1 TUND_PREFIX6=64'
 SIX_C='TUND_LOCAL_ADDR6=fd00::2 TUND_PREFIX6=64'
 V6_SERVER='[fd00:0019:0000:0000:0000:0000:0000:0001]'  # as socat writes it
 V6_CLIENT='[fd00:0000:0000:0000:0000:0000:0000:0002]'
 
 nat_dual_stack() {
-  step "dual stack (10.0.0.x/24 and fd00::x/64): NAT44 and NAT66 at once, one table"
+  step "dual stack (--address 10.0.0.x/24 --address fd00::x/64): NAT44 and NAT66 at once, one table"
   local routes='ROUTES="198.19.0.0/24 fd00:19::/64"' seen table
-  nat_pair dual --up "$SIX_S NAT_IFACE=eth0 $NS_SCRIPTS/server-up.sh" -- \
-    --up "$SIX_C $routes $NS_SCRIPTS/client-up.sh" --down "$routes $NS_SCRIPTS/client-down.sh"
+  # The server's hooks as shipped: they get the IPv6 address from tund (TUND_LOCAL_ADDR6).
+  nat_pair dual --address 10.0.0.1/24 --address fd00::1/64 -- \
+    --address 10.0.0.2/24 --address fd00::2/64 \
+    --up "$routes $NS_SCRIPTS/client-up.sh" --down "$routes $NS_SCRIPTS/client-down.sh"
   wait_until 10 tunnel_ping6 fd00::1 || fail "dual stack: IPv6 through the tunnel did not come up"
   ping_ok "$NS_C" 10.0.0.1 1 || fail "dual stack: IPv4 through the tunnel broken"
   wait_until 5 server_nat "ip6 saddr fd00::/64 .*masquerade" || fail "no NAT66 rule"
