@@ -1,6 +1,7 @@
 #!/bin/sh
-# Undoes client-up.sh (give it the same settings). Routes through the device vanish with
-# it; the host routes keeping the server outside the tunnel (FULL_TUNNEL) are removed here.
+# Undoes client-up.sh (give it the same settings): the ROUTES of either family, the full
+# tunnel's halves of both families, and the host routes keeping the server's addresses
+# (IPv4 and IPv6) outside the tunnel. Routes through the device vanish with it anyway.
 # Running it twice is harmless.
 set -eu
 usage() {

@@ -53,14 +53,18 @@ ip netns exec "$CLI" "$TUND" -c 198.18.0.1 -i tun11 >"$WORK/client.log" 2>&1 &
 sleep 0.3
 sed 's/^/  client| /' "$WORK/client.log"
 
-say "4. Tunnel addresses: 10.0.0.1 (server) <-> 10.0.0.2 (client)"
-run ip -n "$SRV" addr add 10.0.0.1 peer 10.0.0.2 dev tun3
+say "4. Tunnel addresses, both families: 10.0.0.1 and fd00::1 (server) <-> 10.0.0.2 and fd00::2 (client)"
+# Link up first: Linux routes an IPv6 peer only if the address comes on an up link.
 run ip -n "$SRV" link set tun3 up
-run ip -n "$CLI" addr add 10.0.0.2 peer 10.0.0.1 dev tun11
+run ip -n "$SRV" addr add 10.0.0.1 peer 10.0.0.2 dev tun3
+run ip -n "$SRV" addr add fd00::1 peer fd00::2 dev tun3
 run ip -n "$CLI" link set tun11 up
+run ip -n "$CLI" addr add 10.0.0.2 peer 10.0.0.1 dev tun11
+run ip -n "$CLI" addr add fd00::2 peer fd00::1 dev tun11
 
-say "5. Ping across the tunnel, client -> server"
+say "5. Ping across the tunnel, client -> server, IPv4 and IPv6"
 run ip netns exec "$CLI" ping -c 4 -i 0.2 10.0.0.1
+run ip netns exec "$CLI" ping -c 4 -i 0.2 fd00::1
 
 say "6. ssh across the tunnel: an sshd on 10.0.0.1, a throwaway key for the client"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/hostkey"
