@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# IPv6 across the tunnel (issue 15). 1: ping6 both ways, at the tunnel's full MTU too, and
+# a TCP transfer over IPv6 (through the offload path in TUN mode), over five tunnels that
+# between them cover every pair of TUN/TAP x TCP/UDP x IPv4/IPv6 underlay x plaintext/
+# encrypted (a pairwise covering array: every two axes meet in all four combinations).
+# 2: with the peer down, ping6 to the far side fails at once with "Address unreachable"
+# (tund's own ICMPv6 reply), not after ping's wait, on TCP and UDP.
+# 3: dual stack: IPv4 and IPv6 on the same tunnel, and ssh over IPv6 across it.
+. "$(dirname "$0")/lib.sh"
+require_tools socat ssh ssh-keygen /usr/sbin/sshd
+make_underlay
+no_dad "$NS_S" "$NS_C"
+underlay6
+TUN6_S=fd00:77::1
+TUN6_C=fd00:77::2
+make_keys
+head -c 4000000 /dev/urandom >"$WORK/payload"
+want=$(sha256sum <"$WORK/payload" | cut -d' ' -f1)
+
+# ipv6_tunnel_up MODE PROTO UNDERLAY(4|6) SECURITY(plain|secure): a tunnel with both
+# families' addresses on it, the client reaching the server over that underlay.
+ipv6_tunnel_up() {
+  local mode=$1 proto=$2 under=$3 up=tunnel_up
+  [ "$4" = secure ] && up=secure_tunnel_up
+  if [ "$under" = 6 ]; then
+    via_underlay "[$UNDER6_S]:55555" "$up" "$mode" "$proto"
+  else
+    "$up" "$mode" "$proto"
+  fi
+  add_addr6 "$NS_S" "$DEV_S" "$TUN6_S" "$TUN6_C" "$mode"
+  add_addr6 "$NS_C" "$DEV_C" "$TUN6_C" "$TUN6_S" "$mode"
+}
+
+# offload_check NAME: after a transfer from the client, its tund segmented super-packets
+# (IPv6 TSO) and none was bad. TAP and --no-offload runs have no offload path.
+offload_check() {
+  local line
+  [ "${TUND_E2E_NO_OFFLOAD:-0}" = 1 ] && return 0
+  grep -q "offloads on" "$WORK/client.log" || fail "$1: client did not enable offloads"
+  kill -USR1 "$CLIENT_PID"
+  wait_until 3 grep -q "offload:" "$WORK/client.log" || fail "$1: no offload counters"
+  line=$(grep "offload:" "$WORK/client.log" | tail -n1)
+  [ "$(counter "$line" super-packets-read)" -gt 0 ] || fail "$1: no IPv6 super-packet read: $line"
+  [ "$(counter "$line" bad-super-packets)" -eq 0 ] || fail "$1: bad super-packets: $line"
+}
+
+for tunnel in "tun udp 4 plain" "tun tcp 6 secure" "tap udp 6 secure" "tap tcp 4 secure" \
+  "tap tcp 6 plain"; do
+  read -r mode proto under security <<<"$tunnel"
+  name="$mode/$proto/IPv$under underlay/$security"
+  step "$name"
+  ipv6_tunnel_up "$mode" "$proto" "$under" "$security"
+  wait_until 10 ping_ok "$NS_C" "$TUN6_S" 1 || fail "$name: no ping6 across the tunnel"
+  if [ "$under" = 6 ]; then
+    grep -q "\[$UNDER6_C\]" "$WORK/server.log" || fail "$name: the client did not come over IPv6"
+  fi
+  ping_ok "$NS_S" "$TUN6_C" 3 || fail "$name: server -> client ping6 lost replies"
+  # The largest ICMPv6 echo the tunnel carries: MTU - 40 (IPv6) - 8 (ICMPv6).
+  size=$(($(ip netns exec "$NS_C" cat "/sys/class/net/$DEV_C/mtu") - 48))
+  ping_size_ok "$NS_C" "$TUN6_S" "$size" 3 || fail "$name: ping6 -s $size lost replies"
+  ping_size_ok "$NS_S" "$TUN6_C" "$size" 3 || fail "$name: server -> client ping6 -s $size lost"
+  if [ "$mode" = tun ]; then
+    [ "$(send_file6 "$TUN6_S" "$WORK/payload")" = "$want" ] || fail "$name: IPv6 transfer corrupted"
+    offload_check "$name"
+  fi
+  tunnel_down
+  pass "$name: ping6 both ways (-s $size too)$([ "$mode" = tun ] && echo ", 4 MB over TCP/IPv6")"
+done
