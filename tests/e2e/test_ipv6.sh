@@ -66,3 +66,35 @@ for tunnel in "tun udp 4 plain" "tun tcp 6 secure" "tap udp 6 secure" "tap tcp 4
   tunnel_down
   pass "$name: ping6 both ways (-s $size too)$([ "$mode" = tun ] && echo ", 4 MB over TCP/IPv6")"
 done
+
+# ---- 2: the peer is down: tund answers for it at once -----------------------------------
+# ping6_unreachable_now NAME: ping6 from the client to the server's tunnel address fails
+# with tund's ICMPv6 "address unreachable" (RFC 4443 3.1, code 3), well within ping's 5 s.
+ping6_unreachable_now() {
+  local started out elapsed_ms
+  started=$EPOCHREALTIME
+  out=$(ip netns exec "$NS_C" ping -c 1 -W 5 "$TUN6_S" 2>&1) && fail "$1: ping6 answered with the peer down: $out"
+  elapsed_ms=$(((${EPOCHREALTIME/./} - ${started/./}) / 1000))
+  grep -q "From $TUN6_S icmp_seq=1 Destination unreachable: Address unreachable" <<<"$out" ||
+    fail "$1: no ICMPv6 address unreachable from $TUN6_S: $out"
+  [ "$elapsed_ms" -lt 2000 ] || fail "$1: ping6 took $elapsed_ms ms (want < 2000 of its 5 s wait)"
+  pass "$1: ping6 failed after $elapsed_ms ms with 'Address unreachable' from $TUN6_S"
+}
+
+for proto in tcp udp; do
+  step "tun/$proto: a client whose server never started"
+  start_tund "$NS_C" client -c "$UNDER_S" -i "tunc$ID" -u -t "$proto"
+  CLIENT_PID=$LAST_PID
+  configure_link "$NS_C" "tunc$ID" "$TUN_C" "$TUN_S" tun
+  add_addr6 "$NS_C" "tunc$ID" "$TUN6_C" "$TUN6_S" tun
+  ping6_unreachable_now "$proto, server never started"
+  stop_pid "$CLIENT_PID"
+done
+
+step "tun/tcp: the server stops while the tunnel carries IPv6"
+ipv6_tunnel_up tun tcp 4 plain
+wait_until 10 ping_ok "$NS_C" "$TUN6_S" 1 || fail "no ping6 before the server stopped"
+stop_pid "$SERVER_PID"
+wait_until 5 grep -q "disconnected from" "$WORK/client.log" || fail "the client did not see the server go"
+ping6_unreachable_now "tcp, server stopped"
+stop_pid "$CLIENT_PID"
