@@ -98,3 +98,38 @@ stop_pid "$SERVER_PID"
 wait_until 5 grep -q "disconnected from" "$WORK/client.log" || fail "the client did not see the server go"
 ping6_unreachable_now "tcp, server stopped"
 stop_pid "$CLIENT_PID"
+
+# ---- 3: dual stack, ssh over IPv6 ---------------------------------------------------------
+# The server pairs each family's address with a --peer (point to point), the client takes
+# prefixes; tund sets every address itself (no `ip addr` here).
+step "dual stack: --address twice on both sides (IPv6 underlay, encrypted UDP), ssh over IPv6"
+start_tund "$NS_S" server -s -i "tuns$ID" -u -t udp "${SERVER_KEYS[@]}" \
+  --address "$TUN_S/32" --peer "$TUN_C" --address "$TUN6_S/128" --peer "$TUN6_C"
+SERVER_PID=$LAST_PID
+start_tund "$NS_C" client -c "$UNDER6_S" -i "tunc$ID" -u -t udp "${CLIENT_KEYS[@]}" \
+  --address "$TUN_C/24" --address "$TUN6_C/64"
+CLIENT_PID=$LAST_PID
+# has_addresses NS IFACE ADDR...: each ADDR (as `ip -o addr` prints it) is on IFACE.
+has_addresses() {
+  local ns=$1 dev=$2 have a
+  shift 2
+  have=$(ip -n "$ns" -o addr show dev "$dev" 2>/dev/null) || return 1
+  for a in "$@"; do grep -qF " $a " <<<"$have" || return 1; done
+}
+wait_until 5 has_addresses "$NS_S" "tuns$ID" "$TUN_S peer $TUN_C/32" "$TUN6_S peer $TUN6_C/128" ||
+  fail "server: not both addresses with their peers: $(ip -n "$NS_S" -o addr show dev "tuns$ID" 2>&1)"
+wait_until 5 has_addresses "$NS_C" "tunc$ID" "$TUN_C/24" "$TUN6_C/64" ||
+  fail "client: not both addresses: $(ip -n "$NS_C" -o addr show dev "tunc$ID" 2>&1)"
+wait_until 10 ping_ok "$NS_C" "$TUN6_S" 1 || fail "dual stack: no ping6"
+ping_ok "$NS_C" "$TUN_S" 3 || fail "dual stack: IPv4 ping lost replies"
+ping_ok "$NS_S" "$TUN_C" 3 || fail "dual stack: server -> client IPv4 ping lost replies"
+ping_ok "$NS_S" "$TUN6_C" 3 || fail "dual stack: server -> client ping6 lost replies"
+pass "dual stack: IPv4 and IPv6 both ways over one tunnel, addresses set by tund"
+start_sshd_at "$TUN6_S"
+# sshd's view of the connection: the client's tunnel IPv6 address, to the server's.
+out=$(ssh_run_at "$TUN6_S" 'echo "$SSH_CONNECTION"') || fail "ssh over IPv6 failed"
+read -r from _ to _ <<<"$out"
+[ "$from" = "$TUN6_C" ] && [ "$to" = "$TUN6_S" ] || fail "ssh did not run over the tunnel's IPv6: '$out'"
+stop_pid "$SSHD_PID"
+tunnel_down
+pass "ssh over IPv6: $TUN6_C -> $TUN6_S ran a command across the tunnel"
