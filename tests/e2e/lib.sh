@@ -369,7 +369,7 @@ via_underlay() {
 }
 
 # add_addr6 NS IFACE LOCAL PEER MODE: an IPv6 address as configure_link adds IPv4 ones
-# (point-to-point for TUN, /64 for TAP), without DAD.
+# (point-to-point for TUN, /64 for TAP), without DAD; returns once PEER is routed there.
 add_addr6() {
   local ns=$1 dev=$2 local_addr=$3 peer=$4 mode=$5
   if [ "$mode" = tap ]; then
@@ -377,6 +377,16 @@ add_addr6() {
   else
     ip -n "$ns" -6 addr add "$local_addr" peer "$peer" dev "$dev" nodad
   fi
+  wait_until 5 routed6 "$ns" "$peer" "$dev" || fail "no route to $peer on $dev in $ns"
+}
+
+# routed6 NS ADDR IFACE: ADDR is routed out of IFACE in NS. The kernel adds a peer's route
+# from a workqueue after `ip addr add` returns (at the end of DAD, even a skipped one), so
+# a ping right after it can fail with "Network is unreachable" on a busy machine.
+routed6() {
+  local out
+  out=$(ip -n "$1" -6 route get "$2" 2>/dev/null) || return 1
+  grep -q " dev $3 " <<<"$out"
 }
 
 # ping_size_ok NS ADDR SIZE [count]: as ping_ok, with SIZE bytes of ICMP payload.

@@ -59,12 +59,14 @@ for tunnel in "tun udp 4 plain" "tun tcp 6 secure" "tap udp 6 secure" "tap tcp 4
   size=$(($(ip netns exec "$NS_C" cat "/sys/class/net/$DEV_C/mtu") - 48))
   ping_size_ok "$NS_C" "$TUN6_S" "$size" 3 || fail "$name: ping6 -s $size lost replies"
   ping_size_ok "$NS_S" "$TUN6_C" "$size" 3 || fail "$name: server -> client ping6 -s $size lost"
+  # Over the MTU: the sender fragments (IPv6 fragment header), each fragment crosses.
+  ping_size_ok "$NS_C" "$TUN6_S" 3000 2 || fail "$name: fragmented ping6 -s 3000 lost replies"
   if [ "$mode" = tun ]; then
     [ "$(send_file6 "$TUN6_S" "$WORK/payload")" = "$want" ] || fail "$name: IPv6 transfer corrupted"
     offload_check "$name"
   fi
   tunnel_down
-  pass "$name: ping6 both ways (-s $size too)$([ "$mode" = tun ] && echo ", 4 MB over TCP/IPv6")"
+  pass "$name: ping6 both ways (-s $size and fragmented -s 3000 too)$([ "$mode" = tun ] && echo ", 4 MB over TCP/IPv6")"
 done
 
 # ---- 2: the peer is down: tund answers for it at once -----------------------------------
