@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tund/util/ip_prefix.hpp"
 #include "tund/util/strings.hpp"
 
 namespace tund::config {
@@ -288,24 +289,47 @@ std::string subnet_broadcast_error(const std::string& ip, const std::string& cid
 std::string link_ip_route_warning(const std::string& link_ip, const std::string& cidr,
                                   const std::string& peer) {
   auto slash = cidr.find('/');
-  in_addr a{}, routed{};
-  if (inet_pton(AF_INET, link_ip.c_str(), &a) != 1 || slash == std::string::npos) return "";
-  // The kernel routes ADDR/N to the device, or with a peer PEER/N (ip-address(8)).
-  std::string base = peer.empty() ? cidr.substr(0, slash) : peer;
-  if (inet_pton(AF_INET, base.c_str(), &routed) != 1) {
-    if (!peer.empty()) return "";
-    return "--link-ip " + link_ip + " is IPv4 but --address " + cidr +
-           " is IPv6: nothing routes it to the device, so it will not answer (add a route to "
-           "it on the device, or an IPv4 --address whose subnet holds it)";
+  auto ip = util::parse_ip_prefix(link_ip);
+  auto own = util::parse_ip_prefix(cidr);
+  if (!ip || !own || slash == std::string::npos) return "";
+  bool v4 = ip->family == util::IpFamily::v4;
+  if (own->family != ip->family) {
+    std::string text = "--link-ip " + link_ip + (v4 ? " is IPv4" : " is IPv6");
+    text += " but --address " + cidr + (v4 ? " is IPv6" : " is IPv4");
+    text += ": nothing routes it to the device, so it will not answer (add a route to it on ";
+    text += v4 ? "the device, or an IPv4" : "the device, or an IPv6";
+    return text + " --address whose subnet holds it)";
   }
-  long prefix = std::strtol(cidr.c_str() + slash + 1, nullptr, 10);
-  std::uint32_t mask = prefix <= 0 ? 0 : 0xffffffffu << (32 - std::min(prefix, 32L));
-  if ((ntohl(a.s_addr) & mask) == (ntohl(routed.s_addr) & mask)) return "";
-  std::string routes =
-      peer.empty() ? "--address " + cidr : "--peer " + peer + "/" + cidr.substr(slash + 1);
-  return "--link-ip " + link_ip + " is outside " + routes +
-         ", the only addresses routed to the device, so it will not answer (pick an unused "
-         "address inside the subnet, or give --address a prefix holding it)";
+  // The kernel routes ADDR/N to the device, or with a peer PEER/N (ip-address(8)).
+  std::string length = cidr.substr(slash + 1);
+  auto routed = util::parse_ip_prefix(peer.empty() ? cidr : peer + "/" + length);
+  if (!routed ||
+      util::contains(*routed, ip->family, {ip->address.data(), util::address_size(ip->family)}))
+    return "";
+  std::string routes = peer.empty() ? "--address " + cidr : "--peer " + peer + "/" + length;
+  std::string text = "--link-ip " + link_ip + " is outside " + routes;
+  text +=
+      ", the only addresses routed to the device, so it will not answer (pick an unused "
+      "address inside the subnet, or give --address a prefix holding it)";
+  return text;
+}
+
+std::string mapped_ipv4_error(const std::string& address) {
+  unsigned char b[16] = {};
+  std::string ip = address.substr(0, address.find('/'));
+  if (inet_pton(AF_INET6, ip.c_str(), b) != 1 ||
+      !std::all_of(b, b + 10, [](unsigned char x) { return x == 0; }) || b[10] != 0xff ||
+      b[11] != 0xff)
+    return "";
+  return "'" + address + "' is an IPv4-mapped IPv6 address (give the IPv4 address itself)";
+}
+
+std::string plain_ip_error(const std::string& address) {
+  unsigned char buffer[16];
+  if (inet_pton(AF_INET, address.c_str(), buffer) == 1 ||
+      inet_pton(AF_INET6, address.c_str(), buffer) == 1)
+    return "";
+  return "'" + address + "' is not an IPv4 or IPv6 address";
 }
 
 std::string subnet_edge_error(const std::string& cidr) {

@@ -25,6 +25,8 @@ namespace {
 struct RawOptions {
   bool server = false, tun = false, tap = false, debug = false, no_offload = false;
   std::string connect, listen, transport = "tcp", config, routes = "auto", metrics_listen;
+  // Repeatable, sorted by family afterwards (take_addresses, take_link_ips).
+  std::vector<std::string> addresses, peers, link_ips;
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
 
@@ -140,16 +142,22 @@ void define_hub_options(CLI::App& app, Config& cfg, RawOptions& raw) {
       ->type_name("MODE");
 }
 
-void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
-  app.add_option("--link-ip", cfg.link_ip,
-                 "IPv4 address tund itself answers ARP and ping for on the tunnel link")
+void define_address_options(CLI::App& app, Config& cfg, RawOptions& raw) {
+  app.add_option("--link-ip", raw.link_ips,
+                 "address tund itself answers ping (and ARP/NDP) for on the tunnel link "
+                 "(one IPv4, one IPv6)")
       ->type_name("ADDR");
   app.add_option("--link-mac", cfg.link_mac, "TAP: MAC for --link-ip (default: from the name)")
       ->type_name("MAC");
-  app.add_option("--address", cfg.address, "assign ADDR/PREFIX to the device and bring it up")
+  app.add_option("--address", raw.addresses,
+                 "assign ADDR/PREFIX to the device and bring it up (repeatable, IPv4/IPv6)")
       ->type_name("CIDR");
-  app.add_option("--peer", cfg.peer, "with --address: the point-to-point peer address")
+  app.add_option("--peer", raw.peers,
+                 "point-to-point peer of the first --address of its family (one per family)")
       ->type_name("ADDR");
+}
+
+void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--up", cfg.up_command, "run CMD (sh -c) once the device is up")->type_name("CMD");
   app.add_option("--down", cfg.down_command, "run CMD (sh -c) at shutdown")->type_name("CMD");
   app.add_option("--user", cfg.user, "switch to USER once the device and socket are open")
@@ -175,6 +183,7 @@ void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   define_mode_options(app, cfg, raw);
   define_key_options(app, cfg);
   define_hub_options(app, cfg, raw);
+  define_address_options(app, cfg, raw);
   define_system_options(app, cfg, raw);
   app.set_version_flag("-V,--version", std::string("tund ") + kVersion);
   // A value given twice keeps the last one.
@@ -186,6 +195,9 @@ const std::set<std::string> kPaths = {"private-key", "psk", "allow-file", "peers
                                       "control-socket"};
 const std::set<std::string> kKeysOrPaths = {"peer-key", "allow"};
 const std::set<std::string> kRepeatable = {"allow", "allow-file"};
+// Options that may repeat too, but whose command-line values replace the file's (a new
+// set of addresses, not more of them).
+const std::set<std::string> kLists = {"address", "peer", "link-ip"};
 // Options that exclude each other: one given on the command line drops the file's choice.
 const std::vector<std::set<std::string>> kExclusive = {{"server", "connect"}, {"tun", "tap"}};
 
@@ -308,7 +320,7 @@ std::vector<std::string> check_file_conflicts(const std::vector<FileOption>& ent
       if (exclusive)
         throw ConfigFileError(where(path, b.line) + "'" + b.name + "' conflicts with '" + a.name +
                               "' on line " + std::to_string(a.line) + " (one of them)");
-      if (a.name == b.name && !kRepeatable.count(a.name))
+      if (a.name == b.name && !kRepeatable.count(a.name) && !kLists.count(a.name))
         warnings.push_back(where(path, b.line) + "'" + b.name + "' is set again; line " +
                            std::to_string(a.line) + "'s value is ignored");
     }
@@ -336,11 +348,14 @@ std::set<std::string> chosen_on_command_line(const RawOptions& raw) {
 }
 
 // The command line wins: the file's value of an option it gives (or of one excluding an
-// option it turns on, the mode included) is dropped. Repeatable options add to the file's.
+// option it turns on, the mode included) is dropped; so are all the file's values of a
+// list (address, peer, link-ip). Repeatable options add to the file's.
 bool overridden(const FileOption& e, const std::set<std::string>& command_line,
                 const std::set<std::string>& chosen) {
   if (kRepeatable.count(e.name)) return false;
   if (command_line.count(e.name)) return true;
+  // A peer pairs with an address: new addresses on the command line drop the file's peers.
+  if (e.name == "peer" && command_line.count("address")) return true;
   return std::any_of(kExclusive.begin(), kExclusive.end(), [&](const auto& group) {
     return group.count(e.name) && std::any_of(group.begin(), group.end(),
                                               [&](const auto& n) { return chosen.count(n) != 0; });
@@ -467,29 +482,91 @@ void check_files(const Config& cfg) {
     if (!looks_like_key(cfg.allow[i])) check(s, "allow", key_or_file_error(cfg.allow[i]), i);
 }
 
+bool is_v6(const std::string& address) {
+  return address.find(':') != std::string::npos;  // after the checks: IPv4 has none
+}
+
+const char* family_of(const std::string& address) {
+  return is_v6(address) ? "IPv6" : "IPv4";
+}
+
+// One address of the device or the link (--address, --peer, --link-ip) alone.
+void check_address(const Sources& s, const char* option, const std::string& text,
+                   std::size_t index) {
+  check(s, option, std::string(option) == "address" ? cidr_error(text) : plain_ip_error(text),
+        index);
+  check(s, option, special_address_error(text, true), index);
+  check(s, option, mapped_ipv4_error(text), index);
+}
+
+// Every --address in order; the same address twice is a mistake (which prefix was meant?).
+void take_address_list(Config& cfg, const RawOptions& raw) {
+  const Sources& s = cfg.sources;
+  for (std::size_t i = 0; i < raw.addresses.size(); ++i) {
+    const std::string& address = raw.addresses[i];
+    check_address(s, "address", address, i);
+    check(s, "address", subnet_edge_error(address), i);
+    for (const DeviceAddress& before : cfg.addresses)
+      if (same_address(address, before.cidr))
+        fail(s, "address",
+             "--address: '" + address + "' is given twice (as '" + before.cidr + "' too)", i);
+    cfg.addresses.push_back({address, ""});
+  }
+}
+
+// Each --peer pairs with the first --address of its family: one per family.
+void take_address_peers(Config& cfg, const RawOptions& raw) {
+  const Sources& s = cfg.sources;
+  for (std::size_t i = 0; i < raw.peers.size(); ++i) {
+    const std::string& peer = raw.peers[i];
+    if (cfg.addresses.empty()) fail(s, "peer", "--peer goes with --address", i);
+    check_address(s, "peer", peer, i);
+    std::string family = family_of(peer);
+    auto own = std::find_if(cfg.addresses.begin(), cfg.addresses.end(),
+                            [&](const DeviceAddress& a) { return is_v6(a.cidr) == is_v6(peer); });
+    if (own == cfg.addresses.end())
+      fail(s, "peer",
+           "--peer " + peer + " is " + family + " but no --address is (a --peer pairs with " +
+               "the first --address of its family)",
+           i);
+    if (!own->peer.empty())
+      fail(s, "peer",
+           "--peer: '" + own->peer + "' and '" + peer + "' are both " + family +
+               " (at most one --peer per family)",
+           i);
+    for (const DeviceAddress& a : cfg.addresses)
+      if (same_address(peer, a.cidr))
+        fail(s, "peer",
+             "--peer: '" + peer + "' is this side's own --address (give the other end's)", i);
+    own->peer = peer;
+  }
+}
+
+// --link-ip, at most one per family, into link_ip (IPv4) and link_ip6.
+void take_link_ips(Config& cfg, const RawOptions& raw) {
+  const Sources& s = cfg.sources;
+  for (std::size_t i = 0; i < raw.link_ips.size(); ++i) {
+    const std::string& ip = raw.link_ips[i];
+    check_address(s, "link-ip", ip, i);
+    for (const DeviceAddress& a : cfg.addresses)
+      check(s, "link-ip", subnet_broadcast_error(ip, a.cidr), i);
+    std::string& slot = is_v6(ip) ? cfg.link_ip6 : cfg.link_ip;
+    if (!slot.empty())
+      fail(s, "link-ip",
+           "--link-ip: '" + slot + "' and '" + ip + "' are both " + family_of(ip) +
+               " (at most one --link-ip per family)",
+           i);
+    slot = ip;
+  }
+}
+
 // Values the kernel would refuse only after something was created (a device, a hook run).
-void check_values(const Config& cfg) {
+void check_values(Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
   check(s, "iface", interface_name_error(cfg.iface));
-  if (!cfg.address.empty()) {
-    check(s, "address", cidr_error(cfg.address));
-    check(s, "address", special_address_error(cfg.address, true));
-    check(s, "address", subnet_edge_error(cfg.address));
-  }
-  if (!cfg.peer.empty()) {
-    check(s, "peer", ipv4_error(cfg.peer));
-    check(s, "peer", special_address_error(cfg.peer, true));
-    if (cfg.address.find(':') != std::string::npos)
-      fail(s, "peer", "--peer is supported with an IPv4 --address only");
-    if (same_address(cfg.peer, cfg.address))
-      fail(s, "peer",
-           "--peer: '" + cfg.peer + "' is this side's own --address (give the other end's)");
-  }
-  if (!cfg.link_ip.empty()) {
-    check(s, "link-ip", ipv4_error(cfg.link_ip));
-    check(s, "link-ip", special_address_error(cfg.link_ip, true));
-    check(s, "link-ip", subnet_broadcast_error(cfg.link_ip, cfg.address));
-  }
+  take_address_list(cfg, raw);
+  take_address_peers(cfg, raw);
+  take_link_ips(cfg, raw);
   if (!cfg.link_mac.empty()) {
     check(s, "link-mac", mac_error(cfg.link_mac));
     check(s, "link-mac", mac_zero_error(cfg.link_mac));
@@ -574,30 +651,43 @@ std::vector<std::string> idle_options(const Config& cfg) {
   return warnings;
 }
 
+// Why one --link-ip does nothing with this addressing, or "": the kernel answers for it
+// itself, it is the peer, or no --address routes it to the device (the reason given by an
+// address of its own family, if there is one).
+std::string link_ip_warning(const Config& cfg, const std::string& ip) {
+  for (const DeviceAddress& a : cfg.addresses) {
+    if (same_address(ip, a.cidr))
+      return "--link-ip does nothing: it is the --address the kernel itself answers for "
+             "(give tund an unused address on the link)";
+    if (same_address(ip, a.peer))
+      return "--link-ip is the --peer address: tund answers pings to it itself, so they never "
+             "reach the peer";
+  }
+  std::string why;
+  for (const DeviceAddress& a : cfg.addresses) {
+    std::string route = link_ip_route_warning(ip, a.cidr, a.peer);
+    if (route.empty()) return "";
+    if (why.empty() || is_v6(a.cidr) == is_v6(ip)) why = route;
+  }
+  return why;
+}
+
 // Addressing that works differently from what it says.
-std::vector<std::string> link_warnings(const Config& cfg) {
+std::vector<std::string> link_warnings(const Config& cfg, const RawOptions& raw) {
   const Sources& s = cfg.sources;
   std::vector<std::string> warnings;
-  if (!cfg.peer.empty() && cfg.device == DeviceKind::tap)
-    warnings.push_back(s.prefix("peer") +
+  if (!raw.peers.empty() && cfg.device == DeviceKind::tap)
+    warnings.push_back(s.prefix("peer", 0) +
                        "--peer on a TAP (Ethernet) link only adds a route to that address; for "
                        "a shared subnet give --address a prefix (10.0.0.1/24) instead");
-  if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.address))
-    warnings.push_back(s.prefix("link-ip") +
-                       "--link-ip does nothing: it is the --address the kernel itself answers for "
-                       "(give tund an unused address on the link)");
-  if (!cfg.link_mac.empty() && cfg.link_ip.empty())
+  if (!cfg.link_mac.empty() && raw.link_ips.empty())
     warnings.push_back(s.prefix("link-mac") +
                        "--link-mac does nothing without --link-ip (it is the MAC tund answers "
-                       "ARP with for that address)");
-  if (!cfg.link_ip.empty() && !cfg.address.empty() && !same_address(cfg.link_ip, cfg.address)) {
-    std::string why = link_ip_route_warning(cfg.link_ip, cfg.address, cfg.peer);
-    if (!why.empty()) warnings.push_back(s.prefix("link-ip") + why);
+                       "ARP and Neighbor Discovery with for that address)");
+  for (std::size_t i = 0; i < raw.link_ips.size(); ++i) {
+    std::string why = link_ip_warning(cfg, raw.link_ips[i]);
+    if (!why.empty()) warnings.push_back(s.prefix("link-ip", i) + why);
   }
-  if (!cfg.link_ip.empty() && same_address(cfg.link_ip, cfg.peer))
-    warnings.push_back(s.prefix("link-ip") +
-                       "--link-ip is the --peer address: tund answers pings to it itself, so "
-                       "they never reach the peer");
   return warnings;
 }
 
@@ -614,7 +704,6 @@ void check_combinations(Config& cfg, const RawOptions& raw) {
     fail(s, "listen", "--listen is for the server (-s)");
   check_hub_options(cfg);
   check_encryption_options(cfg);
-  if (!cfg.peer.empty() && cfg.address.empty()) fail(s, "peer", "--peer goes with --address");
   if (!cfg.link_mac.empty() && cfg.device != DeviceKind::tap)
     fail(s, "link-mac", "--link-mac is for TAP mode (-a)");
   if (!cfg.group.empty() && cfg.user.empty()) fail(s, "group", "--group goes with --user");
@@ -638,8 +727,8 @@ void finish(Config& cfg, const RawOptions& raw) {
   check_combinations(cfg, raw);
   take_endpoint(cfg, raw);
   take_metrics_listen(cfg, raw);
-  check_values(cfg);
-  for (const auto& list : {idle_options(cfg), link_warnings(cfg)})
+  check_values(cfg, raw);
+  for (const auto& list : {idle_options(cfg), link_warnings(cfg, raw)})
     cfg.warnings.insert(cfg.warnings.end(), list.begin(), list.end());
   take_peers(cfg);
 }

@@ -4,26 +4,53 @@
 
 namespace tund::daemon {
 
+namespace {
+
+// NAME=local, NAME's prefix and peer variables for `address` (all empty when it is null):
+// TUND_LOCAL_ADDR<suffix>, TUND_PREFIX<suffix>, TUND_PEER_ADDR<suffix>.
+void add_address(std::vector<std::string>& env, const std::string& suffix,
+                 const config::DeviceAddress* address) {
+  std::string cidr = address ? address->cidr : "";
+  auto slash = cidr.find('/');
+  env.push_back("TUND_LOCAL_ADDR" + suffix + "=" + cidr.substr(0, slash));
+  env.push_back("TUND_PREFIX" + suffix + "=" +
+                (slash == std::string::npos ? "" : cidr.substr(slash + 1)));
+  env.push_back("TUND_PEER_ADDR" + suffix + "=" + (address ? address->peer : ""));
+}
+
+// The first --address of a family (IPv6: it has a ':'), or null.
+const config::DeviceAddress* first_of(const config::Config& cfg, bool v6) {
+  for (const auto& address : cfg.addresses)
+    if ((address.cidr.find(':') != std::string::npos) == v6) return &address;
+  return nullptr;
+}
+
+}  // namespace
+
 std::vector<std::string> hook_environment(const HookContext& c) {
   const config::Config& cfg = *c.config;
-  std::string local = cfg.address.substr(0, cfg.address.find('/'));
-  std::string prefix = cfg.address.find('/') == std::string::npos
-                           ? ""
-                           : cfg.address.substr(cfg.address.find('/') + 1);
-  return {
+  std::vector<std::string> env = {
       "TUND_IFACE=" + c.iface,
       std::string("TUND_MODE=") + (cfg.device == config::DeviceKind::tap ? "tap" : "tun"),
       std::string("TUND_ROLE=") + (cfg.role == config::Role::server ? "server" : "client"),
       "TUND_MTU=" + std::to_string(c.mtu),
-      "TUND_LOCAL_ADDR=" + local,
-      "TUND_PREFIX=" + prefix,
-      "TUND_PEER_ADDR=" + cfg.peer,
       "TUND_REMOTE=" + cfg.remote_host,
       "TUND_PORT=" + std::to_string(cfg.port),
       std::string("TUND_TRANSPORT=") +
           (cfg.transport == config::TransportKind::udp ? "udp" : "tcp"),
       "TUND_LINK_IP=" + cfg.link_ip,
+      "TUND_LINK_IP6=" + cfg.link_ip6,
   };
+  std::string all;
+  for (const auto& address : cfg.addresses) {
+    if (!all.empty()) all += ' ';
+    all += address.cidr;
+  }
+  env.push_back("TUND_ADDRESSES=" + all);
+  add_address(env, "", cfg.addresses.empty() ? nullptr : &cfg.addresses.front());
+  add_address(env, "4", first_of(cfg, false));
+  add_address(env, "6", first_of(cfg, true));
+  return env;
 }
 
 }  // namespace tund::daemon

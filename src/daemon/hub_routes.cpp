@@ -25,14 +25,18 @@ bool has(const std::vector<util::IpPrefix>& list, const util::IpPrefix& p) {
 
 }  // namespace
 
-std::vector<util::IpPrefix> routed_prefixes(const std::string& own_address,
+std::vector<util::IpPrefix> routed_prefixes(const std::vector<config::DeviceAddress>& own,
                                             const std::vector<tunnel::HubPeerSpec>& peers) {
-  std::optional<util::IpPrefix> own;
-  if (!own_address.empty()) own = util::parse_ip_prefix(own_address);
+  std::vector<std::optional<util::IpPrefix>> on_link;
+  for (const auto& address : own) on_link.push_back(util::parse_ip_prefix(address.cidr));
+  auto routed = [&](const util::IpPrefix& prefix) {
+    return prefix.length > 0 && std::none_of(on_link.begin(), on_link.end(),
+                                             [&](const auto& o) { return inside(prefix, o); });
+  };
   std::vector<util::IpPrefix> wanted;
   for (const auto& peer : peers)
     for (const auto& prefix : peer.allowed_ips)
-      if (prefix.length > 0 && !inside(prefix, own)) wanted.push_back(prefix);
+      if (routed(prefix)) wanted.push_back(prefix);
   std::sort(wanted.begin(), wanted.end(), before);
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   return wanted;

@@ -112,11 +112,14 @@ std::unique_ptr<transport::Transport> make_transport(asio::io_context& io, const
   return std::make_unique<transport::TcpClient>(io, remote, log, make_backoff(), options);
 }
 
-// --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`).
+// --address/--peer: tund configures the device itself (idempotent, like `ip addr replace`),
+// every address in the order given. The link goes up first: the kernel adds an IPv6
+// address's peer route (PEER/128) only when the link is up as the address is added.
 void configure_device(const Config& cfg, const device::TunDevice& dev) {
-  if (cfg.address.empty()) return;
-  device::set_address(dev.name(), cfg.address, cfg.peer);
+  if (cfg.addresses.empty()) return;
   device::set_link_up(dev.name());
+  for (const config::DeviceAddress& address : cfg.addresses)
+    device::set_address(dev.name(), address.cidr, address.peer);
 }
 
 std::optional<link::Mac> link_mac_option(const Config& cfg) {

@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <linux/if_tun.h>
-#include <linux/ipv6.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -73,45 +74,88 @@ void set_mtu(const std::string& name, unsigned mtu) {
 
 namespace {
 
-sockaddr_in ipv4_sockaddr(const in_addr& a) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr = a;
-  return sin;
-}
-
 void ioctl_or_throw(int fd, unsigned long request, void* arg, const std::string& what) {
   if (::ioctl(fd, request, arg) < 0) throw DeviceError(what + ": " + strerror(errno));
 }
 
-void set_ipv4(const std::string& name, const in_addr& addr, int prefix, const std::string& peer) {
-  ControlSocket sock;
-  ifreq ifr = make_ifreq(name);
-  auto sin = ipv4_sockaddr(addr);
-  std::memcpy(&ifr.ifr_addr, &sin, sizeof sin);
-  ioctl_or_throw(sock.fd(), SIOCSIFADDR, &ifr, "cannot set the address of " + name);
-  in_addr mask{};
-  mask.s_addr = htonl(prefix == 0 ? 0 : ~((1u << (32 - prefix)) - 1));
-  sin = ipv4_sockaddr(mask);
-  std::memcpy(&ifr.ifr_netmask, &sin, sizeof sin);
-  ioctl_or_throw(sock.fd(), SIOCSIFNETMASK, &ifr, "cannot set the netmask of " + name);
-  if (peer.empty()) return;
-  in_addr dst{};
-  if (inet_pton(AF_INET, peer.c_str(), &dst) != 1)
-    throw DeviceError("--peer: '" + peer + "' is not an IPv4 address");
-  sin = ipv4_sockaddr(dst);
-  std::memcpy(&ifr.ifr_dstaddr, &sin, sizeof sin);
-  ioctl_or_throw(sock.fd(), SIOCSIFDSTADDR, &ifr, "cannot set the peer address of " + name);
+// An RTM_NEWADDR request: the header, the address message and up to three attributes of
+// 16 bytes each (IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST).
+struct AddressRequest {
+  nlmsghdr header;
+  ifaddrmsg message;
+  char attributes[3 * RTA_SPACE(16)];
+};
+
+void add_attribute(AddressRequest& req, unsigned short type, const void* data, std::size_t size) {
+  auto* rta =
+      reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.header.nlmsg_len));
+  rta->rta_type = type;
+  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(size));
+  std::memcpy(RTA_DATA(rta), data, size);
+  req.header.nlmsg_len = NLMSG_ALIGN(req.header.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-void set_ipv6(const std::string& name, const in6_addr& addr, int prefix) {
-  ControlSocket sock(AF_INET6);
-  in6_ifreq req{};
-  req.ifr6_addr = addr;
-  req.ifr6_prefixlen = static_cast<__u32>(prefix);
-  req.ifr6_ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-  if (::ioctl(sock.fd(), SIOCSIFADDR, &req) < 0 && errno != EEXIST)
-    throw DeviceError("cannot set the IPv6 address of " + name + ": " + strerror(errno));
+// Sends `req` on a fresh NETLINK_ROUTE socket and reads the kernel's acknowledgement:
+// 0 or the errno it reports.
+int netlink_request(AddressRequest& req) {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return errno;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  int error = 0;
+  if (::sendto(fd, &req, req.header.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) < 0) {
+    error = errno;
+  } else {
+    alignas(nlmsghdr) char reply[1024];
+    ssize_t got = ::recv(fd, reply, sizeof reply, 0);
+    const auto* h = reinterpret_cast<const nlmsghdr*>(reply);
+    if (got < 0)
+      error = errno;
+    else if (got >= static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) &&
+             h->nlmsg_type == NLMSG_ERROR)
+      error = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+  }
+  ::close(fd);
+  return error;
+}
+
+// The interface flags (IFF_BROADCAST: a TAP device), as SIOCGIFFLAGS reads them.
+unsigned interface_flags(const std::string& name) {
+  ControlSocket sock;
+  ifreq ifr = make_ifreq(name);
+  ioctl_or_throw(sock.fd(), SIOCGIFFLAGS, &ifr, "cannot read the flags of " + name);
+  return static_cast<unsigned short>(ifr.ifr_flags);
+}
+
+// `ip addr replace LOCAL/PREFIX [peer PEER] dev NAME` for either family (rtnetlink(7)):
+// IFA_LOCAL is this side's address, IFA_ADDRESS the peer's (or the local one again). An
+// IPv4 address on a broadcast (TAP) link gets the subnet's broadcast address, as the
+// SIOCSIFNETMASK ioctl gives it.
+void add_address(const std::string& name, int family, const void* local, const void* peer,
+                 int prefix) {
+  unsigned index = ::if_nametoindex(name.c_str());
+  if (index == 0) throw DeviceError("cannot set an address on " + name + ": " + strerror(errno));
+  AddressRequest req{};
+  req.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
+  req.header.nlmsg_type = RTM_NEWADDR;
+  req.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+  req.message.ifa_family = static_cast<unsigned char>(family);
+  req.message.ifa_prefixlen = static_cast<unsigned char>(prefix);
+  req.message.ifa_index = index;
+  std::size_t size = family == AF_INET ? 4 : 16;
+  add_attribute(req, IFA_LOCAL, local, size);
+  add_attribute(req, IFA_ADDRESS, peer ? peer : local, size);
+  if (family == AF_INET && !peer && prefix < 31 && (interface_flags(name) & IFF_BROADCAST)) {
+    std::uint32_t host_bits = prefix == 0 ? 0xffffffffu : (1u << (32 - prefix)) - 1;
+    std::uint32_t broadcast = 0;
+    std::memcpy(&broadcast, local, 4);
+    broadcast |= htonl(host_bits);
+    add_attribute(req, IFA_BROADCAST, &broadcast, 4);
+  }
+  int error = netlink_request(req);
+  if (error && error != EEXIST)
+    throw DeviceError("cannot set the address of " + name + ": " + strerror(error));
 }
 
 }  // namespace
@@ -119,11 +163,13 @@ void set_ipv6(const std::string& name, const in6_addr& addr, int prefix) {
 void set_address(const std::string& name, const std::string& cidr, const std::string& peer) {
   auto slash = cidr.find('/');
   std::string ip = cidr.substr(0, slash);
-  in_addr v4{};
-  in6_addr v6{};
-  bool is_v4 = inet_pton(AF_INET, ip.c_str(), &v4) == 1;
-  bool is_v6 = !is_v4 && inet_pton(AF_INET6, ip.c_str(), &v6) == 1;
-  int max_prefix = is_v4 ? 32 : 128;
+  unsigned char local[16] = {}, remote[16] = {};
+  int family = inet_pton(AF_INET, ip.c_str(), local) == 1    ? AF_INET
+               : inet_pton(AF_INET6, ip.c_str(), local) == 1 ? AF_INET6
+                                                             : AF_UNSPEC;
+  if (family == AF_UNSPEC)
+    throw DeviceError("--address: '" + cidr + "' is not an IPv4 or IPv6 address");
+  int max_prefix = family == AF_INET ? 32 : 128;
   int prefix = max_prefix;
   if (slash != std::string::npos) {
     char* end = nullptr;
@@ -132,17 +178,15 @@ void set_address(const std::string& name, const std::string& cidr, const std::st
       throw DeviceError("--address: bad prefix length in '" + cidr + "'");
     prefix = static_cast<int>(p);
   }
-  if (is_v4) return set_ipv4(name, v4, prefix, peer);
-  if (!is_v6) throw DeviceError("--address: '" + cidr + "' is not an IPv4 or IPv6 address");
-  if (!peer.empty()) throw DeviceError("--peer is supported with an IPv4 --address only");
-  set_ipv6(name, v6, prefix);
+  if (!peer.empty() && inet_pton(family, peer.c_str(), remote) != 1)
+    throw DeviceError("--peer: '" + peer + "' is not an address of the family of '" + cidr + "'");
+  add_address(name, family, local, peer.empty() ? nullptr : remote, prefix);
 }
 
 void set_link_up(const std::string& name) {
   ControlSocket sock;
   ifreq ifr = make_ifreq(name);
-  ioctl_or_throw(sock.fd(), SIOCGIFFLAGS, &ifr, "cannot read the flags of " + name);
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  ifr.ifr_flags = static_cast<short>(interface_flags(name) | IFF_UP | IFF_RUNNING);
   ioctl_or_throw(sock.fd(), SIOCSIFFLAGS, &ifr, "cannot bring " + name + " up");
 }
 

@@ -51,3 +51,28 @@ if ip netns exec "$NS_C" bash -c "exec 3<>/dev/tcp/$UNDER6_S/55555" 2>/dev/null;
 fi
 stop_pid "$SERVER_PID"
 pass "--listen $UNDER_S: reachable there, refused on [$UNDER6_S]"
+
+step "dual stack: --address and --peer of both families on both sides (issue 15)"
+# Point to point for each family (IPv4 /32 and IPv6 /128 with --peer) and an IPv6 /64
+# without one: tund sets every address itself, in order, and both families cross.
+dual_stack() {  # dual_stack NS IFACE LOCAL_SUFFIX PEER_SUFFIX [tund args]
+  local ns=$1 dev=$2 me=$3 other=$4
+  shift 4
+  start_tund "$ns" "$dev" -i "$dev" "$@" --address "10.77.0.$me/32" --peer "10.77.0.$other" \
+    --address "fd77::$me/128" --peer "fd77::$other" --address "fd78::$me/64"
+}
+dual_stack "$NS_S" "tuns$ID" 1 2 -s
+SERVER_PID=$LAST_PID
+dual_stack "$NS_C" "tunc$ID" 2 1 -c "$UNDER_S"
+CLIENT_PID=$LAST_PID
+wait_until 10 ping_ok "$NS_C" 10.77.0.1 1 || fail "dual stack: no IPv4 ping"
+for target in fd77::1 fd78::1; do
+  ping_ok "$NS_C" "$target" 2 || fail "dual stack: no ping6 to $target"
+done
+ping_ok "$NS_S" fd77::2 2 || fail "dual stack: server -> client ping6 lost"
+addrs=$(ip -n "$NS_S" addr show dev "tuns$ID")
+for want in "inet 10.77.0.1 peer 10.77.0.2/32" "inet6 fd77::1 peer fd77::2/128" "inet6 fd78::1/64"; do
+  grep -q "$want" <<<"$addrs" || fail "dual stack: '$want' missing from ip addr: $addrs"
+done
+tunnel_down
+pass "dual stack: IPv4 and IPv6 (with and without --peer) set by tund and pinged across"

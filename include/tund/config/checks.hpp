@@ -53,11 +53,18 @@ std::string special_address_error(const std::string& address, bool loopback_too)
 // `ip` (IPv4) is the broadcast address of the IPv4 subnet `cidr` (prefix up to /30): ""
 // otherwise, and for anything that does not parse.
 std::string subnet_broadcast_error(const std::string& ip, const std::string& cidr);
-// Why an IPv4 `link_ip` would never answer with this addressing: the kernel routes to the
-// device only the --address subnet (`cidr`, ADDR/N) or, with a `peer`, PEER/N (ip-address(8));
-// an IPv6 --address routes no IPv4 at all. "" when it is reachable or anything does not parse.
+// Why `link_ip` (IPv4 or IPv6) would never answer with this addressing: the kernel routes
+// to the device only the --address subnet (`cidr`, ADDR/N) or, with a `peer`, PEER/N
+// (ip-address(8)); an --address of the other family routes none of it. "" when it is
+// reachable, when `cidr` has no /PREFIX, or anything does not parse.
 std::string link_ip_route_warning(const std::string& link_ip, const std::string& cidr,
                                   const std::string& peer);
+// An IPv4 or IPv6 address alone: no /PREFIX, no %scope (what the device and the link
+// responder take).
+std::string plain_ip_error(const std::string& address);
+// ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2), with or without /PREFIX: an IPv4 address in
+// IPv6 clothing, which belongs to neither family on a link.
+std::string mapped_ipv4_error(const std::string& address);
 // An IPv4 --address `cidr` (prefix up to /30) whose host part is all ones (the subnet's
 // broadcast) or all zeros (its network address, the old BSD broadcast, RFC 1122 3.3.6):
 // "" otherwise, and for IPv6 or anything that does not parse.

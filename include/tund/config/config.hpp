@@ -67,6 +67,15 @@ struct PeerSpec {
 
 enum class Routes { automatic, off };
 
+// One address tund assigns to the device (`--address`, repeatable), with the point-to-point
+// peer paired with it (`--peer`: at most one per family, paired with the first --address of
+// its family), as `ip addr add CIDR peer PEER` does for either family.
+struct DeviceAddress {
+  std::string cidr;  // "10.0.0.1/24", "fd00::1/64"; no /PREFIX: a host (/32, /128)
+  std::string peer;  // "10.0.0.2", "fd00::2"; empty: none
+  friend bool operator==(const DeviceAddress&, const DeviceAddress&) = default;
+};
+
 struct Config {
   Role role = Role::server;
   std::string remote_host;  // client: the server to connect to (a name or an IP, no port)
@@ -106,9 +115,9 @@ struct Config {
   std::string link_ip;   // IPv4; empty = none
   std::string link_ip6;  // IPv6; empty = none
   std::string link_mac;  // empty = derived from the interface name
-  // Device configuration done by tund itself (no scripts needed): address/prefix, peer.
-  std::string address;  // e.g. 10.0.0.1/24 or 10.0.0.1/32 with a peer
-  std::string peer;     // point-to-point peer address
+  // Device configuration done by tund itself (no scripts needed): every --address in the
+  // order given, any mix of IPv4 and IPv6 (no two the same address), each applied in turn.
+  std::vector<DeviceAddress> addresses;
   // Hooks run with /bin/sh -c, with TUND_* variables in the environment.
   std::string up_command, down_command;
   // Privileges: switch to this user/group once the device and socket are open.

@@ -29,9 +29,12 @@ struct HookContext {
 };
 
 // "NAME=value" entries: TUND_IFACE, TUND_MODE (tun|tap), TUND_ROLE (server|client),
-// TUND_MTU, TUND_LOCAL_ADDR / TUND_PEER_ADDR (from --address / --peer, prefix stripped),
-// TUND_PREFIX, TUND_REMOTE (client: the server host; server: empty), TUND_PORT,
-// TUND_TRANSPORT, TUND_LINK_IP.
+// TUND_MTU, TUND_REMOTE (client: the server host; server: empty), TUND_PORT,
+// TUND_TRANSPORT, TUND_LINK_IP (IPv4) and TUND_LINK_IP6 (empty: none);
+// TUND_ADDRESSES: every --address as given, space-separated ("10.0.0.1/24 fd00::1/64");
+// TUND_LOCAL_ADDR / TUND_PREFIX / TUND_PEER_ADDR: the first --address (either family),
+// prefix split off, and its --peer; the same with suffix 4 and 6 for the first address of
+// each family (all empty when there is none).
 std::vector<std::string> hook_environment(const HookContext& context);
 
 struct HookLimits {

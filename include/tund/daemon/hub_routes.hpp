@@ -9,15 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "tund/config/config.hpp"
 #include "tund/tunnel/hub.hpp"
 #include "tund/util/ip_prefix.hpp"
 #include "tund/util/log.hpp"
 
 namespace tund::daemon {
 
-// The prefixes of `peers` that need a route through a device with address `own_address`
-// ("10.8.0.1/24"; empty: none), sorted and without duplicates.
-std::vector<util::IpPrefix> routed_prefixes(const std::string& own_address,
+// The prefixes of `peers` that need a route through a device with addresses `own`
+// (every --address, "10.8.0.1/24", "fd00:8::1/64"; none: empty): those inside none of
+// them, sorted and without duplicates.
+std::vector<util::IpPrefix> routed_prefixes(const std::vector<config::DeviceAddress>& own,
                                             const std::vector<tunnel::HubPeerSpec>& peers);
 
 class HubRoutes {

@@ -24,9 +24,13 @@ InterfaceInfo probe_interface(const std::string& name);
 unsigned get_mtu(const std::string& name);
 void set_mtu(const std::string& name, unsigned mtu);
 
-// Assigns an address (IPv4 "10.0.0.1/24" or IPv6 "fd00::1/64") and, for IPv4, an optional
-// point-to-point peer, through ioctl (no `ip` binary needed). Setting the same address
-// again is harmless, like `ip addr replace`. Throws DeviceError.
+// Adds an address (IPv4 "10.0.0.1/24" or IPv6 "fd00::1/64", no /PREFIX: a host) with an
+// optional point-to-point peer of the same family ("10.0.0.2", "fd00::2"), through
+// rtnetlink (RTM_NEWADDR, as `ip addr replace CIDR peer PEER`; no `ip` binary needed).
+// Called once per address: the device keeps every one (any mix of families). Setting the
+// same address again is harmless. The kernel's usual rules apply: IPv6 duplicate address
+// detection on a TAP link, the prefix route (or PEER/PREFIX) to the device. Throws
+// DeviceError.
 void set_address(const std::string& name, const std::string& cidr, const std::string& peer);
 void set_link_up(const std::string& name);
 

@@ -117,11 +117,12 @@ TEST(Cli, AddressesAreCheckedBeforeStartUp) {
   expect_error({"-s", "-i", "t", "--address", "10.0.0.1/"}, "--address: bad prefix length");
   expect_error({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "x"}, "--peer: 'x'");
   expect_error({"-s", "-i", "t", "--address", "fd00::1/64", "--peer", "10.0.0.2"},
-               "IPv4 --address only");
+               "--peer 10.0.0.2 is IPv4 but no --address is");
   expect_error({"-s", "-i", "t", "--link-ip", "10.0.0"}, "--link-ip: '10.0.0'");
-  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "fd00::1/64"}).address, "fd00::1/64");
-  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2"}).peer,
-            "10.0.0.2");
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "fd00::1/64"}).addresses,
+            (std::vector<DeviceAddress>{{"fd00::1/64", ""}}));
+  EXPECT_EQ(parse_ok({"-s", "-i", "t", "--address", "10.0.0.1/32", "--peer", "10.0.0.2"}).addresses,
+            (std::vector<DeviceAddress>{{"10.0.0.1/32", "10.0.0.2"}}));
 }
 
 }  // namespace

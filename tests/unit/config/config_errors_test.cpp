@@ -64,7 +64,7 @@ TEST_F(ConfigErrors, ValueErrorsFromTheFileNameFileAndLine) {
       {"max-pending = -1", "line 3: --max-pending: '-1' is not a number (1-4096)"},
       {"address = 10.0.0.1/33", "line 3: --address: bad prefix length in '10.0.0.1/33'"},
       {"address = nope", "line 3: --address: 'nope' is not an IPv4 or IPv6 address"},
-      {"link-ip = 10.0.0", "line 3: --link-ip: '10.0.0' is not an IPv4 address"},
+      {"link-ip = 10.0.0", "line 3: --link-ip: '10.0.0' is not an IPv4 or IPv6 address"},
       {"listen = nope", "line 3: --listen: 'nope' is not an IPv4 or IPv6 address"},
       {"listen = 198.18.0.1:0", "line 3: --listen: bad port '0' in '198.18.0.1:0' (1-65535)"},
       {"group = users", "line 3: --group goes with --user"},
@@ -85,7 +85,9 @@ TEST_F(ConfigErrors, ValueErrorsFromTheFileNameFileAndLine) {
                 "unicast one");
   path = conf("connect = 198.18.0.1\niface = t\naddress = fd00::1/64\npeer = 10.0.0.2\n");
   EXPECT_EQ(error_of({"--config", path}),
-            path + " line 4: --peer is supported with an IPv4 --address only");
+            path +
+                " line 4: --peer 10.0.0.2 is IPv4 but no --address is (a --peer pairs with the "
+                "first --address of its family)");
 }
 
 TEST_F(ConfigErrors, CommandLineErrorsKeepTheirForm) {
@@ -435,7 +437,8 @@ TEST_F(ConfigErrors, ExclusionsLookAtTheFinalValues) {
 TEST_F(ConfigErrors, MoreWarningsAndMessages) {
   EXPECT_EQ(parse_ok({"-s", "-i", "t", "-a", "--link-mac", "02:00:00:00:00:01"}).warnings,
             (std::vector<std::string>{"--link-mac does nothing without --link-ip (it is the MAC "
-                                      "tund answers ARP with for that address)"}));
+                                      "tund answers ARP and Neighbor Discovery with for that "
+                                      "address)"}));
   EXPECT_EQ(parse_ok({"-s", "-i", "a", "-i", "b", "-p", "4000", "-p", "5000"}).warnings,
             (std::vector<std::string>{
                 "--iface is given 2 times on the command line; the last value is used",

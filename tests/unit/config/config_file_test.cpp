@@ -206,7 +206,7 @@ TEST(ConfigFile, ExampleConfigsParse) {
   for (const char* name : {"server.conf", "client.conf"}) {
     auto r = parse_command_line({"--config", std::string(TUND_BINARY_DIR) + "/examples/" + name});
     ASSERT_TRUE(std::holds_alternative<Config>(r)) << name << ": " << std::get<CliExit>(r).output;
-    EXPECT_FALSE(std::get<Config>(r).address.empty()) << name;
+    EXPECT_FALSE(std::get<Config>(r).addresses.empty()) << name;
   }
 }
 

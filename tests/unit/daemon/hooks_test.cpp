@@ -27,8 +27,7 @@ TEST(Hooks, EnvironmentDescribesTheTunnel) {
   cfg.remote_host = "vpn.example";
   cfg.device = config::DeviceKind::tap;
   cfg.transport = config::TransportKind::udp;
-  cfg.address = "10.0.0.2/24";
-  cfg.peer = "10.0.0.1";
+  cfg.addresses = {{"10.0.0.2/24", "10.0.0.1"}};
   cfg.link_ip = "10.0.0.253";
   auto env = hook_environment({&cfg, "tap7", 1400});
   for (const char* entry : {"TUND_IFACE=tap7", "TUND_MODE=tap", "TUND_ROLE=client", "TUND_MTU=1400",
@@ -41,6 +40,35 @@ TEST(Hooks, EnvironmentDescribesTheTunnel) {
   auto server = hook_environment({&cfg, "tun3", 1300});
   EXPECT_TRUE(has(server, "TUND_ROLE=server"));
   EXPECT_TRUE(has(server, "TUND_MODE=tun"));
+}
+
+// Dual stack: every address in TUND_ADDRESSES, the first one (either family) in the plain
+// variables, the first of each family in the 4 and 6 ones.
+TEST(Hooks, EnvironmentNamesEveryAddressAndTheFirstOfEachFamily) {
+  config::Config cfg;
+  cfg.addresses = {{"fd00::1/64", ""},
+                   {"10.0.0.1/32", "10.0.0.2"},
+                   {"fd00:1::1/128", "fd00:1::2"},
+                   {"10.1.0.1", ""}};
+  cfg.link_ip = "10.0.0.9";
+  cfg.link_ip6 = "fd00::9";
+  auto env = hook_environment({&cfg, "tun4", 1400});
+  for (const char* entry :
+       {"TUND_ADDRESSES=fd00::1/64 10.0.0.1/32 fd00:1::1/128 10.1.0.1", "TUND_LOCAL_ADDR=fd00::1",
+        "TUND_PREFIX=64", "TUND_PEER_ADDR=", "TUND_LOCAL_ADDR4=10.0.0.1", "TUND_PREFIX4=32",
+        "TUND_PEER_ADDR4=10.0.0.2", "TUND_LOCAL_ADDR6=fd00::1", "TUND_PREFIX6=64",
+        "TUND_PEER_ADDR6=", "TUND_LINK_IP=10.0.0.9", "TUND_LINK_IP6=fd00::9"})
+    EXPECT_TRUE(has(env, entry)) << entry;
+  cfg.addresses = {{"fd00:1::1", "fd00:1::2"}};
+  auto v6 = hook_environment({&cfg, "tun4", 1400});
+  for (const char* entry : {"TUND_ADDRESSES=fd00:1::1", "TUND_LOCAL_ADDR=fd00:1::1",
+                            "TUND_PREFIX=", "TUND_PEER_ADDR=fd00:1::2", "TUND_LOCAL_ADDR4=",
+                            "TUND_PREFIX4=", "TUND_PEER_ADDR4=", "TUND_PEER_ADDR6=fd00:1::2"})
+    EXPECT_TRUE(has(v6, entry)) << entry;
+  cfg.addresses.clear();
+  auto none = hook_environment({&cfg, "tun4", 1400});
+  for (const char* entry : {"TUND_ADDRESSES=", "TUND_LOCAL_ADDR=", "TUND_LOCAL_ADDR6="})
+    EXPECT_TRUE(has(none, entry)) << entry;
 }
 
 std::string first_line(const std::string& path) {
