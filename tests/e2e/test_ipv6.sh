@@ -131,7 +131,7 @@ start_sshd_at "$TUN6_S"
 # sshd's view of the connection: the client's tunnel IPv6 address, to the server's.
 out=$(ssh_run_at "$TUN6_S" 'echo "$SSH_CONNECTION"') || fail "ssh over IPv6 failed"
 read -r from _ to _ <<<"$out"
-[ "$from" = "$TUN6_C" ] && [ "$to" = "$TUN6_S" ] || fail "ssh did not run over the tunnel's IPv6: '$out'"
+[ "$from $to" = "$TUN6_C $TUN6_S" ] || fail "ssh did not run over the tunnel's IPv6: '$out'"
 stop_pid "$SSHD_PID"
 tunnel_down
 pass "ssh over IPv6: $TUN6_C -> $TUN6_S ran a command across the tunnel"
