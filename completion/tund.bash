@@ -163,6 +163,8 @@ _tund() {
         _tund_control
         return
     fi
+    # Every option, those already given too: --address, --peer, --link-ip (one IPv4 and
+    # one IPv6 each for --peer and --link-ip), --allow and --allow-file repeat.
     [[ $cur == -* ]] && _tund_reply "${_tund_options[@]}"
 }
 

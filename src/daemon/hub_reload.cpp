@@ -108,7 +108,8 @@ void Daemon::sync_routes(const config::Config& cfg, const std::vector<tunnel::Hu
         log_.warn("routes: no route for ", util::to_string(prefix), " of peer ", peer.name,
                   " (it would take over this host's default route; add it yourself, with "
                   "routes = off)");
-  routes_.sync(dev_->name(), routed_prefixes(cfg.addresses, peers));
+  // The device's addresses are those tund started with (a reload cannot change them).
+  routes_.sync(dev_->name(), routed_prefixes(cfg_.addresses, peers));
 }
 
 void Daemon::report_hub_peers() {

@@ -2,6 +2,7 @@
 # HOST as an IPv6 literal and as a name; the server's default dual-stack listener and
 # --listen limiting it to one address. (Names resolve through /etc/netns/NS/hosts, which
 # `ip netns exec` mounts over /etc/hosts: no DNS query leaves the machine.)
+# And the tunnel's own addressing: dual-stack --address/--peer set by tund, TUN and TAP.
 . "$(dirname "$0")/lib.sh"
 make_underlay
 UNDER6_S=2001:db8:77::1
@@ -76,3 +77,16 @@ for want in "inet 10.77.0.1 peer 10.77.0.2/32" "inet6 fd77::1 peer fd77::2/128" 
 done
 tunnel_down
 pass "dual stack: IPv4 and IPv6 (with and without --peer) set by tund and pinged across"
+
+step "dual stack on TAP: an IPv4 /24 (with its broadcast) and an IPv6 /64 on one Ethernet link"
+start_tund "$NS_S" taps -s -a -i "taps$ID" --address 10.78.0.1/24 --address fd79::1/64
+SERVER_PID=$LAST_PID
+start_tund "$NS_C" tapc -c "$UNDER_S" -a -i "tapc$ID" --address fd79::2/64 --address 10.78.0.2/24
+CLIENT_PID=$LAST_PID
+# The kernel's duplicate address detection keeps the IPv6 address tentative for a moment.
+wait_until 10 ping_ok "$NS_C" fd79::1 1 || fail "TAP dual stack: no ping6"
+ping_ok "$NS_C" 10.78.0.1 2 || fail "TAP dual stack: no IPv4 ping"
+ip -n "$NS_S" addr show dev "taps$ID" | grep -q "inet 10.78.0.1/24 brd 10.78.0.255" ||
+  fail "TAP dual stack: no broadcast address on the IPv4 subnet: $(ip -n "$NS_S" addr show dev "taps$ID")"
+tunnel_down
+pass "TAP dual stack: both families across the Ethernet link, IPv4 broadcast set"

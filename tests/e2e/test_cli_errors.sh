@@ -91,8 +91,16 @@ expect_usage_error "$NS_S" "--config given twice" "$TUND_BIN" --config /nonexist
 expect_usage_error "$NS_S" "--address: bad prefix length" "$TUND_BIN" -s -i "t$ID" \
   --address 10.9.0.1/33
 expect_usage_error "$NS_S" "--peer: 'x'" "$TUND_BIN" -s -i "t$ID" --address 10.9.0.1/32 --peer x
-expect_usage_error "$NS_S" "--peer: 'fd00::2' is not an IPv4 address" "$TUND_BIN" -s -i "t$ID" --address fd00::1/64 \
-  --peer fd00::2
+# Dual stack (issue 15): one --peer and one --link-ip per family, a --peer needs an
+# --address of its family, an address given twice is a mistake.
+expect_usage_error "$NS_S" "--peer: '10.9.0.2' and '10.9.0.3' are both IPv4 (at most one --peer per family)" \
+  "$TUND_BIN" -s -i "t$ID" --address 10.9.0.1/32 --address fd00::1/64 --peer 10.9.0.2 --peer 10.9.0.3
+expect_usage_error "$NS_S" "--peer fd00::2 is IPv6 but no --address is" "$TUND_BIN" -s -i "t$ID" \
+  --address 10.9.0.1/32 --peer fd00::2
+expect_usage_error "$NS_S" "--address: 'fd00::1/128' is given twice (as 'fd00::1/64' too)" \
+  "$TUND_BIN" -s -i "t$ID" --address fd00::1/64 --address 10.9.0.1/24 --address fd00::1/128
+expect_usage_error "$NS_S" "--link-ip: 'fd00::9' and 'fd00::8' are both IPv6" "$TUND_BIN" -s -i "t$ID" \
+  --link-ip fd00::9 --link-ip 10.9.0.9 --link-ip fd00::8
 expect_usage_error "$NS_S" "--link-ip: '10.9'" "$TUND_BIN" -s -i "t$ID" --link-ip 10.9
 # An unset variable (--private-key "$KEY") must not mean a tunnel without encryption.
 expect_usage_error "$NS_S" "--private-key needs a FILE (an empty value was given)" \
@@ -202,6 +210,10 @@ for line in "port = 99999|line 3: --port: 99999 is out of range" \
   expect_usage_error "$NS_S" "$CONF ${line#*|}" "$TUND_BIN" --config "$CONF"
 done
 # Relative to the config file's directory, and checked as a file before anything starts.
+# A repeated `address =` is a list: the error names the line of the value at fault.
+printf 'server = true\niface = t%s\naddress = 10.9.0.1/24\naddress = fd00::1/64\naddress = 10.9.0.1/32\n' \
+  "$ID" >"$CONF"
+expect_usage_error "$NS_S" "$CONF line 5: --address: '10.9.0.1/32' is given twice" "$TUND_BIN" --config "$CONF"
 printf 'server = true\niface = t%s\nprivate-key = .\nallow = %s\n' "$ID" "$PUB" >"$CONF"
 expect_usage_error "$NS_S" "$CONF line 3: --private-key: key file $WORK/. is a directory" \
   "$TUND_BIN" --config "$CONF"

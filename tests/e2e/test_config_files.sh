@@ -15,7 +15,7 @@ mkdir "$ETC"
 "$TUND_BIN" pubkey <"$ETC/server.key" >"$ETC/server.pub"
 "$TUND_BIN" genkey >"$WORK/client.key"
 "$TUND_BIN" pubkey <"$WORK/client.key" >"$ETC/clients"
-TUNNEL=(--address "$TUN_C/32" --peer "$TUN_S")
+TUNNEL=(--address "$TUN_C/32" --peer "$TUN_S" --address fd00:77::2/128 --peer fd00:77::1)
 
 # client_pings NAME ARGS...: a client with ARGS comes up and pings the server's tunnel address.
 client_pings() {
@@ -23,6 +23,7 @@ client_pings() {
   shift
   start_tund "$NS_C" "$name" "$@"
   wait_until 10 ping_ok "$NS_C" "$TUN_S" 1 || fail "$name: no ping through the tunnel"
+  if [ -n "${PING6:-}" ]; then ping_ok "$NS_C" "$PING6" 1 || fail "$name: no ping6 to $PING6"; fi
   stop_pid "$LAST_PID"
   echo "   ok: $name: $(grep -m1 -o 'connected to .*\|session with .*' "$WORK/$name.log" || true)"
 }
@@ -32,6 +33,8 @@ printf '\357\273\277# server\r\nserver = true\r\niface = tuns%s\r\nport = 4000\r
 printf 'private-key = server.key\r\nallow-file = clients\r\naddress = %s/32\r\npeer = %s\r\n' \
   "$TUN_S" "$TUN_C" >>"$ETC/s.conf"
 printf 'keepalive = 5\r\n' >>"$ETC/s.conf"
+# A second family: `address =` and `peer =` repeated, as lists (no "set again" warning).
+printf 'address = fd00:77::1/128\r\npeer = fd00:77::2\r\n' >>"$ETC/s.conf"
 cd /
 start_tund "$NS_S" server --config "$ETC/s.conf"
 cd - >/dev/null
@@ -44,9 +47,10 @@ echo "   ok: $(grep -m1 'public key' "$WORK/server.log")"
 echo "   ok: $(grep -m1 'keepalive' "$WORK/server.log")"
 
 step "-c [IPv6]:PORT"
-client_pings client-v6 -c "[fd00:198::1]:4000" -i "tunc$ID" --private-key "$WORK/client.key" \
+PING6=fd00:77::1 client_pings client-v6 -c "[fd00:198::1]:4000" -i "tunc$ID" --private-key "$WORK/client.key" \
   --peer-key "$ETC/server.pub" "${TUNNEL[@]}"
 grep -qF "public key: $(cat "$ETC/clients")" "$WORK/client-v6.log" || fail "client's public key not logged"
+! grep -q "set again" "$WORK/server.log" || fail "a repeated address/peer was taken for a setting given twice"
 
 step "-c over an encrypted server config: the file's server-only options are dropped, with a warning"
 client_pings client-from-encrypted-conf --config "$ETC/s.conf" -c "$UNDER_S" -i "tunc$ID" \

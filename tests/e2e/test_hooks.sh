@@ -73,3 +73,26 @@ stop_pid "$pid"
 [ "$(cat "$WORK/down-env")" = "rz$ID 1300" ] ||
   fail "--down saw '$(cat "$WORK/down-env")', not 'rz$ID 1300'"
 pass "--down saw TUND_IFACE=rz$ID TUND_MTU=1300 after the rename and MTU change"
+
+# Dual stack (issue 15): every address, the first of each family, both link addresses.
+step "--up gets TUND_ADDRESSES and the first address of each family"
+start_tund "$NS_S" dual -s -i "ds$ID" --address fd00:9::1/64 --address 10.9.0.1/32 --peer 10.9.0.2 \
+  --address 10.9.1.1/24 --link-ip 10.9.1.9 --link-ip fd00:9::9 \
+  --up "env | grep -E '^TUND_(ADDRESSES|LOCAL_ADDR|PREFIX|PEER_ADDR|LINK_IP)' | LC_ALL=C sort >$WORK/up-env.tmp; mv $WORK/up-env.tmp $WORK/up-env"
+pid=$LAST_PID
+wait_until 5 test -s "$WORK/up-env" || fail "--up did not run"
+stop_pid "$pid"
+want="TUND_ADDRESSES=fd00:9::1/64 10.9.0.1/32 10.9.1.1/24
+TUND_LINK_IP6=fd00:9::9
+TUND_LINK_IP=10.9.1.9
+TUND_LOCAL_ADDR4=10.9.0.1
+TUND_LOCAL_ADDR6=fd00:9::1
+TUND_LOCAL_ADDR=fd00:9::1
+TUND_PEER_ADDR4=10.9.0.2
+TUND_PEER_ADDR6=
+TUND_PEER_ADDR=
+TUND_PREFIX4=32
+TUND_PREFIX6=64
+TUND_PREFIX=64"
+[ "$(cat "$WORK/up-env")" = "$want" ] || fail "--up saw: $(cat "$WORK/up-env")"
+pass "--up saw every address and the first of each family"

@@ -85,6 +85,42 @@ TEST(Checks, IpAddresses) {
   EXPECT_EQ(ip_error("198.18.0.1%eth0"), "'198.18.0.1%eth0' is not an IPv4 or IPv6 address");
 }
 
+// --peer and --link-ip: an address alone, of either family; no prefix, no scope.
+TEST(Checks, PlainAndMappedAddresses) {
+  EXPECT_EQ(plain_ip_error("10.0.0.2"), "");
+  EXPECT_EQ(plain_ip_error("fd00::2"), "");
+  for (const char* bad : {"fd00::2/128", "fe80::1%eth0", "10.0.0.2/32", "x", ""})
+    EXPECT_EQ(plain_ip_error(bad), "'" + std::string(bad) + "' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(mapped_ipv4_error("::ffff:10.0.0.1/128"),
+            "'::ffff:10.0.0.1/128' is an IPv4-mapped IPv6 address (give the IPv4 address itself)");
+  EXPECT_NE(mapped_ipv4_error("::ffff:a00:1"), "");
+  for (const char* fine : {"10.0.0.1/24", "fd00::1/64", "::1", "64:ff9b::a00:1", "x"})
+    EXPECT_EQ(mapped_ipv4_error(fine), "") << fine;
+}
+
+// The kernel routes ADDR/N (or PEER/N) to the device, for either family.
+TEST(Checks, LinkIpRouteWarningForBothFamilies) {
+  EXPECT_EQ(link_ip_route_warning("10.0.0.9", "10.0.0.1/24", ""), "");
+  EXPECT_EQ(link_ip_route_warning("fd00::9", "fd00::1/64", ""), "");
+  EXPECT_EQ(link_ip_route_warning("fd00:1::9", "fd00::1/64", "fd00:1::2"), "");
+  EXPECT_EQ(link_ip_route_warning("fd01::9", "fd00::1/64", ""),
+            "--link-ip fd01::9 is outside --address fd00::1/64, the only addresses routed to the "
+            "device, so it will not answer (pick an unused address inside the subnet, or give "
+            "--address a prefix holding it)");
+  EXPECT_EQ(link_ip_route_warning("fd00::9", "fd00::1/128", "fd00::2")
+                .rfind("--link-ip fd00::9 is outside --peer fd00::2/128,", 0),
+            0u);
+  EXPECT_EQ(
+      link_ip_route_warning("fd00::9", "10.0.0.1/24", "")
+          .rfind("--link-ip fd00::9 is IPv6 but --address 10.0.0.1/24 is IPv4: nothing routes it",
+                 0),
+      0u);
+  EXPECT_EQ(link_ip_route_warning("10.0.0.9", "fd00::1/64", "")
+                .rfind("--link-ip 10.0.0.9 is IPv4 but --address fd00::1/64 is IPv6", 0),
+            0u);
+  EXPECT_EQ(link_ip_route_warning("10.0.0.9", "10.0.0.1", ""), "");  // no prefix: not judged
+}
+
 TEST(Checks, MacAddresses) {
   EXPECT_EQ(mac_error("02:00:5e:10:00:01"), "");
   EXPECT_EQ(mac_error("2:0:5E:10:0:1"), "");
