@@ -341,3 +341,80 @@ ctl_tunnel_up() {
   configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun
   configure_link "$ns" "tunc$ID" "$TUN_C" "$TUN_S" tun
 }
+
+# ---- issue 15: IPv6 on the tunnel and on the underlay -----------------------------------
+# no_dad NS...: addresses the kernel adds later (a TAP device's link-local, say) skip
+# duplicate address detection, so the first IPv6 packets do not fail for ~2 s.
+no_dad() {
+  local ns
+  for ns in "$@"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  done
+}
+
+# underlay6: IPv6 on make_underlay's veth pair too, UNDER6_S / UNDER6_C in fd00:198:18::/64.
+underlay6() {
+  UNDER6_S=fd00:198:18::1
+  UNDER6_C=fd00:198:18::2
+  ip -n "$NS_S" addr add "$UNDER6_S/64" dev "vs$ID" nodad
+  ip -n "$NS_C" addr add "$UNDER6_C/64" dev "vc$ID" nodad
+}
+
+# via_underlay HOST CMD...: runs CMD (tunnel_up, secure_tunnel_up...) with the client
+# connecting to HOST ("[fd00:198:18::1]:55555", say) instead of $UNDER_S.
+via_underlay() {
+  local UNDER_S=$1
+  shift
+  "$@"
+}
+
+# add_addr6 NS IFACE LOCAL PEER MODE: an IPv6 address as configure_link adds IPv4 ones
+# (point-to-point for TUN, /64 for TAP), without DAD; returns once PEER is routed there.
+add_addr6() {
+  local ns=$1 dev=$2 local_addr=$3 peer=$4 mode=$5
+  if [ "$mode" = tap ]; then
+    ip -n "$ns" -6 addr add "$local_addr/64" dev "$dev" nodad
+  else
+    ip -n "$ns" -6 addr add "$local_addr" peer "$peer" dev "$dev" nodad
+  fi
+  wait_until 5 routed6 "$ns" "$peer" "$dev" || fail "no route to $peer on $dev in $ns"
+}
+
+# routed6 NS ADDR IFACE: ADDR is routed out of IFACE in NS. The kernel adds a peer's route
+# from a workqueue after `ip addr add` returns (at the end of DAD, even a skipped one), so
+# a ping right after it can fail with "Network is unreachable" on a busy machine.
+routed6() {
+  local out
+  out=$(ip -n "$1" -6 route get "$2" 2>/dev/null) || return 1
+  grep -q " dev $3 " <<<"$out"
+}
+
+# ping_size_ok NS ADDR SIZE [count]: as ping_ok, with SIZE bytes of ICMP payload.
+ping_size_ok() {
+  local count=${4:-3} out
+  out=$(ip netns exec "$1" ping -c "$count" -i 0.2 -W 2 -s "$3" "$2" 2>&1) || return 1
+  grep -q " $count received" <<<"$out"
+}
+
+# send_file6 ADDR FILE: send_file to an IPv6 address of the server namespace.
+send_file6() {
+  rm -f "$WORK/received"
+  ip netns exec "$NS_S" socat -u "TCP6-LISTEN:5001,bind=[$1],reuseaddr" "CREATE:$WORK/received" &
+  local recv=$!
+  PIDS+=("$recv")
+  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
+  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$2" "TCP6:[$1]:5001" || fail "sender failed"
+  wait "$recv" || true
+  sha256sum <"$WORK/received" | cut -d' ' -f1
+}
+
+# start_sshd_at ADDR / ssh_run_at ADDR CMD: start_sshd and ssh_run for another address of
+# the server namespace (an IPv6 one, say). start_sshd_at's first call fixes the address.
+start_sshd_at() {
+  local TUN_S=$1
+  start_sshd
+}
+ssh_run_at() {
+  local TUN_S=$1
+  ssh_run "$2"
+}
