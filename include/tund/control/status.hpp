@@ -70,7 +70,8 @@ struct InterfaceStatus {
   //   "offload":   super_packets_read, segments_made, super_packets_written,
   //                segments_merged, bad_super_packets
   //   "link":      arp_replies, echo_replies, unreachable_sent, too_big_sent,
-  //                rate_limited, ignored_malformed, dropped_too_big, errors_withheld
+  //                rate_limited, ignored_malformed, dropped_too_big, errors_withheld,
+  //                neighbor_advertisements
   //   "dropped":   every tunnel::Drop reason (no_peer, malformed, ...), and the transport's
   //                refusals (zero_length, truncated, tx_failed)
   //   "handshake": completed, failed, refused
