@@ -198,15 +198,19 @@ secure_tunnel_up() {
   configure_link "$NS_C" "$DEV_C" "$TUN_C" "$TUN_S" "$mode"
 }
 
-# send_file FILE: sends FILE from the client namespace to a receiver on the server's tunnel
-# address and prints the sha256 of what arrived there.
+# send_file FILE [ADDR]: sends FILE from the client namespace to a receiver on the server's
+# tunnel address (or ADDR, IPv4 or IPv6, in the server namespace) and prints the sha256 of
+# what arrived there.
 send_file() {
+  local addr=${2:-$TUN_S} listen=TCP-LISTEN connect
+  connect="TCP:$addr"
+  case $addr in *:*) listen=TCP6-LISTEN connect="TCP6:[$addr]" addr="[$addr]" ;; esac
   rm -f "$WORK/received"
-  ip netns exec "$NS_S" socat -u "TCP-LISTEN:5001,bind=$TUN_S,reuseaddr" "CREATE:$WORK/received" &
+  ip netns exec "$NS_S" socat -u "$listen:5001,bind=$addr,reuseaddr" "CREATE:$WORK/received" &
   local recv=$!
   PIDS+=("$recv")
   wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
-  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "TCP:$TUN_S:5001" || fail "sender failed"
+  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$1" "$connect:5001" || fail "sender failed"
   wait "$recv" || true
   sha256sum <"$WORK/received" | cut -d' ' -f1
 }
@@ -394,18 +398,6 @@ ping_size_ok() {
   local count=${4:-3} out
   out=$(ip netns exec "$1" ping -c "$count" -i 0.2 -W 2 -s "$3" "$2" 2>&1) || return 1
   grep -q " $count received" <<<"$out"
-}
-
-# send_file6 ADDR FILE: send_file to an IPv6 address of the server namespace.
-send_file6() {
-  rm -f "$WORK/received"
-  ip netns exec "$NS_S" socat -u "TCP6-LISTEN:5001,bind=[$1],reuseaddr" "CREATE:$WORK/received" &
-  local recv=$!
-  PIDS+=("$recv")
-  wait_until 5 listening "$NS_S" 5001 || fail "receiver did not start"
-  timeout 120 ip netns exec "$NS_C" socat -u "FILE:$2" "TCP6:[$1]:5001" || fail "sender failed"
-  wait "$recv" || true
-  sha256sum <"$WORK/received" | cut -d' ' -f1
 }
 
 # start_sshd_at ADDR / ssh_run_at ADDR CMD: start_sshd and ssh_run for another address of

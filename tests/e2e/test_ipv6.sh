@@ -62,7 +62,7 @@ for tunnel in "tun udp 4 plain" "tun tcp 6 secure" "tap udp 6 secure" "tap tcp 4
   # Over the MTU: the sender fragments (IPv6 fragment header), each fragment crosses.
   ping_size_ok "$NS_C" "$TUN6_S" 3000 2 || fail "$name: fragmented ping6 -s 3000 lost replies"
   if [ "$mode" = tun ]; then
-    [ "$(send_file6 "$TUN6_S" "$WORK/payload")" = "$want" ] || fail "$name: IPv6 transfer corrupted"
+    [ "$(send_file "$WORK/payload" "$TUN6_S")" = "$want" ] || fail "$name: IPv6 transfer corrupted"
     offload_check "$name"
   fi
   tunnel_down
