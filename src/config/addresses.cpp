@@ -75,8 +75,10 @@ void take_link_ips(Config& cfg, const AddressOptions& raw) {
   for (std::size_t i = 0; i < raw.link_ips.size(); ++i) {
     const std::string& ip = raw.link_ips[i];
     check_address(s, "link-ip", ip, i);
-    for (const DeviceAddress& a : cfg.addresses)
+    for (const DeviceAddress& a : cfg.addresses) {
       check(s, "link-ip", subnet_broadcast_error(ip, a.cidr), i);
+      check(s, "link-ip", subnet_anycast_error(ip, a.cidr), i);
+    }
     std::string& slot = is_v6(ip) ? cfg.link_ip6 : cfg.link_ip;
     if (!slot.empty())
       fail(s, "link-ip",

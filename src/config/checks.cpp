@@ -332,8 +332,40 @@ std::string plain_ip_error(const std::string& address) {
   return "'" + address + "' is not an IPv4 or IPv6 address";
 }
 
+namespace {
+
+// The IPv6 prefix `cidr` (ADDR/N, N up to 126) and whether `address` is its Subnet-Router
+// anycast address: the prefix with every host bit zero (RFC 4291 2.6.1), which the kernel
+// claims for the subnet once forwarding is on. /127 and /128 have none (RFC 6164).
+bool subnet_router_anycast(const std::string& address, const std::string& cidr) {
+  auto slash = cidr.find('/');
+  auto own = util::parse_ip_prefix(cidr);
+  auto ip = util::parse_ip_prefix(address);
+  // parse_ip_prefix clears host bits: `own` holds the prefix itself, `ip` the full address.
+  return slash != std::string::npos && own && ip && own->family == util::IpFamily::v6 &&
+         ip->family == util::IpFamily::v6 && own->length <= 126 && ip->address == own->address;
+}
+
+}  // namespace
+
+std::string subnet_anycast_error(const std::string& ip, const std::string& cidr) {
+  if (!subnet_router_anycast(ip, cidr)) return "";
+  return "'" + ip + "' is the subnet-router anycast address of --address " + cidr +
+         " (RFC 4291 2.6.1), not a host's";
+}
+
 std::string subnet_edge_error(const std::string& cidr) {
   auto slash = cidr.find('/');
+  if (slash != std::string::npos && subnet_router_anycast(cidr.substr(0, slash), cidr)) {
+    in6_addr first_host{};  // the prefix's first host address, as an example
+    inet_pton(AF_INET6, cidr.substr(0, slash).c_str(), &first_host);
+    first_host.s6_addr[15] = 1;
+    char text_of[INET6_ADDRSTRLEN] = "";
+    inet_ntop(AF_INET6, &first_host, text_of, sizeof text_of);
+    std::string text = "'" + cidr;
+    text += "' is the subnet-router anycast address of its prefix (RFC 4291 2.6.1), not a ";
+    return text + "host's (e.g. " + text_of + cidr.substr(slash) + ")";
+  }
   in_addr a{};
   if (slash == std::string::npos || inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &a) != 1 ||
       !valid_prefix(cidr.substr(slash + 1), 32))

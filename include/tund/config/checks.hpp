@@ -66,9 +66,13 @@ std::string plain_ip_error(const std::string& address);
 // IPv6 clothing, which belongs to neither family on a link.
 std::string mapped_ipv4_error(const std::string& address);
 // An IPv4 --address `cidr` (prefix up to /30) whose host part is all ones (the subnet's
-// broadcast) or all zeros (its network address, the old BSD broadcast, RFC 1122 3.3.6):
-// "" otherwise, and for IPv6 or anything that does not parse.
+// broadcast) or all zeros (its network address, the old BSD broadcast, RFC 1122 3.3.6), or
+// an IPv6 one (prefix up to /126) whose host part is all zeros (the Subnet-Router anycast
+// address, RFC 4291 2.6.1): "" otherwise, and for anything that does not parse.
 std::string subnet_edge_error(const std::string& cidr);
+// `ip` (IPv6) is the Subnet-Router anycast address of the IPv6 subnet `cidr` (prefix up to
+// /126; RFC 4291 2.6.1): "" otherwise, and for anything that does not parse.
+std::string subnet_anycast_error(const std::string& ip, const std::string& cidr);
 // 00:00:00:00:00:00, which no interface may use.
 std::string mac_zero_error(const std::string& mac);
 

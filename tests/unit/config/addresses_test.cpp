@@ -104,6 +104,29 @@ TEST(Addresses, OneLinkIpPerFamily) {
                              "10.1.0.255"}))
                 .find("broadcast address of --address 10.1.0.1/24"),
             std::string::npos);
+  // The IPv6 one against every IPv6 --address: its Subnet-Router anycast (RFC 4291 2.6.1).
+  EXPECT_NE(error_of(server({"--address", "fd00:1::1/64", "--address", "fd00:2::1/64", "--link-ip",
+                             "fd00:2::"}))
+                .find("'fd00:2::' is the subnet-router anycast address of --address fd00:2::1/64"),
+            std::string::npos);
+  EXPECT_EQ(parse_ok(server({"--address", "fd00:2::1/127", "--link-ip", "fd00:2::"})).link_ip6,
+            "fd00:2::");  // /127 has none (RFC 6164)
+}
+
+// The IPv6 counterpart of the IPv4 network address: a prefix's Subnet-Router anycast
+// address (all host bits zero) is no host's; /127 and /128 have none (RFC 6164).
+TEST(Addresses, TheSubnetRouterAnycastAddressIsNoHosts) {
+  for (const char* address : {"fd00::/64", "fd00:1:2:3::/64", "fd00::/126", "fd00:8::/48"})
+    EXPECT_NE(error_of(server({"--address", address})).find("subnet-router anycast"),
+              std::string::npos)
+        << address;
+  EXPECT_EQ(error_of(server({"--address", "fd00::/64"})),
+            "--address: 'fd00::/64' is the subnet-router anycast address of its prefix (RFC 4291 "
+            "2.6.1), not a host's (e.g. fd00::1/64) (see tund --help)");
+  EXPECT_NE(error_of(server({"--address", "fd00::100/120"})).find("(e.g. fd00::101/120)"),
+            std::string::npos);
+  for (const char* address : {"fd00::/127", "fd00::/128", "fd00::1/64", "fd00::101/120"})
+    EXPECT_EQ(parse_ok(server({"--address", address})).addresses.size(), 1u) << address;
 }
 
 TEST(Addresses, LinkIpWarningsLookAtEveryAddressOfItsFamily) {
