@@ -39,6 +39,19 @@ tund_families() {
     echo "$0: TUND_LOCAL_ADDR=$first and TUND_LOCAL_ADDR$fam=$slot: two first IPv$fam addresses" >&2
     return 2
   fi
+  tund_check_prefix 4 "$PREFIX4" 32 && tund_check_prefix 6 "$PREFIX6" 128
+}
+
+# tund_check_prefix 4|6 N MAX: N empty or a prefix length 0..MAX, else status 2 with a
+# reason: checked before anything changes, not left for `ip` to refuse half-way.
+tund_check_prefix() {
+  case $2 in
+    '') return 0 ;;
+    *[!0-9]* | 0?*) ;;
+    *) [ "$2" -gt "$3" ] || return 0 ;;
+  esac
+  echo "$0: IPv$1 prefix length '$2': a number from 0 to $3" >&2
+  return 2
 }
 
 # tund_require USAGE: TUND_IFACE and at least one address, consistent, or the script

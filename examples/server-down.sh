@@ -38,7 +38,13 @@ for fam in 4 6; do
   if [ -n "$net" ]; then
     $IPT -t nat -D POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null || true
   fi
+  # The tunnel's subnet out (src: as server-up.sh computed it), the drop of the rest, and
+  # the unlimited accept older versions made.
+  src=
+  [ -z "$addr" ] || src=$(tund_subnet "$fam")
+  [ -z "$src" ] || $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -s "$src" -j ACCEPT 2>/dev/null || true
   $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null || true
+  $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j DROP 2>/dev/null || true
   $IPT -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null || true
   $IPT -D FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -j DROP 2>/dev/null || true
 done

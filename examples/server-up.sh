@@ -63,6 +63,14 @@ if [ -n "$NAT_IFACE" ]; then
     eval "NET$fam=\$net"
   done
 fi
+# What may leave through NAT_IFACE, per family: the tunnel's own subnet (masqueraded or,
+# with NAT6=no, routed); nothing of a family the tunnel has no address of. Anything else
+# from the tunnel is dropped: a client on an IPv4-only full tunnel sends IPv6 into it from
+# its underlay address, which must not leave here unmasqueraded (a leak of that address).
+# A family whose subnet is unknown (NAT6=no with a host prefix and no peer) is not limited.
+SRC4='' SRC6=''
+[ -z "$ADDR4" ] || SRC4=$(tund_subnet 4)
+[ -z "$ADDR6" ] || SRC6=$(tund_subnet 6)
 # Masquerading out of an interface that does not exist would quietly do nothing.
 if [ -n "$NAT_IFACE" ] && ! ip link show dev "$NAT_IFACE" >/dev/null 2>&1; then
   echo "$0: NAT_IFACE=$NAT_IFACE: no such interface (set it to the uplink, e.g. NAT_IFACE=ens3)" >&2
@@ -86,6 +94,15 @@ if command -v nft >/dev/null 2>&1; then
 "
   [ -z "$NET6" ] || MASQ6="    ip6 saddr $NET6 oifname \"$NAT_IFACE\" masquerade
 "
+  OUT=''
+  for fam in 4 6; do
+    eval "addr=\$ADDR$fam src=\$SRC$fam"
+    [ -n "$addr" ] || continue
+    if [ "$fam" = 6 ]; then match="ip6 saddr $src" any="meta nfproto ipv6"; else match="ip saddr $src" any="meta nfproto ipv4"; fi
+    [ -n "$src" ] || match=$any
+    OUT="$OUT    iifname \"$TUND_IFACE\" oifname \"$NAT_IFACE\" $match accept
+"
+  done
   nft delete table ip "$TABLE" 2>/dev/null || true
   nft -f - <<NFT
 table inet $TABLE {}
@@ -93,7 +110,7 @@ delete table inet $TABLE
 table inet $TABLE {
   chain forward {
     type filter hook forward priority 0; policy accept;
-    iifname "$TUND_IFACE" oifname "$NAT_IFACE" accept
+$OUT    iifname "$TUND_IFACE" oifname "$NAT_IFACE" drop
     iifname "$NAT_IFACE" oifname "$TUND_IFACE" ct state established,related accept
     iifname "$NAT_IFACE" oifname "$TUND_IFACE" drop
   }
@@ -106,16 +123,24 @@ NFT
 fi
 
 # iptables fallback, per family: -C checks first so rules are never added twice.
+# The tunnel's subnet out (accepted, then everything else from the tunnel dropped, as in
+# the nftables table); a family without an address gets the drop alone.
 for fam in 4 6; do
-  eval "addr=\$ADDR$fam net=\$NET$fam"
-  [ -n "$addr" ] || continue
+  eval "addr=\$ADDR$fam net=\$NET$fam src=\$SRC$fam"
   if [ "$fam" = 6 ]; then IPT=ip6tables; else IPT=iptables; fi
-  if [ -n "$net" ]; then
-    $IPT -t nat -C POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null ||
-      $IPT -t nat -A POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE
+  if [ -n "$addr" ]; then
+    if [ -n "$net" ]; then
+      $IPT -t nat -C POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE 2>/dev/null ||
+        $IPT -t nat -A POSTROUTING -s "$net" -o "$NAT_IFACE" -j MASQUERADE
+    fi
+    # An older version's accept of everything from the tunnel would come first.
+    [ -z "$src" ] || $IPT -D FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null || true
+    $IPT -C FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" ${src:+-s "$src"} -j ACCEPT 2>/dev/null ||
+      $IPT -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" ${src:+-s "$src"} -j ACCEPT
   fi
-  $IPT -C FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT 2>/dev/null ||
-    $IPT -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j ACCEPT
+  $IPT -C FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j DROP 2>/dev/null ||
+    $IPT -A FORWARD -i "$TUND_IFACE" -o "$NAT_IFACE" -j DROP
+  [ -n "$addr" ] || continue
   $IPT -C FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT 2>/dev/null ||
     $IPT -A FORWARD -i "$NAT_IFACE" -o "$TUND_IFACE" -m state --state ESTABLISHED,RELATED -j ACCEPT
   # Only answers come in from the uplink, as in the nftables table (appended after the

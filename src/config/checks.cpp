@@ -293,6 +293,11 @@ std::string link_ip_route_warning(const std::string& link_ip, const std::string&
   auto own = util::parse_ip_prefix(cidr);
   if (!ip || !own || slash == std::string::npos) return "";
   bool v4 = ip->family == util::IpFamily::v4;
+  // fe80::/10 is on every IPv6 device: the kernel routes fe80::/64 to it whatever the
+  // --address (RFC 4291 2.5.6), so a link-local --link-ip always answers.
+  if (!v4 && ip->address[0] == std::byte{0xfe} &&
+      (ip->address[1] & std::byte{0xc0}) == std::byte{0x80})
+    return "";
   if (own->family != ip->family) {
     std::string text = "--link-ip " + link_ip + (v4 ? " is IPv4" : " is IPv6");
     text += " but --address " + cidr + (v4 ? " is IPv6" : " is IPv4");

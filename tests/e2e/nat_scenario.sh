@@ -210,7 +210,7 @@ nat_dual_stack() {
   step "NAT6=no: IPv6 routed, not masqueraded (IPv4 still is)"
   server_env $SIX_S NAT6=no sh "$NS_SCRIPTS/server-up.sh"
   table=$(ip netns exec "$NS_S" nft list table inet tund_tun3)
-  grep -c "ip6 saddr" <<<"$table" >/dev/null && fail "NAT6=no: still a NAT66 rule: $table"
+  grep -c "ip6 saddr .*masquerade" <<<"$table" >/dev/null && fail "NAT6=no: still a NAT66 rule: $table"
   seen=$(seen_from "$NS_C" "[fd00:19::2]" 7006)
   [ "$seen" = "$V6_CLIENT" ] || fail "NAT6=no: internet saw '$seen', not the client's fd00::2"
   seen=$(seen_from "$NS_C" 198.19.0.2 7000)
@@ -296,13 +296,23 @@ nat_full_tunnel() {
   ip -n "$NS_C" -6 route get fd00:19::2 | grep -c "dev tun11" >/dev/null ||
     fail "IPv6 to the internet host does not go into the tunnel"
   capture full4
+  # Into the tunnel its source is the client's underlay address (it has no IPv6 tunnel
+  # address): the server must not forward that out of its uplink unmasqueraded.
+  ip netns exec "$NET" tcpdump --immediate-mode -i "vi$ID" -U -n -w "$WORK/uplink4.pcap" \
+    "ip6 and dst host fd00:19::2" 2>"$WORK/uplink4.tcpdump" &
+  local uplink=$!
+  PIDS+=("$uplink")
+  wait_until 5 grep -q "listening on" "$WORK/uplink4.tcpdump" || fail "tcpdump did not start"
   ip netns exec "$NS_C" ping -c 2 -i 0.2 -W 1 fd00:19::2 >/dev/null 2>&1 || true
   no_leak full4
+  stop_pid "$uplink"
+  [ "$(tcpdump -r "$WORK/uplink4.pcap" -n 2>/dev/null | grep -c "> fd00:19::2")" -eq 0 ] ||
+    fail "IPv4-only full tunnel: the server forwarded the client's IPv6 (from its underlay address) to the internet"
   ping_ok "$NS_C" 198.19.0.2 1 || fail "IPv4-only full tunnel: IPv4 broken"
   stop_pid "$CLIENT_PID"
   full_routes gone || fail "the down hook: $WRONG"
   stop_pid "$SERVER_PID"
-  pass "IPv4-only tunnel: ::/1 and 8000::/1 still through it, no IPv6 packet on the underlay; down left no route"
+  pass "IPv4-only tunnel: ::/1 and 8000::/1 still through it, no IPv6 packet on the underlay nor out of the server; down left no route"
 }
 
 nat_full_tunnel6() {

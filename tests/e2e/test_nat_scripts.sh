@@ -57,6 +57,16 @@ expect_refusal "is not IPv6" "$NS_S" TUND_IFACE=tunr"$ID" TUND_LOCAL_ADDR6=10.0.
   sh "$EXAMPLES/server-up.sh"
 expect_refusal "NAT6=maybe: yes or no" "$NS_S" TUND_IFACE=tunr"$ID" TUND_LOCAL_ADDR6=fd00::1 \
   TUND_PREFIX6=64 NAT_IFACE=eth0 NAT6=maybe sh "$EXAMPLES/server-up.sh"
+# Prefix lengths are checked before anything changes (not refused by `ip` half-way, after
+# the first family's address was set).
+for bad in "TUND_PREFIX6=200 IPv6 prefix length '200'" "TUND_PREFIX6=abc IPv6 prefix length 'abc'" \
+  "TUND_PREFIX=33 IPv4 prefix length '33'" "TUND_PREFIX=024 IPv4 prefix length '024'"; do
+  read -r setting why <<<"$bad"
+  for script in server-up.sh client-up.sh link-up.sh; do
+    expect_refusal "$why" "$NS_S" TUND_IFACE=tunr"$ID" TUND_LOCAL_ADDR=10.0.0.1 TUND_PREFIX=24 \
+      TUND_LOCAL_ADDR6=fd00::1 TUND_PREFIX6=64 "$setting" sh "$EXAMPLES/$script"
+  done
+done
 [ -z "$(ip -n "$NS_S" addr show tunr"$ID" | grep inet)" ] || fail "a refused server-up.sh set an address"
 [ -z "$(ip -n "$NS_C" addr show tapr"$ID" | grep inet)" ] || fail "a refused client-up.sh set an address"
 ip netns exec "$NS_C" env TUND_IFACE=tapr"$ID" TUND_MODE=tap TUND_LOCAL_ADDR=10.0.0.2 \
@@ -81,7 +91,7 @@ ip -n "$NS_C" route | grep -c "^128.0.0.0/1 via 10.0.0.1 dev tapr$ID" >/dev/null
 ip -n "$NS_C" -6 route | grep -c "^8000::/1 dev tapr$ID" >/dev/null ||
   fail "TAP full tunnel without a tunnel IPv6 address: no 8000::/1 into the link"
 ip netns exec "$NS_C" env "${tap_full[@]}" sh "$EXAMPLES/client-down.sh"
-pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY or GATEWAY6, FULL_TUNNEL without server, contradicting addresses: refused, nothing changed; TAP routes via the gateway of each family, full tunnel of a family without an address into the link"
+pass "--help: usage, status 0; usage without settings; NAT without a subnet (or a /32, /128 without peer), to a missing NAT_IFACE, TAP routes without GATEWAY or GATEWAY6, FULL_TUNNEL without server, contradicting addresses, bad prefix lengths: refused, nothing changed; TAP routes via the gateway of each family, full tunnel of a family without an address into the link"
 
 step "link-up.sh: the first address of each family with its peer, the rest of TUND_ADDRESSES"
 ip -n "$NS_S" tuntap add dev tunl"$ID" mode tun
@@ -178,8 +188,15 @@ for nat6 in yes no; do
   [ "$nat6" = no ] && want=0
   [ "$(nat_rules ip6tables | grep -c "fd00::/64")" -eq "$want" ] ||
     fail "NAT6=$nat6: not $want NAT66 rules: $(nat_rules ip6tables)"
-  [ "$(forward_rules iptables)" -eq 3 ] && [ "$(forward_rules ip6tables)" -eq 3 ] ||
-    fail "NAT6=$nat6: not 3 forward rules per family"
+  # Per family: the tunnel's subnet out, the rest from the tunnel dropped, answers in, the
+  # rest in dropped.
+  [ "$(forward_rules iptables)" -eq 4 ] && [ "$(forward_rules ip6tables)" -eq 4 ] ||
+    fail "NAT6=$nat6: not 4 forward rules per family"
+  ip netns exec "$NS_S" ip6tables -S FORWARD |
+    grep -c -e "-s fd00::/64 -i tunr$ID -o eth0 -j ACCEPT" >/dev/null ||
+    fail "NAT6=$nat6: the IPv6 accept out of the tunnel is not limited to its subnet"
+  ip netns exec "$NS_S" ip6tables -S FORWARD | grep -c -e "-i tunr$ID -o eth0 -j DROP" >/dev/null ||
+    fail "NAT6=$nat6: other sources from the tunnel are not dropped"
   ip netns exec "$NS_S" env PATH="$WORK/nonft" "${dual[@]}" /bin/sh "$EXAMPLES/server-down.sh"
   [ -z "$(nat_rules iptables)$(nat_rules ip6tables)" ] || fail "NAT6=$nat6: server-down.sh left NAT rules"
   [ "$(forward_rules iptables)" -eq 0 ] && [ "$(forward_rules ip6tables)" -eq 0 ] ||

@@ -131,6 +131,12 @@ TEST(Addresses, TheSubnetRouterAnycastAddressIsNoHosts) {
 
 TEST(Addresses, LinkIpWarningsLookAtEveryAddressOfItsFamily) {
   auto warnings = [](const Args& more) { return parse_ok(server(more)).warnings; };
+  // Link-local: fe80::/64 is routed to every IPv6 device, whatever its --address.
+  EXPECT_TRUE(warnings({"-a", "--address", "10.0.0.2/24", "--address", "fd00:77::2/64", "--link-ip",
+                        "fe80::fe"})
+                  .empty());
+  EXPECT_TRUE(warnings({"-a", "--address", "10.0.0.2/24", "--link-ip", "fe80::fe"}).empty());
+  EXPECT_FALSE(warnings({"-a", "--address", "fd00:77::2/64", "--link-ip", "fd00:78::fe"}).empty());
   // Inside the second IPv4 subnet: routed, no warning.
   EXPECT_TRUE(
       warnings({"--address", "10.0.0.1/24", "--address", "10.1.0.1/24", "--link-ip", "10.1.0.9"})
