@@ -28,7 +28,9 @@ exec unshare --mount --propagation private -- bash -c '
   for path in /run/netns/*; do
     name=${path##*/}
     case $name in
-      *[!0-9]"$child" | *[!0-9]"$child"-*) ip netns del "$name" 2>/dev/null || rm -f "$path" ;;
+      *[!0-9]"$child" | *[!0-9]"$child"-*)
+        ip netns pids "$name" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$name" 2>/dev/null || rm -f "$path" ;;
     esac
   done
   exit "$status"' isolated "$script" "$@"
