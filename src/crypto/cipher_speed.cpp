@@ -24,10 +24,10 @@ constexpr int kFramesPerRound = 24;
 // One cipher under test: its key (a throwaway random one) and a message buffer laid out
 // as the data path's (16-byte header as associated data, frame, tag), sealed in place.
 struct Bench {
-  Bench(Aead aead, std::size_t frame_size)
+  Bench(Aead aead, std::size_t size)
       : key(aead, random_private_key()),
-        message(proto::kTransportOverhead + frame_size, std::byte{0x5a}),
-        frame_size(frame_size) {}
+        message(proto::kTransportOverhead + size, std::byte{0x5a}),
+        frame_size(size) {}
 
   void seal_round() {
     std::byte* frame = message.data() + proto::kTransportHeaderSize;

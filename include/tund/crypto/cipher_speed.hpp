@@ -17,7 +17,7 @@ namespace tund::crypto {
 
 // Score per doubling of the speed ratio: score = round(16 * log2(aes / chacha)), so +16 =
 // AES-256-GCM twice as fast, -16 = ChaCha20-Poly1305 twice as fast, one step = 4.4%, and
-// 0 for speeds within about 3% of each other (the noise of one measurement). Clamped to
+// 0 for speeds within about 2% of each other (the noise of one measurement). Clamped to
 // ±kMaxMeasuredScore (62, a ratio of about 15).
 inline constexpr double kScorePerDoubling = 16.0;
 

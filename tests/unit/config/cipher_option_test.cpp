@@ -73,7 +73,8 @@ TEST_F(CipherOption, UnknownValuesAreOneLineErrors) {
             "--help)");
   EXPECT_EQ(error_of(server({"--cipher", "AES-256-GCM"})).rfind("--cipher: 'AES-256-GCM'", 0), 0u);
   EXPECT_EQ(error_of(server({"--cipher", ""})),
-            "--cipher needs a CIPHER (an empty value was given) (see tund --help)");
+            "--cipher: an empty value (expected auto or aes-256-gcm or chacha20-poly1305) (see "
+            "tund --help)");
 }
 
 TEST_F(CipherOption, NeedsEncryption) {

@@ -112,7 +112,9 @@ TEST(ChooseCipher, EveryPairHasOneAnswerAndSwappingRolesAgreesUnlessTied) {
       Aead here = choose_cipher(aes(a), aes(b));
       EXPECT_EQ(here, choose_cipher(aes(a), aes(b))) << "deterministic";
       // Roles matter only on a tie, where the responder's sign decides.
-      if (a + b != 0) EXPECT_EQ(here, choose_cipher(aes(b), aes(a))) << a << " " << b;
+      if (a + b != 0) {
+        EXPECT_EQ(here, choose_cipher(aes(b), aes(a))) << a << " " << b;
+      }
       EXPECT_EQ(here, a + b > 0 || (a + b == 0 && b >= 0) ? kAes : kChacha) << a << " " << b;
     }
 }
