@@ -41,6 +41,7 @@ namespace {
 struct RawOptions {
   bool server = false, tun = false, tap = false, debug = false, no_offload = false;
   std::string connect, listen, transport = "tcp", config, routes = "auto", metrics_listen;
+  std::string cipher = "auto";
   AddressOptions addressing;  // --address, --peer, --link-ip (addresses.hpp)
   unsigned keepalive = static_cast<unsigned>(proto::kDefaultKeepalive.count());
 };
@@ -125,7 +126,7 @@ void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
                "TUN: no segmentation/coalescing offloads (plain packet-at-a-time path)");
 }
 
-void define_key_options(CLI::App& app, Config& cfg) {
+void define_key_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_option("--private-key", cfg.private_key_file,
                  "this side's private key file (turns encryption on)")
       ->type_name("FILE");
@@ -137,6 +138,11 @@ void define_key_options(CLI::App& app, Config& cfg) {
       ->type_name("FILE");
   app.add_option("--psk", cfg.psk_file, "preshared key file (tund genpsk), same on both sides")
       ->type_name("FILE");
+  app.add_option("--cipher", raw.cipher,
+                 "data cipher: auto (default: the faster one, measured at start), aes-256-gcm or "
+                 "chacha20-poly1305")
+      ->check(one_of({"auto", "aes-256-gcm", "chacha20-poly1305"}))
+      ->type_name("CIPHER");
   app.add_option("--max-pending", cfg.max_pending,
                  "encrypted TCP server: connections awaiting a handshake (default 16)")
       ->transform(number_in(1, 4096))
@@ -196,7 +202,7 @@ void define_system_options(CLI::App& app, Config& cfg, RawOptions& raw) {
 void define_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.formatter(std::make_shared<Formatter>());
   define_mode_options(app, cfg, raw);
-  define_key_options(app, cfg);
+  define_key_options(app, cfg, raw);
   define_hub_options(app, cfg, raw);
   define_address_options(app, cfg, raw);
   define_system_options(app, cfg, raw);
@@ -396,6 +402,8 @@ void check_encryption_options(const Config& cfg) {
       if (s.given(option))
         fail(s, option,
              "--peer-key, --allow, --allow-file and --psk need --private-key (encryption)", 0);
+    if (s.given("cipher"))
+      fail(s, "cipher", "--cipher needs --private-key (it picks the encryption's cipher)");
     return;
   }
   if (cfg.role == Role::client) {
@@ -605,6 +613,9 @@ void finish(Config& cfg, const RawOptions& raw) {
   cfg.debug = raw.debug;
   cfg.offload = !raw.no_offload;
   cfg.routes = raw.routes == "off" ? Routes::off : Routes::automatic;
+  cfg.cipher = raw.cipher == "aes-256-gcm"         ? Cipher::aes256gcm
+               : raw.cipher == "chacha20-poly1305" ? Cipher::chacha20poly1305
+                                                   : Cipher::automatic;
   check_combinations(cfg, raw);
   take_endpoint(cfg, raw);
   take_metrics_listen(cfg, raw);

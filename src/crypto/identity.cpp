@@ -9,7 +9,8 @@ namespace tund::crypto {
 namespace {
 
 constexpr char kPrologue[] = "tund/1";
-// Initiation payload: TAI64N timestamp, then a flags byte (bit 0: can run AES-256-GCM).
+// Initiation payload: TAI64N timestamp, then a flags byte (bit 0: can run AES-256-GCM;
+// bits 1-7: the cipher score; crypto/cipher_choice.hpp).
 constexpr std::size_t kStampSize = 12;
 constexpr std::size_t kInitiationPayloadSize = kStampSize + 1;
 // Message 1's Noise part starts behind the header and the sender index.
@@ -93,9 +94,7 @@ std::variant<Initiation, Verdict> Identity::consume_initiation(util::ConstByteSp
   Initiation out;
   out.client = client;
   out.sender_index = util::load_be32(message.data() + 4);
-  bool both_offer_aes =
-      ((*payload)[kStampSize] & std::byte{1}) != std::byte{0} && config_.offer_aes;
-  out.aead = both_offer_aes ? Aead::aes256gcm : Aead::chacha20poly1305;
+  out.aead = choose_cipher(decode_offer((*payload)[kStampSize]), cipher_offer());
   out.handshake = std::move(handshake);
   return out;
 }

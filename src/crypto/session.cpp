@@ -198,7 +198,7 @@ bool Session::write_initiation(std::byte* out, Time now) {
   std::array<std::byte, kStampSize + 1> payload;
   Tai64n stamp = tai64n_now();
   std::copy(stamp.begin(), stamp.end(), payload.begin());
-  payload[kStampSize] = identity_.offer_aes() ? std::byte{1} : std::byte{0};
+  payload[kStampSize] = encode_offer(identity_.cipher_offer());
   auto noise = pending_->write_message(payload);
   write_header(out, proto::MessageType::handshake_initiation);
   util::store_be32(out + kSenderIndexAt, pending_index_.value());
@@ -294,8 +294,10 @@ Verdict Session::on_response(std::byte* message, std::size_t size, Time now) {
                 "handshake response failed authentication (a psk that differs from the "
                 "server's?)");
   Aead aead = (*payload)[0] == std::byte{1} ? Aead::aes256gcm : Aead::chacha20poly1305;
-  if (aead == Aead::aes256gcm && !aes256gcm_available())
-    return drop(stats_.handshakes_failed, "server chose AES-256-GCM, which this CPU lacks");
+  // Only what this side offered: AES-NI, and not --cipher chacha20-poly1305.
+  if (aead == Aead::aes256gcm && (!identity_.offer_aes() || !aes256gcm_available()))
+    return drop(stats_.handshakes_failed,
+                "server chose AES-256-GCM, which this side did not offer");
   auto [to_responder, to_initiator] = pending_->split();
   auto fresh = std::make_unique<Keypair>(aead, to_responder, to_initiator, config_.stream);
   fresh->local_index = std::move(pending_index_);

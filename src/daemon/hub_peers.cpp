@@ -63,6 +63,7 @@ std::vector<std::string> needs_restart(const config::Config& running, const conf
   note(running.listen != fresh.listen, "listen");
   note(running.private_key_file != fresh.private_key_file, "private-key");
   note(running.psk_file != fresh.psk_file, "psk");
+  note(running.cipher != fresh.cipher, "cipher");
   note(running.addresses != fresh.addresses, "address/peer");
   note(running.link_ip != fresh.link_ip || running.link_ip6 != fresh.link_ip6, "link-ip");
   note(running.mtu != fresh.mtu, "mtu");

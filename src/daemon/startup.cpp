@@ -6,9 +6,13 @@
 #include <asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <variant>
 
 #include "daemon_impl.hpp"
 #include "tund/config/cli.hpp"
+#include "tund/crypto/cipher_choice.hpp"
+#include "tund/crypto/cipher_speed.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/daemon/hooks.hpp"
 #include "tund/daemon/hub_peers.hpp"
@@ -60,12 +64,52 @@ std::string failing_option(const std::string& step_option, const std::string& me
   return step_option;
 }
 
-std::unique_ptr<crypto::Identity> make_identity(const KeyMaterial& keys) {
+crypto::CipherPreference preference_of(config::Cipher cipher) {
+  switch (cipher) {
+    case config::Cipher::aes256gcm:
+      return crypto::CipherPreference::aes256gcm;
+    case config::Cipher::chacha20poly1305:
+      return crypto::CipherPreference::chacha20poly1305;
+    case config::Cipher::automatic:
+      break;
+  }
+  return crypto::CipherPreference::automatic;
+}
+
+// --cipher on this CPU: what every handshake offers (crypto/cipher_choice.hpp). auto first
+// measures both ciphers at the tunnel's frame size (about a millisecond) and logs it.
+// Throws std::runtime_error naming --cipher for a cipher this CPU cannot run.
+crypto::CipherOffer cipher_offer(const Config& cfg, util::Logger& log) {
+  bool aes = crypto::aes256gcm_available();
+  crypto::CipherPreference preference = preference_of(cfg.cipher);
+  int score = 0;
+  if (preference == crypto::CipherPreference::automatic) {
+    std::size_t frame = proto::max_frame_size(cfg.mtu.value_or(proto::kDefaultMtu),
+                                              cfg.device == config::DeviceKind::tap);
+    crypto::CipherSpeed speed = crypto::measure_cipher_speed(frame, aes, util::steady_clock());
+    // For tests only: the score of another CPU, to watch two ends that measured differently.
+    const char* test_score = std::getenv("TUND_TEST_CIPHER_SCORE");
+    if (test_score && !*test_score) test_score = nullptr;
+    if (test_score) speed.score = std::atoi(test_score);
+    log.info("cipher speed: ", crypto::describe(speed),
+             test_score ? " (TUND_TEST_CIPHER_SCORE)" : "");
+    score = speed.score;
+  }
+  auto offer = crypto::make_offer(preference, aes, score);
+  if (auto* error = std::get_if<std::string>(&offer)) throw std::runtime_error(*error);
+  if (preference != crypto::CipherPreference::automatic)
+    log.info("cipher: ", crypto::preference_name(preference), " (--cipher)");
+  return std::get<crypto::CipherOffer>(offer);
+}
+
+std::unique_ptr<crypto::Identity> make_identity(const KeyMaterial& keys,
+                                                crypto::CipherOffer offer) {
   crypto::IdentityConfig ic;
   ic.private_key = keys.private_key;
   ic.allowed = keys.allowed;
   ic.psk = keys.psk;
-  ic.offer_aes = crypto::aes256gcm_available();
+  ic.offer_aes = offer.aes;
+  ic.cipher_score = offer.score;
   return std::make_unique<crypto::Identity>(std::move(ic));
 }
 
@@ -195,6 +239,7 @@ std::optional<int> Daemon::start() {
 // No side effect yet: every refusal here is one line; an account or key that is not
 // what the configuration says is a configuration error (2), anything else 1.
 std::optional<int> Daemon::check_before_start() {
+  crypto::CipherOffer offer;
   try {
     if (cfg_.encrypted()) crypto::init_sodium();
   } catch (const std::exception& e) {
@@ -203,6 +248,7 @@ std::optional<int> Daemon::check_before_start() {
   try {
     if (!cfg_.user.empty()) account_ = lookup_account(cfg_.user, cfg_.group);
     if (cfg_.encrypted()) keys_ = load_keys(cfg_);
+    if (cfg_.encrypted()) offer = cipher_offer(cfg_, log_);
     if (cfg_.hub()) load_hub_peers();
     // Before anything is made: the control socket's group must exist.
     if (!cfg_.control_group.empty()) control_group_id(cfg_.control_group, "--control-group: ");
@@ -211,7 +257,7 @@ std::optional<int> Daemon::check_before_start() {
   }
   try {
     if (keys_) {
-      identity_ = make_identity(*keys_);
+      identity_ = make_identity(*keys_, offer);
       if (keys_->peer_public) crypto::check_public_key(*keys_->peer_public, "--peer-key");
     }
     link_mac_option(cfg_);  // both checked by the parser already: kept as a guard

@@ -74,6 +74,8 @@ check_completion() {
   expect "tund --transport u" udp
   expect "tund --transport=u" udp
   expect "tund --transport=" tcp udp
+  expect "tund --cipher " auto aes-256-gcm chacha20-poly1305
+  expect "tund -s --cipher=c" chacha20-poly1305
   expect "tund g" genkey genpsk
   expect "tund " genkey pubkey genpsk show reload disconnect
   expect "tund sh" show

@@ -67,6 +67,10 @@ struct PeerSpec {
 
 enum class Routes { automatic, off };
 
+// --cipher: the data cipher this side asks for (docs/PROTOCOL.md §1): auto, the faster of
+// AES-256-GCM and ChaCha20-Poly1305 as both ends measured them at start-up; or one forced.
+enum class Cipher { automatic, aes256gcm, chacha20poly1305 };
+
 // One address tund assigns to the device (`--address`, repeatable), with the point-to-point
 // peer paired with it (`--peer`: at most one per family, paired with the first --address of
 // its family), as `ip addr add CIDR peer PEER` does for either family.
@@ -97,6 +101,7 @@ struct Config {
   std::vector<std::string> allow;        // server: allowed client keys, KEY or FILE each
   std::vector<std::string> allow_files;  // server: files of allowed keys
   std::string psk_file;
+  Cipher cipher = Cipher::automatic;
   // Encrypted TCP server: connections held while they have not authenticated yet.
   unsigned max_pending = 16;
 

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "tund/crypto/cipher_choice.hpp"
 #include "tund/crypto/initiation_limiter.hpp"
 #include "tund/crypto/keys.hpp"
 #include "tund/crypto/message.hpp"
@@ -25,14 +26,18 @@ struct IdentityConfig {
   // IKpsk2 when set (both sides must agree); a session's own SessionConfig::psk wins.
   std::optional<Key> psk;
   std::vector<Key> allowed;  // responder: the client keys allowed in (any order)
-  bool offer_aes = false;    // this side can run AES-256-GCM fast (AES-NI)
+  // The data cipher this side offers (crypto/cipher_choice.hpp: make_offer): it can run
+  // AES-256-GCM (AES-NI, and not --cipher chacha20-poly1305), and its cipher score, -63..63
+  // (> 0: AES-256-GCM is faster here; crypto/cipher_speed.hpp).
+  bool offer_aes = false;
+  int cipher_score = 0;
 };
 
 // A responder's authenticated initiation, ready to be answered by the session of `client`.
 struct Initiation {
   Key client{};                          // the initiator's static public key (allowed, fresh)
   std::uint32_t sender_index = 0;        // the initiator's index (the session's remote index)
-  Aead aead = Aead::chacha20poly1305;    // the cipher chosen for the session
+  Aead aead = Aead::chacha20poly1305;    // the cipher chosen for the session (choose_cipher)
   std::unique_ptr<Handshake> handshake;  // state after reading message 1
 };
 
@@ -82,6 +87,7 @@ class Identity {
   // For Session: the Noise settings of a handshake by this identity, and its offer.
   HandshakeSettings handshake_settings(bool initiator) const;
   bool offer_aes() const { return config_.offer_aes; }
+  CipherOffer cipher_offer() const { return {config_.offer_aes, config_.cipher_score}; }
   const std::optional<Key>& psk() const { return config_.psk; }
 
  private:

@@ -49,5 +49,14 @@ TEST(HubAddresses, AnyChangeOfTheAddressListNeedsARestart) {
   EXPECT_EQ(needs_restart(running, fresh), std::vector<std::string>{"link-ip"});
 }
 
+// The cipher is chosen at start-up (measured, offered in every handshake): a reload that
+// changes --cipher says so rather than pretending to apply it.
+TEST(HubAddresses, ACipherChangeNeedsARestart) {
+  config::Config running, fresh;
+  EXPECT_TRUE(needs_restart(running, fresh).empty());
+  fresh.cipher = config::Cipher::chacha20poly1305;
+  EXPECT_EQ(needs_restart(running, fresh), std::vector<std::string>{"cipher"});
+}
+
 }  // namespace
 }  // namespace tund::daemon
