@@ -129,7 +129,7 @@ render_overhead() {  # FILE PATHS
       met = o == "-" ? "-" : (o + 0 <= target + 0 ? "yes" : "no")
       name = (k in names ? names[k] : "-") (k in estimated ? " (log)" : "")
       tp = throughput(plain) > 0 ? sprintf("%.0f%%", 100 * throughput(k) / throughput(plain)) : "-"
-      printf "| %-18s | %-17s | %8s | %-18s | %8s | %6s | %8s | %8s | %6s | %4s | %8s |\n", k, name, e, plain, pl, ci, sc, o, "<= " target, met, tp
+      printf "| %-18s | %-23s | %8s | %-18s | %8s | %6s | %8s | %8s | %6s | %4s | %8s |\n", k, name, e, plain, pl, ci, sc, o, "<= " target, met, tp
     }
     END {
       collect()
@@ -137,8 +137,8 @@ render_overhead() {  # FILE PATHS
       for (i = 1; i <= n; i++) if (p[i] ~ /tund-.*enc/) rows[++m] = p[i]
       if (m == 0) exit
       printf "\nencryption overhead, CPU-s/GB: the encrypted path'"'"'s - its plaintext path'"'"'s - the cipher'"'"'s\n"
-      printf "| %-18s | %-17s | %8s | %-18s | %8s | %6s | %8s | %8s | %6s | %4s | %8s |\n", "encrypted path", "cipher", "CPU-s/GB", "plaintext path", "CPU-s/GB", "cipher", "sealed/B", "overhead", "target", "met?", "of plain"
-      printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "-------------------", "----------", "--------------------", "----------", "--------", "----------", "----------", "--------", "------", "----------"
+      printf "| %-18s | %-23s | %8s | %-18s | %8s | %6s | %8s | %8s | %6s | %4s | %8s |\n", "encrypted path", "cipher", "CPU-s/GB", "plaintext path", "CPU-s/GB", "cipher", "sealed/B", "overhead", "target", "met?", "of plain"
+      printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "-------------------------", "----------", "--------------------", "----------", "--------", "----------", "----------", "--------", "------", "----------"
       for (r = 1; r <= m; r++) row(rows[r])
       print "cipher: seal + open of the frames sealed (cipher_bench, best of the rounds); sealed/B: frame"
       print "bytes sealed per payload byte, both directions; of plain: throughput (mean of up and down)"
