@@ -49,8 +49,8 @@ struct Cipher {
   Aead aead;
   const char* name;  // as crypto::Session::cipher_name() and tund show
 };
-constexpr std::array<Cipher, 2> kCiphers = {{{Aead::aes256gcm, "AES-256-GCM"},
-                                             {Aead::chacha20poly1305, "ChaCha20-Poly1305"}}};
+constexpr std::array<Cipher, 2> kCiphers = {
+    {{Aead::aes256gcm, "AES-256-GCM"}, {Aead::chacha20poly1305, "ChaCha20-Poly1305"}}};
 
 struct Options {
   bool machine = false;
@@ -131,19 +131,19 @@ Cost measure(Aead aead, std::size_t frame) {
   std::vector<std::byte> out(frame + kTag);
   cost.open = seconds_per_gb(frame, [&](std::uint64_t n) {
     const std::vector<std::byte>& m = sealed[n % kSealed];
-    if (!key.open(n % kSealed, {m.data(), kHeader}, {m.data() + kHeader, frame + kTag},
-                  out.data()))
+    if (!key.open(n % kSealed, {m.data(), kHeader}, {m.data() + kHeader, frame + kTag}, out.data()))
       throw std::runtime_error("a sealed frame did not open");
   });
   return cost;
 }
 
 void print_table(const Options& options, const std::vector<std::optional<Cost>>& costs) {
-  std::printf("tund's ciphers on one core: %zu-byte frames, sealed and opened as tund's data path"
-              " does\n(crypto::AeadKey: libsodium, expanded AES key, 16-byte header as associated"
-              " data); CPU time\nof this thread, best of %d runs of %.1f s; GB = 10^9 frame "
-              "bytes\n\n",
-              options.frame, kRuns, kMinSeconds);
+  std::printf(
+      "tund's ciphers on one core: %zu-byte frames, sealed and opened as tund's data path"
+      " does\n(crypto::AeadKey: libsodium, expanded AES key, 16-byte header as associated"
+      " data); CPU time\nof this thread, best of %d runs of %.1f s; GB = 10^9 frame "
+      "bytes\n\n",
+      options.frame, kRuns, kMinSeconds);
   std::printf("| %-17s | %9s | %13s | %9s | %13s |\n", "cipher", "seal GB/s", "seal CPU-s/GB",
               "open GB/s", "open CPU-s/GB");
   std::printf("|-------------------|-----------|---------------|-----------|---------------|\n");
