@@ -97,9 +97,13 @@ ip -n "$C" addr add 198.18.0.2/24 dev "cc$ID"
 for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set "cs$ID" up
 ip -n "$C" link set "cc$ID" up
-ip netns exec "$S" iperf3 -s -D -I "$WORK/iperf3.pid" >/dev/null
-sleep 0.3
-PIDS+=("$(cat "$WORK/iperf3.pid")")
+# The iperf3 server: its PID in a file, as runs in subshells restart it (iperf below); the
+# cleanup ends it with everything else in the namespace.
+start_iperf_server() {
+  ip netns exec "$S" iperf3 -s -D -I "$WORK/iperf3.pid" >/dev/null
+  sleep 0.3
+}
+start_iperf_server
 
 # ---- keys and configurations --------------------------------------------------------------
 "$TUND" genkey >"$WORK/s.key"
@@ -178,14 +182,21 @@ peak_rss_kb() {  # the largest VmHWM among the given PIDs
 }
 # iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P); 0 if iperf3 kept failing
 # (after a slow path the server may still be finishing the previous test: retries).
+# A failed run can leave the server inside a test it never finishes (seen after a tunnel
+# dropped a connection mid-test: every later run failed): each retry gets a new server.
+# The last failure's message stays in $WORK/iperf.err.
 iperf() {
-  local target=$1 result
+  local target=$1 result out
   shift
   for _ in 1 2 3 4 5; do
-    result=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>/dev/null \
-      | awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}') || true
+    out=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>&1) || true
+    result=$(awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}' <<<"$out")
     [ "${result:-0}" != 0 ] && break
-    sleep 2
+    tail -n 2 <<<"$out" >"$WORK/iperf.err"
+    sleep 1
+    kill "$(cat "$WORK/iperf3.pid" 2>/dev/null)" 2>/dev/null || true
+    sleep 1
+    start_iperf_server
   done
   echo "${result:-0}"
 }
@@ -351,24 +362,26 @@ run_cipher_bench() {
   done
 }
 
-# "FRAMES BYTES CIPHER": the frames both ends have sealed so far (each one's tx counters:
-# every frame one end seals, the other opens) and the cipher, from tund show --dump
-# (13 tab-separated fields: tx bytes 9th, tx packets 11th, cipher 13th; docs/CONTROL.md).
-# Nothing when a daemon has no control socket or does not answer.
-sealed_counters() {
-  local frames=0 bytes=0 ciphers=() line fields side
+# "SEALED_FRAMES SEALED_BYTES OPENED_FRAMES OPENED_BYTES CIPHER ENDPOINT": both ends'
+# counters so far, from tund show --dump (13 tab-separated fields, docs/CONTROL.md: rx bytes
+# 8th, tx bytes 9th, rx packets 10th, tx packets 11th, cipher 13th): what an end sends it
+# has sealed, what it delivers it has opened (frames lost on the way were sealed, never
+# opened). The endpoint (5th, the server's view) tells a reconnection apart, after which
+# the counters start again. Nothing when a daemon has no control socket or does not answer.
+tund_counters() {
+  local sf=0 sb=0 of=0 ob=0 ciphers=() line fields side endpoint=
   [ -n "${CONTROL_TUND:-}" ] || return 0
   for side in s c; do
     line=$("$CONTROL_TUND" show --control-socket "$WORK/ctl-$side.sock" --dump 2>/dev/null) || return 0
     IFS=$'\t' read -r -a fields <<<"${line%%$'\n'*}"
     [ ${#fields[@]} -eq 13 ] || return 0
-    bytes=$((bytes + fields[8]))
-    frames=$((frames + fields[10]))
+    ob=$((ob + fields[7])) sb=$((sb + fields[8])) of=$((of + fields[9])) sf=$((sf + fields[10]))
     ciphers+=("${fields[12]}")
+    [ $side = s ] && endpoint=${fields[4]}
   done
   local cipher=${ciphers[0]}
   [ "${ciphers[1]}" = "$cipher" ] || cipher="${ciphers[0]}/${ciphers[1]}"
-  echo "$frames $bytes $cipher"
+  echo "$sf $sb $of $ob $cipher $endpoint"
 }
 
 # The cipher from the tund log lines of this path ("session with ... established (CIPHER)").
@@ -377,25 +390,27 @@ logged_cipher() {
     sed -n 's/.* established (\([^)]*\)).*/\1/p' | tail -n 1
 }
 
-# Appends the #sealed line of an encrypted run (compare_render.sh): from the daemons'
-# counters, or, when they could not be read, estimated: each MTU-sized packet carries
-# MTU - 52 bytes of payload (IPv4 20, TCP 20, timestamps 12), so the payload fills
-# payload / (MTU - 52) frames of MTU bytes; the ACKs going back are left out there (the
-# cipher's share comes out low and the overhead high).
-record_sealed() {  # PATH ROUND PAYLOAD "FRAMES BYTES CIPHER" (before) "..." (after)
-  local f0 b0 c0 f1 b1 c1
-  read -r f0 b0 c0 <<<"$4"
-  read -r f1 b1 c1 <<<"$5"
+# Appends the #frames line of an encrypted run (compare_render.sh): the daemons' counters
+# over the run, or, when they could not be read or started again, an estimate: each
+# MTU-sized packet carries MTU - 52 bytes of payload (IPv4 20, TCP 20, timestamps 12), so
+# the payload fills payload / (MTU - 52) frames of MTU bytes, each sealed and opened once;
+# ACKs, losses and retransmissions are left out there (the cipher's share comes out low,
+# the overhead high).
+record_frames() {  # PATH ROUND PAYLOAD COUNTERS_BEFORE COUNTERS_AFTER (tund_counters)
+  local sf0 sb0 of0 ob0 c0 e0 sf1 sb1 of1 ob1 c1 e1
+  read -r sf0 sb0 of0 ob0 c0 e0 <<<"$4"
+  read -r sf1 sb1 of1 ob1 c1 e1 <<<"$5"
   [ "$3" -gt 0 ] || return 0
-  if [ -n "$c1" ] && [ -n "$c0" ]; then
+  if [ -n "$c1" ] && [ -n "$c0" ] && [ "$e0" = "$e1" ] && [ "$sb1" -ge "$sb0" ] && [ "$ob1" -ge "$ob0" ]; then
     [[ $c1 == "(none)" || $c1 == none ]] && c1=$(logged_cipher)
-    echo "#sealed $1 $2 ${c1:-unknown} $((f1 - f0)) $((b1 - b0)) $3 dump" >>"$RESULTS"
+    echo "#frames $1 $2 ${c1:-unknown} $((sf1 - sf0)) $((sb1 - sb0)) $((of1 - of0)) $((ob1 - ob0)) $3 dump" >>"$RESULTS"
     return 0
   fi
+  [ -n "$c1" ] && echo "  $1: the tunnel reconnected during the run: its frames estimated" >&2
   local cipher frames
   cipher=$(logged_cipher)
   frames=$(($3 / (MTU - 52)))
-  echo "#sealed $1 $2 ${cipher:-unknown} $frames $((frames * MTU)) $3 log" >>"$RESULTS"
+  echo "#frames $1 $2 ${cipher:-unknown} $frames $((frames * MTU)) $frames $((frames * MTU)) $3 log" >>"$RESULTS"
 }
 
 measure() {  # measure NAME ROUND
@@ -405,9 +420,9 @@ measure() {  # measure NAME ROUND
     echo "$1 $2 0 0 0 0 0 - -" >>"$RESULTS"
     return
   fi
-  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]} sealed0= encrypted=
+  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]} counters0= encrypted=
   [[ $1 == *tund-*-enc* ]] && encrypted=1
-  [ -n "$encrypted" ] && sealed0=$(sealed_counters)
+  [ -n "$encrypted" ] && counters0=$(tund_counters)
   [ "$tunneled" -gt 0 ] && ticks0=$(cpu_ticks "${TUNNEL_PIDS[@]}")
   local idle up down par loaded
   idle=$(rtt "$TARGET" 100)
@@ -429,12 +444,16 @@ measure() {  # measure NAME ROUND
     'BEGIN {split(mbit, m, " "); printf "%.0f", (m[1] + m[2] + m[3]) * 1e6 / 8 * d}')
   if [ "$tunneled" -gt 0 ]; then
     ticks1=$(cpu_ticks "${TUNNEL_PIDS[@]}")
-    [ -n "$encrypted" ] && record_sealed "$1" "$2" "$payload" "$sealed0" "$(sealed_counters)"
+    [ -n "$encrypted" ] && record_frames "$1" "$2" "$payload" "$counters0" "$(tund_counters)"
     cpu=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v bytes="$payload" \
       'BEGIN {printf "%.3f", (bytes > 0 ? t / hz / (bytes / 1e9) : 0)}')
     rss=$(( $(peak_rss_kb "${TUNNEL_PIDS[@]}") / 1024 ))
   fi
   echo "$1 $2 ${up:-0} ${down:-0} ${par:-0} ${idle:-0} ${loaded:-0} $cpu $rss" >>"$RESULTS"
+  if [ "${up:-0}" = 0 ] || [ "${down:-0}" = 0 ] || [ "${par:-0}" = 0 ]; then
+    echo "  $1: an iperf3 run failed: $(tr '\n' ' ' <"$WORK/iperf.err"); the tunnel's log:" >&2
+    tail -n +"$((LOG_MARK + 1))" "$WORK/tunnel.log" | tail -n 5 >&2
+  fi
   echo "  $1: up $up down $down -P4 $par Mbit/s; rtt idle ${idle} ms, loaded ${loaded} ms; CPU-s/GB $cpu; RSS ${rss} MB" >&2
   stop_path
 }

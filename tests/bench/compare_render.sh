@@ -9,11 +9,12 @@
 #   #cipher FRAME_SIZE NAME SEAL OPEN
 #       cipher_bench --machine at that frame size (CPU-s/GB of frame bytes, "-": not
 #       available); once per round, the best (lowest) of each counts
-#   #sealed PATH ROUND CIPHER FRAMES BYTES PAYLOAD SOURCE
-#       an encrypted tund path's run: the cipher the daemons negotiated, the frames and
-#       frame bytes both ends sealed while its CPU was counted (each is opened by the other
-#       end), the iperf3 payload bytes its CPU-s/GB divides by; SOURCE "dump" (counted by
-#       the daemons, tund show --dump) or "log" (cipher from the log, bytes estimated)
+#   #frames PATH ROUND CIPHER SEALED_FRAMES SEALED_BYTES OPENED_FRAMES OPENED_BYTES PAYLOAD SOURCE
+#       an encrypted tund path's run: the cipher the daemons negotiated; the frames (and
+#       their bytes) both ends sealed, and opened, while its CPU was counted (sent and
+#       delivered: a frame lost on the way was sealed, not opened); the iperf3 payload
+#       bytes its CPU-s/GB divides by; SOURCE "dump" (counted by the daemons, tund show
+#       --dump) or "log" (cipher from the log, frames estimated)
 
 # The userspace tunnels: the best of them is the "best peer" (vxlan is the kernel's).
 PEER_PATHS="wireguard-go openvpn-udp openvpn-tcp vtun-aes vtun-plain fastd-null fastd-salsa simpletun"
@@ -82,42 +83,50 @@ render_main() {  # FILE PATHS
     }' "$1"
 }
 
-# The cipher's cost of one run, in CPU-s per GB of payload. Each frame costs
-# a + b * size seconds to seal and open (a line through cipher_bench's two frame sizes: the
-# MTU, and a small one like the ACKs that flow back), so FRAMES * a + BYTES * b is what the
-# frames sealed in the run cost; divided by the payload GB the run's CPU-s/GB divides by.
-# With one size only the cost is per byte (a = 0). The frames are counted by the daemons,
-# so the scaling from iperf3 payload to what is sealed (IP + TCP headers of each segment,
-# the ACKs, the pings) is measured; a "log" run estimates it (compare.sh, sealed_estimate).
+# The cipher's cost of one run, in CPU-s per GB of payload. Sealing a frame costs
+# a + b * size seconds (a line through cipher_bench's two frame sizes: the MTU, and a small
+# one like the ACKs that flow back), and so does opening one with its own a and b; so the
+# frames sealed cost SEALED_FRAMES * a + SEALED_BYTES * b, the frames opened likewise, and
+# the sum over the payload GB is what the run's CPU-s/GB compares with. With one frame
+# size only, the cost is per byte (a = 0). The daemons count the frames, so the scaling
+# from iperf3 payload to what is sealed and opened (each segment's IP and TCP headers, the
+# ACKs, retransmissions, losses, the pings) is measured, not assumed; a "log" run estimates
+# it (compare.sh, record_frames).
 COMPARE_AWK_CIPHER='
-function cipher_cost(name, frames, bytes, payload,   s1, s2, t1, t2, a, b) {
-  if (!(name in big)) return -1
-  s1 = big[name]; t1 = cost[name, s1] * s1 / 1e9
-  s2 = small[name]; t2 = cost[name, s2] * s2 / 1e9
+function op_cost(op, name, frames, bytes,   s1, s2, t1, t2, a, b) {
+  s1 = big[name]; t1 = cost[op, name, s1] * s1 / 1e9
+  s2 = small[name]; t2 = cost[op, name, s2] * s2 / 1e9
   if (s2 < s1) { b = (t1 - t2) / (s1 - s2); a = t1 - b * s1 } else { a = 0; b = t1 / s1 }
-  return (frames * a + bytes * b) / (payload / 1e9)
+  return frames * a + bytes * b
+}
+function cipher_cost(name, sealed_frames, sealed_bytes, opened_frames, opened_bytes, payload) {
+  if (!(name in big) || payload <= 0) return -1
+  return (op_cost("seal", name, sealed_frames, sealed_bytes) + op_cost("open", name, opened_frames, opened_bytes)) / (payload / 1e9)
+}
+function keep_best(op, name, size, c,   key) {
+  key = op SUBSEP name SUBSEP size
+  if (!(key in cost) || c < cost[key]) cost[key] = c
 }
 $1 == "#cipher" && $4 != "-" {
-  key = $3 SUBSEP $2; c = $4 + $5
-  if (!(key in cost) || c < cost[key]) cost[key] = c
-  if (!($3 in big) || $2 > big[$3]) big[$3] = $2
-  if (!($3 in small) || $2 < small[$3]) small[$3] = $2
+  keep_best("seal", $3, $2, $4); keep_best("open", $3, $2, $5)
+  if (!($3 in big) || $2 + 0 > big[$3]) big[$3] = $2 + 0
+  if (!($3 in small) || $2 + 0 < small[$3]) small[$3] = $2 + 0
 }'
 
 render_overhead() {  # FILE PATHS
   awk -v paths="$2" -v target="$OVERHEAD_TARGET" "$COMPARE_AWK_LIB $COMPARE_AWK_CIPHER"'
     # Kept for the end: the cipher figures of later rounds may still come.
-    $1 == "#sealed" { sealed[++ns] = $0; next }
+    $1 == "#frames" { runs[++nr] = $0; next }
     $1 ~ /^#/ { next }
     { cpu[$1] = cpu[$1] " " $8; up[$1] = up[$1] " " $3; down[$1] = down[$1] " " $4 }
     function cell(list) { return list == "" ? "-" : sprintf("%.2f", median(list)) }
     function collect(   i, f, c) {
-      for (i = 1; i <= ns; i++) {
-        split(sealed[i], f, " ")
+      for (i = 1; i <= nr; i++) {
+        split(runs[i], f, " ")
         names[f[2]] = (names[f[2]] == "" || names[f[2]] == f[4]) ? f[4] : names[f[2]] "/" f[4]
-        c = cipher_cost(f[4], f[5], f[6], f[7])
-        if (c >= 0) { ciph[f[2]] = ciph[f[2]] " " c; scale[f[2]] = scale[f[2]] " " f[6] / f[7] }
-        if (f[8] != "dump") estimated[f[2]] = 1
+        c = cipher_cost(f[4], f[5], f[6], f[7], f[8], f[9])
+        if (c >= 0) { ciph[f[2]] = ciph[f[2]] " " c; scale[f[2]] = scale[f[2]] " " f[6] / f[9] }
+        if (f[10] != "dump") estimated[f[2]] = 1
       }
     }
     function throughput(k) { return (k in up) ? (median(up[k]) + median(down[k])) / 2 : 0 }
@@ -140,9 +149,9 @@ render_overhead() {  # FILE PATHS
       printf "| %-18s | %-23s | %8s | %-18s | %8s | %6s | %8s | %8s | %6s | %4s | %8s |\n", "encrypted path", "cipher", "CPU-s/GB", "plaintext path", "CPU-s/GB", "cipher", "sealed/B", "overhead", "target", "met?", "of plain"
       printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "-------------------------", "----------", "--------------------", "----------", "--------", "----------", "----------", "--------", "------", "----------"
       for (r = 1; r <= m; r++) row(rows[r])
-      print "cipher: seal + open of the frames sealed (cipher_bench, best of the rounds); sealed/B: frame"
-      print "bytes sealed per payload byte, both directions; of plain: throughput (mean of up and down)"
-      print "vs the plaintext path; (log): cipher from the log, bytes estimated; \"-\": not measured"
+      print "cipher: sealing the frames sealed and opening those opened, both ends (cipher_bench, best"
+      print "round); sealed/B: frame bytes sealed per payload byte; of plain: throughput (mean of up and"
+      print "down) vs the plaintext path; (log): cipher from the log, frames estimated; \"-\": not measured"
     }' "$1"
 }
 
