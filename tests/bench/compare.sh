@@ -25,7 +25,7 @@
 #   CIPHER_BENCH_BIN: the cipher benchmark (default: tests/bench/cipher.sh, which builds it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=compare_render.sh
+# shellcheck source=tests/bench/compare_render.sh
 source "$ROOT/tests/bench/compare_render.sh"
 if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
   [ -r "${2:-}" ] || { echo "compare: --table needs a readable results file" >&2; exit 2; }
@@ -48,6 +48,7 @@ TUND_PATHS="tund-tcp tund-udp tund-tcp-enc tund-udp-enc tund-tcp-nooff tund-udp-
 read -r -a PATHS <<<"${COMPARE_PATHS:-veth vxlan $TUND_PATHS $PEER_PATHS}"
 measuring() {  # PATTERN: true if a path to measure matches the shell pattern
   local p
+  # shellcheck disable=SC2053  # $1 is a pattern
   for p in "${PATHS[@]}"; do [[ $p == $1 ]] && return 0; done
   return 1
 }
@@ -420,7 +421,7 @@ measure() {  # measure NAME ROUND
     echo "$1 $2 0 0 0 0 0 - -" >>"$RESULTS"
     return
   fi
-  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]} counters0= encrypted=
+  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]} counters0='' encrypted=
   [[ $1 == *tund-*-enc* ]] && encrypted=1
   [ -n "$encrypted" ] && counters0=$(tund_counters)
   [ "$tunneled" -gt 0 ] && ticks0=$(cpu_ticks "${TUNNEL_PIDS[@]}")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The tables of tests/bench/compare.sh, made from its results file alone (sourced by it; it
 # also re-renders a saved file: compare.sh --table FILE). The file's lines:
 #   PATH ROUND UP DOWN PAR IDLE LOADED CPU RSS
@@ -43,7 +44,7 @@ results_paths() {  # FILE
 }
 
 render_header() {  # FILE: from its #run line; a file without one gets this machine and today
-  local date seconds=? rounds=? mtu=1400 paths cores kernel model
+  local date seconds='?' rounds='?' mtu=1400 paths cores kernel model
   date=$(date -u +%Y-%m-%d) cores=$(nproc) kernel=$(uname -r)
   model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   if grep -q '^#run ' "$1"; then

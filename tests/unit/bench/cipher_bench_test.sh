@@ -45,7 +45,9 @@ for args in "0" "65476" "abc" "12x" "-5" "1400 1400" "--bogus" " 1400" "99999999
   err=$(cat "${TMPDIR:-/tmp}/cipher_bench_err.$$"); rm -f "${TMPDIR:-/tmp}/cipher_bench_err.$$"
   [ "$rc" -eq 2 ] || fail "'$args': exit $rc, want 2"
   [ -z "$stdout" ] || fail "'$args': wrote to stdout"
-  [ "$(wc -l <<<"$err")" -eq 1 ] && [[ $err == cipher_bench:* ]] || fail "'$args': error not one line: $err"
+  if [ "$(wc -l <<<"$err")" -ne 1 ] || [[ $err != cipher_bench:* ]]; then
+    fail "'$args': error not one line: $err"
+  fi
 done
 # The largest frame tund sends is accepted (checked without timing it: with a bad second argument).
 err=$("$BIN" 65475 bogus 2>&1 >/dev/null)
