@@ -1,87 +1,68 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark (not a test: it prints a table, it never fails on numbers).
+# Side-by-side benchmark (not a test: it prints tables, it never fails on numbers).
 # Two namespaces joined by veth; over each path, in one run:
 #   iperf3 single TCP stream up and down, iperf3 -P 4 up, ping RTT idle and under a
 #   saturating iperf3, CPU seconds per GB of the tunnel processes (both ends, user+system)
 #   and their peak RSS (VmHWM, the larger end).
-# Paths: the bare veth link; tund over TCP/UDP, plaintext and encrypted, with offloads on
-# and off (--no-offload); and the userspace peers Debian packages, installed when missing
-# and configured as their documentation recommends: wireguard-go (+ wireguard-tools),
-# OpenVPN 2.6 (AES-256-GCM, UDP and TCP, no DCO), vtun (TCP, aes256cbc and no crypto),
-# fastd (UDP, null and salsa2012+umac); and the simpletun-style peer from tests/e2e/peers.
-# Rounds rotate the order; the table shows medians and ratios to veth and to the best peer.
+# Paths: the bare veth link; kernel VXLAN over it (no userspace, no crypto: the ceiling of
+# any tunnel); tund over TCP/UDP, plaintext and encrypted, with offloads on and off
+# (--no-offload); and the userspace peers Debian packages, installed when missing (only
+# those of the paths measured) and configured as their documentation recommends:
+# wireguard-go (+ wireguard-tools), OpenVPN 2.6 (AES-256-GCM, UDP and TCP, no DCO), vtun
+# (TCP, aes256cbc and no crypto), fastd (UDP, null and salsa2012+umac); and the
+# simpletun-style peer from tests/e2e/peers. Tunnel MTU 1400 everywhere.
+# Rounds rotate the order; the table shows medians and ratios to veth, to VXLAN and to the
+# best peer. A second table gives each encrypted tund path's overhead: its CPU-s/GB minus
+# its plaintext path's minus what the cipher itself costs (tests/bench/cipher_bench.cpp,
+# run each round; the cipher as the daemons report it, tund show --dump), against the
+# target of issue 16. The tables come from the results file alone (compare_render.sh).
 #   usage: tests/bench/compare.sh [SECONDS_PER_RUN=8] [ROUNDS=2]
-#   COMPARE_PATHS="veth tund-tcp wireguard-go" measures a subset.
+#          tests/bench/compare.sh --table RESULTS   (re-renders a saved results file)
+#   COMPARE_PATHS="veth vxlan tund-tcp wireguard-go" measures a subset.
 #   TUND_BASELINE_BIN=/path/to/older/tund adds base-tund-* paths run with that binary in the
 #   same rounds, so a change is measured before/after in one run (e.g.
 #   COMPARE_PATHS="base-tund-udp tund-udp base-tund-udp-enc tund-udp-enc").
+#   CIPHER_BENCH_BIN: the cipher benchmark (default: tests/bench/cipher.sh, which builds it).
 set -euo pipefail
-if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
-  TABLE_ONLY=$2
-fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/bench/compare_render.sh
+source "$ROOT/tests/bench/compare_render.sh"
+if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
+  [ -r "${2:-}" ] || { echo "compare: --table needs a readable results file" >&2; exit 2; }
+  render_results "$2"
+  exit 0
+fi
 DURATION=${1:-8}
 ROUNDS=${2:-2}
-[ -n "${TABLE_ONLY:-}" ] && { DURATION=?; ROUNDS=?; }
+MTU=1400          # every tunnel's, as tund's default
+SMALL_FRAME=64    # the cipher's second frame size: about an ACK's (see compare_render.sh)
 TUND=${TUND_BIN:-$ROOT/build/tund}
 TUND_BASELINE=${TUND_BASELINE_BIN:-}
 [ -z "$TUND_BASELINE" ] || [ -x "$TUND_BASELINE" ] ||
   { echo "compare: TUND_BASELINE_BIN $TUND_BASELINE is not executable" >&2; exit 1; }
 PEER=${PEER_BIN:-$ROOT/build/tests/simpletun_peer}
 [ "$(id -u)" -eq 0 ] || { echo "compare: run as root" >&2; exit 1; }
-[ -x "$TUND" ] && [ -x "$PEER" ] || { echo "compare: build first (tests/bootstrap.sh)" >&2; exit 1; }
+[ -x "$TUND" ] || { echo "compare: build first (tests/bootstrap.sh)" >&2; exit 1; }
 
 TUND_PATHS="tund-tcp tund-udp tund-tcp-enc tund-udp-enc tund-tcp-nooff tund-udp-nooff tund-tcp-enc-nooff tund-udp-enc-nooff"
-PEER_PATHS="wireguard-go openvpn-udp openvpn-tcp vtun-aes vtun-plain fastd-null fastd-salsa simpletun"
-read -r -a PATHS <<<"${COMPARE_PATHS:-veth $TUND_PATHS $PEER_PATHS}"
-render_table() {  # FILE of "path round up down par idle loaded cpu rss" lines
-echo
-  echo "tund vs userspace tunnels, $(date -u +%Y-%m-%d), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r)"
-  echo "iperf3 TCP over two namespaces joined by veth, ${DURATION} s per run, median of $ROUNDS rounds (order rotated)"
-  echo "ratios: mean of up and down vs the bare link, and vs the best peer's (the fastest non-tund path)"
-  echo
-  awk -v paths="${PATHS[*]}" -v peers="$PEER_PATHS" '
-    function median(list,   n, a, i, j, t, m, b) {
-      # A failed measurement (0) is left out; all failed gives 0.
-      m = split(list, b, " "); n = 0
-      for (i = 1; i <= m; i++) if (b[i] + 0 > 0 || b[i] == "-") a[++n] = b[i]
-      if (n == 0) return 0
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    { up[$1] = up[$1] " " $3; down[$1] = down[$1] " " $4; par[$1] = par[$1] " " $5
-      idle[$1] = idle[$1] " " $6; loaded[$1] = loaded[$1] " " $7; cpu[$1] = cpu[$1] " " $8; rss[$1] = rss[$1] " " $9 }
-    END {
-      n = split(paths, p, " ")
-      split(peers, pl, " "); for (i in pl) is_peer[pl[i]] = 1
-      base = ("veth" in up) ? (median(up["veth"]) + median(down["veth"])) / 2 : 0
-      best = 0; best_name = "-"
-      for (i = 1; i <= n; i++) if (p[i] in is_peer) {
-        t = (median(up[p[i]]) + median(down[p[i]])) / 2
-        if (t > best) { best = t; best_name = p[i] }
-      }
-      printf "| %-18s | %7s | %7s | %8s | %7s | %7s | %9s | %9s | %8s | %6s |\n", "path", "up Gb/s", "down", "-P4 up", "vs veth", "vs best", "ping idle", "ping load", "CPU-s/GB", "RSS MB"
-      printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "---------", "---------", "----------", "---------", "---------", "-----------", "-----------", "----------", "--------"
-      for (i = 1; i <= n; i++) {
-        k = p[i]; u = median(up[k]); d = median(down[k]); t = (u + d) / 2
-        rv = base > 0 ? sprintf("%.0f%%", 100 * t / base) : "-"
-        rb = best > 0 ? sprintf("%.1fx", t / best) : "-"
-        c = (cpu[k] ~ /-/) ? "-" : sprintf("%.1f", median(cpu[k]))
-        r = (rss[k] ~ /-/) ? "-" : sprintf("%d", median(rss[k]))
-        printf "| %-18s | %7.2f | %7.2f | %8.2f | %7s | %7s | %9.3f | %9.3f | %8s | %6s |\n", k, u / 1000, d / 1000, median(par[k]) / 1000, rv, rb, median(idle[k]), median(loaded[k]), c, r
-      }
-      printf "\nbest peer: %s\n", best_name
-    }' "$1"
+read -r -a PATHS <<<"${COMPARE_PATHS:-veth vxlan $TUND_PATHS $PEER_PATHS}"
+measuring() {  # PATTERN: true if a path to measure matches the shell pattern
+  local p
+  # shellcheck disable=SC2053  # $1 is a pattern
+  for p in "${PATHS[@]}"; do [[ $p == $1 ]] && return 0; done
+  return 1
 }
-if [ -n "${TABLE_ONLY:-}" ]; then
-  render_table "$TABLE_ONLY"
-  exit 0
-fi
+measuring simpletun && { [ -x "$PEER" ] || { echo "compare: build first (tests/bootstrap.sh)" >&2; exit 1; }; }
 
 # ---- tools ------------------------------------------------------------------------------
+# COMMAND:PACKAGE pairs: the base tools, and each peer's only when its path is measured.
+tools=(iperf3:iperf3 ping:iputils-ping ip:iproute2)
+measuring wireguard-go && tools+=(wireguard-go:wireguard-go wg:wireguard-tools)
+measuring 'openvpn-*' && tools+=(openssl:openssl openvpn:openvpn)
+measuring 'vtun-*' && tools+=(vtund:vtun)
+measuring 'fastd-*' && tools+=(fastd:fastd)
 need_packages=()
-for pair in iperf3:iperf3 ping:iputils-ping ip:iproute2 openssl:openssl wireguard-go:wireguard-go \
-            wg:wireguard-tools openvpn:openvpn vtund:vtun fastd:fastd; do
+for pair in "${tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null || need_packages+=("${pair#*:}")
 done
 if [ ${#need_packages[@]} -gt 0 ]; then
@@ -117,29 +98,39 @@ ip -n "$C" addr add 198.18.0.2/24 dev "cc$ID"
 for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set "cs$ID" up
 ip -n "$C" link set "cc$ID" up
-ip netns exec "$S" iperf3 -s -D -I "$WORK/iperf3.pid" >/dev/null
-sleep 0.3
-PIDS+=("$(cat "$WORK/iperf3.pid")")
+# The iperf3 server: its PID in a file, as runs in subshells restart it (iperf below); the
+# cleanup ends it with everything else in the namespace.
+start_iperf_server() {
+  ip netns exec "$S" iperf3 -s -D -I "$WORK/iperf3.pid" >/dev/null
+  sleep 0.3
+}
+start_iperf_server
 
 # ---- keys and configurations --------------------------------------------------------------
 "$TUND" genkey >"$WORK/s.key"
 "$TUND" genkey >"$WORK/c.key"
 "$TUND" pubkey <"$WORK/s.key" >"$WORK/s.pub"
 "$TUND" pubkey <"$WORK/c.key" >"$WORK/c.pub"
-wg genkey >"$WORK/wgs.key"
-wg genkey >"$WORK/wgc.key"
-wg pubkey <"$WORK/wgs.key" >"$WORK/wgs.pub"
-wg pubkey <"$WORK/wgc.key" >"$WORK/wgc.pub"
+if measuring wireguard-go; then
+  for side in s c; do
+    wg genkey >"$WORK/wg$side.key"
+    wg pubkey <"$WORK/wg$side.key" >"$WORK/wg$side.pub"
+  done
+fi
 # OpenVPN 2.6 peer-to-peer with self-signed certificates pinned by fingerprint (the
 # documented replacement for static keys; the data channel negotiates AES-256-GCM).
-for side in s c; do
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=bench-$side" -keyout "$WORK/ovpn-$side.key" -out "$WORK/ovpn-$side.crt" 2>/dev/null
-done
+if measuring 'openvpn-*'; then
+  for side in s c; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj "/CN=bench-$side" -keyout "$WORK/ovpn-$side.key" -out "$WORK/ovpn-$side.crt" 2>/dev/null
+  done
+fi
 fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
-for side in s c; do
-  fastd --generate-key 2>/dev/null >"$WORK/fastd-$side.keys"
-done
+if measuring 'fastd-*'; then
+  for side in s c; do
+    fastd --generate-key 2>/dev/null >"$WORK/fastd-$side.keys"
+  done
+fi
 fastd_secret() { awk '/Secret/ {print $2}' "$WORK/fastd-$1.keys"; }
 fastd_public() { awk '/Public/ {print $2}' "$WORK/fastd-$1.keys"; }
 write_fastd_conf() {  # SIDE METHOD
@@ -192,14 +183,21 @@ peak_rss_kb() {  # the largest VmHWM among the given PIDs
 }
 # iperf TARGET [ARGS...]: receiver Mbit/s (the SUM line with -P); 0 if iperf3 kept failing
 # (after a slow path the server may still be finishing the previous test: retries).
+# A failed run can leave the server inside a test it never finishes (seen after a tunnel
+# dropped a connection mid-test: every later run failed): each retry gets a new server.
+# The last failure's message stays in $WORK/iperf.err.
 iperf() {
-  local target=$1 result
+  local target=$1 result out
   shift
   for _ in 1 2 3 4 5; do
-    result=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>/dev/null \
-      | awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}') || true
+    out=$(ip netns exec "$C" iperf3 -c "$target" -t "$DURATION" -f m "$@" 2>&1) || true
+    result=$(awk '/receiver/ {for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") r = $i} END {print r + 0}' <<<"$out")
     [ "${result:-0}" != 0 ] && break
-    sleep 2
+    tail -n 2 <<<"$out" >"$WORK/iperf.err"
+    sleep 1
+    kill "$(cat "$WORK/iperf3.pid" 2>/dev/null)" 2>/dev/null || true
+    sleep 1
+    start_iperf_server
   done
   echo "${result:-0}"
 }
@@ -232,12 +230,23 @@ start_bg() {  # NS CMD... : starts a tunnel process, records its PID
   PIDS+=($!)
 }
 
+# Kernel VXLAN between the namespaces over the same veth: no userspace and no crypto, the
+# ceiling of any tunnel on this underlay. No tunnel process: its CPU is the kernel's.
+start_vxlan() {
+  ip -n "$S" link add vx0 type vxlan id 42 remote 198.18.0.2 local 198.18.0.1 dstport 4789 dev "cs$ID" &&
+    ip -n "$C" link add vx0 type vxlan id 42 remote 198.18.0.1 local 198.18.0.2 dstport 4789 dev "cc$ID" &&
+    ip -n "$S" link set vx0 mtu "$MTU" && ip -n "$C" link set vx0 mtu "$MTU" &&
+    ip -n "$S" addr add 10.88.0.1/24 dev vx0 && ip -n "$C" addr add 10.88.0.2/24 dev vx0 &&
+    ip -n "$S" link set vx0 up && ip -n "$C" link set vx0 up
+}
+
 # start_path NAME: brings up the tunnel for NAME; sets TARGET and TUNNEL_PIDS.
 start_path() {
   TUNNEL_PIDS=()
   TARGET=10.88.0.1
   case $1 in
     veth) TARGET=198.18.0.1 ;;
+    vxlan) start_vxlan || return 1 ;;
     tund-* | base-tund-*)
       local proto=tcp extra=() skeys=() ckeys=() bin=$TUND
       [[ $1 == base-* ]] && bin=${TUND_BASELINE:?set TUND_BASELINE_BIN for $1}
@@ -247,18 +256,27 @@ start_path() {
         skeys=(--private-key "$WORK/s.key" --allow "$WORK/c.pub")
         ckeys=(--private-key "$WORK/c.key" --peer-key "$WORK/s.pub")
       fi
-      start_bg "$S" "$bin" -s -i tunb -t $proto "${extra[@]}" "${skeys[@]}" \
+      # Both ends are named tunb and share /run: a control socket each, which tund show
+      # asks for the cipher and the frames sealed. A tund without the option runs without.
+      CONTROL_TUND=
+      local sctl=() cctl=()
+      if "$bin" --help 2>&1 | grep -q -- --control-socket; then
+        CONTROL_TUND=$bin
+        sctl=(--control-socket "$WORK/ctl-s.sock")
+        cctl=(--control-socket "$WORK/ctl-c.sock")
+      fi
+      start_bg "$S" "$bin" -s -i tunb -t $proto "${extra[@]}" "${skeys[@]}" "${sctl[@]}" \
         --address 10.88.0.1/32 --peer 10.88.0.2
       sleep 0.2
-      start_bg "$C" "$bin" -c 198.18.0.1 -i tunb -t $proto "${extra[@]}" "${ckeys[@]}" \
+      start_bg "$C" "$bin" -c 198.18.0.1 -i tunb -t $proto "${extra[@]}" "${ckeys[@]}" "${cctl[@]}" \
         --address 10.88.0.2/32 --peer 10.88.0.1 ;;
     simpletun)
       start_bg "$S" "$PEER" -s -i tunb
       sleep 0.2
       start_bg "$C" "$PEER" -c 198.18.0.1 -i tunb
       sleep 0.3
-      ip -n "$S" link set tunb mtu 1400
-      ip -n "$C" link set tunb mtu 1400
+      ip -n "$S" link set tunb mtu "$MTU"
+      ip -n "$C" link set tunb mtu "$MTU"
       address_tunnel tunb tunb ;;
     wireguard-go)
       # Separate names: the UAPI sockets live in the shared /var/run/wireguard.
@@ -325,18 +343,87 @@ stop_path() {
     kill -9 "$p" 2>/dev/null || true
   done
   # Persistent devices (vtun) outlive their process.
-  ip -n "$S" link del tunb 2>/dev/null || true
-  ip -n "$C" link del tunb 2>/dev/null || true
+  for dev in tunb vx0; do
+    ip -n "$S" link del $dev 2>/dev/null || true
+    ip -n "$C" link del $dev 2>/dev/null || true
+  done
   sleep 0.3
 }
 
+# ---- the cipher's share ---------------------------------------------------------------------
+# What the ciphers cost on their own, this round (compare_render.sh takes the best round).
+run_cipher_bench() {
+  local size out
+  for size in "$MTU" "$SMALL_FRAME"; do
+    if ! out=$("$ROOT/tests/bench/cipher.sh" --machine "$size"); then
+      echo "compare: cipher_bench failed: no cipher figures this round" >&2
+      return 0
+    fi
+    awk -v size="$size" '{print "#cipher", size, $0}' <<<"$out" >>"$RESULTS"
+  done
+}
+
+# "SEALED_FRAMES SEALED_BYTES OPENED_FRAMES OPENED_BYTES CIPHER ENDPOINT": both ends'
+# counters so far, from tund show --dump (13 tab-separated fields, docs/CONTROL.md: rx bytes
+# 8th, tx bytes 9th, rx packets 10th, tx packets 11th, cipher 13th): what an end sends it
+# has sealed, what it delivers it has opened (frames lost on the way were sealed, never
+# opened). The endpoint (5th, the server's view) tells a reconnection apart, after which
+# the counters start again. Nothing when a daemon has no control socket or does not answer.
+tund_counters() {
+  local sf=0 sb=0 of=0 ob=0 ciphers=() line fields side endpoint=
+  [ -n "${CONTROL_TUND:-}" ] || return 0
+  for side in s c; do
+    line=$("$CONTROL_TUND" show --control-socket "$WORK/ctl-$side.sock" --dump 2>/dev/null) || return 0
+    IFS=$'\t' read -r -a fields <<<"${line%%$'\n'*}"
+    [ ${#fields[@]} -eq 13 ] || return 0
+    ob=$((ob + fields[7])) sb=$((sb + fields[8])) of=$((of + fields[9])) sf=$((sf + fields[10]))
+    ciphers+=("${fields[12]}")
+    [ $side = s ] && endpoint=${fields[4]}
+  done
+  local cipher=${ciphers[0]}
+  [ "${ciphers[1]}" = "$cipher" ] || cipher="${ciphers[0]}/${ciphers[1]}"
+  echo "$sf $sb $of $ob $cipher $endpoint"
+}
+
+# The cipher from the tund log lines of this path ("session with ... established (CIPHER)").
+logged_cipher() {
+  tail -n +"$((LOG_MARK + 1))" "$WORK/tunnel.log" |
+    sed -n 's/.* established (\([^)]*\)).*/\1/p' | tail -n 1
+}
+
+# Appends the #frames line of an encrypted run (compare_render.sh): the daemons' counters
+# over the run, or, when they could not be read or started again, an estimate: each
+# MTU-sized packet carries MTU - 52 bytes of payload (IPv4 20, TCP 20, timestamps 12), so
+# the payload fills payload / (MTU - 52) frames of MTU bytes, each sealed and opened once;
+# ACKs, losses and retransmissions are left out there (the cipher's share comes out low,
+# the overhead high).
+record_frames() {  # PATH ROUND PAYLOAD COUNTERS_BEFORE COUNTERS_AFTER (tund_counters)
+  local sf0 sb0 of0 ob0 c0 e0 sf1 sb1 of1 ob1 c1 e1
+  read -r sf0 sb0 of0 ob0 c0 e0 <<<"$4"
+  read -r sf1 sb1 of1 ob1 c1 e1 <<<"$5"
+  [ "$3" -gt 0 ] || return 0
+  if [ -n "$c1" ] && [ -n "$c0" ] && [ "$e0" = "$e1" ] && [ "$sb1" -ge "$sb0" ] && [ "$ob1" -ge "$ob0" ]; then
+    [[ $c1 == "(none)" || $c1 == none ]] && c1=$(logged_cipher)
+    echo "#frames $1 $2 ${c1:-unknown} $((sf1 - sf0)) $((sb1 - sb0)) $((of1 - of0)) $((ob1 - ob0)) $3 dump" >>"$RESULTS"
+    return 0
+  fi
+  [ -n "$c1" ] && echo "  $1: the tunnel reconnected during the run: its frames estimated" >&2
+  local cipher frames
+  cipher=$(logged_cipher)
+  frames=$(($3 / (MTU - 52)))
+  echo "#frames $1 $2 ${cipher:-unknown} $frames $((frames * MTU)) $frames $((frames * MTU)) $3 log" >>"$RESULTS"
+}
+
 measure() {  # measure NAME ROUND
+  LOG_MARK=$(wc -l <"$WORK/tunnel.log")
   if ! start_path "$1"; then
     stop_path
     echo "$1 $2 0 0 0 0 0 - -" >>"$RESULTS"
     return
   fi
-  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]}
+  local ticks0=0 ticks1=0 tunneled=${#TUNNEL_PIDS[@]} counters0='' encrypted=
+  [[ $1 == *tund-*-enc* ]] && encrypted=1
+  [ -n "$encrypted" ] && counters0=$(tund_counters)
   [ "$tunneled" -gt 0 ] && ticks0=$(cpu_ticks "${TUNNEL_PIDS[@]}")
   local idle up down par loaded
   idle=$(rtt "$TARGET" 100)
@@ -352,20 +439,33 @@ measure() {  # measure NAME ROUND
   down=$(iperf "$TARGET" -R)
   sleep 0.5
   par=$(iperf "$TARGET" -P 4)
-  local cpu=- rss=-
+  local cpu=- rss=- payload
+  # iperf3 payload bytes moved (receiver rates): what CPU-s/GB divides by (GB = 10^9 bytes).
+  payload=$(awk -v mbit="$up $down $par" -v d="$DURATION" \
+    'BEGIN {split(mbit, m, " "); printf "%.0f", (m[1] + m[2] + m[3]) * 1e6 / 8 * d}')
   if [ "$tunneled" -gt 0 ]; then
     ticks1=$(cpu_ticks "${TUNNEL_PIDS[@]}")
-    cpu=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v mbit="$up $down $par" -v d="$DURATION" \
-      'BEGIN {split(mbit, m, " "); gb = (m[1] + m[2] + m[3]) * d / 8 / 1024; printf "%.1f", (gb > 0 ? t / hz / gb : 0)}')
+    [ -n "$encrypted" ] && record_frames "$1" "$2" "$payload" "$counters0" "$(tund_counters)"
+    cpu=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v bytes="$payload" \
+      'BEGIN {printf "%.3f", (bytes > 0 ? t / hz / (bytes / 1e9) : 0)}')
     rss=$(( $(peak_rss_kb "${TUNNEL_PIDS[@]}") / 1024 ))
   fi
   echo "$1 $2 ${up:-0} ${down:-0} ${par:-0} ${idle:-0} ${loaded:-0} $cpu $rss" >>"$RESULTS"
+  if [ "${up:-0}" = 0 ] || [ "${down:-0}" = 0 ] || [ "${par:-0}" = 0 ]; then
+    echo "  $1: an iperf3 run failed: $(tr '\n' ' ' <"$WORK/iperf.err"); the tunnel's log:" >&2
+    tail -n +"$((LOG_MARK + 1))" "$WORK/tunnel.log" | tail -n 5 >&2
+  fi
   echo "  $1: up $up down $down -P4 $par Mbit/s; rtt idle ${idle} ms, loaded ${loaded} ms; CPU-s/GB $cpu; RSS ${rss} MB" >&2
   stop_path
 }
 
+paths_csv=$(tr ' ' ',' <<<"${PATHS[*]}")
+echo "#run $(date -u +%Y-%m-%d) $DURATION $ROUNDS $MTU $paths_csv $(nproc) $(uname -r)" \
+  "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" >>"$RESULTS"
+: >"$WORK/tunnel.log"
 for round in $(seq "$ROUNDS"); do
   n=${#PATHS[@]}
+  measuring '*tund-*-enc*' && run_cipher_bench
   sleep 1
   for i in $(seq 0 $((n - 1))); do
     name=${PATHS[$(((i + round - 1) % n))]}
@@ -374,5 +474,5 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-render_table "$RESULTS"
+render_results "$RESULTS"
 echo "(raw results: $RESULTS)"

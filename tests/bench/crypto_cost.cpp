@@ -7,8 +7,6 @@
 // It uses only the public Identity/Session API, so the same source builds against an older
 // tree for a before/after comparison in one run (tests/bench/crypto_cost.sh).
 //   usage: crypto_cost [N=1000]
-#include <time.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "cpu_time.hpp"
 #include "tund/crypto/identity.hpp"
 #include "tund/crypto/session.hpp"
 #include "tund/proto/wire.hpp"
@@ -47,13 +46,6 @@ Footprint footprint() {
   std::string line;
   while (std::getline(maps, line)) ++f.maps;
   return f;
-}
-
-// CPU time of this process: on a shared machine, wall time also counts other processes.
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
 struct Client {
@@ -87,7 +79,7 @@ int main(int argc, char** argv) {
   sessions.reserve(clients.size());
   Footprint before = footprint();
   auto start = Steady::now();
-  double cpu_start = cpu_seconds();
+  double cpu_start = tund::bench::process_cpu_seconds();
   for (Client& c : clients) {
     SessionConfig ss;
     ss.initiator = false;
@@ -99,7 +91,7 @@ int main(int argc, char** argv) {
       return 1;
   }
   double seconds = std::chrono::duration<double>(Steady::now() - start).count();
-  double cpu = cpu_seconds() - cpu_start;
+  double cpu = tund::bench::process_cpu_seconds() - cpu_start;
   Footprint after = footprint();
   double per_us = cpu * 1e6 / n;
   std::printf("sessions %d\n", n);
