@@ -20,6 +20,9 @@ namespace {
 // The largest IP packet (and so the largest GSO read: the kernel keeps TUN super-packets
 // within the IPv4 total-length limit).
 constexpr std::size_t kMaxPacket = 65535;
+// The least of a read that goes to the caller's buffer even with a tiny MTU: any IP and
+// transport header the segmenter needs fits in it.
+constexpr std::size_t kMinHead = 576;
 
 const char* kind_name(TunKind k) {
   return k == TunKind::tun ? "TUN" : "TAP";
@@ -190,24 +193,35 @@ std::size_t TunDevice::read_packet(util::ByteSpan buffer, std::error_code& ec) {
   return read_super_packet(buffer, ec);
 }
 
-// Offload path: the packet lands in the caller's buffer, its vnet header beside it. An
-// ordinary packet stays there (its checksum finished if the kernel left it to us); a GSO
-// one is moved aside and handed out one segment per call.
+// Offload path: a packet up to the MTU lands in the caller's buffer, anything longer runs
+// on into super_packet_ behind the same offset (its vnet header read beside it). An
+// ordinary packet is completed in the caller's buffer (its checksum finished if the kernel
+// left it to us); a GSO one needs only its head copied to super_packet_ to be whole there,
+// and is handed out one segment per call — one copy of the bulk, not two.
 std::size_t TunDevice::read_super_packet(util::ByteSpan buffer, std::error_code& ec) {
+  std::size_t head = std::min<std::size_t>(buffer.size(), std::max<std::size_t>(mtu_, kMinHead));
   for (;;) {
     std::byte header_bytes[offload::kVnetHeaderSize];
-    iovec iov[2] = {{header_bytes, sizeof header_bytes}, {buffer.data(), buffer.size()}};
-    ssize_t n = read_retrying(fd_.native_handle(), iov, 2);
+    iovec iov[3] = {{header_bytes, sizeof header_bytes},
+                    {buffer.data(), head},
+                    {super_packet_.data() + head, super_packet_.size() - head}};
+    ssize_t n = read_retrying(fd_.native_handle(), iov, 3);
     if (n < 0) return ec = last_error(), 0;
     if (static_cast<std::size_t>(n) < sizeof header_bytes) continue;  // cannot happen; skip
     std::size_t size = static_cast<std::size_t>(n) - sizeof header_bytes;
     auto header = offload::parse_vnet_header(header_bytes);
     std::string why = "unknown gso type";
     if (header && header->gso_type == offload::GsoType::none) {
-      if (offload::finish_checksum(*header, buffer.first(size))) return size;
-      why = "checksum offsets outside the packet";
+      if (size > buffer.size()) {
+        why = "a packet larger than the read buffer";
+      } else {
+        if (size > head)  // above the MTU (it changed since): the tail comes back in place
+          std::copy_n(super_packet_.data() + head, size - head, buffer.data() + head);
+        if (offload::finish_checksum(*header, buffer.first(size))) return size;
+        why = "checksum offsets outside the packet";
+      }
     } else if (header) {
-      std::copy_n(buffer.data(), size, super_packet_.data());
+      std::copy_n(buffer.data(), std::min(size, head), super_packet_.data());
       if (segmenter_.load(*header, {super_packet_.data(), size}, why)) {
         ++offload_stats_.super_packets_read;
         ++offload_stats_.segments_made;

@@ -40,6 +40,7 @@ bool link_local_source(util::ConstByteSpan packet) {
 // ---- outbound: device -> routed peer ------------------------------------------------------
 
 void Engine::pump_hub() {
+  auto now = link::Responder::Clock::now();  // once per batch, as pump_outbound does
   for (int i = 0; i < kHubBatch; ++i) {
     std::error_code ec;
     std::size_t n = device_.read_packet(scratch_, ec);
@@ -49,7 +50,7 @@ void Engine::pump_hub() {
     }
     ++stats_.device_reads;
     util::ConstByteSpan frame{scratch_.data(), n};
-    if (answered_locally(frame)) continue;
+    if (answered_locally(frame, now)) continue;
     if (n > max_frame_) {
       stats_.dropped.add(Drop::too_big);
       complain_too_big(n);

@@ -47,6 +47,10 @@ void Engine::pump_outbound() {
     if (!stopped_ && !read_error_pending_) wait_for_device();
     return;
   }
+  // One clock read per batch, not per packet: the times only drive keepalive timers and
+  // the ICMP error budget, which work in milliseconds and more.
+  auto now = clock_.now();
+  auto responder_now = link::Responder::Clock::now();
   for (int i = 0; i < kOutboundBatch && peer.up(); ++i) {
     if (!peer.writable()) {
       transport_.flush();
@@ -55,7 +59,7 @@ void Engine::pump_outbound() {
       if (peer.writable() || !peer.up()) continue;
       return wait_for_writable();
     }
-    if (!read_one_for(peer)) break;
+    if (!read_one_for(peer, now, responder_now)) break;
   }
   transport_.flush();
   if (!stopped_ && !read_error_pending_) wait_for_device();
@@ -77,7 +81,8 @@ void Engine::wait_for_writable() {
 // Reads one packet into the peer's next message, behind the room for its header, and
 // commits it. Returns false once the device has nothing more to read (or failed: then the
 // error path has taken over the waiting).
-bool Engine::read_one_for(Peer& peer) {
+bool Engine::read_one_for(Peer& peer, util::Clock::time_point now,
+                          link::Responder::Clock::time_point responder_now) {
   util::ByteSpan message = transport_.message_slot(*peer.endpoint());
   // Room for the largest packet a read can return (so none is truncated) and the tag.
   std::size_t offset = peer.frame_offset();
@@ -91,7 +96,7 @@ bool Engine::read_one_for(Peer& peer) {
   if (n == 0) return true;
   ++stats_.device_reads;
   util::ConstByteSpan frame = room.first(n);
-  if (answered_locally(frame)) return true;
+  if (answered_locally(frame, responder_now)) return true;
   if (n > max_frame_) {  // the device MTU was raised beyond the tunnel's
     stats_.dropped.add(Drop::too_big);
     complain_too_big(n);
@@ -99,11 +104,12 @@ bool Engine::read_one_for(Peer& peer) {
   }
   if (log_.enabled(util::LogLevel::debug))
     log_.debug("dev>net ", describe_frame(frame, device_.link_layer()));
-  transport_.commit(*peer.endpoint(), peer.finish_message(message, n));
+  transport_.commit(*peer.endpoint(), peer.finish_message(message, n, now));
   return true;
 }
 
 void Engine::drain_without_peer() {
+  auto now = link::Responder::Clock::now();
   for (int i = 0; i < kOutboundBatch; ++i) {
     std::error_code ec;
     std::size_t n = device_.read_packet(scratch_, ec);
@@ -113,7 +119,7 @@ void Engine::drain_without_peer() {
     }
     ++stats_.device_reads;
     util::ConstByteSpan frame{scratch_.data(), n};
-    if (answered_locally(frame)) continue;
+    if (answered_locally(frame, now)) continue;
     stats_.dropped.add(Drop::no_peer);
     if (log_.enabled(util::LogLevel::debug))
       log_.debug("no peer, dropped ", describe_frame(frame, device_.link_layer()));
@@ -121,9 +127,9 @@ void Engine::drain_without_peer() {
 }
 
 // Lets the responder see a frame from the device; true if it was handled locally.
-bool Engine::answered_locally(util::ConstByteSpan frame) {
+bool Engine::answered_locally(util::ConstByteSpan frame, link::Responder::Clock::time_point now) {
   if (!responder_) return false;
-  link::Decision d = responder_->on_device_frame(frame, *this, link::Responder::Clock::now());
+  link::Decision d = responder_->on_device_frame(frame, *this, now);
   if (d == link::Decision::forward) return false;
   if (frame.size() > max_frame_) {
     stats_.dropped.add(Drop::too_big);

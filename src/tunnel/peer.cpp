@@ -67,7 +67,10 @@ bool Peer::writable() const {
 }
 
 std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size) {
-  auto now = clock_.now();
+  return finish_message(message, frame_size, clock_.now());
+}
+
+std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size, Time now) {
   std::size_t size;
   if (session_) {
     size = session_->seal(message.data(), frame_size, now);

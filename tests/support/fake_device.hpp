@@ -73,6 +73,8 @@ class FakeDevice final : public device::Device {
     ++flushes_;
     return {};
   }
+  void set_checksums_trusted(bool trusted) override { checksums_trusted_ = trusted; }
+  bool checksums_trusted() const { return checksums_trusted_; }
   void close() override {
     waiter_ = nullptr;
     closed_ = true;
@@ -138,6 +140,7 @@ class FakeDevice final : public device::Device {
   std::optional<std::error_code> read_error_;
   bool exists_ = true;
   bool closed_ = false;
+  bool checksums_trusted_ = false;
 };
 
 // A minimal IPv4 packet (20-byte header + payload, total length filled in) that passes

@@ -87,6 +87,10 @@ class Device {
   // goes to the kernel now. Returns the first error among those writes (each failed write
   // lost its packet).
   virtual std::error_code flush_writes() = 0;
+  // Every packet written from now on was authenticated end to end (an AEAD session), so
+  // a device that merges TCP segments may skip verifying their checksums first (see
+  // offload/coalescer.hpp). Devices that do not merge ignore it.
+  virtual void set_checksums_trusted(bool /*trusted*/) {}
 
   virtual void close() = 0;
 };

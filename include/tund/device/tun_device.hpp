@@ -77,6 +77,7 @@ class TunDevice final : public Device {
   std::size_t read_packet(util::ByteSpan buffer, std::error_code& ec) override;
   void write_packet(util::ConstByteSpan packet, std::error_code& ec) override;
   std::error_code flush_writes() override;
+  void set_checksums_trusted(bool trusted) override { coalescer_.set_checksums_trusted(trusted); }
   void close() override;
 
  private:

@@ -173,10 +173,14 @@ class Engine final : private transport::Receiver,
  private:
   // engine_outbound.cpp
   void pump_outbound();
-  bool read_one_for(Peer& peer);
+  // `now`, `responder_now`: the peer's and the responder's clocks, read once per batch
+  // (the frames of one wake-up).
+  bool read_one_for(Peer& peer, util::Clock::time_point now,
+                    link::Responder::Clock::time_point responder_now);
   void wait_for_writable();
   void drain_without_peer();
-  bool answered_locally(util::ConstByteSpan frame);
+  // `now`: the responder's clock, read once per batch (it only paces ICMP errors).
+  bool answered_locally(util::ConstByteSpan frame, link::Responder::Clock::time_point now);
   // The router: the peer a destination belongs to. With one peer every destination is
   // its (the hub routes by allowed-ips, and by learned MAC for TAP).
   Peer* peer_for(const link::Destination& destination) const;

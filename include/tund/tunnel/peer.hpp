@@ -135,6 +135,10 @@ class Peer {
   // Writes the header in front of the frame at message + frame_offset() (sealing it in
   // place when encrypted); returns the message size to commit. Requires writable().
   std::size_t finish_message(util::ByteSpan message, std::size_t frame_size);
+  // The same with the time the caller read once for its whole batch of frames (a clock
+  // read per packet costs more than the rest of the bookkeeping here).
+  std::size_t finish_message(util::ByteSpan message, std::size_t frame_size,
+                             util::Clock::time_point now);
 
   // ---- receiving ---------------------------------------------------------------------
   // Plaintext: a data or keepalive datagram (header checked), or a TCP frame. Returns
@@ -166,7 +170,7 @@ class Peer {
   void refresh_up() { refresh_up(clock_.now()); }
   void refresh_up(Time now);
   void set_up(bool up);
-  void count_rx(std::size_t frame_size, Time now);
+  void count_rx(std::size_t frame_size, util::Clock::time_point now);
   bool send_keepalive();
   void send_initiation_if_due();
   // Timers.

@@ -155,5 +155,13 @@ TEST_F(Encrypted, OnlyAnAuthenticatedMessageMovesTheClient) {
   EXPECT_EQ(lines_with("client moved from 127.0.0.1:40000 to 127.0.0.1:40001"), 1u);
 }
 
+// Every frame an encrypted engine writes passed an AEAD check, so its device may skip the
+// TCP checksum pass before merging; a plaintext engine's device never may.
+TEST_F(Encrypted, OnlyAnEncryptedEngineTellsItsDeviceChecksumsAreTrusted) {
+  build(true);
+  EXPECT_TRUE(dev_s.checksums_trusted());
+  EXPECT_TRUE(dev_c->checksums_trusted());
+}
+
 }  // namespace
 }  // namespace tund::testing

@@ -40,6 +40,9 @@ TEST_F(EnginePair, PacketsCrossBothWays) {
   EXPECT_EQ(dev_a.written()[0], ipv4_packet(100, std::byte{2}));
   EXPECT_EQ(a.stats().device_reads, 1u);
   EXPECT_EQ(b.stats().device_writes, 1u);
+  // Plaintext: anyone may have written these frames, so merging verifies every checksum.
+  EXPECT_FALSE(dev_a.checksums_trusted());
+  EXPECT_FALSE(dev_b.checksums_trusted());
 }
 
 TEST_F(EnginePair, ABurstIsSentAsBatchesWithOneFlushEach) {
