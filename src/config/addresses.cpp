@@ -9,6 +9,8 @@
 namespace tund::config {
 namespace {
 
+constexpr unsigned kMinIpv6Mtu = 1280;
+
 bool is_v6(const std::string& address) {
   return address.find(':') != std::string::npos;  // after the checks: IPv4 has none
 }
@@ -112,10 +114,30 @@ std::string link_ip_warning(const Config& cfg, const std::string& ip) {
 
 }  // namespace
 
+namespace {
+
+// IPv6 needs a link MTU of at least 1280 (RFC 8200 section 5): the kernel refuses an IPv6
+// address on a smaller one, so say so now rather than after the device exists.
+void check_ipv6_mtu(const Config& cfg) {
+  if (!cfg.mtu || *cfg.mtu >= kMinIpv6Mtu) return;
+  std::string v6 = cfg.link_ip6;
+  for (const DeviceAddress& a : cfg.addresses)
+    if (v6.empty() && is_v6(a.cidr)) v6 = a.cidr;
+  if (v6.empty()) return;
+  fail(cfg.sources, "mtu",
+       "--mtu " + std::to_string(*cfg.mtu) +
+           " is below 1280, the least IPv6 allows (RFC 8200), "
+           "and " +
+           v6 + " is an IPv6 address (raise --mtu or give only IPv4 addresses)");
+}
+
+}  // namespace
+
 void take_addresses(Config& cfg, const AddressOptions& raw) {
   take_address_list(cfg, raw);
   take_address_peers(cfg, raw);
   take_link_ips(cfg, raw);
+  check_ipv6_mtu(cfg);
 }
 
 std::vector<std::string> address_warnings(const Config& cfg, const AddressOptions& raw) {

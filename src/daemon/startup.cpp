@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <asio/steady_timer.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -79,6 +80,17 @@ crypto::CipherPreference preference_of(config::Cipher cipher) {
 // --cipher on this CPU: what every handshake offers (crypto/cipher_choice.hpp). auto first
 // measures both ciphers at the tunnel's frame size (about a millisecond) and logs it.
 // Throws std::runtime_error naming --cipher for a cipher this CPU cannot run.
+// TUND_TEST_CIPHER_SCORE: a whole number, or the start fails (a typo must not test score 0).
+int test_cipher_score(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < -1000 || value > 1000)
+    throw std::runtime_error(std::string("TUND_TEST_CIPHER_SCORE: '") + text +
+                             "' is not a whole number");
+  return static_cast<int>(value);
+}
+
 crypto::CipherOffer cipher_offer(const Config& cfg, util::Logger& log) {
   bool aes = crypto::aes256gcm_available();
   crypto::CipherPreference preference = preference_of(cfg.cipher);
@@ -90,7 +102,7 @@ crypto::CipherOffer cipher_offer(const Config& cfg, util::Logger& log) {
     // For tests only: the score of another CPU, to watch two ends that measured differently.
     const char* test_score = std::getenv("TUND_TEST_CIPHER_SCORE");
     if (test_score && !*test_score) test_score = nullptr;
-    if (test_score) speed.score = std::atoi(test_score);
+    if (test_score) speed.score = test_cipher_score(test_score);
     log.info("cipher speed: ", crypto::describe(speed),
              test_score ? " (TUND_TEST_CIPHER_SCORE)" : "");
     score = speed.score;

@@ -1,6 +1,7 @@
 // Inbound: transport -> the message's peer -> device (engine.hpp has the flow).
 #include <variant>
 
+#include "tund/crypto/message.hpp"
 #include "tund/proto/udp_message.hpp"
 #include "tund/tunnel/engine.hpp"
 #include "tund/tunnel/frame_check.hpp"
@@ -161,6 +162,14 @@ void Engine::deliver(util::ConstByteSpan frame) {
 bool Engine::plausible(util::ConstByteSpan frame) {
   if (plausible_frame(frame, device_.link_layer())) return true;
   stats_.dropped.add(Drop::malformed);
+  // An encrypted peer's handshake on a plaintext TCP tunnel: say so, as UDP does (judged
+  // only here, on the rare frame that is no packet, so plaintext pays nothing for it).
+  if (!identity_ && crypto::classify(frame).kind == crypto::MessageKind::initiation) {
+    complain(
+        "dropped a handshake initiation: encryption is off here (the peer has keys "
+        "configured; give this side --private-key, or drop the peer's)");
+    return false;
+  }
   complain("dropped a received frame that is not a valid packet: " +
            describe_frame(frame, device_.link_layer()));
   return false;

@@ -29,6 +29,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$ROOT/tests/bench/compare_render.sh"
 if [ "${1:-}" = --table ]; then  # re-render a saved results file: compare.sh --table FILE
   [ -r "${2:-}" ] || { echo "compare: --table needs a readable results file" >&2; exit 2; }
+  why=$(check_results "$2") || { echo "compare: $2 is not a compare.sh results file: $why" >&2; exit 2; }
   render_results "$2"
   exit 0
 fi

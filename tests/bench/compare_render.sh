@@ -17,6 +17,25 @@
 #       bytes its CPU-s/GB divides by; SOURCE "dump" (counted by the daemons, tund show
 #       --dump) or "log" (cipher from the log, frames estimated)
 
+# check_results FILE: silent and true for a results file of the shape above; else prints
+# why (the first offending line) and fails, so --table never renders garbage as figures.
+check_results() {
+  awk '
+    function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ }
+    function cell(v) { return num(v) || v == "-" }
+    /^#run / { run = 1; next }
+    /^#(cipher|frames) / || /^[[:space:]]*$/ { next }
+    /^#/ { bad = "line " NR ": unknown record " $1; exit }
+    NF != 9 || !num($2) { bad = "line " NR ": expected PATH ROUND UP DOWN PAR IDLE LOADED CPU RSS"; exit }
+    { for (i = 3; i <= 9; i++) if (!cell($i)) { bad = "line " NR ": \"" $i "\" is not a figure"; exit } }
+    { rows++ }
+    END {
+      if (bad == "" && !run) bad = "no #run line"
+      if (bad == "" && !rows) bad = "no measurements"
+      if (bad != "") { print bad; exit 1 }
+    }' "$1"
+}
+
 # The userspace tunnels: the best of them is the "best peer" (vxlan is the kernel's).
 PEER_PATHS="wireguard-go openvpn-udp openvpn-tcp vtun-aes vtun-plain fastd-null fastd-salsa simpletun"
 # What encryption may cost beyond the cipher itself (issue 16), CPU-s/GB.

@@ -67,5 +67,20 @@ set -e
 expect "missing file exit" "$rc" 2
 expect "missing file error lines" "$(wc -l <<<"$err")" 1
 
+# Not a results file (garbage, a measurement line cut short, no #run): refused, exit 2,
+# one line naming what is wrong, never a table of zeros.
+bad="${TMPDIR:-/tmp}/compare_bad.$$"
+trap 'rm -f "${TMPDIR:-/tmp}/compare_fixture.$$" "$bad"' EXIT
+for content in "garbage" "$(head -5 "$FIXTURE"; echo "tund-udp 1 5000")" "$(grep -v '^#run' "$FIXTURE")"; do
+  printf '%s\n' "$content" >"$bad"
+  set +e
+  err=$(bash "$ROOT/tests/bench/compare.sh" --table "$bad" 2>&1 >/dev/null)
+  rc=$?
+  set -e
+  expect "bad file exit (${content:0:12})" "$rc" 2
+  expect "bad file error lines (${content:0:12})" "$(wc -l <<<"$err")" 1
+  case $err in *"not a compare.sh results file"*) ;; *) expect "bad file message" "$err" "not a compare.sh results file" ;; esac
+done
+
 [ "$failures" -eq 0 ] && echo "compare table: all passed"
 exit $((failures > 0))

@@ -87,6 +87,19 @@ TEST(Addresses, PeersAndDuplicatesThatCannotBeMeant) {
   EXPECT_EQ(error_of(server({"--address", "::ffff:10.0.0.1/128"})).rfind("--address: '", 0), 0u);
 }
 
+// IPv6 needs an MTU of at least 1280 (RFC 8200): refused before any device exists, naming
+// the IPv6 address; IPv4 alone may run on less.
+TEST(Addresses, AnIpv6AddressNeedsAnMtuOf1280) {
+  EXPECT_EQ(error_of(server({"--mtu", "576", "--address", "10.0.0.1/24", "--address",
+                             "fd00::1/64"})),
+            "--mtu 576 is below 1280, the least IPv6 allows (RFC 8200), and fd00::1/64 is an "
+            "IPv6 address (raise --mtu or give only IPv4 addresses) (see tund --help)");
+  EXPECT_NE(error_of(server({"--mtu", "1279", "--link-ip", "fd00::9"})).find("fd00::9"),
+            std::string::npos);
+  EXPECT_EQ(parse_ok(server({"--mtu", "1280", "--address", "fd00::1/64"})).mtu, 1280u);
+  EXPECT_EQ(parse_ok(server({"--mtu", "576", "--address", "10.0.0.1/24"})).mtu, 576u);
+}
+
 TEST(Addresses, OneLinkIpPerFamily) {
   Config c = parse_ok(server({"--address", "10.0.0.1/24", "--address", "fd00::1/64", "--link-ip",
                               "fd00::fe", "--link-ip", "10.0.0.254"}));

@@ -7,13 +7,16 @@
 #include "support/engine_harness.hpp"
 #include "support/fake_device.hpp"
 #include "tund/link/checksum.hpp"
+#include "tund/proto/wire.hpp"
 
 namespace tund::testing {
 namespace {
 
 struct EnginePair : ::testing::Test {
   asio::io_context io;
-  util::Logger log{util::LogLevel::error};
+  std::vector<std::string> lines;
+  util::Logger log{util::LogLevel::warn,
+                   [this](util::LogLevel, std::string_view text) { lines.emplace_back(text); }};
   FakeDevice dev_a{io, device::LinkLayer::ip}, dev_b{io, device::LinkLayer::ip};
   LoopbackBind net_a{io, false, true, 1}, net_b{io, false, false, 2};
   tunnel::Engine a{engine_parts(dev_a, net_a, log, true)},
@@ -99,6 +102,20 @@ TEST_F(EnginePair, RefusesFramesThatAreNotPackets) {
   run();
   EXPECT_TRUE(dev_b.written().empty());
   EXPECT_EQ(b.stats().dropped[tunnel::Drop::malformed], 3u);
+}
+
+// A peer with keys talking to a plaintext TCP tunnel: its handshake is not a packet, and the
+// log says what is wrong rather than "non-IP".
+TEST_F(EnginePair, AnEncryptedPeersHandshakeIsNamedAsSuch) {
+  Packet initiation(proto::kInitiationSize);
+  initiation[0] = static_cast<std::byte>(proto::MessageType::handshake_initiation);
+  net_b.deliver(initiation);
+  run();
+  EXPECT_TRUE(dev_b.written().empty());
+  EXPECT_EQ(b.stats().dropped[tunnel::Drop::malformed], 1u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("handshake initiation: encryption is off here"), std::string::npos)
+      << lines[0];
 }
 
 TEST_F(EnginePair, CountsFramesArrivingWhileTheInterfaceIsDown) {
