@@ -7,6 +7,9 @@
 # Warnings are errors here (TUND_WERROR=ON): these builds are development and CI, with the
 # compiler the code is checked against (Debian 12's g++).
 set -euo pipefail
+# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE then fails
+# the whole pipeline (a flaky "not found"). This reads all its input.
+quiet_grep() { grep "$@" >/dev/null; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -34,7 +37,7 @@ PACKAGES=(
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | quiet_grep "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

@@ -24,6 +24,9 @@
 #   COMPARE_PATHS="base-tund-udp tund-udp base-tund-udp-enc tund-udp-enc").
 #   CIPHER_BENCH_BIN: the cipher benchmark (default: tests/bench/cipher.sh, which builds it).
 set -euo pipefail
+# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE then fails
+# the whole pipeline (a flaky "not found"). This reads all its input.
+quiet_grep() { grep "$@" >/dev/null; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/bench/compare_render.sh
 source "$ROOT/tests/bench/compare_render.sh"
@@ -261,7 +264,7 @@ start_path() {
       # asks for the cipher and the frames sealed. A tund without the option runs without.
       CONTROL_TUND=
       local sctl=() cctl=()
-      if "$bin" --help 2>&1 | grep -q -- --control-socket; then
+      if "$bin" --help 2>&1 | quiet_grep -- --control-socket; then
         CONTROL_TUND=$bin
         sctl=(--control-socket "$WORK/ctl-s.sock")
         cctl=(--control-socket "$WORK/ctl-c.sock")

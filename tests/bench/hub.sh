@@ -59,7 +59,7 @@ reload_ms() {
   line=$(new_log_lines "$before" | grep -i reload | tail -n 1)
   took=$(sed -n 's/.* in \([0-9.]*\) *ms.*/\1/p' <<<"$line")
   [ -n "$took" ] && { echo "$took"; return; }
-  hup=$(new_log_lines "$before" | grep -m1 SIGHUP || new_log_lines "$before" | head -n 1)
+  hup=$(new_log_lines "$before" | grep SIGHUP | sed -n 1p || new_log_lines "$before" | sed -n 1p)
   echo "~$(($(log_ms "$line") - $(log_ms "$hup")))"
 }
 

@@ -153,6 +153,9 @@ listening() {  # listening NS PORT: a TCP listener is up on PORT in NS
   ip netns exec "$1" ss -Hltn "sport = :$2" | grep -c . >/dev/null
 }
 
+# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE then fails
+# the whole pipeline (a flaky "not found"). This reads all its input.
+quiet_grep() { grep "$@" >/dev/null; }
 ping_ok() {  # ping_ok NS ADDR [count]: every one of the echo requests must be answered
   local count=${3:-3} out
   out=$(ip netns exec "$1" ping -c "$count" -i 0.2 -W 2 "$2" 2>&1) || return 1

@@ -14,7 +14,7 @@ HUB_NS=()  # HUB_NS[I]: client I's namespace (I from 1)
 
 # Skips (fails under CI) when this tund has no hub mode.
 require_hub() {
-  "$TUND_BIN" --help 2>&1 | grep -q -- "--peers-dir" || skip_or_fail "this tund has no hub mode (--peers-dir)"
+  "$TUND_BIN" --help 2>&1 | quiet_grep -- "--peers-dir" || skip_or_fail "this tund has no hub mode (--peers-dir)"
 }
 
 hub_addr4() { echo "$HUB_NET4.$((1 + $1))"; }   # hub_addr4 I: client I's tunnel address
@@ -141,7 +141,7 @@ hub_peer_line() {
 # peer_counter LINE WORD: the number after WORD (or WORD=, WORD:) in a per-peer line,
 # e.g. peer_counter "$line" spoofed.
 peer_counter() {
-  sed -n "s/.*[ ;,(]$2[a-z-]*[ =:]\{1,2\}\([0-9][0-9]*\).*/\1/p" <<<"$1" | head -n 1 || true
+  sed -n "s/.*[ ;,(]$2[a-z-]*[ =:]\{1,2\}\([0-9][0-9]*\).*/\1/p" <<<"$1" | sed -n 1p || true
 }
 
 # ping_fails_with NS ADDR TEXT [SOURCE]: ping gets no answer and its output contains TEXT

@@ -86,7 +86,7 @@ CLIENT_PID=$LAST_PID
 # The kernel's duplicate address detection keeps the IPv6 address tentative for a moment.
 wait_until 10 ping_ok "$NS_C" fd79::1 1 || fail "TAP dual stack: no ping6"
 ping_ok "$NS_C" 10.78.0.1 2 || fail "TAP dual stack: no IPv4 ping"
-ip -n "$NS_S" addr show dev "taps$ID" | grep -q "inet 10.78.0.1/24 brd 10.78.0.255" ||
+ip -n "$NS_S" addr show dev "taps$ID" | quiet_grep "inet 10.78.0.1/24 brd 10.78.0.255" ||
   fail "TAP dual stack: no broadcast address on the IPv4 subnet: $(ip -n "$NS_S" addr show dev "taps$ID")"
 tunnel_down
 pass "TAP dual stack: both families across the Ethernet link, IPv4 broadcast set"

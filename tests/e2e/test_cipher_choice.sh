@@ -53,7 +53,7 @@ expect_cipher() {
 
 # score_in LOG: the score of its "cipher speed:" line.
 score_in() {
-  sed -n 's/.*cipher speed: .*, score \(-\{0,1\}[0-9]*\).*/\1/p' "$WORK/$1.log" | head -n 1
+  sed -n 's/.*cipher speed: .*, score \(-\{0,1\}[0-9]*\).*/\1/p' "$WORK/$1.log" | sed -n 1p
 }
 
 step "auto on both ends: the log line, and the cipher the two measured scores name"

@@ -80,7 +80,7 @@ ip netns exec "$ATT" "$FLOOD" udp-replay 198.18.1.1 55555 100000 "$WORK/replay.h
 check_live_traffic udp
 sleep 0.5
 stop_pid "$ADUMP"
-tcpdump -r "$WORK/answers.pcap" -n 2>/dev/null | head -3 | sed "s/^/   answer: /"
+tcpdump -r "$WORK/answers.pcap" -n 2>/dev/null | sed -n 1,3p | sed "s/^/   answer: /"
 answers=$(tcpdump -r "$WORK/answers.pcap" 2>/dev/null | wc -l)
 [ "$answers" -eq 0 ] || fail "udp: the server answered the attacker $answers times"
 rss1=$(rss_kb "$SERVER_PID")

@@ -71,7 +71,7 @@ client_socket() {
   local opt=-Hunp
   [ "$2" = tcp ] && opt=-Htnp
   ip netns exec "${HUB_NS[$1]}" ss $opt | grep "pid=${CLIENT_PIDS[$1]}," |
-    grep -o "$(hub_under "$1"):[0-9]*" | head -n 1
+    grep -o "$(hub_under "$1"):[0-9]*" | sed -n 1p
 }
 
 # check_up_hook PROTO I: peer cI's up hook ran once with the right values.
@@ -208,15 +208,15 @@ check_slow_hook() {
   check_down_hook "$p" c1 $((KEEPALIVE * 6 + 5)) 1 "$ep1" "client 1 stopped during c3's slow hook"
   # One hook at a time: c1's down hook started after c3's was killed.
   local killed_line down_line
-  killed_line=$(grep -n "peer c3 up hook still running" "$WORK/hub.log" | head -n 1 | cut -d: -f1)
-  down_line=$(grep -n "running peer c1 down hook" "$WORK/hub.log" | head -n 1 | cut -d: -f1)
+  killed_line=$(grep -n "peer c3 up hook still running" "$WORK/hub.log" | sed -n 1p | cut -d: -f1)
+  down_line=$(grep -n "running peer c1 down hook" "$WORK/hub.log" | sed -n 1p | cut -d: -f1)
   if [ -z "$down_line" ] || [ "$down_line" -lt "$killed_line" ]; then
     bad "$p: c1's down hook did not run after c3's killed hook: $(grep "hook" "$WORK/hub.log" | tail -n 4)"
   fi
 }
 
 # exited PID: PID (a child of this shell, so a zombie until waited for) has ended.
-exited() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
+exited() { [ ! -e "/proc/$1" ] || quiet_grep '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 
 # check_shutdown PROTO UP... [-- SLOW]: SIGTERM to the hub with the peers UP up (and
 # client SLOW just connected, its 60 s up hook running, if given): the SLOW hook is

@@ -76,7 +76,7 @@ wait_until 5 ip -n "$NS_S" link show "taps$ID" || fail "the server's device did 
 start_swarm udp --count 1 --tap
 wait_until 10 all_have_sessions 1 || fail "tap: the swarm client got no session"
 wait_until 5 ping_ok "$NS_S" "$HUB_NET4.2" 1 || fail "tap: the server cannot ping the swarm client"
-ip -n "$NS_S" neigh show "$HUB_NET4.2" | grep -q "lladdr 02:" ||
+ip -n "$NS_S" neigh show "$HUB_NET4.2" | quiet_grep "lladdr 02:" ||
   fail "tap: the swarm client's MAC was not learned by ARP"
 stop_swarm tap
 stop_pid "$SERVER_PID"

@@ -83,7 +83,7 @@ check_unreachable6() {
 # routes = auto: the hub has a kernel route for client 1's network; client 2, with a route
 # to it through its tunnel, reaches it through the hub too.
 check_routes() {
-  ip -n "$NS_S" route show 10.99.1.0/24 | grep -q "dev $HUB_DEV" ||
+  ip -n "$NS_S" route show 10.99.1.0/24 | quiet_grep "dev $HUB_DEV" ||
     fail "$1: the hub added no route for client 1's 10.99.1.0/24: $(ip -n "$NS_S" route)"
   ping_ok "$NS_S" "$BEHIND" 2 || fail "$1: the hub cannot reach $BEHIND behind client 1"
   ip -n "${HUB_NS[2]}" route replace 10.99.1.0/24 dev "hc$ID-2"
@@ -138,7 +138,7 @@ for proto in udp tcp; do
   check_routes "$proto"
   check_unreachable6 "$proto"
   hub_down $N
-  ip -n "$NS_S" route show 10.99.1.0/24 | grep -q . && fail "$proto: the hub left its route behind"
+  ip -n "$NS_S" route show 10.99.1.0/24 | quiet_grep . && fail "$proto: the hub left its route behind"
   # The roamed client gets its first address back for the next round (the roamed one
   # deleted first: it would take a secondary of its subnet along).
   ip -n "${HUB_NS[$N]}" addr del "198.18.0.$((100 + N))/24" dev "vh$ID-$N" 2>/dev/null || true

@@ -35,7 +35,7 @@ for mode in tun tap; do
   if [ "$mode" = tap ]; then
     ip -n "$NS_C" neigh show "$LINK" | grep -c "lladdr 02:" >/dev/null \
       || fail "tap: the link address was not resolved by ARP to a locally administered MAC"
-    ip -n "$NS_C" -6 neigh show "$LINK6" | grep -q "lladdr 02:.* REACHABLE" \
+    ip -n "$NS_C" -6 neigh show "$LINK6" | quiet_grep "lladdr 02:.* REACHABLE" \
       || fail "tap: no REACHABLE neighbour entry for $LINK6: $(ip -n "$NS_C" -6 neigh show "$LINK6")"
   fi
   pass "$mode: ping $LINK and ping6 $LINK6 answered locally with the peer down"

@@ -26,9 +26,9 @@ METRICS_TOO=0
 still_fine() {
   kill -0 "$SERVER_PID" || fail "$1: the daemon died"
   timeout 10 ip netns exec "$NS_S" "$TUND_BIN" show "tuns$ID" --control-socket "$SOCK" \
-    2>>"$WORK/ctl.log" | grep -qx "interface: tuns$ID" || fail "$1: tund show got no answer right after"
+    2>>"$WORK/ctl.log" | quiet_grep -x "interface: tuns$ID" || fail "$1: tund show got no answer right after"
   if [ $METRICS_TOO = 1 ]; then
-    scrape | grep -q "^tund_peer_up" || fail "$1: no scrape right after"
+    scrape | quiet_grep "^tund_peer_up" || fail "$1: no scrape right after"
   fi
 }
 # attack NAME ARGS...: one attack from status_hostile.py (run in the server's namespace),

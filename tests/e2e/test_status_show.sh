@@ -101,7 +101,7 @@ pass "udp hub: per-peer rx/tx packets and bytes moved by exactly the pings and d
 for i in 1 2; do
   [ "$(status_get "$B" "$HUB_DEV" "c$i" up)" = true ] || fail "c$i is not up in the hub's show"
   port=$(ip netns exec "${HUB_NS[$i]}" ss -Hunp | grep "pid=${CLIENT_PIDS[$i]}," |
-    grep -o "$(hub_under "$i"):[0-9]*" | sed 's/.*://' | head -n 1)
+    grep -o "$(hub_under "$i"):[0-9]*" | sed 's/.*://' | sed -n 1p)
   [ "$(status_get "$B" "$HUB_DEV" "c$i" endpoint)" = "$(hub_under "$i"):$port" ] ||
     fail "c$i's endpoint in the hub's show is $(status_get "$B" "$HUB_DEV" "c$i" endpoint), not $(hub_under "$i"):$port"
   [ "$(status_get "$B" "$HUB_DEV" "c$i" allowed_ips)" = "$(hub_addr4 "$i")/32,$(hub_addr6 "$i")/128" ] ||
@@ -178,8 +178,8 @@ for i in 1 2; do
   macs=$(status_get "$WORK/tap.json" "$HUB_DEV" "c$i" macs)
   [[ ",$macs," = *",$mac,"* ]] || fail "c$i's MAC $mac is not among its learned MACs in --json: '$macs'"
   awk -v p="peer: c$i" '$0 == p {inside = 1; next} /^(peer|interface): / {inside = 0} inside' \
-    "$WORK/tap.txt" | grep -q "$mac" || fail "c$i's MAC $mac is not in its text block"
-  grep -P "^$HUB_DEV\tc$i\t" "$WORK/tap.dump" | cut -f6 | grep -q "$mac" ||
+    "$WORK/tap.txt" | quiet_grep "$mac" || fail "c$i's MAC $mac is not in its text block"
+  grep -P "^$HUB_DEV\tc$i\t" "$WORK/tap.dump" | cut -f6 | quiet_grep "$mac" ||
     fail "c$i's MAC $mac is not in its --dump line"
 done
 json_valid "$WORK/tap.json"

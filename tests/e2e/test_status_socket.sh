@@ -23,7 +23,7 @@ start_hub tun udp
 wait_until 5 test -S "/run/tund/hub$ID.sock" || fail "no socket at /run/tund/hub$ID.sock"
 [ "$(stat -c '%a %U %G' "/run/tund/hub$ID.sock")" = "600 root root" ] ||
   fail "the default socket is $(stat -c '%a %U %G' "/run/tund/hub$ID.sock"), not 600 root root"
-"$TUND_BIN" show "$HUB_DEV" 2>>"$WORK/ctl.log" | grep -qx "interface: $HUB_DEV" ||
+"$TUND_BIN" show "$HUB_DEV" 2>>"$WORK/ctl.log" | quiet_grep -x "interface: $HUB_DEV" ||
   fail "tund show $HUB_DEV (default path) did not answer"
 stop_pid "$HUB_PID"
 [ ! -e "/run/tund/hub$ID.sock" ] || fail "the socket was left behind at a normal exit"
@@ -83,7 +83,7 @@ show_json "$NS_S" "$SOCK" "$HUB_DEV" "$WORK/after-refused.json"
 [ "$(status_get "$WORK/after-refused.json" "$HUB_DEV" c1 up)" = true ] &&
   [ "$(status_get "$WORK/after-refused.json" "$HUB_DEV" c1 sessions)" = "$sessions" ] ||
   fail "a refused disconnect dropped c1 anyway"
-$STATUS_FORMS peers "$WORK/after-refused.json" "$HUB_DEV" | grep -qx c3 && fail "a refused reload added c3"
+$STATUS_FORMS peers "$WORK/after-refused.json" "$HUB_DEV" | quiet_grep -x c3 && fail "a refused reload added c3"
 pass "outside the group: '$(cat "$WORK/nobody.err")'; a member: show yes, '$(cat "$WORK/member.err")'"
 
 step "root: tund disconnect drops c1's session, it comes back"
@@ -107,7 +107,7 @@ pass "disconnect: '$(cat "$WORK/disc.out")'; c1 down, then up again (sessions $s
 step "root: tund reload works like SIGHUP"
 tund_ctl "$NS_S" "$SOCK" reload "$HUB_DEV" >"$WORK/reload.out" || fail "root's reload failed"
 show_json "$NS_S" "$SOCK" "$HUB_DEV" "$WORK/after-reload.json"
-$STATUS_FORMS peers "$WORK/after-reload.json" "$HUB_DEV" | grep -qx c3 || fail "c3 is not shown after reload"
+$STATUS_FORMS peers "$WORK/after-reload.json" "$HUB_DEV" | quiet_grep -x c3 || fail "c3 is not shown after reload"
 [ "$(status_get "$WORK/after-reload.json" "$HUB_DEV" c3 allowed_ips)" = "$HUB_NET4.4/32" ] ||
   fail "c3's allowed ips after reload: $(status_get "$WORK/after-reload.json" "$HUB_DEV" c3 allowed_ips)"
 [ "$(status_get "$WORK/after-reload.json" "$HUB_DEV" - peers_configured)" = 3 ] || fail "peers_configured is not 3"
@@ -123,7 +123,7 @@ wait "$THIEF" || status=$?
 [ $status -ne 0 ] || fail "a second tund on a live socket exited 0"
 grep -q "$SOCK" "$WORK/thief.log" || fail "the second tund did not name the socket: $(tail -n 3 "$WORK/thief.log")"
 grep -q "$SOCK" <<<"$(tail -n 1 "$WORK/thief.log")" || fail "its last line is not about the socket"
-tund_ctl "$NS_S" "$SOCK" show "$HUB_DEV" | grep -qx "peer: c1" || fail "the first tund no longer answers"
+tund_ctl "$NS_S" "$SOCK" show "$HUB_DEV" | quiet_grep -x "peer: c1" || fail "the first tund no longer answers"
 kill -9 "$HUB_PID"
 wait "$HUB_PID" 2>/dev/null || true
 test -S "$SOCK" || fail "a SIGKILLed tund's socket file is gone (nothing stale to test)"

@@ -33,7 +33,7 @@ if grep -q "READY=1" "$WORK/notify.log" 2>/dev/null; then fail "READY=1 sent wit
 # Before READY=1 the status says what it waits for (issue 14), and nothing else.
 wait_until 3 grep -q "STATUS=waiting for the server at $UNDER_S:" "$WORK/notify.log" ||
   fail "no 'waiting for the server' status before the server came up"
-grep "STATUS=" "$WORK/notify.log" | grep -qv "STATUS=waiting for the server" &&
+grep "STATUS=" "$WORK/notify.log" | quiet_grep -v "STATUS=waiting for the server" &&
   fail "unexpected status before any event: $(grep STATUS= "$WORK/notify.log")"
 start_tund "$NS_S" server -s -i "tuns$ID" --address "$TUN_S/32" --peer "$TUN_C"
 SERVER_PID=$LAST_PID
