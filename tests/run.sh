@@ -7,10 +7,15 @@
 #      exactly as installed (test_package_nat.sh); these change the machine, so outside
 #      CI they run only with TUND_TEST_INSTALL=1
 #   3. unit and end-to-end tests against the sanitizer build (a sanitizer report fails;
-#      all but the two underlay-fault timing scripts)
-#   4. unit and end-to-end tests against the normal build, then the end-to-end tests
-#      again with the TUN offloads off (--no-offload), the plain packet-at-a-time path
-#   5. every libFuzzer target for FUZZ_SECONDS (default 15) from its seed corpus
+#      all but the two underlay-fault timing scripts), the daemons with --threads 1
+#   4. a ThreadSanitizer build of tund and the threaded unit tests only (build-tsan): the
+#      unit tests labelled threads, then three end-to-end tests (hub, encryption, bulk
+#      transfer) with --threads 2; a TSan report fails
+#   5. unit and end-to-end tests against the normal build, then the end-to-end tests
+#      again with the TUN offloads off (--no-offload), the plain packet-at-a-time path;
+#      both with --threads 2
+#   6. every libFuzzer target for FUZZ_SECONDS (default 15) from its seed corpus
+# TUND_E2E_THREADS=N makes tests/e2e/lib.sh start every daemon with --threads N.
 # End-to-end tests need root and /dev/net/tun (skipped without, failing under CI=true).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,10 +50,45 @@ echo "=== all tests under ASan + UBSan"
 # All but the two underlay-fault scripts (test_faults: 80 s of outages, delay and loss;
 # test_udp_route_flap: 50 s of route changes): they time the tunnel's recovery, which the
 # normal build below measures, and leaving them out here keeps the suite under 45 minutes.
-(cd "$ROOT/build-asan" && ctest -j "$JOBS" --output-on-failure -E 'e2e_test_(faults|udp_route_flap)$')
+# --threads 1 here: the data path on the event loop alone; the stages below run 2 threads.
+(cd "$ROOT/build-asan" && TUND_E2E_THREADS=1 ctest -j "$JOBS" --output-on-failure \
+  -E 'e2e_test_(faults|udp_route_flap)$')
+
+echo "=== threaded tests under ThreadSanitizer"
+# Only tund and the unit tests that run threads (label threads, tests/CMakeLists.txt) are
+# built: a whole third sanitizer build would cost CI minutes for code that runs on one
+# thread. The end-to-end scripts are the ones that push many frames per wake-up through
+# the worker pool in both directions: a hub (TUN, many peers), encryption (ping, ssh, a
+# transfer) and bulk transfers over TCP and UDP. halt_on_error and exitcode 66: the first
+# report ends the process with a status no test expects. log_path: every report is also
+# a file in TSAN_LOGS, so that one made while a daemon is being stopped (no test looks at
+# its exit status then) fails the stage too; the directory is writable by all in case a
+# daemon drops its privileges.
+cmake -S "$ROOT" -B "$ROOT/build-tsan" -DTUND_WERROR=ON -DTUND_SANITIZE_THREAD=ON >/dev/null
+cmake --build "$ROOT/build-tsan" -j"$(nproc)" --target tund tund_thread_tests
+TSAN_LOGS=$(mktemp -d /tmp/tund-tsan.XXXXXX)
+chmod 1777 "$TSAN_LOGS"
+status=0
+(
+  export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$TSAN_LOGS/report"
+  cd "$ROOT/build-tsan"
+  # errexit is off in here (the subshell's status is tested): both run, either fails it.
+  failed=0
+  ctest -j "$JOBS" --output-on-failure -L threads || failed=1
+  TUND_E2E_THREADS=2 ctest -j "$JOBS" --output-on-failure -L e2e \
+    -R 'e2e_test_(hub_tun|encrypted_traffic|transfer)$' || failed=1
+  exit $failed
+) || status=$?
+if compgen -G "$TSAN_LOGS/report.*" >/dev/null; then
+  cat "$TSAN_LOGS"/report.*
+  echo "FAIL: ThreadSanitizer reports above"
+  status=1
+fi
+rm -rf "$TSAN_LOGS"
+[ $status -eq 0 ] || exit $status
 
 echo "=== all tests: unit and end to end"
-(cd "$ROOT/build" && ctest -j "$JOBS" --output-on-failure)
+(cd "$ROOT/build" && TUND_E2E_THREADS=2 ctest -j "$JOBS" --output-on-failure)
 
 echo "=== end-to-end tests with offloads off (--no-offload)"
 # The hub's hooks, reload, swarm and isolation tests exercise peer management, not the
@@ -57,7 +97,7 @@ echo "=== end-to-end tests with offloads off (--no-offload)"
 # the underlay's faults (test_faults: delay, loss and reordering between the hosts;
 # test_udp_route_flap: the underlay's routes); both passes above run them. Left out here
 # to keep the whole suite under 45 minutes.
-(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 ctest -j "$JOBS" -L e2e --output-on-failure \
+(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 TUND_E2E_THREADS=2 ctest -j "$JOBS" -L e2e --output-on-failure \
   -E 'e2e_test_hub_(hooks|reload|swarm|isolation)$|e2e_test_status_|e2e_test_(faults|udp_route_flap)$')
 
 # 15 s each: a regression smoke run from the seeds in CI (10 targets); longer runs by hand
