@@ -161,13 +161,27 @@ const char* Session::cipher_name() const {
 // ---- sending -----------------------------------------------------------------------------
 
 std::size_t Session::seal(std::byte* message, std::size_t frame_size, Time /*now*/) {
+  prepare_seal(message, frame_size).run();
+  return proto::kTransportOverhead + frame_size;
+}
+
+SealJob Session::prepare_seal(std::byte* message, std::size_t frame_size) {
   Keypair& k = *current_;
   write_header(message, proto::MessageType::transport);
   util::store_be32(message + kSenderIndexAt, k.remote_index);
   util::store_be64(message + kCounterAt, k.send_counter);
+  return SealJob{&k.send, k.send_counter++, message, frame_size};
+}
+
+void SealJob::run() const {
   std::byte* frame = message + proto::kTransportHeaderSize;
-  k.send.seal(k.send_counter++, {message, proto::kTransportHeaderSize}, {frame, frame_size}, frame);
-  return proto::kTransportOverhead + frame_size;
+  key->seal(counter, {message, proto::kTransportHeaderSize}, {frame, frame_size}, frame);
+}
+
+void OpenJob::run() {
+  std::byte* frame = message + proto::kTransportHeaderSize;
+  std::size_t sealed = size - proto::kTransportHeaderSize;
+  opened = key->open(counter, {message, proto::kTransportHeaderSize}, {frame, sealed}, frame);
 }
 
 // ---- initiator ---------------------------------------------------------------------------
@@ -323,19 +337,40 @@ Verdict Session::established_by_response(std::unique_ptr<Keypair> fresh) {
 }
 
 Verdict Session::on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now) {
+  Verdict refusal;
+  auto job = prepare_open(message, size, index, now, refusal);
+  if (!job) return refusal;
+  job->run();
+  return finish_open(*job);
+}
+
+std::optional<OpenJob> Session::prepare_open(std::byte* message, std::size_t size,
+                                             std::uint32_t index, Time now, Verdict& refusal) {
   Keypair* k = find(index);
-  if (!k) return drop(stats_.unknown_session, "transport message for no live session");
+  if (!k) {
+    refusal = drop(stats_.unknown_session, "transport message for no live session");
+    return std::nullopt;
+  }
   if (now - k->created >= config_.reject_after_time) {
     expire(now);
-    return drop(stats_.unknown_session, "transport message for an expired session");
+    refusal = drop(stats_.unknown_session, "transport message for an expired session");
+    return std::nullopt;
   }
   std::uint64_t counter = util::load_be64(message + kCounterAt);
-  if (!k->window.may_accept(counter)) return drop(stats_.replayed, "replayed or too old counter");
-  std::byte* frame = message + proto::kTransportHeaderSize;
-  std::size_t sealed = size - proto::kTransportHeaderSize;
-  if (!k->recv.open(counter, {message, proto::kTransportHeaderSize}, {frame, sealed}, frame))
-    return drop(stats_.auth_failed, "transport message failed authentication");
-  if (!k->window.accept(counter)) return drop(stats_.replayed, "replayed counter");
+  if (!k->window.may_accept(counter)) {
+    refusal = drop(stats_.replayed, "replayed or too old counter");
+    return std::nullopt;
+  }
+  return OpenJob{&k->recv, counter, message, size, index, false};
+}
+
+// The keypair is found again by its index: one that went since prepare_open (a rotation
+// by an earlier message of the same batch) cannot take the counter any more.
+Verdict Session::finish_open(const OpenJob& job) {
+  Keypair* k = find(job.receiver_index);
+  if (!k) return drop(stats_.unknown_session, "transport message for no live session");
+  if (!job.opened) return drop(stats_.auth_failed, "transport message failed authentication");
+  if (!k->window.accept(job.counter)) return drop(stats_.replayed, "replayed counter");
   Verdict v;
   v.authenticated = true;
   if (k == next_.get()) {  // the initiator's first frame under the new keys: switch over
@@ -343,8 +378,8 @@ Verdict Session::on_transport(std::byte* message, std::size_t size, std::uint32_
     current_ = std::move(next_);
     v.established = true;
   }
-  v.data = frame;
-  v.size = sealed - kTagSize;
+  v.data = job.message + proto::kTransportHeaderSize;
+  v.size = job.size - proto::kTransportHeaderSize - kTagSize;
   v.action = v.size > 0 ? Action::deliver : Action::none;  // empty = keepalive
   return v;
 }

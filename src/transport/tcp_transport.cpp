@@ -63,6 +63,7 @@ void TcpTransport::start(Receiver& receiver) {
 // destroyed later (stop() may run inside one of their handlers).
 void TcpTransport::stop() {
   if (stopped_) return;
+  before_send();
   stopped_ = true;
   life_.renew();
   timer_.cancel();
@@ -148,6 +149,7 @@ void TcpTransport::pending_done() {
 }
 
 void TcpTransport::close(const Endpoint& endpoint, const std::string& reason) {
+  before_send();
   if (TcpConnection* connection = find(endpoint)) connection->close(reason);
 }
 
@@ -163,6 +165,7 @@ void TcpTransport::set_answering(const Endpoint& endpoint, bool answering) {
 }
 
 void TcpTransport::on_closed(TcpConnection& connection, const std::string& reason) {
+  before_send();  // its output buffer goes with it
   retire(connection.endpoint().connection);
   if (stopped_) return;
   if (!connection.adopted) pending_done();
@@ -220,6 +223,7 @@ void TcpTransport::commit(const Endpoint& to, std::size_t size) {
 // One send per connection with committed messages. A failing send closes its connection
 // (the Receiver hears of it at once), so the list is taken first.
 void TcpTransport::flush() {
+  before_send();
   // Swapped, not moved: both vectors keep their capacity (no allocation per batch), and a
   // flush that ends in a close() may mark connections dirty again meanwhile.
   flushing_.clear();
@@ -231,6 +235,7 @@ void TcpTransport::flush() {
 }
 
 bool TcpTransport::send_control(const Endpoint& to, util::ConstByteSpan message) {
+  before_send();
   TcpConnection* connection = find(to);
   if (!connection) return false;
   std::erase(dirty_, to.connection);  // send_message() flushes what was committed before it

@@ -102,6 +102,7 @@ std::uint16_t UdpTransport::local_port() const {
 
 void UdpTransport::stop() {
   if (stopped_) return;
+  before_send();
   stopped_ = true;
   life_.renew();
   socket_life_.renew();
@@ -212,6 +213,7 @@ void UdpTransport::flush() {
 // so this ends).
 void UdpTransport::send_batch() {
   if (batch_.empty()) return;
+  before_send();
   if (!options_.server && !connected_) {
     stats_.tx_dropped += batch_.queued();
     batch_.clear();

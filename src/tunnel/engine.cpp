@@ -42,6 +42,7 @@ Engine::Engine(EngineParts parts)
       ethernet_(parts.device.link_layer() == device::LinkLayer::ethernet),
       hub_template_(parts.peer),
       hub_backoff_(parts.probe_backoff),
+      workers_(parts.workers),
       mtu_(tunnel_mtu_for(parts.device.mtu())),
       max_frame_(max_frame_for(mtu_, parts.device.link_layer())),
       scratch_(proto::kMaxFrameAbsolute),
@@ -58,7 +59,8 @@ Engine::Engine(EngineParts parts)
 }
 
 Engine::~Engine() {
-  device_.set_observer(nullptr);  // the device may outlive us
+  device_.set_observer(nullptr);  // the device and transport may outlive us
+  transport_.set_before_send(nullptr);
 }
 
 void Engine::start() {
@@ -71,6 +73,7 @@ void Engine::start() {
     responder_->set_tunnel_mtu(mtu_);
     responder_->set_local_subnets(subnets_of(device_.ipv4_addresses()));
   }
+  transport_.set_before_send([this] { run_seals(); });
   transport_.start(*this);
   wait_for_device();
   on_timer();
@@ -78,6 +81,8 @@ void Engine::start() {
 
 void Engine::stop() {
   stopped_ = true;
+  run_seals();     // their memory is the transport's: done before it lets it go
+  opens_.clear();  // not delivered any more
   if (closed_) return;
   closed_ = true;
   device_.set_observer(nullptr);
@@ -87,6 +92,7 @@ void Engine::stop() {
 
 void Engine::on_timer() {
   if (stopped_) return;
+  settle();
   for (auto& peer : peers_) peer->tick();
   if (ethernet_ && hub_) macs_.expire(clock_.now());
   util::report_suppressed(log_, wire_complaints_, util::LogLevel::warn, "refused input");
@@ -101,6 +107,7 @@ crypto::SessionStats Engine::crypto_stats() const {
 }
 
 void Engine::keys_changed(std::optional<crypto::Key> peer_public) {
+  settle();
   for (auto& peer : peers_) peer->keys_changed(peer_public);
 }
 

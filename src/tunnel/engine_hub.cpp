@@ -41,6 +41,7 @@ bool link_local_source(util::ConstByteSpan packet) {
 
 void Engine::pump_hub() {
   auto now = link::Responder::Clock::now();  // once per batch, as pump_outbound does
+  DeferredSeals batch(*this);
   for (int i = 0; i < kHubBatch; ++i) {
     std::error_code ec;
     std::size_t n = device_.read_packet(scratch_, ec);
@@ -114,7 +115,7 @@ void Engine::transmit(Peer& peer, util::ConstByteSpan frame) {
   const transport::Endpoint& to = *peer.endpoint();
   util::ByteSpan message = transport_.message_slot(to);
   std::memcpy(message.data() + peer.frame_offset(), frame.data(), frame.size());
-  transport_.commit(to, peer.finish_message(message, frame.size()));
+  transport_.commit(to, peer.finish_message(message, frame.size(), clock_.now(), deferred_seals()));
 }
 
 // Sends what waits in the peer's queue while its endpoint takes it; true when the queue

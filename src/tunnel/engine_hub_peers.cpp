@@ -54,6 +54,7 @@ void Engine::remove_hub_peer(const crypto::Key& key) {
 // A key given in base64 is compared as text: the peer's key encoded, never decoded input
 // (a malformed one simply matches nothing).
 Engine::Disconnected Engine::disconnect(const std::string& name) {
+  settle();
   auto key_is = [&name](const std::optional<crypto::Key>& key) {
     return key && crypto::to_base64(*key) == name;
   };
@@ -80,6 +81,7 @@ void Engine::update_hub_peer(Peer& peer, const HubPeerSpec& spec) {
 }
 
 HubChanges Engine::set_hub_peers(std::vector<HubPeerSpec> peers) {
+  settle();
   HubChanges changes = diff_hub(hub_specs_, peers);
   if (identity_) {  // first: it may throw, and then nothing has changed
     std::vector<crypto::Key> keys;

@@ -71,6 +71,7 @@ void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan messag
     ++unrouted_.malformed;
     return refused(from, shape.reason);
   }
+  if (shape.kind != crypto::MessageKind::transport) run_opens();  // in arrival order
   if (shape.kind == crypto::MessageKind::initiation) return on_initiation(from, message);
   Peer* peer = peer_for_index(shape.receiver_index);
   if (!peer) {
@@ -79,6 +80,8 @@ void Engine::on_encrypted(const transport::Endpoint& from, util::ByteSpan messag
                              ? "handshake response to no pending initiation"
                              : "transport message for no live session");
   }
+  if (shape.kind == crypto::MessageKind::transport && batching())
+    return defer_open(*peer, from, message, shape.receiver_index);
   crypto::Verdict v = peer->on_sealed(from, message);
   if (v.action == crypto::Action::drop) return refused(from, v.reason);
   if (v.action == crypto::Action::deliver) deliver_from(*peer, {v.data, v.size});
@@ -135,11 +138,13 @@ Peer* Engine::peer_at(const transport::Endpoint& endpoint) {
 // message on it authenticates.
 void Engine::on_endpoint_up(const transport::Endpoint& endpoint) {
   if (stopped_) return;
+  settle();
   if (initiator_ || !identity_) peers_.front()->on_endpoint_up(endpoint);
 }
 
 void Engine::on_endpoint_down(const transport::Endpoint& endpoint, const std::string& /*why*/) {
   if (stopped_) return;
+  settle();
   for (auto& peer : peers_) peer->on_endpoint_down(endpoint);
 }
 
@@ -148,6 +153,7 @@ void Engine::on_endpoint_down(const transport::Endpoint& endpoint, const std::st
 // One socket read's worth of frames was written: what the device merged goes out now.
 void Engine::on_receive_batch_end() {
   if (stopped_) return;
+  run_opens();
   if (auto ec = device_.flush_writes()) device_write_failed(ec);
   // A hub switches frames between peers (TAP) too: they go out with the batch.
   if (hub_) transport_.flush();

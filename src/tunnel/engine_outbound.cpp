@@ -51,6 +51,7 @@ void Engine::pump_outbound() {
   // the ICMP error budget, which work in milliseconds and more.
   auto now = clock_.now();
   auto responder_now = link::Responder::Clock::now();
+  DeferredSeals batch(*this);
   for (int i = 0; i < kOutboundBatch && peer.up(); ++i) {
     if (!peer.writable()) {
       transport_.flush();
@@ -104,7 +105,7 @@ bool Engine::read_one_for(Peer& peer, util::Clock::time_point now,
   }
   if (log_.enabled(util::LogLevel::debug))
     log_.debug("dev>net ", describe_frame(frame, device_.link_layer()));
-  transport_.commit(*peer.endpoint(), peer.finish_message(message, n, now));
+  transport_.commit(*peer.endpoint(), peer.finish_message(message, n, now, deferred_seals()));
   return true;
 }
 

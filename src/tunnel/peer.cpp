@@ -71,8 +71,16 @@ std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size)
 }
 
 std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size, Time now) {
+  return finish_message(message, frame_size, now, nullptr);
+}
+
+std::size_t Peer::finish_message(util::ByteSpan message, std::size_t frame_size, Time now,
+                                 std::vector<crypto::SealJob>* deferred) {
   std::size_t size;
-  if (session_) {
+  if (session_ && deferred) {
+    deferred->push_back(session_->prepare_seal(message.data(), frame_size));
+    size = proto::kTransportOverhead + frame_size;
+  } else if (session_) {
     size = session_->seal(message.data(), frame_size, now);
   } else if (datagram_) {
     proto::write_udp_header(message.data(), proto::MessageType::data);
@@ -153,6 +161,17 @@ util::ConstByteSpan Peer::on_plain_stream(const transport::Endpoint& from,
 crypto::Verdict Peer::on_sealed(const transport::Endpoint& from, util::ByteSpan message) {
   auto now = clock_.now();  // once per message: this is the per-packet path
   return accept(from, session_->receive(message.data(), message.size(), now), now);
+}
+
+std::optional<crypto::OpenJob> Peer::prepare_open(util::ByteSpan message,
+                                                  std::uint32_t receiver_index, Time now,
+                                                  crypto::Verdict& refusal) {
+  return session_->prepare_open(message.data(), message.size(), receiver_index, now, refusal);
+}
+
+crypto::Verdict Peer::finish_open(const transport::Endpoint& from, const crypto::OpenJob& job,
+                                  Time now) {
+  return accept(from, session_->finish_open(job), now);
 }
 
 crypto::Verdict Peer::on_initiation(const transport::Endpoint& from,

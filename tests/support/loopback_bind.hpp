@@ -27,7 +27,7 @@ class LoopbackBind final : public transport::Transport {
 
   // `client`: this side reaches out (datagram: it is told its server endpoint at start).
   LoopbackBind(asio::io_context& io, bool datagram, bool client, std::uint16_t port)
-      : io_(io), datagram_(datagram), client_(client), slot_(kSlot) {
+      : io_(io), datagram_(datagram), client_(client) {
     local_.address = asio::ip::make_address("127.0.0.1");
     local_.port = port;
   }
@@ -48,31 +48,42 @@ class LoopbackBind final : public transport::Transport {
     receiver_ = &receiver;
     if (!datagram_ || client_) bring_up();
   }
-  void stop() override { receiver_ = nullptr; }
+  void stop() override {
+    send_committed();
+    receiver_ = nullptr;
+  }
   bool datagram() const override { return datagram_; }
   bool writable(const transport::Endpoint& to) const override {
     return writable_ && known(to) && (high_water_ == 0 || commits_since_flush_ < high_water_);
   }
-  util::ByteSpan message_slot(const transport::Endpoint&) override { return slot_; }
+  // A slot per message until the flush, as the real transports' batches: the engine may
+  // finish (seal) committed messages until then (Transport::set_before_send).
+  util::ByteSpan message_slot(const transport::Endpoint&) override {
+    if (committed_.size() == slots_.size()) slots_.emplace_back(kSlot);
+    return slots_[committed_.size()];
+  }
   void commit(const transport::Endpoint& to, std::size_t size) override {
     ++commits_since_flush_;
     ++stats_.tx_messages;
     stats_.tx_bytes += size;
-    send(to, Message(slot_.begin(), slot_.begin() + static_cast<long>(size)));
+    committed_.emplace_back(to, size);
   }
   // Like a socket with room in its kernel buffer: a flush drains everything at once.
   void flush() override {
     ++flushes_;
     commits_since_flush_ = 0;
+    send_committed();
   }
   void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
   bool send_control(const transport::Endpoint& to, util::ConstByteSpan message) override {
     if (!writable_ || !known(to)) return false;
+    send_committed();  // behind what was committed before it, as the real transports
     ++controls_sent_;
     send(to, Message(message.begin(), message.end()));
     return true;
   }
   void close(const transport::Endpoint& endpoint, const std::string& reason) override {
+    send_committed();
     closed_.push_back(endpoint);
     if (receiver_) receiver_->on_endpoint_down(endpoint, reason);
   }
@@ -105,11 +116,25 @@ class LoopbackBind final : public transport::Transport {
   const std::vector<transport::Endpoint>& adopted() const { return adopted_; }
   bool answering() const { return answering_; }
   const transport::Endpoint& local() const { return local_; }
+  // Delivers messages as one socket read would (a recvmmsg batch): each to on_message,
+  // then one on_receive_batch_end. They stay in place until then, as a socket's buffers.
+  void deliver_batch(std::vector<Message> messages,
+                     std::optional<transport::Endpoint> from = std::nullopt) {
+    if (!receiver_) return;
+    batch_ = std::move(messages);
+    for (auto& message : batch_) {
+      ++stats_.rx_messages;
+      receiver_->on_message(from ? *from : from_remote(), message);
+      if (!receiver_) return;
+    }
+    receiver_->on_receive_batch_end();
+  }
   // Delivers raw bytes as if they arrived from `from` (default: the other side).
   void deliver(Message message, std::optional<transport::Endpoint> from = std::nullopt) {
     if (!receiver_) return;
     ++stats_.rx_messages;
     receiver_->on_message(from ? *from : from_remote(), message);
+    if (receiver_) receiver_->on_receive_batch_end();  // a batch of one
   }
 
  private:
@@ -136,6 +161,14 @@ class LoopbackBind final : public transport::Transport {
   transport::Endpoint from_remote() const {
     return datagram_ ? remote_->local_ : current_.value_or(transport::Endpoint{});
   }
+  void send_committed() {
+    before_send();
+    for (std::size_t i = 0; i < committed_.size(); ++i) {
+      auto& [to, size] = committed_[i];
+      send(to, Message(slots_[i].begin(), slots_[i].begin() + static_cast<long>(size)));
+    }
+    committed_.clear();
+  }
   void send(const transport::Endpoint& to, Message message) {
     if (filter_ && !filter_(message)) return;
     sent_.push_back(message);
@@ -158,11 +191,13 @@ class LoopbackBind final : public transport::Transport {
   std::uint64_t serial_ = 0;
   LoopbackBind* remote_ = nullptr;
   transport::Receiver* receiver_ = nullptr;
-  std::vector<std::byte> slot_;
+  std::vector<std::vector<std::byte>> slots_;
+  std::vector<std::pair<transport::Endpoint, std::size_t>> committed_;
   transport::TransportStats stats_;
   std::function<void()> resume_;
   Filter filter_;
   std::vector<Message> sent_;
+  std::vector<Message> batch_;  // deliver_batch's messages, until the next one
   std::vector<transport::Endpoint> closed_, adopted_, sent_to_;
   bool writable_ = true, answering_ = false;
   std::size_t flushes_ = 0, commits_since_flush_ = 0, high_water_ = 0, controls_sent_ = 0;

@@ -52,6 +52,32 @@ struct SessionConfig {
 
 // A keypair's keys, in the key arena (mlocked, guard pages around each chunk, wiped on free).
 class Keypair;
+class AeadKey;
+
+// The AEAD work of one transport message, split from the session's bookkeeping so that
+// a batch of them can run on several threads (util::WorkerPool): the session's state is
+// read and changed only by its owner's thread, before (prepare_*) and after (finish_open);
+// run() touches nothing but the key (read-only) and the message's own bytes. A job is
+// valid while its keypair lives: the owner runs it before anything can rotate, expire or
+// reset the session's keypairs (the engine: before the batch's send, before any other
+// message or event).
+struct SealJob {
+  const AeadKey* key = nullptr;
+  std::uint64_t counter = 0;
+  std::byte* message = nullptr;  // header written; the frame follows it, room for the tag
+  std::size_t frame_size = 0;
+  void run() const;  // seals the frame in place (the header is the associated data)
+};
+
+struct OpenJob {
+  const AeadKey* key = nullptr;
+  std::uint64_t counter = 0;
+  std::byte* message = nullptr;  // a transport message: header, sealed frame, tag
+  std::size_t size = 0;          // bytes of the whole message
+  std::uint32_t receiver_index = 0;
+  bool opened = false;  // run(): authenticated and decrypted in place
+  void run();
+};
 
 // A local index this session holds: claimed in the registry when there is one, released
 // there exactly once when it goes (moved-from: holds nothing). 0 is never an index.
@@ -91,6 +117,10 @@ class Session {
   // kTagSize bytes of room behind it) in place and writes the header; returns the message
   // size (frame_size + proto::kTransportOverhead). Requires ready().
   std::size_t seal(std::byte* message, std::size_t frame_size, Time now);
+  // The same in two steps: the header and counter now (the message size to commit is
+  // frame_size + proto::kTransportOverhead), the AEAD in job.run() before it is sent.
+  // Requires ready().
+  SealJob prepare_seal(std::byte* message, std::size_t frame_size);
 
   // --- initiator ---
   // First handshake, a retry that is due (backing off, jittered), or a rekey (by age or
@@ -115,6 +145,15 @@ class Session {
   // Anything else (an initiation, a malformed message) is dropped with its reason and
   // counted in stats().
   Verdict receive(std::byte* message, std::size_t size, Time now);
+  // A transport message (classify() said so, with its receiver index) in three steps:
+  // prepare_open finds its keypair and checks age and replay window (or returns the drop
+  // verdict, counted); the caller runs the job (any thread); finish_open takes the
+  // counter into the replay window, confirms a responder's next keypair, and returns the
+  // verdict receive() would have (a job whose keypair went meanwhile is dropped as for
+  // no live session).
+  std::optional<OpenJob> prepare_open(std::byte* message, std::size_t size,
+                                      std::uint32_t receiver_index, Time now, Verdict& refusal);
+  Verdict finish_open(const OpenJob& job);
 
   // The local index is one of this session's: current, previous, next or pending.
   bool owns_index(std::uint32_t local_index) const;

@@ -150,6 +150,20 @@ class Transport {
   virtual void set_answering(const Endpoint& endpoint, bool answering) = 0;
 
   virtual const TransportStats& stats() const = 0;
+
+  // Called before committed messages leave or are discarded (a send, a full batch, a
+  // control message sent behind them, a close, stop): the engine seals a batch's frames
+  // on its workers after committing them, and this is where that work must be done by.
+  // Not owned; the setter clears it with nullptr before it goes.
+  void set_before_send(std::function<void()> hook) { before_send_ = std::move(hook); }
+
+ protected:
+  void before_send() {
+    if (before_send_) before_send_();
+  }
+
+ private:
+  std::function<void()> before_send_;
 };
 
 }  // namespace tund::transport

@@ -35,6 +35,9 @@
 // it now queues it (its own bounded queue), so a stalled peer never stops the device
 // reads or the other peers. Responses and transport messages find their peer through
 // the index map (index_map.hpp), initiations through the key map.
+// Workers (--threads, engine_batch.cpp): encrypted, the AEAD of a batch's frames (a device
+// read's, a socket read's) runs on util::WorkerPool's threads; everything else stays on
+// the event loop's thread, so peers, sessions and counters have one owner and no locks.
 // Timers: each proto::kTimerTick every peer checks its own (peer.hpp).
 // The device itself (DeviceObserver, engine_device.cpp): an MTU set on the live device
 // becomes the tunnel MTU; a rename is logged; its IPv4 prefixes go to the responder (no
@@ -64,6 +67,7 @@
 #include "tund/util/clock.hpp"
 #include "tund/util/lifetime.hpp"
 #include "tund/util/log.hpp"
+#include "tund/util/worker_pool.hpp"
 
 namespace tund::tunnel {
 
@@ -100,6 +104,9 @@ struct EngineParts {
   // Where refused input is rate-limited (not owned; shared with the transport so both
   // draw on one budget of log lines); nullptr: the engine's own.
   util::LogLimiter* wire_complaints = nullptr;
+  // Seals and opens each batch's frames on its threads (encrypted; not owned). nullptr or
+  // one thread: every frame on the event loop's thread as it comes.
+  util::WorkerPool* workers = nullptr;
 };
 
 class Engine final : private transport::Receiver,
@@ -234,6 +241,27 @@ class Engine final : private transport::Receiver,
   void device_write_failed(std::error_code ec);
   void note_above_mtu(util::ConstByteSpan frame);
   void on_peer_state(Peer& peer, bool up);
+  // engine_batch.cpp
+  // While alive (a device batch), encrypted frames are committed unsealed and sealed on
+  // the workers before they leave; its end seals what is left.
+  class DeferredSeals {
+   public:
+    explicit DeferredSeals(Engine& engine);
+    ~DeferredSeals();
+    DeferredSeals(const DeferredSeals&) = delete;
+    DeferredSeals& operator=(const DeferredSeals&) = delete;
+
+   private:
+    Engine& engine_;
+  };
+  bool batching() const;
+  std::vector<crypto::SealJob>* deferred_seals() { return defer_seals_ ? &seals_ : nullptr; }
+  void run_seals();
+  void defer_open(Peer& peer, const transport::Endpoint& from, util::ByteSpan message,
+                  std::uint32_t receiver_index);
+  void run_opens();
+  // Everything pending done: before any event that may change a session or an endpoint.
+  void settle();
   // engine_device.cpp
   void on_mtu_changed(unsigned old_mtu, unsigned new_mtu) override;
   void on_renamed(const std::string& old_name, const std::string& new_name) override;
@@ -272,6 +300,16 @@ class Engine final : private transport::Receiver,
   std::function<void(const std::string&)> on_failure_;
   EngineStats stats_;
   crypto::SessionStats unrouted_;  // encrypted messages no peer's session owns
+  // Workers (engine_batch.cpp).
+  util::WorkerPool* workers_;
+  bool defer_seals_ = false;
+  std::vector<crypto::SealJob> seals_;
+  struct PendingOpen {
+    Peer* peer;
+    transport::Endpoint from;
+    crypto::OpenJob job;
+  };
+  std::vector<PendingOpen> opens_, finishing_;
   unsigned mtu_;
   std::size_t max_frame_;
   std::vector<std::byte> scratch_;  // where packets go when no peer is up

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tund/crypto/identity.hpp"
 #include "tund/crypto/message.hpp"
@@ -139,6 +140,10 @@ class Peer {
   // read per packet costs more than the rest of the bookkeeping here).
   std::size_t finish_message(util::ByteSpan message, std::size_t frame_size,
                              util::Clock::time_point now);
+  // The same, but an encrypted frame's AEAD is left to the caller: its job goes to
+  // `deferred` (the engine runs a batch of them on its workers before the send).
+  std::size_t finish_message(util::ByteSpan message, std::size_t frame_size,
+                             util::Clock::time_point now, std::vector<crypto::SealJob>* deferred);
 
   // ---- receiving ---------------------------------------------------------------------
   // Plaintext: a data or keepalive datagram (header checked), or a TCP frame. Returns
@@ -151,6 +156,15 @@ class Peer {
   // engine to count and log; deliver verdicts carry the frame (decrypted in place).
   crypto::Verdict on_sealed(const transport::Endpoint& from, util::ByteSpan message);
   crypto::Verdict on_initiation(const transport::Endpoint& from, crypto::Initiation initiation);
+  // on_sealed for a transport message, in steps (crypto::Session::prepare_open): the
+  // engine opens a batch of them on its workers, then finishes each in order. A nullopt
+  // from prepare_open comes with the drop verdict in `refusal`.
+  // `now`: the caller's clock, read once per message or batch.
+  std::optional<crypto::OpenJob> prepare_open(util::ByteSpan message, std::uint32_t receiver_index,
+                                              util::Clock::time_point now,
+                                              crypto::Verdict& refusal);
+  crypto::Verdict finish_open(const transport::Endpoint& from, const crypto::OpenJob& job,
+                              util::Clock::time_point now);
 
   // ---- endpoints (transport events the engine routed here) --------------------------
   void on_endpoint_up(const transport::Endpoint& endpoint);
