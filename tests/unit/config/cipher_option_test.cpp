@@ -139,7 +139,7 @@ TEST_F(ThreadsOption, BadValuesAreOneLineErrors) {
             "--threads: 99999999999 is out of range (auto or 1-64) (see tund --help)");
   EXPECT_EQ(error_of(server({"--threads"})), "--threads needs an N (see tund --help)");
   EXPECT_EQ(error_of(server({"--threads", ""})),
-            "--threads needs an N (an empty value was given) (see tund --help)");
+            "--threads: an empty value (auto or 1-64) (see tund --help)");
 }
 
 // The cipher work of a batch exists in every mode (and a plaintext tunnel simply has
@@ -169,12 +169,12 @@ TEST_F(ThreadsOption, FromTheConfigFileAndOverriddenByTheCommandLine) {
   EXPECT_EQ(c.threads, 4u);
   EXPECT_EQ(c.sources.prefix("threads"), conf + " line 3: ");
   EXPECT_EQ(parse_ok({"--config", conf, "--threads", "auto"}).threads, 0u);
-  EXPECT_EQ(parse_ok({"--config", write("a.conf", "server = true\niface = t\nthreads = auto\n")})
-                .threads,
-            0u);
+  EXPECT_EQ(
+      parse_ok({"--config", write("a.conf", "server = true\niface = t\nthreads = auto\n")}).threads,
+      0u);
   for (const char* bad : {"0", "65", "x", "-1"}) {
-    std::string path = write("bad.conf", std::string("server = true\niface = t\nthreads = ") +
-                                             bad + "\n");
+    std::string path =
+        write("bad.conf", std::string("server = true\niface = t\nthreads = ") + bad + "\n");
     EXPECT_EQ(error_of({"--config", path}).rfind(path + " line 3: --threads: ", 0), 0u)
         << bad << ": " << error_of({"--config", path});
   }
@@ -193,12 +193,12 @@ TEST(EffectiveThreads, ResolveRule) {
   EXPECT_EQ(kMaxThreads, 64u);
 }
 
-std::vector<int> allowed_cpus() {
+std::vector<std::size_t> allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
   EXPECT_EQ(::sched_getaffinity(0, sizeof set, &set), 0);
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+  std::vector<std::size_t> cpus;
+  for (std::size_t cpu = 0; cpu < static_cast<std::size_t>(CPU_SETSIZE); ++cpu)
     if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
   return cpus;
 }
@@ -213,7 +213,7 @@ TEST(EffectiveThreads, AutoIsTheCpusThisProcessMayUse) {
 // The affinity mask, not the machine's CPU count (taskset -c 0 tund ...): a thread pinned
 // to one CPU resolves auto to 1, where hardware_concurrency() would say every CPU.
 TEST(EffectiveThreads, FollowsTheAffinityMask) {
-  std::vector<int> cpus = allowed_cpus();
+  std::vector<std::size_t> cpus = allowed_cpus();
   ASSERT_FALSE(cpus.empty());
   unsigned pinned = 0;
   std::thread([&] {
