@@ -14,7 +14,7 @@ _tund_commands=("${_tund_key_commands[@]}" "${_tund_control_commands[@]}")
 
 # Every option of `tund --help`, long and short.
 _tund_options=(-i --iface -s --server -c --connect -p --port -u --tun -a --tap
-    -t --transport --listen --mtu --keepalive -d --debug --no-offload --private-key
+    -t --transport --listen --mtu --keepalive -d --debug --no-offload --threads --private-key
     --peer-key --allow --allow-file --psk --cipher --max-pending --peers-dir --max-peers
     --routes --link-ip --link-mac --address --peer --up --down --user --group --control-socket
     --control-group --metrics-listen --config -h --help -V --version)
@@ -74,6 +74,7 @@ _tund_value() {
         -t | --transport) _tund_reply tcp udp ;;
         --routes) _tund_reply auto off ;;
         --cipher) _tund_reply auto aes-256-gcm chacha20-poly1305 ;;
+        --threads) _tund_reply auto ;; # or a count, which cannot be guessed
         --peers-dir) _tund_dirs ;;
         -i | --iface) _tund_interfaces ;;
         -c | --connect) _tund_hosts ;;

@@ -64,8 +64,9 @@ class Formatter : public CLI::Formatter {
 };
 
 // CLI11's Range says "Value x not in range" for a word; this says what is wrong with it.
-CLI::Validator number_in(long min, long max) {
-  std::string range = std::to_string(min) + "-" + std::to_string(max);
+// `words` names other values the option takes, for the message ("auto or ").
+CLI::Validator number_in(long min, long max, const std::string& words = "") {
+  std::string range = words + std::to_string(min) + "-" + std::to_string(max);
   return CLI::Validator(
       [min, max, range](std::string& text) -> std::string {
         bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
@@ -77,6 +78,19 @@ CLI::Validator number_in(long min, long max) {
         long n = significant.size() > 9 ? max + 1 : std::strtol(text.c_str(), nullptr, 10);
         if (n < min || n > max) return text + " is out of range (" + range + ")";
         text = std::to_string(n);  // CLI11 would read "010" as octal 8
+        return "";
+      },
+      "");
+}
+
+// --threads: `auto` (stored as 0: resolved at start, threads.hpp) or 1-kMaxThreads. "0" is
+// not taken for auto: a count of 0 threads reads as a mistake, not as "one per CPU".
+CLI::Validator threads_value() {
+  CLI::Validator number = number_in(1, kMaxThreads, "auto or ");
+  return CLI::Validator(
+      [number](std::string& text) -> std::string {
+        if (text != "auto") return number(text);
+        text = "0";
         return "";
       },
       "");
@@ -124,6 +138,11 @@ void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_flag("-d,--debug", raw.debug, "debug output: one line per frame");
   app.add_flag("--no-offload", raw.no_offload,
                "TUN: no segmentation/coalescing offloads (plain packet-at-a-time path)");
+  app.add_option("--threads", cfg.threads,
+                 "threads for sealing/opening frames: auto (default: one per CPU) or 1-" +
+                     std::to_string(kMaxThreads))
+      ->transform(threads_value())
+      ->type_name("N");
 }
 
 void define_key_options(CLI::App& app, Config& cfg, RawOptions& raw) {

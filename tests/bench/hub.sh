@@ -14,8 +14,20 @@
 #    aggregate throughput of 1, 2 and 4 concurrent clients against one client's, Jain's
 #    fairness index between them, and a fifth, idle client's ping RTT alone and while
 #    four run iperf3.
+# 3. Threads (issue 16): the aggregate of HUB_BENCH_CLIENTS (4) real clients at once, with
+#    the hub started with --threads T for each T of HUB_BENCH_THREADS ("1 2") in the same
+#    run, and the clients always with --threads 1 (their cost stays the same between rows).
+#    Clients 1, 3 send to the hub and 2, 4 receive from it (iperf3 -R), so the hub both
+#    opens and seals. Encrypted: the hub. Plaintext: hub mode is always encrypted, so a
+#    point-to-point server and one client, as the control (no cipher work to share). One
+#    table: per T, per transport and crypto, the aggregate Gbit/s, the hub's CPU seconds
+#    per GB moved (user + system, all its threads; GB = 10^9 bytes of iperf3 payload) and
+#    the aggregate's ratio to the first T's.
 #   usage: tests/bench/hub.sh   HUB_BENCH_N="10 100 1000" HUB_BENCH_PROTOS="udp tcp"
-#                               HUB_BENCH_SECONDS=8 (per iperf3 run), HUB_BENCH_PARTS="scale share"
+#                               HUB_BENCH_SECONDS=8 (per iperf3 run),
+#                               HUB_BENCH_PARTS="scale share threads",
+#                               HUB_BENCH_THREADS="1 2" HUB_BENCH_CLIENTS=4
+#                               HUB_BENCH_CRYPTO="enc plain" (part 3)
 # Targets (issue 13): 1000 sessions within 5 s, <= 32 KiB RSS per idle peer, reload with
 # 1000 peers <= 100 ms and no packet lost by an unchanged peer, 4 clients' aggregate >= 90%
 # of one client's, fairness >= 0.9.
@@ -27,8 +39,13 @@ SWARM=${SWARM_BIN:-$(dirname "$TUND_BIN")/tests/tund_swarm}
 [ -x "$SWARM" ] || skip_or_fail "tund_swarm not built at $SWARM"
 read -r -a COUNTS <<<"${HUB_BENCH_N:-10 100 1000}"
 read -r -a PROTOS <<<"${HUB_BENCH_PROTOS:-udp tcp}"
-read -r -a PARTS <<<"${HUB_BENCH_PARTS:-scale share}"
+read -r -a PARTS <<<"${HUB_BENCH_PARTS:-scale share threads}"
+read -r -a THREADS <<<"${HUB_BENCH_THREADS:-1 2}"
+read -r -a CRYPTOS <<<"${HUB_BENCH_CRYPTO:-enc plain}"
+CLIENTS=${HUB_BENCH_CLIENTS:-4}
 SECS=${HUB_BENCH_SECONDS:-8}
+# Part 3 sets every daemon's --threads itself; the e2e suite's switch would override it.
+unset TUND_E2E_THREADS
 ulimit -n "$(ulimit -Hn)"
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -176,6 +193,118 @@ share() {
     for k in 1 2 3 4; do kill "$(cat "$WORK/iperf-s$k.pid")" 2>/dev/null || true; done
     hub_down 5
   done
+  drop_hub_underlay
+}
+
+# drop_hub_underlay: the namespaces of make_hub_underlay, so that another part makes its own.
+drop_hub_underlay() {
+  local ns
+  for ns in "$NS_S" "${HUB_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  HUB_NS=()
+}
+
+# ---- 3. threads --------------------------------------------------------------------------
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, every thread
+
+# iperf_json I PORT: client I's iperf3 to the hub for SECS s, even clients in reverse;
+# prints "bits-per-second bytes" as its receiver counted them.
+iperf_json() {
+  local reverse=()
+  [ $(($1 % 2)) = 0 ] && reverse=(-R)
+  ip netns exec "${HUB_NS[$1]}" iperf3 -c "$HUB_NET4.1" -p "$2" -t "$SECS" "${reverse[@]}" -J \
+    2>/dev/null | jq -r '"\(.end.sum_received.bits_per_second // 0) \(.end.sum_received.bytes // 0)"' ||
+    echo "0 0"
+}
+
+# threads_up PROTO CRYPTO T: the hub (enc) or a point-to-point server (plain) with --threads
+# T, and its clients (CLIENTS, or 1 for plain) with --threads 1; sets K, the client count.
+threads_up() {
+  local proto=$1 crypto=$2 t=$3 i
+  if [ "$crypto" = enc ]; then
+    K=$CLIENTS
+    start_hub tun "$proto" --threads "$t"
+    for ((i = 1; i <= K; i++)); do start_hub_client "$i" tun "$proto" --threads 1; done
+  else
+    K=1
+    HUB_DEV="hub$ID"
+    start_tund "$NS_S" hub -s -i "$HUB_DEV" -t "$proto" --address "$HUB_NET4.1/24" --threads "$t"
+    HUB_PID=$LAST_PID
+    start_tund "${HUB_NS[1]}" c1 -c "$HUB_UNDER" -i "hc$ID-1" -t "$proto" \
+      --address "$(hub_addr4 1)/24" --threads 1
+    CLIENT_PIDS[1]=$LAST_PID
+  fi
+  wait_until 20 hub_clients_up "$K" || fail "$proto $crypto --threads $t: not every client came up"
+  for ((i = 1; i <= K; i++)); do
+    ip netns exec "$NS_S" iperf3 -s -D -B "$HUB_NET4.1" -p $((5300 + i)) -I "$WORK/iperf-t$i.pid" >/dev/null
+    wait_until 5 test -s "$WORK/iperf-t$i.pid" || fail "iperf3 server $i did not start"
+    PIDS+=("$(cat "$WORK/iperf-t$i.pid")")
+  done
+}
+
+threads_down() {
+  local i
+  for ((i = 1; i <= K; i++)); do kill "$(cat "$WORK/iperf-t$i.pid")" 2>/dev/null || true; done
+  rm -f "$WORK"/iperf-t*.pid
+  hub_down "$K"
+}
+
+# threads_cell PROTO CRYPTO T: CELL = "Gbit/s CPU-s/GB" of the K clients at once (a
+# variable, not output: the daemons it starts must stay in this shell's PIDS for cleanup).
+threads_cell() {
+  local i pids=() ticks0 ticks1
+  threads_up "$@"
+  ticks0=$(cpu_ticks "$HUB_PID")
+  for ((i = 1; i <= K; i++)); do
+    iperf_json "$i" $((5300 + i)) >"$WORK/iperf-t$i.out" &
+    pids+=("$!")
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  ticks1=$(cpu_ticks "$HUB_PID")
+  threads_down
+  CELL=$(cat "$WORK"/iperf-t*.out | awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" '
+    { bps += $1; bytes += $2 }
+    END { printf "%.2f %s\n", bps / 1e9, (bytes > 0 ? sprintf("%.2f", t / hz / (bytes / 1e9)) : "-") }')
+  rm -f "$WORK"/iperf-t*.out
+}
+
+threads() {
+  local proto crypto t cell cells=() gbit cpu
+  "$TUND_BIN" --help | quiet_grep -- "--threads" || { echo "3. threads: this tund has no --threads"; return; }
+  rm -rf "$HUB_PEERS"
+  make_hub_underlay "$CLIENTS"
+  make_hub_keys "$CLIENTS"
+  for proto in "${PROTOS[@]}"; do
+    for crypto in "${CRYPTOS[@]}"; do cells+=("$proto-$crypto"); done
+  done
+  # Results in RES[T,cell]; each cell's rows back to back, so a cell's ratio compares runs
+  # made seconds apart.
+  declare -A RES
+  for cell in "${cells[@]}"; do
+    for t in "${THREADS[@]}"; do
+      threads_cell "${cell%-*}" "${cell#*-}" "$t"
+      RES[$t,$cell]=$CELL
+    done
+  done
+  echo
+  echo "3. threads: aggregate of $CLIENTS clients at once (1 for plain: a point-to-point server), $SECS s;"
+  echo "   the hub/server with --threads T, clients --threads 1; Gbit/s, the hub's CPU-s/GB, x the first T's"
+  printf "%-7s" threads
+  for cell in "${cells[@]}"; do printf " | %-24s" "$cell"; done
+  echo
+  printf "%-7s" ""
+  for cell in "${cells[@]}"; do printf " | %7s %8s %7s" Gbit/s CPU-s/GB "vs-${THREADS[0]}"; done
+  echo
+  for t in "${THREADS[@]}"; do
+    printf "%-7s" "$t"
+    for cell in "${cells[@]}"; do
+      read -r gbit cpu <<<"${RES[$t,$cell]}"
+      printf " | %7s %8s %7s" "$gbit" "$cpu" "$(awk -v a="$gbit" -v b="${RES[${THREADS[0]},$cell]%% *}" \
+        'BEGIN {printf (b > 0 ? "%.2fx" : "-"), (b > 0 ? a / b : 0)}')"
+    done
+    echo
+  done
+  drop_hub_underlay
 }
 
 echo "tund hub benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r); $TUND_BIN"

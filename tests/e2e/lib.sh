@@ -89,14 +89,25 @@ make_underlay() {
   ip -n "$NS_C" link set "vc$ID" up
 }
 
-# start_tund NS LOGNAME ARGS... : runs tund in NS in the background; sets LAST_PID.
-# TUND_E2E_NO_OFFLOAD=1 runs every daemon with --no-offload (tests/run.sh runs the suite
-# both ways). Subcommands (genkey...) are started directly, not through here.
+# daemon_extra_args: the options the environment adds to every daemon the suite starts,
+# one a line; start_tund adds them, and so does each test that runs "$TUND_BIN" as a daemon
+# itself (mapfile -t extra < <(daemon_extra_args); "$TUND_BIN" ... "${extra[@]}"):
+#   TUND_E2E_NO_OFFLOAD=1  --no-offload (tests/run.sh runs the suite both ways)
+#   TUND_E2E_THREADS=N     --threads N: N threads seal and open frames (the suite is meant
+#                          to pass with 1 and with 2); unset: tund's default (auto)
+# Subcommands (genkey, show...) and runs that only check the parser get none of them.
+daemon_extra_args() {
+  if [ "${TUND_E2E_NO_OFFLOAD:-0}" = 1 ]; then echo --no-offload; fi
+  if [ -n "${TUND_E2E_THREADS:-}" ]; then printf '%s\n' --threads "$TUND_E2E_THREADS"; fi
+}
+
+# start_tund NS LOGNAME ARGS... : runs tund in NS in the background, with
+# daemon_extra_args after ARGS; sets LAST_PID.
 start_tund() {
-  local ns=$1 name=$2
+  local ns=$1 name=$2 extra
   shift 2
-  [ "${TUND_E2E_NO_OFFLOAD:-0}" = 1 ] && set -- "$@" --no-offload
-  ip netns exec "$ns" "$TUND_BIN" "$@" >"$WORK/$name.log" 2>&1 &
+  mapfile -t extra < <(daemon_extra_args)
+  ip netns exec "$ns" "$TUND_BIN" "$@" "${extra[@]}" >"$WORK/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }

@@ -25,8 +25,12 @@ expect_usage_error() {
   [ "$status" = 2 ] || fail "'${*:3}': exit status $status, not 2 (a configuration error)"
 }
 # expect_start_failure NS NEEDLE ARGS...: the same, with exit status 1 (the system refused).
+# ARGS end with tund's own (the daemon gets daemon_extra_args after them): the parser
+# accepted them, so the daemon's start-up path runs as the suite configures it.
 expect_start_failure() {
-  expect_startup_error "$@"
+  local extra
+  mapfile -t extra < <(daemon_extra_args)
+  expect_startup_error "$@" "${extra[@]}"
   [ "$status" = 1 ] || fail "'${*:3}': exit status $status, not 1 (a start-up failure)"
 }
 # expect_usage OUT_STREAM STATUS NEEDLE ARGS...: a usage text on stdout or stderr.
@@ -156,7 +160,8 @@ printf 'server = true\niface = t%s\nlisten = 198.18.9.9\n' "$ID" >"$CONF"
 expect_start_failure "$NS_S" "$CONF line 3: " "$TUND_BIN" --config "$CONF"
 printf 'server = true\niface = t%s\nup = exit 3\n' "$ID" >"$CONF"
 status=0
-timeout 5 ip netns exec "$NS_S" "$TUND_BIN" --config "$CONF" 2>"$WORK/err" || status=$?
+mapfile -t extra < <(daemon_extra_args)
+timeout 5 ip netns exec "$NS_S" "$TUND_BIN" --config "$CONF" "${extra[@]}" 2>"$WORK/err" || status=$?
 [ "$status" = 1 ] || fail "a failing up hook: exit status $status, not 1"
 grep -qF "$CONF line 3: the --up hook failed" "$WORK/err" || fail "up hook failure: $(cat "$WORK/err")"
 echo "   ok (exit $status): $(grep -F 'hook failed' "$WORK/err")"

@@ -76,6 +76,9 @@ check_completion() {
   expect "tund --transport=" tcp udp
   expect "tund --cipher " auto aes-256-gcm chacha20-poly1305
   expect "tund -s --cipher=c" chacha20-poly1305
+  expect "tund --threads " auto
+  expect "tund --threads=a" auto
+  expect "tund --threads 2" # a count: nothing to offer
   expect "tund g" genkey genpsk
   expect "tund " genkey pubkey genpsk show reload disconnect
   expect "tund sh" show

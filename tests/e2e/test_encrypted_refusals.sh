@@ -106,9 +106,12 @@ pass "udp: random, forged and replayed datagrams got no answer; the session kept
 step "bad key material at start-up"
 chmod 644 "$WORK/other.key"
 expect_fail() {  # expect_fail NEEDLE ARGS...
-  local needle=$1
+  local needle=$1 extra
   shift
-  if timeout 5 ip netns exec "$NS_S" "$TUND_BIN" "$@" >"$WORK/out" 2>"$WORK/err"; then fail "'$*' started"; fi
+  mapfile -t extra < <(daemon_extra_args)
+  if timeout 5 ip netns exec "$NS_S" "$TUND_BIN" "$@" "${extra[@]}" >"$WORK/out" 2>"$WORK/err"; then
+    fail "'$*' started"
+  fi
   [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "'$*': not one line: $(cat "$WORK/err")"
   grep -qF -- "$needle" "$WORK/err" || fail "'$*': expected '$needle' in $(cat "$WORK/err")"
   echo "   ok: $(cat "$WORK/err")"

@@ -22,8 +22,9 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 step "encrypted TCP server with 24 descriptors, 40 junk connections held for 4 s"
 SERVER_KEYS=(--private-key "$WORK/server.key" --allow "$WORK/client.pub")
+mapfile -t EXTRA < <(daemon_extra_args)
 ip netns exec "$NS_S" prlimit --nofile=24:24 "$TUND_BIN" -s -i "tuns$ID" -u -t tcp \
-  "${SERVER_KEYS[@]}" >"$WORK/server.log" 2>&1 &
+  "${SERVER_KEYS[@]}" "${EXTRA[@]}" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")
 configure_link "$NS_S" "tuns$ID" "$TUN_S" "$TUN_C" tun

@@ -109,9 +109,11 @@ check_roaming() {
 # More enabled peer files than --max-peers: a configuration error (status 2) naming it. A
 # disabled peer file does not count, and its client gets no session.
 check_limits() {
-  local status=0
+  local status=0 extra
+  mapfile -t extra < <(daemon_extra_args)
   ip netns exec "$NS_S" "$TUND_BIN" -s -i "hub$ID" -t udp --private-key "$WORK/hub.key" \
-    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" --max-peers 2 >"$WORK/limit.log" 2>&1 ||
+    --peers-dir "$HUB_PEERS" --address "$HUB_NET4.1/24" --max-peers 2 "${extra[@]}" \
+    >"$WORK/limit.log" 2>&1 ||
     status=$?
   [ $status -eq 2 ] || fail "5 peers with --max-peers 2: status $status, not 2"
   grep -q -- "--max-peers" "$WORK/limit.log" || fail "the refusal does not name --max-peers: $(cat "$WORK/limit.log")"

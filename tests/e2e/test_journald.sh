@@ -16,8 +16,8 @@ ip -n "$NS_S" link set lo up
 
 # run_server LOG JOURNAL_STREAM: one short life of a server, stderr (and stdout) into LOG.
 run_server() {
-  local log=$1 stream=$2 extra=()
-  [ "${TUND_E2E_NO_OFFLOAD:-0}" = 1 ] && extra=(--no-offload)
+  local log=$1 stream=$2 extra
+  mapfile -t extra < <(daemon_extra_args)
   ip netns exec "$NS_S" env JOURNAL_STREAM="$stream" "$TUND_BIN" -s -i "tuns$ID" -t udp -d \
     --address 10.77.0.1/24 --link-ip 10.77.0.254 --up "$UP_HOOK" --down 'exit 3' \
     "${extra[@]}" >>"$log" 2>&1 &

@@ -190,8 +190,9 @@ pass "an early SIGHUP is survived, an early SIGTERM is exit 0 with nothing left 
 step "a bad --user is refused before --up runs"
 reset_markers
 status=0
+mapfile -t extra < <(daemon_extra_args)
 timeout 10 ip netns exec "$NS_S" "$TUND_BIN" -s -i "user$ID" --user "nosuchuser$ID" \
-  "${HOOKS[@]}" >"$WORK/out" 2>"$WORK/err" || status=$?
+  "${HOOKS[@]}" "${extra[@]}" >"$WORK/out" 2>"$WORK/err" || status=$?
 [ $status = 2 ] || fail "--user nosuchuser: exit status $status"
 [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "--user nosuchuser: more than one line: $(cat "$WORK/err")"
 grep -q "no such user" "$WORK/err" || fail "unexpected message: $(cat "$WORK/err")"

@@ -24,8 +24,9 @@ socket="$WORK/notify.sock"
 ip netns exec "$NS_C" socat -u "UNIX-RECV:$socket" "OPEN:$WORK/notify.log,creat,append" &
 PIDS+=($!)
 wait_until 5 test -S "$socket"
+mapfile -t extra < <(daemon_extra_args)
 ip netns exec "$NS_C" env NOTIFY_SOCKET="$socket" "$TUND_BIN" -c "$UNDER_S" -i "tunc$ID" \
-  --address "$TUN_C/32" --peer "$TUN_S" >"$WORK/client.log" 2>&1 &
+  --address "$TUN_C/32" --peer "$TUN_S" "${extra[@]}" >"$WORK/client.log" 2>&1 &
 CLIENT_PID=$!
 PIDS+=("$CLIENT_PID")
 sleep 2

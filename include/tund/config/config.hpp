@@ -67,6 +67,10 @@ struct PeerSpec {
 
 enum class Routes { automatic, off };
 
+// --threads takes at most this many (more threads than this sealing one batch of frames
+// would each get a few frames only; threads.hpp caps the CPU count at it too).
+inline constexpr unsigned kMaxThreads = 64;
+
 // --cipher: the data cipher this side asks for (docs/PROTOCOL.md §1): auto, the faster of
 // AES-256-GCM and ChaCha20-Poly1305 as both ends measured them at start-up; or one forced.
 enum class Cipher { automatic, aes256gcm, chacha20poly1305 };
@@ -93,6 +97,10 @@ struct Config {
   bool debug = false;
   // TUN offloads (IFF_VNET_HDR: 64 KB reads and writes, segmented/merged by tund).
   bool offload = true;
+  // --threads: threads sealing and opening frames (the event loop's own + helpers); 0 = the
+  // number of CPUs this process may use (sched_getaffinity), capped at kMaxThreads
+  // (effective_threads() in threads.hpp resolves it). 1-kMaxThreads otherwise.
+  unsigned threads = 0;
 
   // Encryption: on when private_key_file is set (validated as a set by the CLI parser;
   // the files themselves are read and checked at start-up by the daemon).
