@@ -30,6 +30,7 @@
 #include "tund/transport/transport.hpp"
 #include "tund/tunnel/engine.hpp"
 #include "tund/util/log.hpp"
+#include "tund/util/worker_pool.hpp"
 
 namespace tund::daemon {
 
@@ -65,6 +66,7 @@ class Daemon {
   void run_loop();
   void wire_engine();
   tunnel::EngineParts engine_parts();
+  void start_workers();
   void feed_watchdog();
   void refresh_status_line();
   void tick_engine();
@@ -118,6 +120,9 @@ class Daemon {
   std::unique_ptr<device::TunDevice> dev_;
   std::unique_ptr<link::Responder> responder_;
   std::unique_ptr<transport::Transport> net_;
+  // Encrypted, --threads above 1: the threads that seal and open each batch's frames
+  // with the event loop's (tunnel/engine_batch.cpp). Before the engine, which uses it.
+  std::unique_ptr<util::WorkerPool> workers_;
   std::unique_ptr<tunnel::Engine> engine_;
   HubRoutes routes_{log_};  // hub: routes = auto
   PeerHooks peer_hooks_{io_, log_,

@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <system_error>
 #include <variant>
 
 #include "daemon_impl.hpp"
 #include "tund/config/cli.hpp"
+#include "tund/config/threads.hpp"
 #include "tund/crypto/cipher_choice.hpp"
 #include "tund/crypto/cipher_speed.hpp"
 #include "tund/crypto/keys.hpp"
@@ -232,7 +234,26 @@ tunnel::EngineParts Daemon::engine_parts() {
           .hub = std::move(hub),
           .probe_backoff = make_backoff(),
           .clock = util::steady_clock(),
-          .wire_complaints = &wire_complaints_};
+          .wire_complaints = &wire_complaints_,
+          .workers = workers_.get()};
+}
+
+// Plaintext has no cipher work to share: no threads then, whatever --threads says.
+void Daemon::start_workers() {
+  unsigned threads = config::effective_threads(cfg_.threads);
+  if (!identity_ || threads < 2) {
+    log_.info("threads: 1", identity_ ? "" : " (plaintext: no cipher work to share)");
+    return;
+  }
+  try {
+    workers_ = std::make_unique<util::WorkerPool>(threads);
+  } catch (const std::system_error& e) {  // out of threads (RLIMIT_NPROC, memory)
+    log_.warn("could not start ", threads - 1, " worker threads (", e.what(),
+              "); sealing and opening on one thread");
+    return;
+  }
+  log_.info("threads: ", threads, " (sealing and opening each batch of frames",
+            cfg_.threads == 0 ? ", one per CPU" : "", ")");
 }
 
 std::optional<int> Daemon::start() {
@@ -337,6 +358,7 @@ std::optional<int> Daemon::build() {
   }
   log_.info("tund ", config::kVersion, " starting: ", describe(cfg_, *dev_));
   log_.info(dev_->offload_status());
+  start_workers();
   if (cfg_.hub())
     log_.info("hub: ", hub_peers_.size(), " peers from ", cfg_.peers_dir, " (",
               cfg_.peers.size() - hub_peers_.size(), " disabled)");
