@@ -106,6 +106,9 @@ expect_usage_error "$NS_S" "--address: 'fd00::1/128' is given twice (as 'fd00::1
 expect_usage_error "$NS_S" "--link-ip: 'fd00::9' and 'fd00::8' are both IPv6" "$TUND_BIN" -s -i "t$ID" \
   --link-ip fd00::9 --link-ip 10.9.0.9 --link-ip fd00::8
 expect_usage_error "$NS_S" "--link-ip: '10.9'" "$TUND_BIN" -s -i "t$ID" --link-ip 10.9
+expect_usage_error "$NS_S" "--threads: 0 is out of range (auto or 1-64)" "$TUND_BIN" -s -i "t$ID" \
+  --threads 0
+expect_usage_error "$NS_S" "--threads: '2x' is not a number" "$TUND_BIN" -s -i "t$ID" --threads=2x
 # An unset variable (--private-key "$KEY") must not mean a tunnel without encryption.
 expect_usage_error "$NS_S" "--private-key needs a FILE (an empty value was given)" \
   "$TUND_BIN" -s -i "t$ID" --private-key ""
