@@ -209,15 +209,16 @@ util::ByteSpan TcpTransport::message_slot(const Endpoint& to) {
   return connection ? connection->message_slot() : util::ByteSpan{};
 }
 
-void TcpTransport::commit(const Endpoint& to, std::size_t size) {
+bool TcpTransport::commit(const Endpoint& to, std::size_t size) {
   TcpConnection* connection = find(to);
   if (!connection || !connection->commit_message(size)) {
     ++stats_.tx_dropped;
-    return;
+    return false;
   }
   ++stats_.tx_messages;
   stats_.tx_bytes += size;
   if (dirty_.empty() || dirty_.back() != to.connection) dirty_.push_back(to.connection);
+  return true;
 }
 
 // One send per connection with committed messages. A failing send closes its connection

@@ -184,13 +184,13 @@ util::ByteSpan UdpTransport::message_slot(const Endpoint&) {
   return {batch_.slot(), kMessageSlot};
 }
 
-void UdpTransport::commit(const Endpoint& to, std::size_t size) {
+bool UdpTransport::commit(const Endpoint& to, std::size_t size) {
   // Beyond the wire's limit, into a full batch, or (client) not to its server: the
   // message cannot join the batch.
   bool client_target = options_.server || (connected_ && current_ == to);
   if (size > kMaxMessage || batch_.full() || !client_target) {
     ++stats_.tx_dropped;
-    return;
+    return false;
   }
   if (options_.server) {
     auto udp = to_udp(to);
@@ -201,6 +201,7 @@ void UdpTransport::commit(const Endpoint& to, std::size_t size) {
   ++stats_.tx_messages;
   stats_.tx_bytes += size;
   if (batch_.full() && !send_blocked_) send_batch();
+  return true;
 }
 
 void UdpTransport::flush() {

@@ -32,6 +32,12 @@ bool Engine::batching() const {
   return identity_ && workers_ && workers_->threads() > 1;
 }
 
+// A message the transport refused leaves its slot to the next one: its seal must not run
+// (it would seal the next message's bytes, at the same time as that one's own job).
+void Engine::commit(const transport::Endpoint& to, std::size_t size) {
+  if (!transport_.commit(to, size) && defer_seals_ && !seals_.empty()) seals_.pop_back();
+}
+
 void Engine::run_seals() {
   if (seals_.empty()) return;
   auto seal = [this](std::size_t i) { seals_[i].run(); };

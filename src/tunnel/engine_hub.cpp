@@ -115,7 +115,7 @@ void Engine::transmit(Peer& peer, util::ConstByteSpan frame) {
   const transport::Endpoint& to = *peer.endpoint();
   util::ByteSpan message = transport_.message_slot(to);
   std::memcpy(message.data() + peer.frame_offset(), frame.data(), frame.size());
-  transport_.commit(to, peer.finish_message(message, frame.size(), clock_.now(), deferred_seals()));
+  commit(to, peer.finish_message(message, frame.size(), clock_.now(), deferred_seals()));
 }
 
 // Sends what waits in the peer's queue while its endpoint takes it; true when the queue

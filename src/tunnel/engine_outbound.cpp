@@ -105,7 +105,7 @@ bool Engine::read_one_for(Peer& peer, util::Clock::time_point now,
   }
   if (log_.enabled(util::LogLevel::debug))
     log_.debug("dev>net ", describe_frame(frame, device_.link_layer()));
-  transport_.commit(*peer.endpoint(), peer.finish_message(message, n, now, deferred_seals()));
+  commit(*peer.endpoint(), peer.finish_message(message, n, now, deferred_seals()));
   return true;
 }
 

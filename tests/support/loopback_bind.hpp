@@ -62,11 +62,16 @@ class LoopbackBind final : public transport::Transport {
     if (committed_.size() == slots_.size()) slots_.emplace_back(kSlot);
     return slots_[committed_.size()];
   }
-  void commit(const transport::Endpoint& to, std::size_t size) override {
+  bool commit(const transport::Endpoint& to, std::size_t size) override {
+    if (refuse_in_ > 0 && --refuse_in_ == 0) {  // as a full buffer: the slot is reused
+      ++stats_.tx_dropped;
+      return false;
+    }
     ++commits_since_flush_;
     ++stats_.tx_messages;
     stats_.tx_bytes += size;
     committed_.emplace_back(to, size);
+    return true;
   }
   // Like a socket with room in its kernel buffer: a flush drains everything at once.
   void flush() override {
@@ -105,6 +110,8 @@ class LoopbackBind final : public transport::Transport {
     set_up_here(up);
   }
   void set_high_water(std::size_t messages) { high_water_ = messages; }
+  // The nth commit from now (1: the next) is refused, as a transport with no room would.
+  void refuse_commit(std::size_t nth) { refuse_in_ = nth; }
   // Sees (and may change or drop) every message this side sends.
   void set_filter(Filter filter) { filter_ = std::move(filter); }
   bool waiting_for_writable() const { return static_cast<bool>(resume_); }
@@ -201,6 +208,7 @@ class LoopbackBind final : public transport::Transport {
   std::vector<transport::Endpoint> closed_, adopted_, sent_to_;
   bool writable_ = true, answering_ = false;
   std::size_t flushes_ = 0, commits_since_flush_ = 0, high_water_ = 0, controls_sent_ = 0;
+  std::size_t refuse_in_ = 0;
 };
 
 }  // namespace tund::testing

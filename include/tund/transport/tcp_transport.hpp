@@ -61,7 +61,7 @@ class TcpTransport : public Transport {
   bool datagram() const override { return false; }
   bool writable(const Endpoint& to) const override;
   util::ByteSpan message_slot(const Endpoint& to) override;
-  void commit(const Endpoint& to, std::size_t size) override;
+  bool commit(const Endpoint& to, std::size_t size) override;
   void flush() override;
   void when_writable(std::function<void()> resume) override { resume_ = std::move(resume); }
   bool send_control(const Endpoint& to, util::ConstByteSpan message) override;

@@ -118,7 +118,9 @@ class Transport {
   // valid while writable(to).
   virtual bool writable(const Endpoint& to) const = 0;
   virtual util::ByteSpan message_slot(const Endpoint& to) = 0;
-  virtual void commit(const Endpoint& to, std::size_t size) = 0;
+  // False: the message was not taken (too large, no such endpoint, a full buffer),
+  // counted in tx_dropped; its slot is handed out again.
+  virtual bool commit(const Endpoint& to, std::size_t size) = 0;
   virtual void flush() = 0;
   // Backpressure: while writable(to) is false for some endpoint, the engine keeps that
   // endpoint's packets (or drops them, counted) and asks to be resumed. `resume` runs

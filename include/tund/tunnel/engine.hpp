@@ -257,6 +257,8 @@ class Engine final : private transport::Receiver,
   bool batching() const;
   std::vector<crypto::SealJob>* deferred_seals() { return defer_seals_ ? &seals_ : nullptr; }
   void run_seals();
+  // transport_.commit, forgetting the deferred seal of a message it did not take.
+  void commit(const transport::Endpoint& to, std::size_t size);
   void defer_open(Peer& peer, const transport::Endpoint& from, util::ByteSpan message,
                   std::uint32_t receiver_index);
   void run_opens();

@@ -140,6 +140,23 @@ TEST_P(Workers, ABatchWithAReplayAndAForgeryDeliversTheRestInOrder) {
   EXPECT_EQ(server->crypto_stats().replayed, before.replayed + 1);
 }
 
+// A commit the transport refuses in the middle of a batch: its slot goes to the next frame,
+// whose seal alone may run there (the refused frame's job is dropped), so every other
+// frame arrives intact and nothing fails authentication.
+TEST_P(Workers, ARefusedCommitInsideABatchCostsOnlyThatFrame) {
+  net_c.refuse_commit(5);
+  for (std::size_t i = 0; i < 20; ++i) dev_c.inject(numbered(i));
+  pass(500ms, 50ms);
+  ASSERT_EQ(dev_s.written().size(), 19u);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < 20; ++i)
+    if (i != 4) {
+      EXPECT_EQ(dev_s.written()[at++], numbered(i)) << "frame " << i;
+    }
+  EXPECT_EQ(server->crypto_stats().auth_failed, 0u);
+  EXPECT_EQ(net_c.stats().tx_dropped, 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(ThreadsAndTransports, Workers,
                          ::testing::Combine(::testing::Values(1u, 2u, 3u), ::testing::Bool()),
                          [](const auto& param_info) {
