@@ -91,9 +91,9 @@ std::vector<std::uint64_t> WorkerPool::items_per_thread() const {
   return items;
 }
 
-void WorkerPool::run_erased(std::size_t count, Call call, void* context) {
+void WorkerPool::run_erased(std::size_t count, Call call, void* context, bool share) {
   if (count == 0) return;
-  if (helpers_.empty() || count < kMinParallel) {
+  if (!share || helpers_.empty() || count < kMinParallel) {
     for (std::size_t i = 0; i < count; ++i) call(context, i);
     auto& mine = counters_[0].items;
     mine.store(mine.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);

@@ -37,12 +37,14 @@ class WorkerPool {
   // wake late find nothing left. Runs inline (no helper woken) when threads() == 1 or
   // count < kMinParallel. Only one thread may call run() at a time (the owner's event
   // loop), and never from inside a job. job must not throw (a throw terminates).
+  // `share` false: inline whatever the count (the caller judged the work too small to be
+  // worth a hand-off), still counted as the caller's.
   static constexpr std::size_t kMinParallel = 4;
   template <class Job>
-  void run(std::size_t count, Job& job) {
+  void run(std::size_t count, Job& job, bool share = true) {
     run_erased(
         count, [](void* context, std::size_t i) noexcept { (*static_cast<Job*>(context))(i); },
-        const_cast<void*>(static_cast<const void*>(&job)));
+        const_cast<void*>(static_cast<const void*>(&job)), share);
   }
 
   // Items each thread ran so far (index 0: the caller, 1..threads()-1: the helpers), for
@@ -57,7 +59,7 @@ class WorkerPool {
     std::atomic<std::uint64_t> items{0};
   };
 
-  void run_erased(std::size_t count, Call call, void* context);
+  void run_erased(std::size_t count, Call call, void* context, bool share);
   void run_slice(std::size_t base, std::uint32_t count);
   void publish(std::size_t base, std::uint32_t count);
   void wait_done() const;
