@@ -29,6 +29,7 @@
 #include "tund/transport/endpoints.hpp"
 #include "tund/transport/transport.hpp"
 #include "tund/tunnel/engine.hpp"
+#include "tund/util/idle_cpus.hpp"
 #include "tund/util/log.hpp"
 #include "tund/util/worker_pool.hpp"
 
@@ -70,6 +71,7 @@ class Daemon {
   void feed_watchdog();
   void refresh_status_line();
   void tick_engine();
+  void gate_workers();
   void on_stop_signal(int signal);
   void on_device_failure(const std::string& why);
   int shut_down();
@@ -123,6 +125,9 @@ class Daemon {
   // Encrypted, --threads above 1: the threads that seal and open each batch's frames
   // with the event loop's (tunnel/engine_batch.cpp). Before the engine, which uses it.
   std::unique_ptr<util::WorkerPool> workers_;
+  util::IdleCpuMeter idle_cpus_;  // gate_workers: is a CPU free for the helpers?
+  std::chrono::nanoseconds helpers_cpu_{0};
+  std::chrono::steady_clock::time_point gated_at_{};
   std::unique_ptr<tunnel::Engine> engine_;
   HubRoutes routes_{log_};  // hub: routes = auto
   PeerHooks peer_hooks_{io_, log_,

@@ -18,6 +18,7 @@
 #include "tund/util/worker_pool.hpp"
 
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <limits>
@@ -83,6 +84,19 @@ void WorkerPool::stop() noexcept {
   helpers_.clear();
 }
 
+std::chrono::nanoseconds WorkerPool::helpers_cpu_time() {
+  std::chrono::nanoseconds sum{0};
+  for (auto& helper : helpers_) {
+    clockid_t clock;
+    timespec ts{};
+    if (pthread_getcpuclockid(helper.native_handle(), &clock) != 0 ||
+        clock_gettime(clock, &ts) != 0)
+      continue;
+    sum += std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+  return sum;
+}
+
 std::vector<std::uint64_t> WorkerPool::items_per_thread() const {
   std::vector<std::uint64_t> items(threads_);
   for (unsigned i = 0; i < threads_; ++i) {
@@ -93,7 +107,7 @@ std::vector<std::uint64_t> WorkerPool::items_per_thread() const {
 
 void WorkerPool::run_erased(std::size_t count, Call call, void* context, bool share) {
   if (count == 0) return;
-  if (!share || helpers_.empty() || count < kMinParallel) {
+  if (!share || !sharing_ || helpers_.empty() || count < kMinParallel) {
     for (std::size_t i = 0; i < count; ++i) call(context, i);
     auto& mine = counters_[0].items;
     mine.store(mine.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);

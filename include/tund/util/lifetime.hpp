@@ -2,8 +2,8 @@
 // a weak_ptr token and bare `this` + flags were mixed before). Every object that owns a
 // socket, a timer, a lookup or a wait owns a Lifetime and wraps each handler it starts in
 // guard(): the handler captures `this` and runs only while the object exists and has not
-// ended the Lifetime (stop(), or a socket replaced by a new one). Asio runs the handlers of a closed
-// or destroyed socket or timer later, with operation_aborted; guarded, they touch nothing.
+// ended the Lifetime (stop(), or a socket replaced by a new one). Asio runs the handlers of a
+// closed or destroyed socket or timer later, with operation_aborted; guarded, they touch nothing.
 //
 // Objects are owned plainly (unique_ptr or members), never kept alive by their handlers:
 // a TCP connection lives in its transport and dies with it, so nothing refers to a

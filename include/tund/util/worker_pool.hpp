@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,14 @@ class WorkerPool {
         const_cast<void*>(static_cast<const void*>(&job)), share);
   }
 
+  // While off, every run() is inline (counted as the caller's): the owner turns sharing off
+  // when no CPU is free for the helpers (a hand-off then waits for a CPU and costs more
+  // than it saves). On at construction.
+  void set_sharing(bool on) { sharing_ = on; }
+  bool sharing() const { return sharing_; }
+  // CPU time the helpers have used so far (their thread CPU clocks); zero without helpers.
+  std::chrono::nanoseconds helpers_cpu_time();
+
   // Items each thread ran so far (index 0: the caller, 1..threads()-1: the helpers), for
   // status. Relaxed reads: exact once run() has returned, approximate while one runs.
   std::vector<std::uint64_t> items_per_thread() const;
@@ -70,6 +79,7 @@ class WorkerPool {
   const unsigned threads_;
   std::unique_ptr<Counter[]> counters_;
   std::vector<std::thread> helpers_;
+  bool sharing_ = true;  // the owner's thread only
 
   // The job, written by the caller only between batches (while no item is claimable) and
   // read by a participant only after it claimed an item of that job (see work()).

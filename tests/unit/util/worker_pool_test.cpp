@@ -138,5 +138,23 @@ TEST(WorkerPool, DestructorJoinsIdleHelpers) {
   std::this_thread::sleep_for(10ms);  // let the helpers go back to sleep (not a pass/fail)
 }
 
+// Sharing off (no CPU free for the helpers): every batch runs on the caller's thread.
+TEST(WorkerPool, WithSharingOffEveryBatchRunsOnTheCaller) {
+  WorkerPool pool(2);
+  pool.set_sharing(false);
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> elsewhere{0};
+  auto job = [&](std::size_t) {
+    if (std::this_thread::get_id() != caller) ++elsewhere;
+  };
+  for (int round = 0; round < 50; ++round) pool.run(1000, job);
+  EXPECT_EQ(elsewhere.load(), 0);
+  EXPECT_EQ(pool.items_per_thread()[0], 50u * 1000u);
+  EXPECT_EQ(pool.items_per_thread()[1], 0u);
+  pool.set_sharing(true);
+  EXPECT_TRUE(pool.sharing());
+  EXPECT_GE(pool.helpers_cpu_time().count(), 0);
+}
+
 }  // namespace
 }  // namespace tund::util
