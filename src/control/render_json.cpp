@@ -58,6 +58,8 @@ void fill_interface(Json& j, const InterfaceStatus& s) {
   j["mtu"] = s.mtu;
   j["peers_configured"] = s.peers_configured;
   j["peers_up"] = peers_up(s);
+  j["threads"] = s.threads;
+  j["thread_frames"] = s.thread_frames;
   j["counters"] = counter_groups(s.counters);
   Json& peers = j["peers"] = Json::array();
   for (const auto& peer : s.peers) fill_peer(peers.emplace_back(Json::object()), peer);

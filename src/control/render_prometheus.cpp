@@ -111,6 +111,18 @@ void add_counter_group(Exposition& e, const InterfaceStatus& s, const std::strin
           {{"interface", s.interface}}, std::to_string(value));
 }
 
+// The --threads pool: no tund_thread_frames_total series without one (nothing counts).
+void add_threads(Exposition& e, const InterfaceStatus& s) {
+  e.add("tund_threads", "gauge",
+        "Threads that seal and open data frames (--threads; 1 without a worker pool).",
+        {{"interface", s.interface}}, std::to_string(s.threads));
+  for (std::size_t i = 0; i < s.thread_frames.size(); ++i)
+    e.add("tund_thread_frames_total", "counter",
+          "Frames each thread sealed or opened (thread 0: the event loop's own).",
+          {{"interface", s.interface}, {"thread", std::to_string(i)}},
+          std::to_string(s.thread_frames[i]));
+}
+
 void add_interface(Exposition& e, const InterfaceStatus& s) {
   const Labels iface{{"interface", s.interface}};
   e.add("tund_build_info", "gauge", "The version of tund serving the interface (value 1).",
@@ -128,6 +140,7 @@ void add_interface(Exposition& e, const InterfaceStatus& s) {
   e.add("tund_peers_configured", "gauge", "Peers configured (hub: enabled peer files).", iface,
         std::to_string(s.peers_configured));
   e.add("tund_peers_up", "gauge", "Peers up now.", iface, std::to_string(peers_up(s)));
+  add_threads(e, s);
   for (const auto& [group, counters] : s.counters) add_counter_group(e, s, group, counters);
 }
 
@@ -149,7 +162,8 @@ const PeerCounter kPeerCounters[] = {
 
 void add_peer(Exposition& e, const InterfaceStatus& s, const PeerStatus& p) {
   const Labels who{{"interface", s.interface}, {"peer", p.name}};
-  e.add("tund_peer_info", "gauge", "The peer's key, endpoint (its last one while down) and cipher (value 1).",
+  e.add("tund_peer_info", "gauge",
+        "The peer's key, endpoint (its last one while down) and cipher (value 1).",
         {{"interface", s.interface},
          {"peer", p.name},
          {"public_key", p.public_key},

@@ -1,6 +1,8 @@
 // `tund show`: a human summary in the spirit of `wg show` (an "interface:" block, then a
 // "peer:" block each, indented "label: value" lines). Every value from the daemon goes
 // through printable(): a name with a control character cannot move the terminal's cursor.
+#include <cmath>
+
 #include "text.hpp"
 #include "tund/control/render.hpp"
 
@@ -43,6 +45,24 @@ std::string ago(std::int64_t now, std::int64_t then) {
   return concat(human_duration(now - then), " ago");
 }
 
+// "2 (frames sealed/opened: 61% loop, 39% worker 1)": each thread's share of the frames,
+// rounded to whole percents (so they may not add up to exactly 100); "1" without a pool.
+std::string threads_text(const InterfaceStatus& s) {
+  std::string out = std::to_string(s.threads);
+  if (s.threads <= 1 || s.thread_frames.empty()) return out;
+  long double total = 0;
+  for (auto frames : s.thread_frames) total += static_cast<long double>(frames);
+  if (total == 0) return concat(out, " (frames sealed/opened: none yet)");
+  out += " (frames sealed/opened: ";
+  for (std::size_t i = 0; i < s.thread_frames.size(); ++i) {
+    auto share = std::llround(100 * static_cast<long double>(s.thread_frames[i]) / total);
+    if (i != 0) out += ", ";
+    std::string who = i == 0 ? std::string("loop") : concat("worker ", std::to_string(i));
+    out += concat(std::to_string(share), "% ", who);
+  }
+  return out + ")";
+}
+
 void interface_block(std::string& out, const InterfaceStatus& s) {
   out += concat("interface: ", printable(s.interface), "\n");
   line(out, "mode", printable(s.mode));
@@ -55,6 +75,7 @@ void interface_block(std::string& out, const InterfaceStatus& s) {
   line(out, "pid", std::to_string(s.pid));
   if (s.started != 0) line(out, "uptime", human_duration(s.now - s.started));
   line(out, "mtu", std::to_string(s.mtu));
+  line(out, "threads", threads_text(s));
   line(out, "peers",
        concat(std::to_string(peers_up(s)), " of ", std::to_string(s.peers_configured), " up"));
   if (auto it = s.counters.find("dropped"); it != s.counters.end())

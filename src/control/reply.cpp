@@ -41,7 +41,8 @@ const Field<I> kInterfaceFields[] = {{"interface", &I::interface},
                                      {"started", &I::started},
                                      {"now", &I::now},
                                      {"mtu", &I::mtu},
-                                     {"peers_configured", &I::peers_configured}};
+                                     {"peers_configured", &I::peers_configured},
+                                     {"threads", &I::threads}};
 
 using P = PeerStatus;
 const Field<P> kPeerFields[] = {{"peer", &P::name},
@@ -98,6 +99,7 @@ void check_counter_part(const std::string& part, bool is_group) {
 Record interface_record(const InterfaceStatus& status) {
   Record record;
   add_fields<I>(record, status, kInterfaceFields);
+  for (auto frames : status.thread_frames) record.add("thread_frames", std::to_string(frames));
   for (const auto& [group, counters] : status.counters) {
     check_counter_part(group, true);
     for (const auto& [name, value] : counters) {
@@ -202,6 +204,8 @@ InterfaceStatus parse_interface(const Record& record) {
   Seen seen;
   for (const auto& [name, text] : record.fields) {
     if (set_known<I>(status, kInterfaceFields, name, text, seen)) continue;
+    if (name == "thread_frames")  // repeated: thread 0 first
+      status.thread_frames.push_back(parse_number<std::uint64_t>(text, name));
     if (name.starts_with(kCounterPrefix)) set_interface_counter(status, name, text);
     // anything else: a field of a newer tund, ignored
   }

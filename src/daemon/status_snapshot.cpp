@@ -173,6 +173,10 @@ control::InterfaceStatus Daemon::status() const {
   out.started = started_;
   out.now = time.unix_of(time.steady);
   out.peers_configured = 1;
+  if (workers_) {  // the pool's own relaxed counters: nothing is added to the packet path
+    out.threads = workers_->threads();
+    out.thread_frames = workers_->items_per_thread();
+  }
   if (!engine_) return out;  // start-up: no tunnel yet
   out.mtu = engine_->tunnel_mtu();
   add_interface_counters(out);

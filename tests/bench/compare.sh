@@ -368,8 +368,9 @@ run_cipher_bench() {
 }
 
 # "SEALED_FRAMES SEALED_BYTES OPENED_FRAMES OPENED_BYTES CIPHER ENDPOINT": both ends'
-# counters so far, from tund show --dump (13 tab-separated fields, docs/CONTROL.md: rx bytes
-# 8th, tx bytes 9th, rx packets 10th, tx packets 11th, cipher 13th): what an end sends it
+# counters so far, from tund show --dump (15 tab-separated fields, 13 before --threads; new
+# ones only at the end, docs/CONTROL.md: rx bytes 8th, tx bytes 9th, rx packets 10th, tx
+# packets 11th, cipher 13th): what an end sends it
 # has sealed, what it delivers it has opened (frames lost on the way were sealed, never
 # opened). The endpoint (5th, the server's view) tells a reconnection apart, after which
 # the counters start again. Nothing when a daemon has no control socket or does not answer.
@@ -379,7 +380,7 @@ tund_counters() {
   for side in s c; do
     line=$("$CONTROL_TUND" show --control-socket "$WORK/ctl-$side.sock" --dump 2>/dev/null) || return 0
     IFS=$'\t' read -r -a fields <<<"${line%%$'\n'*}"
-    [ ${#fields[@]} -eq 13 ] || return 0
+    [ ${#fields[@]} -ge 13 ] || return 0
     ob=$((ob + fields[7])) sb=$((sb + fields[8])) of=$((of + fields[9])) sf=$((sf + fields[10]))
     ciphers+=("${fields[12]}")
     [ $side = s ] && endpoint=${fields[4]}

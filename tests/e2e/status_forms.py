@@ -5,7 +5,9 @@
                                               the interface's field)
   status_forms.py peers JSON IFACE            the peers' names, one a line
   status_forms.py agree JSON DUMP PROM TEXT   the four forms, taken one after another on a
-                                              quiet tunnel, say the same per peer
+                                              quiet tunnel, say the same per peer (and the
+                                              same threads; frames by thread never fewer
+                                              than the JSON's, which was taken first)
   status_forms.py schema JSON SCHEMA          JSON validates against the documented schema
   status_forms.py series PROM                 every series (name{labels}) and its value
   status_forms.py cmp-scrape SHOW SCRAPE      same series in both; counters in SCRAPE >= SHOW
@@ -94,13 +96,23 @@ def dump_state(p):
     return p["state"]
 
 
+DUMP_FIELDS = 15
+
+
+def frames_not_fewer(where, got, want, probs):
+    """Frames by thread in a form taken after the JSON: as many threads, none went down."""
+    probs.check(len(got) == len(want) and all(g >= w for g, w in zip(got, want)),
+                f"{where}: frames by thread {got}, JSON (taken first) {want}")
+
+
 def agree_dump(doc, dump_path, probs):
     rows = {}
     with open(dump_path, encoding="utf-8") as f:
         for line in f:
             fields = line.rstrip("\n").split("\t")
-            probs.check(len(fields) == 13, f"dump: {len(fields)} fields, not 13: {line!r}")
-            if len(fields) == 13:
+            probs.check(len(fields) == DUMP_FIELDS,
+                        f"dump: {len(fields)} fields, not {DUMP_FIELDS}: {line!r}")
+            if len(fields) == DUMP_FIELDS:
                 rows[(fields[0], fields[1])] = fields
     for iface in doc["interfaces"]:
         for p in iface["peers"]:
@@ -119,6 +131,10 @@ def agree_dump(doc, dump_path, probs):
                      "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "dropped", "cipher"]
             for name, got, exp in zip(names, row[2:], want):
                 probs.check(got == exp, f"{where}: {name} {got!r} in the dump, {exp!r} in JSON")
+            probs.check(row[13] == str(iface["threads"]),
+                        f"{where}: threads {row[13]!r} in the dump, {iface['threads']} in JSON")
+            got = [] if row[14] == "(none)" else [int(x) for x in row[14].split(",")]
+            frames_not_fewer(where, got, iface["thread_frames"], probs)
     probs.check(not rows, f"dump: lines for peers not in the JSON: {sorted(rows)}")
 
 
@@ -155,6 +171,14 @@ def agree_prom(doc, prom_path, probs):
             probs.check(info == 1, f"{where}: no tund_peer_info with key and endpoint {p['endpoint']!r}")
         probs.check(any(l.get("interface") == ifn for l, _ in by_name.get("tund_build_info", [])),
                     f"prometheus {ifn}: no tund_build_info")
+        got = value_of("tund_threads", interface=ifn)
+        probs.check(got == iface["threads"],
+                    f"prometheus {ifn}: tund_threads {got} (JSON {iface['threads']})")
+        frames = sorted((int(l["thread"]), v) for l, v in by_name.get("tund_thread_frames_total", [])
+                        if l.get("interface") == ifn)
+        probs.check([t for t, _ in frames] == list(range(len(frames))),
+                    f"prometheus {ifn}: tund_thread_frames_total threads {[t for t, _ in frames]}")
+        frames_not_fewer(f"prometheus {ifn}", [v for _, v in frames], iface["thread_frames"], probs)
 
 
 def agree_text(doc, text_path, probs):
@@ -164,6 +188,8 @@ def agree_text(doc, text_path, probs):
     for iface in doc["interfaces"]:
         ifn = iface["interface"]
         probs.check(f"interface: {ifn}\n" in text, f"text: no 'interface: {ifn}' line")
+        threads = f"\n  threads: {iface['threads']}" + ("\n" if iface["threads"] == 1 else " (")
+        probs.check(threads in text, f"text {ifn}: no {threads.strip()!r} line")
         for p in iface["peers"]:
             mine = [b for b in blocks if b.startswith(f"peer: {p['name']}\n")]
             where = f"text {ifn}/{p['name']}"

@@ -98,6 +98,18 @@ for i in 1 2; do
 done
 pass "udp hub: per-peer rx/tx packets and bytes moved by exactly the pings and datagrams, mirrored by the clients"
 
+# frames_sum JSON: the frames the hub's threads sealed or opened (0: no worker pool).
+frames_sum() { status_get "$1" "$HUB_DEV" - thread_frames | tr ',' '\n' | awk '{s += $1} END {print s + 0}'; }
+threads=$(status_get "$B" "$HUB_DEV" - threads)
+frames=$(status_get "$B" "$HUB_DEV" - thread_frames)
+if [ "$threads" -gt 1 ]; then  # --threads auto: one per CPU (encrypted)
+  [ "$(tr ',' '\n' <<<"$frames" | wc -l)" = "$threads" ] || fail "$threads threads, frames by thread '$frames'"
+  [ "$(frames_sum "$B")" -gt "$(frames_sum "$A")" ] || fail "the pings moved no thread's frames: '$frames'"
+else
+  [ -z "$frames" ] || fail "one thread, yet frames by thread '$frames'"
+fi
+pass "udp hub: threads $threads, frames sealed/opened by thread '$frames'"
+
 for i in 1 2; do
   [ "$(status_get "$B" "$HUB_DEV" "c$i" up)" = true ] || fail "c$i is not up in the hub's show"
   port=$(ip netns exec "${HUB_NS[$i]}" ss -Hunp | grep "pid=${CLIENT_PIDS[$i]}," |

@@ -11,7 +11,8 @@
 namespace tund::control {
 
 // Human summary in the spirit of `wg show`: an "interface: NAME" block (mode, role,
-// transport, listening port or remote, public key, uptime, MTU, peers up), then one
+// transport, listening port or remote, public key, uptime, MTU, "threads: 2 (frames
+// sealed/opened: 61% loop, 39% worker 1)" or "threads: 1", peers up), then one
 // "peer: NAME" block each (key, state, endpoint, allowed ips or learned MACs, latest
 // handshake "1 minute, 3 seconds ago", transfer "1.20 MiB received, 3.40 GiB sent",
 // drops by reason when any, cipher). Interfaces separated by a blank line.
@@ -23,7 +24,8 @@ std::string render_json(const std::vector<InterfaceStatus>& statuses);
 // Tab-separated, one line per peer, no header (wg show all dump's spirit), columns:
 // interface name public_key state endpoint allowed_ips|macs (comma-separated, "(none)"
 // when empty) latest_handshake rx_bytes tx_bytes rx_packets tx_packets dropped(sum)
-// cipher; empty values written as "(none)" so every line has 13 fields.
+// cipher, then the interface's threads and thread_frames (comma-separated, thread 0
+// first); empty values written as "(none)" so every line has 15 fields.
 std::string render_dump(const std::vector<InterfaceStatus>& statuses);
 // Prometheus text exposition format 0.0.4 (prometheus.io/docs/instrumenting/
 // exposition_formats): HELP and TYPE once per family, every series labelled
@@ -33,7 +35,9 @@ std::string render_dump(const std::vector<InterfaceStatus>& statuses);
 // tund_peer_up, tund_peer_info{peer,public_key,endpoint,cipher} (value 1; the labels that
 // change live are on this series only; the others carry interface and peer); interface
 // counters by group (status.hpp) and tund_build_info{version}, tund_start_time_seconds,
-// tund_mtu, tund_peers_up, tund_peers_configured. docs/CONTROL.md lists every family.
+// tund_mtu, tund_peers_up, tund_peers_configured, tund_threads and
+// tund_thread_frames_total{thread} (one per entry of thread_frames: none without a pool).
+// docs/CONTROL.md lists every family.
 std::string render_prometheus(const std::vector<InterfaceStatus>& statuses);
 
 // "1 minute, 3 seconds" (largest units first, zero parts left out; "0 seconds").

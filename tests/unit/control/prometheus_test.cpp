@@ -74,6 +74,10 @@ TEST(ControlPrometheus, TheNamedSeries) {
         "\ntund_start_time_seconds{interface=\"tun0\"} 1699992799\n",
         "\ntund_mtu{interface=\"tun0\"} 1420\n", "\ntund_peers_up{interface=\"tun0\"} 1\n",
         "\ntund_peers_configured{interface=\"tun0\"} 3\n",
+        "\n# TYPE tund_threads gauge\ntund_threads{interface=\"tun0\"} 2\n",
+        "\n# TYPE tund_thread_frames_total counter\n"
+        "tund_thread_frames_total{interface=\"tun0\",thread=\"0\"} 610\n"
+        "tund_thread_frames_total{interface=\"tun0\",thread=\"1\"} 390\n",
         "\ntund_dropped_packets_total{interface=\"tun0\",reason=\"no_peer\"} 2\n",
         "\ntund_handshakes_total{interface=\"tun0\",result=\"failed\"} 1\n",
         "\ntund_device_reads_total{interface=\"tun0\"} 5\n",
@@ -91,6 +95,16 @@ TEST(ControlPrometheus, TheNamedSeries) {
         "wGLiUeJ1PKf8ykw=\",endpoint=\"198.18.0.2:40000\",cipher=\"ChaCha20-Poly1305\"} 1\n",
         "\n# HELP tund_peer_up 1 when the peer is up.\n# TYPE tund_peer_up gauge\n"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << text;
+}
+
+// Without a worker pool nothing counts frames by thread: no series rather than zeros.
+TEST(ControlPrometheus, OneThreadWithoutAPool) {
+  auto status = test::sample_status();
+  status.threads = 1;
+  status.thread_frames = {};
+  auto text = render_prometheus({status});
+  EXPECT_NE(text.find("\ntund_threads{interface=\"tun0\"} 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tund_thread_frames_total"), std::string::npos) << text;
 }
 
 TEST(ControlPrometheus, ANewCounterGroupNeedsNoRendererChange) {

@@ -188,6 +188,9 @@ TEST(ControlReply, AStatusRoundTripsEveryField) {
   EXPECT_NE(text.find("\n\npeer = alice\n"), std::string::npos);
   EXPECT_NE(text.find("\ndropped.spoofed = 5\n"), std::string::npos);
   EXPECT_NE(text.find("\nallowed_ip = fd00:9::2/128\n"), std::string::npos);
+  EXPECT_NE(text.find("\nthreads = 2\nthread_frames = 610\nthread_frames = 390\n"),
+            std::string::npos)
+      << text;
   auto reply = parse_reply(text);
   EXPECT_TRUE(reply.ok);
   ASSERT_TRUE(reply.status);
@@ -222,6 +225,8 @@ TEST(ControlReply, UnknownFieldsAndRecordsAreIgnoredAndMissingOnesDefault) {
   EXPECT_EQ(reply.status->interface, "tun7");
   EXPECT_EQ(reply.status->mtu, 1400u);
   EXPECT_EQ(reply.status->pid, 0);
+  EXPECT_EQ(reply.status->threads, 1u);  // an older tund: one thread, no frames by thread
+  EXPECT_TRUE(reply.status->thread_frames.empty());
   ASSERT_EQ(reply.status->peers.size(), 1u);
   EXPECT_EQ(reply.status->peers[0].rx_bytes, 10u);
   EXPECT_TRUE(reply.status->peers[0].dropped.empty());
@@ -244,7 +249,8 @@ TEST(ControlReply, RefusesANumberThatIsNotOne) {
   for (const char* bad :
        {"mtu = abc", "mtu = -1", "mtu = 01", "mtu = +1", "mtu = 1.5", "mtu = 1e3",
         "mtu =", "mtu = 4294967296", "listen_port = 65536", "pid = -0", "pid = 9223372036854775808",
-        "pid = --1", "counter.device.reads = 18446744073709551616", "counter.device.reads = x"})
+        "pid = --1", "counter.device.reads = 18446744073709551616", "counter.device.reads = x",
+        "threads = 4294967296", "thread_frames = -1", "thread_frames ="})
     EXPECT_NE(reply_error(head + bad + "\n").find("is not a number in range"), std::string::npos)
         << bad;
   EXPECT_EQ(reply_error(head + "\npeer = a\nup = yes\n"), "'up' is not true or false: 'yes'");

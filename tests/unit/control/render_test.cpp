@@ -79,10 +79,33 @@ TEST(ControlText, LooksLikeWgShow) {
         "\npeer: carol\n", "  state: disabled\n", "  allowed ips: (none)\n",
         "  queued: 4 frames\n"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_NE(
+      text.find("\n  mtu: 1420\n  threads: 2 (frames sealed/opened: 61% loop, 39% worker 1)\n"),
+      std::string::npos)
+      << text;
   // Drops by reason only when not zero: bob's are all zero, malformed is zero.
   EXPECT_EQ(text.find("malformed"), std::string::npos);
   EXPECT_EQ(text.find("queue_full"), std::string::npos);
   EXPECT_EQ(text.find("remote:"), std::string::npos);
+}
+
+// Each thread's share of the frames it sealed or opened, only with a worker pool.
+TEST(ControlText, ThreadsAndTheirShareOfTheFrames) {
+  auto s = test::sample_status();
+  s.threads = 3;
+  s.thread_frames = {1, 1, 1};  // 33.3% each, rounded
+  EXPECT_NE(render_text({s}).find(
+                "\n  threads: 3 (frames sealed/opened: 33% loop, 33% worker 1, 33% worker 2)\n"),
+            std::string::npos)
+      << render_text({s});
+  s.thread_frames = {0, 0, 0};
+  EXPECT_NE(render_text({s}).find("\n  threads: 3 (frames sealed/opened: none yet)\n"),
+            std::string::npos);
+  s.threads = 1;  // no pool: plaintext or --threads 1
+  s.thread_frames = {};
+  auto text = render_text({s});
+  EXPECT_NE(text.find("\n  mtu: 1420\n  threads: 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("sealed"), std::string::npos);
 }
 
 TEST(ControlText, SeparatesInterfacesAndEscapesControlCharacters) {
@@ -117,7 +140,9 @@ TEST(ControlJson, ParsesBackWithEveryField) {
   EXPECT_EQ(i["peers_up"], 1);
   EXPECT_EQ(i["counters"]["device"]["reads"], 5);
   EXPECT_EQ(i["counters"]["dropped"]["no_peer"], 2);
-  EXPECT_EQ(i.size(), 16u);
+  EXPECT_EQ(i["threads"], 2);
+  EXPECT_EQ(i["thread_frames"], nlohmann::json({610, 390}));
+  EXPECT_EQ(i.size(), 18u);
   ASSERT_EQ(i["peers"].size(), 3u);
   const auto& alice = i["peers"][0];
   EXPECT_EQ(alice["name"], "alice");
@@ -157,20 +182,23 @@ TEST(ControlJson, MatchesItsSchema) {
   EXPECT_NE(test::run_with_file(check, doc.dump(), output), 0);
 }
 
-TEST(ControlDump, ThirteenTabSeparatedFieldsPerPeer) {
+TEST(ControlDump, FifteenTabSeparatedFieldsPerPeer) {
   auto odd = test::sample_status("tun\t1");
   odd.peers[1].cipher = "";
+  odd.threads = 1;  // no worker pool
+  odd.thread_frames = {};
   auto lines = lines_of(render_dump({test::sample_status(), odd}));
   ASSERT_EQ(lines.size(), 6u);
-  for (const auto& line : lines) EXPECT_EQ(split(line, '\t').size(), 13u) << line;
+  for (const auto& line : lines) EXPECT_EQ(split(line, '\t').size(), 15u) << line;
   EXPECT_EQ(lines[0],
             "tun0\talice\tHIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=\tup\t198.18.0.2:40000\t"
-            "10.9.0.2/32,fd00:9::2/128\t1699999937\t1229\t3482\t12\t34\t5\tChaCha20-Poly1305");
+            "10.9.0.2/32,fd00:9::2/128\t1699999937\t1229\t3482\t12\t34\t5\tChaCha20-Poly1305\t"
+            "2\t610,390");
   EXPECT_EQ(lines[2],
             "tun0\tcarol\t(none)\tdisabled\t(none)\t(none)\t1699999937\t1229\t3482\t12\t"
-            "34\t5\tChaCha20-Poly1305");
+            "34\t5\tChaCha20-Poly1305\t2\t610,390");
   EXPECT_TRUE(lines[3].starts_with("tun\\x091\talice\t")) << lines[3];
-  EXPECT_TRUE(lines[4].ends_with("\t0\t(none)")) << lines[4];
+  EXPECT_TRUE(lines[4].ends_with("\t0\t(none)\t1\t(none)")) << lines[4];
 }
 
 TEST(ControlDump, TapPeersShowTheirMacs) {

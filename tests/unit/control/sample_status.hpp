@@ -52,6 +52,8 @@ inline InterfaceStatus sample_status(const std::string& interface = "tun0") {
   s.now = 1'700'000'000;
   s.mtu = 1420;
   s.peers_configured = 3;
+  s.threads = 2;
+  s.thread_frames = {610, 390};  // 61% on the event loop's thread, 39% on worker 1
   s.counters = {{"device", {{"reads", 5}, {"writes", 7}}},
                 {"dropped", {{"malformed", 0}, {"no_peer", 2}}},
                 {"handshake", {{"completed", 3}, {"failed", 1}}}};
