@@ -97,6 +97,7 @@ void Daemon::tick_engine() {
 // less throughput. Free: the CPUs idle since the last tick, plus what the helpers used
 // meanwhile (they would give it back); half a CPU is worth a helper.
 void Daemon::gate_workers() {
+  if (always_share_) return;
   auto now = std::chrono::steady_clock::now();
   auto helpers = workers_->helpers_cpu_time();
   std::optional<double> idle = idle_cpus_.sample();

@@ -26,7 +26,8 @@
 #   usage: tests/bench/hub.sh   HUB_BENCH_N="10 100 1000" HUB_BENCH_PROTOS="udp tcp"
 #                               HUB_BENCH_SECONDS=8 (per iperf3 run),
 #                               HUB_BENCH_PARTS="scale share threads",
-#                               HUB_BENCH_THREADS="1 2" HUB_BENCH_CLIENTS=4
+#                               HUB_BENCH_THREADS="1 2 2always" (always: the hub's free-CPU
+#                               gate off, TUND_BENCH_WORKERS_SHARE) HUB_BENCH_CLIENTS=4
 #                               HUB_BENCH_CRYPTO="enc plain" (part 3)
 # Targets (issue 13): 1000 sessions within 5 s, <= 32 KiB RSS per idle peer, reload with
 # 1000 peers <= 100 ms and no packet lost by an unchanged peer, 4 clients' aggregate >= 90%
@@ -40,7 +41,7 @@ SWARM=${SWARM_BIN:-$(dirname "$TUND_BIN")/tests/tund_swarm}
 read -r -a COUNTS <<<"${HUB_BENCH_N:-10 100 1000}"
 read -r -a PROTOS <<<"${HUB_BENCH_PROTOS:-udp tcp}"
 read -r -a PARTS <<<"${HUB_BENCH_PARTS:-scale share threads}"
-read -r -a THREADS <<<"${HUB_BENCH_THREADS:-1 2}"
+read -r -a THREADS <<<"${HUB_BENCH_THREADS:-1 2 2always}"
 read -r -a CRYPTOS <<<"${HUB_BENCH_CRYPTO:-enc plain}"
 CLIENTS=${HUB_BENCH_CLIENTS:-4}
 SECS=${HUB_BENCH_SECONDS:-8}
@@ -220,15 +221,19 @@ iperf_json() {
 # threads_up PROTO CRYPTO T: the hub (enc) or a point-to-point server (plain) with --threads
 # T, and its clients (CLIENTS, or 1 for plain) with --threads 1; sets K, the client count.
 threads_up() {
-  local proto=$1 crypto=$2 t=$3 i
+  local proto=$1 crypto=$2 t=${3%always} i
+  # "2always": --threads 2 with the hub's free-CPU gate off (what the gate saves).
+  [[ $3 == *always ]] && export TUND_BENCH_WORKERS_SHARE=always
   if [ "$crypto" = enc ]; then
     K=$CLIENTS
     start_hub tun "$proto" --threads "$t"
+    unset TUND_BENCH_WORKERS_SHARE
     for ((i = 1; i <= K; i++)); do start_hub_client "$i" tun "$proto" --threads 1; done
   else
     K=1
     HUB_DEV="hub$ID"
     start_tund "$NS_S" hub -s -i "$HUB_DEV" -t "$proto" --address "$HUB_NET4.1/24" --threads "$t"
+    unset TUND_BENCH_WORKERS_SHARE
     HUB_PID=$LAST_PID
     start_tund "${HUB_NS[1]}" c1 -c "$HUB_UNDER" -i "hc$ID-1" -t "$proto" \
       --address "$(hub_addr4 1)/24" --threads 1
