@@ -9,11 +9,12 @@
 #   3. unit and end-to-end tests against the sanitizer build (a sanitizer report fails;
 #      all but the two underlay-fault timing scripts), the daemons with --threads 1
 #   4. a ThreadSanitizer build of tund and the threaded unit tests only (build-tsan): the
-#      unit tests labelled threads, then three end-to-end tests (hub, encryption, bulk
-#      transfer) with --threads 2; a TSan report fails
+#      unit tests labelled threads, then four end-to-end tests (TUN and TAP hubs,
+#      encryption, bulk transfer) with --threads 2, the helpers sharing every large batch
+#      (TUND_TEST_WORKERS_SHARE=always); a TSan report fails
 #   5. unit and end-to-end tests against the normal build, then the end-to-end tests
 #      again with the TUN offloads off (--no-offload), the plain packet-at-a-time path;
-#      both with --threads 2
+#      both with --threads 2 (the second with the helpers always sharing)
 #   6. every libFuzzer target for FUZZ_SECONDS (default 15) from its seed corpus
 # TUND_E2E_THREADS=N makes tests/e2e/lib.sh start every daemon with --threads N.
 # End-to-end tests need root and /dev/net/tun (skipped without, failing under CI=true).
@@ -75,8 +76,10 @@ status=0
   # errexit is off in here (the subshell's status is tested): both run, either fails it.
   failed=0
   ctest -j "$JOBS" --output-on-failure -L threads || failed=1
-  TUND_E2E_THREADS=2 ctest -j "$JOBS" --output-on-failure -L e2e \
-    -R 'e2e_test_(hub_tun|encrypted_traffic|transfer)$' || failed=1
+  # TUND_TEST_WORKERS_SHARE=always: the helpers take their share of every large batch even
+  # when the daemon's free-CPU gate would keep them idle on a busy machine (tund.8).
+  TUND_TEST_WORKERS_SHARE=always TUND_E2E_THREADS=2 ctest -j "$JOBS" --output-on-failure -L e2e \
+    -R 'e2e_test_(hub_tun|hub_tap|encrypted_traffic|transfer)$' || failed=1
   exit $failed
 ) || status=$?
 if compgen -G "$TSAN_LOGS/report.*" >/dev/null; then
@@ -97,7 +100,10 @@ echo "=== end-to-end tests with offloads off (--no-offload)"
 # the underlay's faults (test_faults: delay, loss and reordering between the hosts;
 # test_udp_route_flap: the underlay's routes); both passes above run them. Left out here
 # to keep the whole suite under 45 minutes.
-(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 TUND_E2E_THREADS=2 ctest -j "$JOBS" -L e2e --output-on-failure \
+# TUND_TEST_WORKERS_SHARE=always: here the helpers share every large batch, whatever the
+# load (the pass above runs with the daemon's own free-CPU gate).
+(cd "$ROOT/build" && TUND_E2E_NO_OFFLOAD=1 TUND_E2E_THREADS=2 TUND_TEST_WORKERS_SHARE=always \
+  ctest -j "$JOBS" -L e2e --output-on-failure \
   -E 'e2e_test_hub_(hooks|reload|swarm|isolation)$|e2e_test_status_|e2e_test_(faults|udp_route_flap)$')
 
 # 15 s each: a regression smoke run from the seeds in CI (10 targets); longer runs by hand

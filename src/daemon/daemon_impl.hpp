@@ -128,7 +128,7 @@ class Daemon {
   util::IdleCpuMeter idle_cpus_;  // gate_workers: is a CPU free for the helpers?
   std::chrono::nanoseconds helpers_cpu_{0};
   std::chrono::steady_clock::time_point gated_at_{};
-  bool always_share_ = false;  // TUND_BENCH_WORKERS_SHARE=always: no gate (benchmarks)
+  bool always_share_ = false;  // TUND_TEST_WORKERS_SHARE=always: no gate (benchmarks)
   std::unique_ptr<tunnel::Engine> engine_;
   HubRoutes routes_{log_};  // hub: routes = auto
   PeerHooks peer_hooks_{io_, log_,

@@ -27,7 +27,7 @@
 #                               HUB_BENCH_SECONDS=8 (per iperf3 run),
 #                               HUB_BENCH_PARTS="scale share threads",
 #                               HUB_BENCH_THREADS="1 2 2always" (always: the hub's free-CPU
-#                               gate off, TUND_BENCH_WORKERS_SHARE) HUB_BENCH_CLIENTS=4
+#                               gate off, TUND_TEST_WORKERS_SHARE) HUB_BENCH_CLIENTS=4
 #                               HUB_BENCH_CRYPTO="enc plain" (part 3)
 # Targets (issue 13): 1000 sessions within 5 s, <= 32 KiB RSS per idle peer, reload with
 # 1000 peers <= 100 ms and no packet lost by an unchanged peer, 4 clients' aggregate >= 90%
@@ -223,17 +223,17 @@ iperf_json() {
 threads_up() {
   local proto=$1 crypto=$2 t=${3%always} i
   # "2always": --threads 2 with the hub's free-CPU gate off (what the gate saves).
-  [[ $3 == *always ]] && export TUND_BENCH_WORKERS_SHARE=always
+  [[ $3 == *always ]] && export TUND_TEST_WORKERS_SHARE=always
   if [ "$crypto" = enc ]; then
     K=$CLIENTS
     start_hub tun "$proto" --threads "$t"
-    unset TUND_BENCH_WORKERS_SHARE
+    unset TUND_TEST_WORKERS_SHARE
     for ((i = 1; i <= K; i++)); do start_hub_client "$i" tun "$proto" --threads 1; done
   else
     K=1
     HUB_DEV="hub$ID"
     start_tund "$NS_S" hub -s -i "$HUB_DEV" -t "$proto" --address "$HUB_NET4.1/24" --threads "$t"
-    unset TUND_BENCH_WORKERS_SHARE
+    unset TUND_TEST_WORKERS_SHARE
     HUB_PID=$LAST_PID
     start_tund "${HUB_NS[1]}" c1 -c "$HUB_UNDER" -i "hc$ID-1" -t "$proto" \
       --address "$(hub_addr4 1)/24" --threads 1
