@@ -337,6 +337,12 @@ Verdict Session::established_by_response(std::unique_ptr<Keypair> fresh) {
 }
 
 Verdict Session::on_transport(std::byte* message, std::size_t size, std::uint32_t index, Time now) {
+  // One message at a time, an expired keypair goes at once (prepare_open only refuses:
+  // a batch's earlier jobs may still hold other keypairs that expire() would take).
+  if (Keypair* k = find(index); k && now - k->created >= config_.reject_after_time) {
+    expire(now);
+    return drop(stats_.unknown_session, "transport message for an expired session");
+  }
   Verdict refusal;
   auto job = prepare_open(message, size, index, now, refusal);
   if (!job) return refusal;
@@ -351,8 +357,7 @@ std::optional<OpenJob> Session::prepare_open(std::byte* message, std::size_t siz
     refusal = drop(stats_.unknown_session, "transport message for no live session");
     return std::nullopt;
   }
-  if (now - k->created >= config_.reject_after_time) {
-    expire(now);
+  if (now - k->created >= config_.reject_after_time) {  // the timer's expire() wipes it
     refusal = drop(stats_.unknown_session, "transport message for an expired session");
     return std::nullopt;
   }

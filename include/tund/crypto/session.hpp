@@ -150,7 +150,8 @@ class Session {
   // verdict, counted); the caller runs the job (any thread); finish_open takes the
   // counter into the replay window, confirms a responder's next keypair, and returns the
   // verdict receive() would have (a job whose keypair went meanwhile is dropped as for
-  // no live session).
+  // no live session). prepare_open never frees a keypair (an expired one is refused and
+  // left to expire()), so the jobs of one batch stay valid until finished.
   std::optional<OpenJob> prepare_open(std::byte* message, std::size_t size,
                                       std::uint32_t receiver_index, Time now, Verdict& refusal);
   Verdict finish_open(const OpenJob& job);

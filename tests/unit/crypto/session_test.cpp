@@ -249,6 +249,32 @@ TEST_F(Peers, SessionsExpireAndRetriesBackOff) {
   EXPECT_TRUE(client->handshake_due(now + 4s));
 }
 
+// A batch opened in steps (the engine's workers): a later message finding its keypair
+// expired is refused without freeing it, so an earlier job of the same batch still opens
+// with it (ASan would catch a freed key); the timer's expire() wipes it after.
+TEST_F(Peers, PrepareOpenRefusesAnExpiredKeypairWithoutFreeingIt) {
+  make();
+  handshake();
+  auto first = seal(*client, frame_of(10));
+  auto second = seal(*client, frame_of(20));
+  now += 179s;
+  std::uint32_t index = classify({first.data(), first.size()}).receiver_index;
+  Verdict refusal;
+  auto job = server->prepare_open(first.data(), first.size(), index, now, refusal);
+  ASSERT_TRUE(job) << refusal.reason;
+  now += 2s;  // past reject_after_time
+  auto late = server->prepare_open(second.data(), second.size(), index, now, refusal);
+  EXPECT_FALSE(late);
+  EXPECT_EQ(refusal.reason, "transport message for an expired session");
+  job->run();
+  EXPECT_TRUE(job->opened);
+  Verdict v = server->finish_open(*job);
+  ASSERT_EQ(v.action, Action::deliver) << v.reason;
+  EXPECT_EQ(as_buffer(v), frame_of(10));
+  server->expire(now);
+  EXPECT_FALSE(server->owns_index(index));
+}
+
 // `tund show` keeps "latest handshake" for a peer that is gone, as `wg show` does.
 TEST_F(Peers, LastHandshakeSurvivesResetAndExpiry) {
   make();
