@@ -95,7 +95,10 @@ void Daemon::tick_engine() {
 // tunnel and their traffic on one small machine, a loaded host) a batch handed over waits
 // for a CPU and costs more than it saves: measured on 2 cores, 20-40% more CPU per GB and
 // less throughput. Free: the CPUs idle since the last tick, plus what the helpers used
-// meanwhile (they would give it back); half a CPU is worth a helper.
+// meanwhile (they would give it back); a helper needs a whole CPU free
+// (with half of one it only trades places with the other end of the tunnel or iperf3).
+constexpr double kFreeCpuForHelpers = 1.0;
+
 void Daemon::gate_workers() {
   if (always_share_) return;
   auto now = std::chrono::steady_clock::now();
@@ -106,7 +109,7 @@ void Daemon::gate_workers() {
   gated_at_ = now;
   helpers_cpu_ = helpers;
   if (!idle || elapsed <= 0) return;  // the first tick, or no /proc: as it was
-  bool share = *idle + helping / elapsed >= 0.5;
+  bool share = *idle + helping / elapsed >= kFreeCpuForHelpers;
   if (share != workers_->sharing())
     log_.debug("worker threads ", share ? "share" : "stop sharing", " batches (", *idle,
                " CPUs idle)");
