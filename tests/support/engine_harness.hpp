@@ -15,6 +15,15 @@ inline util::Backoff no_backoff() {
 
 // One side of a tunnel: `client` reaches out; encrypted when `session` is set (then
 // `identity` is this side's). No timer: tests call on_timer() themselves.
+// An identity with `key`, allowing `allowed` clients (a server) or none (a client).
+inline crypto::IdentityConfig identity_config(const crypto::Key& key,
+                                              std::vector<crypto::Key> allowed) {
+  crypto::IdentityConfig c;
+  c.private_key = key;
+  c.allowed = std::move(allowed);
+  return c;
+}
+
 inline tunnel::EngineParts engine_parts(FakeDevice& device, LoopbackBind& bind, util::Logger& log,
                                         bool client, link::Responder* responder = nullptr,
                                         crypto::Identity* identity = nullptr,

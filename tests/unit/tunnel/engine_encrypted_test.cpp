@@ -29,10 +29,7 @@ struct Encrypted : EngineFixture {
 
   static crypto::IdentityConfig config_for(const crypto::Key& key,
                                            std::vector<crypto::Key> allowed) {
-    crypto::IdentityConfig c;
-    c.private_key = key;
-    c.allowed = std::move(allowed);
-    return c;
+    return identity_config(key, std::move(allowed));
   }
   crypto::SessionConfig session(bool initiator, bool stream) const {
     crypto::SessionConfig c;
