@@ -139,7 +139,8 @@ void define_mode_options(CLI::App& app, Config& cfg, RawOptions& raw) {
   app.add_flag("--no-offload", raw.no_offload,
                "TUN: no segmentation/coalescing offloads (plain packet-at-a-time path)");
   app.add_option("--threads", cfg.threads,
-                 "threads for sealing/opening frames: auto (default: one per CPU) or 1-" +
+                 "threads for sealing/opening frames: auto (default: one per CPU this process may "
+                 "use) or 1-" +
                      std::to_string(kMaxThreads))
       ->transform(threads_value())
       ->type_name("N");

@@ -69,6 +69,7 @@ std::vector<std::string> needs_restart(const config::Config& running, const conf
   note(running.mtu != fresh.mtu, "mtu");
   note(running.max_peers != fresh.max_peers, "max-peers");
   note(running.routes != fresh.routes, "routes");
+  note(running.threads != fresh.threads, "threads");
   return changed;
 }
 

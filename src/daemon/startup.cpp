@@ -242,10 +242,16 @@ tunnel::EngineParts Daemon::engine_parts() {
 // Plaintext has no cipher work to share: no threads then, whatever --threads says.
 void Daemon::start_workers() {
   unsigned threads = config::effective_threads(cfg_.threads);
+  if (!identity_ && cfg_.threads > 1)  // asked for explicitly: say it does nothing here
+    log_.warn("--threads ", cfg_.threads,
+              " does nothing without encryption (no cipher work to share); running on one");
   if (!identity_ || threads < 2) {
     log_.info("threads: 1", identity_ ? "" : " (plaintext: no cipher work to share)");
     return;
   }
+  if (unsigned cpus = config::available_cpus(); threads > cpus)
+    log_.warn("--threads ", threads, " is more than the ", cpus,
+              " CPUs this process may use: the threads will take turns on them");
   try {
     workers_ = std::make_unique<util::WorkerPool>(threads);
   } catch (const std::system_error& e) {  // out of threads (RLIMIT_NPROC, memory)

@@ -49,6 +49,16 @@ TEST(HubAddresses, AnyChangeOfTheAddressListNeedsARestart) {
   EXPECT_EQ(needs_restart(running, fresh), std::vector<std::string>{"link-ip"});
 }
 
+// The worker pool is made at start (--threads): a reload says so rather than ignore it.
+TEST(HubAddresses, AChangedThreadCountNeedsARestart) {
+  config::Config running, fresh;
+  running.threads = 2;
+  fresh = running;
+  EXPECT_TRUE(needs_restart(running, fresh).empty());
+  fresh.threads = 1;
+  EXPECT_EQ(needs_restart(running, fresh), std::vector<std::string>{"threads"});
+}
+
 // The cipher is chosen at start-up (measured, offered in every handshake): a reload that
 // changes --cipher says so rather than pretending to apply it.
 TEST(HubAddresses, ACipherChangeNeedsARestart) {
