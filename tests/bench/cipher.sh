@@ -5,13 +5,7 @@
 #   usage: tests/bench/cipher.sh [--machine] [FRAME_SIZE=1400]
 #   BUILD_DIR: the build tree (default build); CIPHER_BENCH_BIN: another binary instead.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-BIN=${CIPHER_BENCH_BIN:-}
-if [ -z "$BIN" ]; then
-  [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD_DIR" -DTUND_WERROR=ON >&2
-  # Incremental: nothing to do when it is up to date.
-  cmake --build "$BUILD_DIR" --target cipher_bench -j2 >&2
-  BIN=$BUILD_DIR/tests/cipher_bench
-fi
+# shellcheck source=tests/bench/build_tool.sh
+. "$(dirname "$0")/build_tool.sh"
+BIN=$(bench_tool cipher_bench "${CIPHER_BENCH_BIN:-}")
 exec "$BIN" "$@"
