@@ -20,22 +20,27 @@
 # End-to-end tests need root and /dev/net/tun (skipped without, failing under CI=true).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Each stage's heading carries the minutes since the start, to see where the time goes
+# (the whole suite is meant to stay under 45 minutes).
+START=$SECONDS
+stage() { printf '=== [%2d min] %s\n' $(((SECONDS - START) / 60)) "$*"; }
+trap 'stage "end (status $?)"' EXIT
 
-echo "=== build"
+stage "build"
 BUILD_DIR=$ROOT/build "$ROOT/tests/bootstrap.sh"
 
-echo "=== sanitizer build (ASan + UBSan)"
+stage "sanitizer build (ASan + UBSan)"
 BUILD_DIR=$ROOT/build-asan CMAKE_ARGS="-DTUND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
   "$ROOT/tests/bootstrap.sh"
 
-echo "=== Release build (warnings are errors) and the Debian package"
+stage "Release build (warnings are errors) and the Debian package"
 CMAKE_ARGS=-DTUND_WERROR=ON "$ROOT/packaging/build-deb.sh" "$ROOT/build-release"
 DEB=$(ls "$ROOT"/build-release/tund_*.deb | tail -n 1)
 
-echo "=== lintian $(basename "$DEB") (errors fail; warnings are explained in the README)"
+stage "lintian $(basename "$DEB") (errors fail; warnings are explained in the README)"
 lintian --fail-on error "$DEB"
 
-echo "=== package tests: install, run the installed tund and the installed examples, purge"
+stage "package tests: install, run the installed tund and the installed examples, purge"
 for t in test_package.sh test_package_nat.sh; do
   status=0
   bash "$ROOT/tests/e2e/package/$t" "$DEB" || status=$?
@@ -47,7 +52,7 @@ done
 # load both cores run alone (RUN_SERIAL, tests/CMakeLists.txt). TEST_JOBS=1: one at a time.
 JOBS=${TEST_JOBS:-3}
 
-echo "=== all tests under ASan + UBSan"
+stage "all tests under ASan + UBSan"
 # All but the two underlay-fault scripts (test_faults: 80 s of outages, delay and loss;
 # test_udp_route_flap: 50 s of route changes): they time the tunnel's recovery, which the
 # normal build below measures, and leaving them out here keeps the suite under 45 minutes.
@@ -55,7 +60,7 @@ echo "=== all tests under ASan + UBSan"
 (cd "$ROOT/build-asan" && TUND_E2E_THREADS=1 ctest -j "$JOBS" --output-on-failure \
   -E 'e2e_test_(faults|udp_route_flap)$')
 
-echo "=== threaded tests under ThreadSanitizer"
+stage "threaded tests under ThreadSanitizer"
 # Only tund and the unit tests that run threads (label threads, tests/CMakeLists.txt) are
 # built: a whole third sanitizer build would cost CI minutes for code that runs on one
 # thread. The end-to-end scripts are the ones that push many frames per wake-up through
@@ -90,10 +95,10 @@ fi
 rm -rf "$TSAN_LOGS"
 [ $status -eq 0 ] || exit $status
 
-echo "=== all tests: unit and end to end"
+stage "all tests: unit and end to end"
 (cd "$ROOT/build" && TUND_E2E_THREADS=2 ctest -j "$JOBS" --output-on-failure)
 
-echo "=== end-to-end tests with offloads off (--no-offload)"
+stage "end-to-end tests with offloads off (--no-offload)"
 # The hub's hooks, reload, swarm and isolation tests exercise peer management, not the
 # device path that --no-offload changes (test_hub_tun and test_hub_tap do run here), and
 # neither do the status tests (test_status_*: control socket, tund show, metrics), nor
@@ -108,5 +113,5 @@ echo "=== end-to-end tests with offloads off (--no-offload)"
 
 # 15 s each: a regression smoke run from the seeds in CI (10 targets); longer runs by hand
 # (tests/fuzz/run.sh 600 TARGET).
-echo "=== fuzzing (${FUZZ_SECONDS:-15} s per target)"
+stage "fuzzing (${FUZZ_SECONDS:-15} s per target)"
 "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-15}"
