@@ -9,6 +9,7 @@
 
 #include "socket_flags.hpp"
 #include "tund/proto/timers.hpp"
+#include "tund/transport/pktinfo.hpp"
 
 namespace tund::transport {
 namespace {
@@ -20,6 +21,8 @@ constexpr std::size_t kMaxSegments = 64;
 constexpr std::size_t kMaxGsoBytes = 65000;
 constexpr std::size_t kRxBuffers = 16;
 constexpr std::size_t kRxBufferSize = 65536;
+// Source addresses remembered as gone at most (the oldest is dropped beyond).
+constexpr std::size_t kMaxGoneSources = 16;
 
 std::error_code errno_code() {
   return {errno == EAGAIN ? EWOULDBLOCK : errno, std::generic_category()};
@@ -31,15 +34,51 @@ bool is_shape_error(int err) {
 
 // The control message that makes one sendmmsg entry a GSO send of `segment`-byte datagrams.
 constexpr std::size_t kSegmentControlSize = CMSG_SPACE(sizeof(std::uint16_t));
-void attach_segment_size(msghdr& h, char (&control)[kSegmentControlSize], std::size_t segment) {
-  h.msg_control = control;
-  h.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&h);
+// Room for both control messages an entry may carry: its source, its segment size.
+constexpr std::size_t kControlSize = kPktinfoSpace + kSegmentControlSize;
+
+std::size_t write_segment_size(cmsghdr* c, std::size_t segment) {
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
   auto size = static_cast<std::uint16_t>(segment);
   std::memcpy(CMSG_DATA(c), &size, sizeof size);
+  return kSegmentControlSize;
+}
+
+// An entry's control messages: the source it leaves from (unspecified: none) and, for a GSO
+// run (`segment` not 0), its segment size (UDP_SEGMENT, udp(7)). Each CMSG_SPACE keeps the
+// next one aligned, so they are laid out one after the other.
+void attach_controls(msghdr& h, char (&control)[kControlSize], const asio::ip::address& source,
+                     std::size_t segment) {
+  std::size_t used = write_pktinfo(reinterpret_cast<cmsghdr*>(control), source);
+  if (segment != 0) used += write_segment_size(reinterpret_cast<cmsghdr*>(control + used), segment);
+  if (used == 0) return;
+  h.msg_control = control;
+  h.msg_controllen = used;
+}
+
+// What a received message's control messages say: the GRO segment size (UDP_GRO) and the
+// local address it was sent to (pktinfo.hpp); each left alone when absent.
+void read_controls(msghdr& h, std::size_t& segment, asio::ip::address& local) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int gso_size;
+      std::memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
+      if (gso_size > 0) segment = static_cast<std::size_t>(gso_size);
+    } else {
+      read_pktinfo(*c, local);
+    }
+  }
+}
+
+// What a send from a source address the host no longer has fails with: IPv4 (ip(7)), the
+// route lookup refuses a source that is not local (ENETUNREACH); IPv6 (ipv6(7)), the
+// IPV6_PKTINFO check (EINVAL); EADDRNOTAVAIL from either in older kernels. Each has other
+// causes too, so a send that fails so is tried without its source before that is
+// forgotten.
+bool is_source_error(int err) {
+  return err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH;
 }
 
 }  // namespace
@@ -88,14 +127,16 @@ DatagramBatch::DatagramBatch(std::size_t max_datagram, bool gso, const util::Clo
   order_.reserve(kMaxQueued);
   scratch_.reserve(kMaxQueued);
   counts_.reserve(kMaxQueued + 2);
+  gone_sources_.reserve(kMaxGoneSources);
 }
 
 void DatagramBatch::commit(std::size_t size) {
   commit_to(size, 0);
 }
 
-void DatagramBatch::commit(std::size_t size, const sockaddr* to, socklen_t to_size) {
-  commit_to(size, destination_of(to, to_size));
+void DatagramBatch::commit(std::size_t size, const sockaddr* to, socklen_t to_size,
+                           const asio::ip::address& source) {
+  commit_to(size, destination_of(to, to_size, source));
 }
 
 void DatagramBatch::commit_to(std::size_t size, std::uint16_t destination) {
@@ -109,9 +150,10 @@ void DatagramBatch::commit_to(std::size_t size, std::uint16_t destination) {
 
 // The index of `to` in destinations_, added if new. The previous datagram's destination
 // is tried first: a single peer's burst costs one comparison per datagram.
-std::uint16_t DatagramBatch::destination_of(const sockaddr* to, socklen_t to_size) {
+std::uint16_t DatagramBatch::destination_of(const sockaddr* to, socklen_t to_size,
+                                            const asio::ip::address& source) {
   auto same = [&](const Destination& d) {
-    return d.size == to_size && std::memcmp(&d.address, to, to_size) == 0;
+    return d.size == to_size && std::memcmp(&d.address, to, to_size) == 0 && d.source == source;
   };
   if (last_destination_ != 0 && same(destinations_[last_destination_])) return last_destination_;
   for (std::size_t i = 1; i < destinations_.size(); ++i)
@@ -120,6 +162,7 @@ std::uint16_t DatagramBatch::destination_of(const sockaddr* to, socklen_t to_siz
   to_size = std::min<socklen_t>(to_size, sizeof d.address);
   std::memcpy(&d.address, to, to_size);
   d.size = to_size;
+  d.source = source;
   destinations_.push_back(d);
   return static_cast<std::uint16_t>(destinations_.size() - 1);
 }
@@ -196,7 +239,7 @@ std::size_t DatagramBatch::run_length(std::size_t first) const {
 struct DatagramBatch::Messages {
   mmsghdr headers[kMaxQueued];
   iovec iovs[kMaxQueued];
-  alignas(cmsghdr) char controls[kMaxQueued][kSegmentControlSize];
+  alignas(cmsghdr) char controls[kMaxQueued][kControlSize];
   std::size_t counts[kMaxQueued];  // datagrams in each entry
   std::size_t iovs_used = 0;
 };
@@ -259,20 +302,24 @@ void DatagramBatch::build_message(Messages& m, std::size_t index, std::size_t fi
   m.headers[index] = {};
   h.msg_iov = iov;
   h.msg_iovlen = pieces;
+  asio::ip::address source;
   if (std::uint16_t d = destination_[order_[first]]; d != 0) {
     h.msg_name = &destinations_[d].address;
     h.msg_namelen = destinations_[d].size;
+    if (source_usable(destinations_[d].source)) source = destinations_[d].source;
   } else {
     h.msg_name = const_cast<sockaddr*>(to);
     h.msg_namelen = to ? to_size : 0;
   }
-  if (count > 1) attach_segment_size(h, m.controls[index], sizes_[order_[first]]);
+  attach_controls(h, m.controls[index], source, count > 1 ? sizes_[order_[first]] : 0);
   m.counts[index] = count;
 }
 
 // The first `sent` entries went out.
 void DatagramBatch::advance(const Messages& m, int sent) {
   refused_retried_ = false;
+  // The entry that failed from its source went without it: the source is what was wrong.
+  if (sent > 0 && !suspect_.is_unspecified()) note_forgotten(std::exchange(suspect_, {}));
   for (std::size_t k = 0; k < static_cast<std::size_t>(sent); ++k) consume(m.counts[k]);
 }
 
@@ -280,10 +327,16 @@ void DatagramBatch::advance(const Messages& m, int sent) {
 // only when nothing was sent). Returns true when the batch can simply go on.
 bool DatagramBatch::handle_failure(int err, std::size_t first_count) {
   if (err == EINTR) return true;
+  // Failed again without its source: the source was not the problem; it is used again.
+  bool suspected = !suspect_.is_unspecified();
+  if (suspected) remember_source(std::exchange(suspect_, {}));
   if (is_shape_error(err) && first_count > 1) {  // retried below without GSO
     limit_gso(sizes_[order_[next_]], err);
     return true;
   }
+  // After the GSO check: an EINVAL for a run's shape must not cost a good source (one that
+  // is gone fails again sent alone, and is suspected then).
+  if (!suspected && is_source_error(err) && retry_without_source()) return true;
   if (err == EMSGSIZE) {  // one datagram larger than any UDP send can be
     ++dropped_;
     ++oversize_;
@@ -322,17 +375,72 @@ void DatagramBatch::limit_gso(std::size_t segment, int err) {
             "; the path MTU is likely smaller): sending those one by one";
 }
 
-DatagramReceiver::DatagramReceiver(int fd, bool gro)
+// The first entry of the last sendmmsg failed as a send from a source the host no longer
+// has would (is_source_error): if it carried a source, that is suspected (not used) and
+// the entry goes again from the kernel's choice; forgotten for good (said once) when that
+// works (advance), used again when it fails too (handle_failure). Otherwise the error is
+// the entry's own.
+bool DatagramBatch::retry_without_source() {
+  std::uint16_t d = destination_[order_[next_]];
+  if (d == 0) return false;
+  const asio::ip::address& source = destinations_[d].source;
+  if (source.is_unspecified() || !source_usable(source)) return false;
+  add_gone(source);
+  suspect_ = source;
+  return true;
+}
+
+bool DatagramBatch::source_usable(const asio::ip::address& source) const {
+  return gone_sources_.empty() ||
+         std::find(gone_sources_.begin(), gone_sources_.end(), source) == gone_sources_.end();
+}
+
+bool DatagramBatch::forget_source(const asio::ip::address& source) {
+  if (!source_usable(source)) return false;
+  add_gone(source);
+  note_forgotten(source);
+  return true;
+}
+
+void DatagramBatch::add_gone(const asio::ip::address& source) {
+  if (gone_sources_.size() >= kMaxGoneSources) gone_sources_.erase(gone_sources_.begin());
+  gone_sources_.push_back(source);
+}
+
+void DatagramBatch::note_forgotten(const asio::ip::address& source) {
+  ++sources_forgotten_;
+  if (!notice_.empty()) notice_ += "; ";
+  notice_ += "cannot send from " + source.to_string() +
+             " (no longer an address of this host?): sending from the kernel's choice instead";
+}
+
+void DatagramBatch::remember_source(const asio::ip::address& source) {
+  auto it = std::find(gone_sources_.begin(), gone_sources_.end(), source);
+  if (it != gone_sources_.end()) gone_sources_.erase(it);
+}
+
+DatagramReceiver::DatagramReceiver(int fd, bool gro, bool pktinfo)
     : fd_(fd), buffers_(kRxBuffers * kRxBufferSize) {
   int on = 1;
   gro_ = gro && ::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+  if (pktinfo) {
+    // The socket's family decides whether IPV6_RECVPKTINFO applies.
+    sockaddr_storage bound{};
+    socklen_t size = sizeof bound;
+    bool v6 = ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &size) == 0 &&
+              bound.ss_family == AF_INET6;
+    pktinfo_ = enable_pktinfo(fd, v6);
+  }
 }
 
 std::error_code DatagramReceiver::receive(const Handler& handler) {
   mmsghdr msgs[kRxBuffers];
   iovec iovs[kRxBuffers];
   sockaddr_storage names[kRxBuffers];
-  alignas(cmsghdr) char controls[kRxBuffers][CMSG_SPACE(sizeof(int))];
+  // UDP_GRO's size, and both forms of pktinfo (a dual-stack socket's IPv4 datagrams carry
+  // IP_PKTINFO and a v4-mapped IPV6_PKTINFO).
+  alignas(cmsghdr) char controls[kRxBuffers][CMSG_SPACE(sizeof(int)) +
+                                             CMSG_SPACE(sizeof(in_pktinfo)) + kPktinfoSpace];
   for (std::size_t i = 0; i < kRxBuffers; ++i) {
     iovs[i] = {buffers_.data() + i * kRxBufferSize, kRxBufferSize};
     msgs[i] = {};
@@ -351,17 +459,14 @@ std::error_code DatagramReceiver::receive(const Handler& handler) {
   for (int i = 0; i < n; ++i) {
     msghdr& h = msgs[i].msg_hdr;
     std::size_t size = msgs[i].msg_len, segment = size;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
-      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-        int gso_size;
-        std::memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
-        if (gso_size > 0) segment = static_cast<std::size_t>(gso_size);
-      }
+    asio::ip::address local;
+    read_controls(h, segment, local);
     bool truncated = (h.msg_flags & MSG_TRUNC) != 0;
     std::byte* data = static_cast<std::byte*>(iovs[i].iov_base);
     for (std::size_t off = 0; off < size || size == 0; off += segment) {
       std::size_t len = std::min(segment, size - off);
-      handler({data + off, len}, static_cast<sockaddr*>(h.msg_name), h.msg_namelen, truncated);
+      handler({data + off, len}, static_cast<sockaddr*>(h.msg_name), h.msg_namelen, truncated,
+              local);
       if (size == 0) break;
     }
   }

@@ -10,6 +10,7 @@
 #include "listen_socket.hpp"
 #include "socket_flags.hpp"
 #include "tund/proto/timers.hpp"
+#include "tund/transport/pktinfo.hpp"
 
 namespace tund::transport {
 namespace {
@@ -38,6 +39,27 @@ bool is_icmp_report(const std::error_code& ec) {
 
 asio::ip::udp::endpoint to_udp(const Endpoint& e) {
   return {e.address, e.port};
+}
+
+// One datagram to `to`, leaving from `source` (unspecified: the kernel's choice).
+std::error_code send_from(int fd, util::ConstByteSpan message, const asio::ip::udp::endpoint& to,
+                          const asio::ip::address& source) {
+  iovec iov{const_cast<std::byte*>(message.data()), message.size()};
+  alignas(cmsghdr) char control[kPktinfoSpace];
+  msghdr h{};
+  h.msg_name = const_cast<sockaddr*>(to.data());
+  h.msg_namelen = static_cast<socklen_t>(to.size());
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  if (std::size_t used = write_pktinfo(reinterpret_cast<cmsghdr*>(control), source)) {
+    h.msg_control = control;
+    h.msg_controllen = used;
+  }
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(fd, &h, MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  return sent < 0 ? std::error_code(errno, std::generic_category()) : std::error_code{};
 }
 
 }  // namespace
@@ -70,7 +92,11 @@ void UdpTransport::open_server() {
     socket_.bind(endpoint);
     socket_.non_blocking(true);
   });
-  receiver_socket_.emplace(socket_.native_handle(), options_.offload);
+  // Bound to a wildcard address on a host with several, the kernel would answer from the
+  // address its route prefers, which a client connected to another one drops: each
+  // datagram's local address is recorded (Endpoint::local) and answers leave from it. A
+  // named --listen address is the source of everything already.
+  receiver_socket_.emplace(socket_.native_handle(), options_.offload, is_wildcard(options_.listen));
 }
 
 void UdpTransport::start(Receiver& receiver) {
@@ -137,7 +163,9 @@ void UdpTransport::pause_receiving() {
 // Returns false after an error that may persist (the caller waits a little).
 bool UdpTransport::drain_socket() {
   auto handle = [this](util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
-                       bool truncated) { on_datagram(datagram, from, from_size, truncated); };
+                       bool truncated, const asio::ip::address& local) {
+    on_datagram(datagram, from, from_size, truncated, local);
+  };
   for (int i = 0; i < kReceiveBatches && !stopped_ && receiver_socket_; ++i) {
     std::uint64_t before = stats_.rx_messages;
     std::error_code ec = receiver_socket_->receive(handle);
@@ -152,12 +180,14 @@ bool UdpTransport::drain_socket() {
 }
 
 void UdpTransport::on_datagram(util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
-                               bool truncated) {
+                               bool truncated, const asio::ip::address& local) {
   asio::ip::udp::endpoint sender;
   if (stopped_ || from_size > sender.capacity()) return;
   std::memcpy(sender.data(), from, from_size);
   sender.resize(from_size);
-  Endpoint source{sender.address(), sender.port(), 0};
+  Endpoint source{sender.address(), sender.port(), 0, local};
+  // Arriving at it proves `local` is on the host (again), even if a send failed from it.
+  batch_.source_seen(local);
   if (truncated) {  // bigger than any buffer: cannot be a message of ours
     ++stats_.rx_oversize;
     util::warn_limited(log_, complaints_,
@@ -194,7 +224,7 @@ bool UdpTransport::commit(const Endpoint& to, std::size_t size) {
   }
   if (options_.server) {
     auto udp = to_udp(to);
-    batch_.commit(size, udp.data(), static_cast<socklen_t>(udp.size()));
+    batch_.commit(size, udp.data(), static_cast<socklen_t>(udp.size()), to.local);
   } else {
     batch_.commit(size);  // the connected socket's address
   }
@@ -294,7 +324,7 @@ bool UdpTransport::send_raw(util::ConstByteSpan message, const Endpoint& to) {
   auto buffer = asio::buffer(message.data(), message.size());
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (options_.server)
-      socket_.send_to(buffer, to_udp(to), 0, ec);
+      ec = send_to_endpoint(message, to);
     else
       socket_.send(buffer, 0, ec);
     // A late ICMP port unreachable fails the next send once and is cleared: retry once.
@@ -315,6 +345,24 @@ bool UdpTransport::send_raw(util::ConstByteSpan message, const Endpoint& to) {
   }
   complain("send to " + to_string(to) + " failed: " + ec.message());
   return false;
+}
+
+// A server's datagram to `to`, from the address `to` sent to while the host has it (as
+// the batch does). A send that fails as one from a source the host no longer has would
+// (IPv4: ENETUNREACH, IPv6: EINVAL, EADDRNOTAVAIL) goes again from the kernel's choice;
+// if that works, the source is forgotten (logged once).
+std::error_code UdpTransport::send_to_endpoint(util::ConstByteSpan message, const Endpoint& to) {
+  asio::ip::address source = batch_.source_usable(to.local) ? to.local : asio::ip::address{};
+  std::error_code ec = send_from(socket_.native_handle(), message, to_udp(to), source);
+  int err = errno_of(ec);
+  bool source_error = err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH;
+  if (!source_error || source.is_unspecified()) return ec;
+  ec = send_from(socket_.native_handle(), message, to_udp(to), {});
+  if (!ec) {
+    batch_.forget_source(source);
+    note_batch_counters();
+  }
+  return ec;
 }
 
 void UdpTransport::wait_writable() {

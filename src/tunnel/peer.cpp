@@ -212,11 +212,14 @@ void Peer::heard_from(Time now) {
 }
 
 // The server (re)learns where its client is: the first client, a restarted client, the
-// same client behind a rebound NAT port (datagram), or a newer connection (stream).
+// same client behind a rebound NAT port (datagram), or a newer connection (stream). The
+// same client sending to another address of this host (Endpoint::local) is followed too,
+// so answers leave from that address, but that is no move of the client's.
 void Peer::follow(const transport::Endpoint& from) {
   if (config_.initiator || endpoint_ == from) return;
   if (!datagram_) return take_connection(from);
-  if (endpoint_ && up_) {
+  bool moved = !endpoint_ || endpoint_->address != from.address || endpoint_->port != from.port;
+  if (endpoint_ && up_ && moved) {
     ++stats_.peer_changes;
     // Limited: in plaintext anyone can send a valid datagram and "move" the client.
     util::log_limited(log_, moves_, util::LogLevel::info,

@@ -25,10 +25,16 @@ namespace tund::transport {
 // One remote end. UDP: the remote socket address (connection == 0). TCP: one connection,
 // numbered by the pipe from 1 and never reused (address/port are its remote end, for
 // logs and rate limits). Cheap to copy and compare; formatting it is for logs only.
+// `local`: a UDP server bound to a wildcard address records the address of this host the
+// remote end sent to (IP_PKTINFO / IPV6_PKTINFO, pktinfo.hpp), and what is sent to the
+// endpoint leaves from it; unspecified everywhere else (the kernel picks the source). It is
+// part of the path, so a client that moves to another of the server's addresses is a new
+// endpoint, as one behind a new port is.
 struct Endpoint {
   asio::ip::address address;
   std::uint16_t port = 0;
   std::uint64_t connection = 0;
+  asio::ip::address local{};
   bool operator==(const Endpoint&) const = default;
 };
 // "198.18.0.2:40000" or "[2001:db8::1]:55555"; IPv4-mapped IPv6 is shown as IPv4. Inline:

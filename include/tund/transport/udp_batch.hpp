@@ -11,14 +11,21 @@
 //                    path MTU: EMSGSIZE/EINVAL/EIO) is sent again datagram by datagram (the
 //                    kernel fragments those, as with --no-offload); GSO stays off for that
 //                    segment size and larger until a re-probe some time later.
+//                    A datagram may carry the source address it must leave from
+//                    (pktinfo.hpp: a wildcard-bound server answers from the address the
+//                    client sent to); one the host no longer has fails the send (IPv4:
+//                    ENETUNREACH, IPv6: EINVAL): the datagrams go again from the kernel's
+//                    choice and, if that works, the source is forgotten (logged once).
 //   DatagramReceiver recvmmsg into a ring of 64 KB buffers, with UDP_GRO on: the kernel
 //                    may deliver many same-size datagrams of one sender as one buffer,
-//                    which is split back at the size it reports.
+//                    which is split back at the size it reports. With pktinfo on, each
+//                    datagram comes with the local address it was sent to.
 // Both fall back by themselves when the kernel refuses a feature (and say so, once).
 #pragma once
 
 #include <sys/socket.h>
 
+#include <asio/ip/address.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,8 +67,11 @@ class DatagramBatch {
   // Queues the `size` bytes written at slot(), for the address send() is given.
   void commit(std::size_t size);
   // The same for `to` (to_size bytes, at most a sockaddr_storage), which send() uses in
-  // place of its own: a server's batch holds datagrams for several destinations.
-  void commit(std::size_t size, const sockaddr* to, socklen_t to_size);
+  // place of its own: a server's batch holds datagrams for several destinations. A
+  // `source` (not unspecified) is the local address the datagram leaves from (IP_PKTINFO
+  // / IPV6_PKTINFO); datagrams to one `to` from two sources are two destinations.
+  void commit(std::size_t size, const sockaddr* to, socklen_t to_size,
+              const asio::ip::address& source = {});
   bool full() const;
   bool empty() const { return sent_ == sizes_.size(); }
   std::size_t queued() const { return sizes_.size() - sent_; }
@@ -79,8 +89,23 @@ class DatagramBatch {
   std::error_code send(int fd, const sockaddr* to, socklen_t to_size);
   void clear();
   bool gso() const { return gso_; }
-  // Set when GSO was refused for a segment size smaller than any before (log it).
+  // Set when GSO was refused for a segment size smaller than any before, or a source
+  // address was forgotten (log it).
   std::string take_notice() { return std::exchange(notice_, {}); }
+
+  // ---- source addresses the host no longer has ---------------------------------------
+  // Whether `source` is still used for sends (false once a send from it failed).
+  bool source_usable(const asio::ip::address& source) const;
+  // A send from `source` failed (ENETUNREACH for IPv4, EINVAL for IPv6, EADDRNOTAVAIL)
+  // and one without it worked: sends leave from the kernel's choice of source instead,
+  // until a datagram arrives at `source` again (source_seen). Returns false when it was
+  // forgotten already. Counted (sources_forgotten), and sets the notice.
+  bool forget_source(const asio::ip::address& source);
+  // A datagram arrived at local address `source`: it is on the host (again).
+  void source_seen(const asio::ip::address& source) {
+    if (!gone_sources_.empty()) remember_source(source);
+  }
+  std::uint64_t sources_forgotten() const { return sources_forgotten_; }
   std::uint64_t syscalls() const { return syscalls_; }
   std::uint64_t dropped() const { return dropped_; }    // datagrams lost to send errors
   std::uint64_t oversize() const { return oversize_; }  // of which too large to send at all
@@ -92,9 +117,15 @@ class DatagramBatch {
   struct Destination {
     sockaddr_storage address;
     socklen_t size;
+    asio::ip::address source;  // unspecified: the kernel's choice
   };
 
-  std::uint16_t destination_of(const sockaddr* to, socklen_t to_size);
+  std::uint16_t destination_of(const sockaddr* to, socklen_t to_size,
+                               const asio::ip::address& source);
+  void remember_source(const asio::ip::address& source);
+  void add_gone(const asio::ip::address& source);
+  void note_forgotten(const asio::ip::address& source);
+  bool retry_without_source();
   void commit_to(std::size_t size, std::uint16_t destination);
   void arrange();
   void consume(std::size_t n);
@@ -129,22 +160,32 @@ class DatagramBatch {
   bool refused_retried_ = false;
   std::string notice_;
   std::uint64_t syscalls_ = 0, dropped_ = 0, oversize_ = 0;
+  // Source addresses a send failed from (few: the host's addresses that went away).
+  std::vector<asio::ip::address> gone_sources_;
+  // A source whose entry is being sent again without it (unspecified: none).
+  asio::ip::address suspect_;
+  std::uint64_t sources_forgotten_ = 0;
 };
 
 class DatagramReceiver {
  public:
-  using Handler = std::function<void(util::ByteSpan datagram, const sockaddr* from,
-                                     socklen_t from_size, bool truncated)>;
-  // Turns UDP_GRO on for `fd` when asked to and the kernel has it.
-  DatagramReceiver(int fd, bool gro);
+  // `local`: the address of this host the datagram was sent to (pktinfo on), else
+  // unspecified.
+  using Handler =
+      std::function<void(util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
+                         bool truncated, const asio::ip::address& local)>;
+  // Turns UDP_GRO on for `fd` when asked to and the kernel has it; `pktinfo`: reports each
+  // datagram's local address (pktinfo.hpp; for a socket bound to a wildcard address).
+  DatagramReceiver(int fd, bool gro, bool pktinfo = false);
   // Receives one batch; calls `handler` per datagram. Returns would_block when the socket
   // was empty, an error from recvmmsg, or nothing after a batch.
   std::error_code receive(const Handler& handler);
   bool gro() const { return gro_; }
+  bool pktinfo() const { return pktinfo_; }
 
  private:
   int fd_;
-  bool gro_ = false;
+  bool gro_ = false, pktinfo_ = false;
   std::vector<std::byte> buffers_;
 };
 

@@ -4,7 +4,9 @@
 // runs of equal sizes to one destination as UDP GSO sends (udp_batch.hpp).
 //
 // Server: binds at once and sends to any endpoint; its endpoints are learned from
-// messages (there are no endpoint events).
+// messages (there are no endpoint events). Bound to a wildcard address, it answers each
+// endpoint from the address of this host that endpoint sent to (Endpoint::local,
+// pktinfo.hpp), as a client whose socket is connected to that address requires.
 // Client: a connected socket to one of the server's addresses, reported up
 // (on_endpoint_up) once connected. Started without a route, or when the route or its own
 // address vanishes, it retries the connect each second (a connect sends nothing) and logs
@@ -85,12 +87,13 @@ class UdpTransport final : public Transport {
   void pause_receiving();
   bool drain_socket();
   void on_datagram(util::ByteSpan datagram, const sockaddr* from, socklen_t from_size,
-                   bool truncated);
+                   bool truncated, const asio::ip::address& local);
   void send_batch();
   void on_send_error(const std::error_code& ec);
   void note_batch_counters();
   std::string failed_destination() const;
   bool send_raw(util::ConstByteSpan message, const Endpoint& to);
+  std::error_code send_to_endpoint(util::ConstByteSpan message, const Endpoint& to);
   void wait_writable();
   void schedule_tick();
   void complain(const std::string& what);

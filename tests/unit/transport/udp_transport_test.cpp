@@ -27,10 +27,10 @@ struct UdpFixture : ::testing::Test {
   RecordingReceiver server_rx, client_rx;
   std::unique_ptr<transport::UdpTransport> server, client;
 
-  void start_server() {
+  void start_server(const char* listen = "127.0.0.1") {
     transport::UdpOptions o;
     o.server = true;
-    o.listen = asio::ip::make_address("127.0.0.1");
+    o.listen = asio::ip::make_address(listen);
     server = std::make_unique<transport::UdpTransport>(io, o, log, clock);
     server->start(server_rx);
   }
@@ -95,6 +95,7 @@ TEST_F(UdpFixture, MessagesCrossBothWaysWithTheirEndpoints) {
   const transport::Endpoint client_end = server_rx.messages[0].from;
   EXPECT_EQ(client_end.port, client->local_port());
   EXPECT_EQ(client_end.connection, 0u);
+  EXPECT_TRUE(client_end.local.is_unspecified()) << "a named listen address is the source";
   send_message(*server, client_end, frame_of(1400, 2));
   ASSERT_TRUE(run_until(io, [&] { return client_rx.messages.size() == 1; }));
   EXPECT_EQ(client_rx.messages[0].bytes, frame_of(1400, 2));
@@ -191,6 +192,50 @@ TEST_F(UdpFixture, ControlMessagesGoAtOnceBehindCommittedOnes) {
   EXPECT_EQ(read_one(io, a), frame_of(10, 1));
   EXPECT_EQ(read_one(io, a), keepalive);
   EXPECT_EQ(server->stats().tx_messages, 2u);
+}
+
+// Bound to [::] on a host with several addresses (loopback has all of 127/8), the server
+// answers a client from the address the client sent to: one connected to 127.0.0.2 hears
+// data and control messages the route would have sent from 127.0.0.1, and drops.
+TEST_F(UdpFixture, AWildcardServerAnswersFromTheAddressTheClientSentTo) {
+  start_server("::");
+  auto second = asio::ip::make_address("127.0.0.2");
+  start_client({"127.0.0.2", server->local_port(), {{second, server->local_port()}}});
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.ups.size() == 1; }));
+  send_message(*client, client_rx.ups[0], frame_of(84, 1));
+  ASSERT_TRUE(run_until(io, [&] { return server_rx.messages.size() == 1; }));
+  const transport::Endpoint from = server_rx.messages[0].from;
+  EXPECT_EQ(from.local, second);
+  send_message(*server, from, frame_of(1400, 2));
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.messages.size() == 1; }));
+  std::vector<std::byte> keepalive = {std::byte{2}, std::byte{0}, std::byte{0}, std::byte{0}};
+  EXPECT_TRUE(server->send_control(from, keepalive));
+  ASSERT_TRUE(run_until(io, [&] { return client_rx.messages.size() == 2; }));
+  EXPECT_EQ(client_rx.messages[1].bytes, keepalive);
+  EXPECT_EQ(server->stats().tx_dropped, 0u);
+}
+
+// A remembered source the host no longer has (here never had) fails the send: it is
+// forgotten, said once, and the messages go from the kernel's choice, none lost.
+TEST_F(UdpFixture, ASourceNoLongerOnTheHostIsForgottenOnce) {
+  start_server("::");
+  udp::socket a(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  transport::Endpoint to = endpoint_of(a);
+  to.address = asio::ip::make_address_v6(asio::ip::v4_mapped, to.address.to_v4());
+  to.local = asio::ip::make_address("192.0.2.1");
+  std::vector<std::byte> keepalive = {std::byte{2}, std::byte{0}, std::byte{0}, std::byte{0}};
+  EXPECT_TRUE(server->send_control(to, keepalive));
+  EXPECT_EQ(read_one(io, a), keepalive);
+  send_message(*server, to, frame_of(100, 1));
+  EXPECT_EQ(read_one(io, a), frame_of(100, 1));
+  EXPECT_TRUE(server->send_control(to, keepalive));
+  EXPECT_EQ(read_one(io, a), keepalive);
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) {
+                            return l.find("cannot send from 192.0.2.1") != std::string::npos;
+                          }),
+            1);
+  EXPECT_EQ(server->stats().tx_dropped, 0u);
 }
 
 // A client with a bind address sends from it (a swarm gives each client its own 127.x

@@ -152,6 +152,26 @@ TEST_F(Encrypted, OnlyAnAuthenticatedMessageMovesTheClient) {
   EXPECT_EQ(lines_with("client moved from 127.0.0.1:40000 to 127.0.0.1:40001"), 1u);
 }
 
+// UDP: the client's messages arrive at another address of the server's host (it moved to
+// the server's other address): answers must leave from that one (Endpoint::local), so the
+// endpoint is followed, but the client did not move and nothing says it did.
+TEST_F(Encrypted, AnotherLocalAddressIsFollowedWithoutAMove) {
+  build(true);
+  ASSERT_TRUE(server->peer().up());
+  transport::Endpoint via_second = *server->peer().endpoint();
+  via_second.local = asio::ip::make_address("198.18.0.3");
+  net_c->set_filter([&](LoopbackBind::Message& m) {
+    net_s->deliver(m, via_second);
+    return false;
+  });
+  dev_c->inject(ipv4_packet(84));
+  poll();
+  EXPECT_EQ(server->peer().endpoint(), via_second);
+  EXPECT_EQ(server->peer().stats().peer_changes, 0u);
+  EXPECT_EQ(lines_with("client moved"), 0u);
+  EXPECT_EQ(dev_s.written().size(), 1u);
+}
+
 // Every frame an encrypted engine writes passed an AEAD check, so its device may skip the
 // TCP checksum pass before merging; a plaintext engine's device never may.
 TEST_F(Encrypted, OnlyAnEncryptedEngineTellsItsDeviceChecksumsAreTrusted) {
