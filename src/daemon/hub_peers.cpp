@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tund/config/threads.hpp"
 #include "tund/crypto/keys.hpp"
 
 namespace tund::daemon {
@@ -69,7 +70,9 @@ std::vector<std::string> needs_restart(const config::Config& running, const conf
   note(running.mtu != fresh.mtu, "mtu");
   note(running.max_peers != fresh.max_peers, "max-peers");
   note(running.routes != fresh.routes, "routes");
-  note(running.threads != fresh.threads, "threads");
+  // As run: "auto" and the CPU count it stands for are the same (the same pool).
+  note(config::effective_threads(running.threads) != config::effective_threads(fresh.threads),
+       "threads");
   return changed;
 }
 

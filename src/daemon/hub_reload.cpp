@@ -85,8 +85,11 @@ std::string Daemon::reload_hub(const std::string& cause) {
   std::vector<tunnel::HubPeerSpec> specs = hub_peer_specs(fresh, known);
   tunnel::HubChanges changes = engine_->set_hub_peers(specs);
   sync_routes(fresh, specs);
-  const config::Config& running = hub_cfg_ ? *hub_cfg_ : cfg_;
-  for (const auto& option : needs_restart(running, fresh))
+  // Against the start-up configuration, not the last one read: these options never take
+  // effect on a reload, so what runs is still what tund started with (a change reverted in
+  // the file is no change; one left in it is still pending at the next reload).
+  std::vector<std::string> pending = needs_restart(cfg_, fresh);
+  for (const auto& option : pending)
     log_.warn(short_cause(cause), ": ", option, " changed; restart tund to apply it");
   hub_cfg_ = std::move(fresh);
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -97,6 +100,9 @@ std::string Daemon::reload_hub(const std::string& cause) {
   done += std::to_string((took.count() % 1000) / 100);
   done += " ms: ";
   done += tunnel::describe(changes, specs.size());
+  // The reply of `tund reload` too, so the operator sees it without reading the log.
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    done += (i == 0 ? "; changed, applied only by a restart: " : ", ") + pending[i];
   return done;
 }
 

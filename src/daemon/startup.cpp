@@ -250,8 +250,8 @@ void Daemon::start_workers() {
     return;
   }
   if (unsigned cpus = config::available_cpus(); threads > cpus)
-    log_.warn("--threads ", threads, " is more than the ", cpus,
-              " CPUs this process may use: the threads will take turns on them");
+    log_.warn("--threads ", threads, " is more than the ", cpus, cpus == 1 ? " CPU" : " CPUs",
+              " this process may use: the threads will take turns on them");
   try {
     workers_ = std::make_unique<util::WorkerPool>(threads);
   } catch (const std::system_error& e) {  // out of threads (RLIMIT_NPROC, memory)
@@ -259,7 +259,7 @@ void Daemon::start_workers() {
               "); sealing and opening on one thread");
     return;
   }
-  log_.info("threads: ", threads, " (sealing and opening each batch of frames",
+  log_.info("threads: ", threads, " (sealing and opening batches of 48 KB or more",
             cfg_.threads == 0 ? ", one per CPU" : "", ", while a CPU is free for them)");
   // Tests and benchmarks only: the TSan stage exercises the helpers whatever the load;
   // tests/bench/hub.sh measures what the gate saves.

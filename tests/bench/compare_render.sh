@@ -71,7 +71,7 @@ render_header() {  # FILE: from its #run line; a file without one gets this mach
   fi
   echo
   echo "tund vs other tunnels, $date, $cores cores ($model), kernel $kernel"
-  echo "iperf3 TCP over two namespaces joined by veth, $seconds s per run, median of $rounds rounds (order rotated), tunnel MTU $mtu"
+  echo "iperf3 TCP over two namespaces joined by veth, $seconds s per run, median of $rounds round$([ "$rounds" = 1 ] || echo s) (order rotated), tunnel MTU $mtu"
   echo "ratios: mean of up and down vs the bare link, vs kernel VXLAN, and vs the best peer's (the fastest userspace non-tund path)"
   echo "CPU-s/GB: both tunnel processes, user + system, per 10^9 bytes of iperf3 payload"
   echo

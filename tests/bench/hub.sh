@@ -15,7 +15,7 @@
 #    fairness index between them, and a fifth, idle client's ping RTT alone and while
 #    four run iperf3.
 # 3. Threads (issue 16): the aggregate of HUB_BENCH_CLIENTS (4) real clients at once, with
-#    the hub started with --threads T for each T of HUB_BENCH_THREADS ("1 2") in the same
+#    the hub started with --threads T for each T of HUB_BENCH_THREADS ("1 2 2always"; 2always: the free-CPU gate off) in the same
 #    run, and the clients always with --threads 1 (their cost stays the same between rows).
 #    Clients 1, 3 send to the hub and 2, 4 receive from it (iperf3 -R), so the hub both
 #    opens and seals. Encrypted: the hub. Plaintext: hub mode is always encrypted, so a

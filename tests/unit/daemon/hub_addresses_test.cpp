@@ -2,6 +2,7 @@
 // device, and a reload that changes any address or peer asks for a restart.
 #include <gtest/gtest.h>
 
+#include "tund/config/threads.hpp"
 #include "tund/daemon/hub_peers.hpp"
 #include "tund/daemon/hub_routes.hpp"
 
@@ -57,6 +58,10 @@ TEST(HubAddresses, AChangedThreadCountNeedsARestart) {
   EXPECT_TRUE(needs_restart(running, fresh).empty());
   fresh.threads = 1;
   EXPECT_EQ(needs_restart(running, fresh), std::vector<std::string>{"threads"});
+  // auto (0) is one per usable CPU: the same pool as that number, no restart needed.
+  running.threads = config::effective_threads(0);
+  fresh.threads = 0;
+  EXPECT_TRUE(needs_restart(running, fresh).empty());
 }
 
 // The cipher is chosen at start-up (measured, offered in every handshake): a reload that
