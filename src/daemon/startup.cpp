@@ -26,6 +26,7 @@
 #include "tund/transport/tcp_client.hpp"
 #include "tund/transport/tcp_server.hpp"
 #include "tund/transport/udp_transport.hpp"
+#include "tund/tunnel/engine.hpp"
 #include "tund/util/backoff.hpp"
 
 namespace tund::daemon {
@@ -259,8 +260,9 @@ void Daemon::start_workers() {
               "); sealing and opening on one thread");
     return;
   }
-  log_.info("threads: ", threads, " (sealing and opening batches of 48 KB or more",
-            cfg_.threads == 0 ? ", one per CPU" : "", ", while a CPU is free for them)");
+  log_.info("threads: ", threads, " (sealing and opening batches of ",
+            tunnel::kParallelBytes / 1024, " KB or more", cfg_.threads == 0 ? ", one per CPU" : "",
+            ", while a CPU is free for them)");
   // Tests and benchmarks only: the TSan stage exercises the helpers whatever the load;
   // tests/bench/hub.sh measures what the gate saves.
   const char* share = std::getenv("TUND_TEST_WORKERS_SHARE");

@@ -20,12 +20,6 @@
 namespace tund::tunnel {
 namespace {
 
-// Below this much cipher work a batch stays on the loop's thread: handing it over costs a
-// futex wake and a helper's context switch, a few microseconds of CPU on each side — what
-// sealing ~10 KB takes — so small batches (a ping, a burst of TCP ACKs, a lightly loaded
-// tunnel) would pay more than they share. 48 KB is about 35 full frames, 40 µs of AES-GCM.
-constexpr std::size_t kParallelBytes = 48 * 1024;
-
 template <class Job>
 void run_batch(util::WorkerPool& workers, std::size_t count, std::size_t bytes, Job& job) {
   workers.run(count, job, bytes >= kParallelBytes);

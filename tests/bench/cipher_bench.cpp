@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cpu_time.hpp"
+#include "tool_main.hpp"
 #include "tund/crypto/primitives.hpp"
 #include "tund/proto/wire.hpp"
 
@@ -171,25 +172,14 @@ void print_machine(const std::vector<std::optional<Cost>>& costs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string error;
-  std::optional<Options> options = parse_args(argc, argv, error);
-  if (!options) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  try {
-    crypto::init_sodium();
+  return bench::tool_main("cipher_bench", argc, argv, parse_args, [](const Options& options) {
     std::vector<std::optional<Cost>> costs;
     for (const Cipher& c : kCiphers) {
       if (c.aead == Aead::aes256gcm && !crypto::aes256gcm_available())
         costs.emplace_back();
       else
-        costs.emplace_back(measure(c.aead, options->frame));
+        costs.emplace_back(measure(c.aead, options.frame));
     }
-    options->machine ? print_machine(costs) : print_table(*options, costs);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cipher_bench: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    options.machine ? print_machine(costs) : print_table(options, costs);
+  });
 }

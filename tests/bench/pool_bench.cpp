@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cpu_time.hpp"
+#include "tool_main.hpp"
 #include "tund/crypto/primitives.hpp"
 #include "tund/proto/wire.hpp"
 #include "tund/util/worker_pool.hpp"
@@ -152,27 +153,16 @@ void print_machine(const std::vector<Result>& results) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string error;
-  std::optional<Options> options = parse_args(argc, argv, error);
-  if (!options) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  try {
-    crypto::init_sodium();
+  return bench::tool_main("pool_bench", argc, argv, parse_args, [](const Options& options) {
     bool aes = crypto::aes256gcm_available();
     crypto::Aead aead = aes ? crypto::Aead::aes256gcm : crypto::Aead::chacha20poly1305;
-    unsigned max = options->max_threads ? options->max_threads : usable_cpus();
+    unsigned max = options.max_threads ? options.max_threads : usable_cpus();
     std::vector<Result> results;
     for (unsigned threads = 1; threads <= max; ++threads)
-      results.push_back(measure(threads, aead, options->frame));
-    if (options->machine)
+      results.push_back(measure(threads, aead, options.frame));
+    if (options.machine)
       print_machine(results);
     else
-      print_table(*options, aes ? "AES-256-GCM" : "ChaCha20-Poly1305", results);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pool_bench: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+      print_table(options, aes ? "AES-256-GCM" : "ChaCha20-Poly1305", results);
+  });
 }
